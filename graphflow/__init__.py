@@ -1,0 +1,42 @@
+"""graphflow: a TensorFlow-1-style static-graph deep-learning framework on numpy.
+
+Build a graph (placeholders, variables, ops) -> it is a protobuf GraphDef -> run it in a
+Session; ``gf.gradients`` writes the reverse-mode gradient subgraph into the same graph.
+"""
+
+from graphflow import ops as _ops  # noqa: F401  (registers every op record)
+from graphflow.compiler.gradients import gradients
+from graphflow.framework.dtypes import (DType, as_dtype, bool_ as bool, float16, float32,
+                                        float64, int8, int16, int32, int64, string, uint8)
+from graphflow.framework.errors import (DataLossError, FailedPreconditionError,
+                                        GraphBuildError, InvalidArgumentError, NotFoundError,
+                                        OpError, UnimplementedError)
+from graphflow.framework.graph import (Graph, GraphKeys, control_dependencies,
+                                       get_default_graph, name_scope, reset_default_graph)
+from graphflow.framework.indexed_slices import IndexedSlices, IndexedSlicesValue
+from graphflow.framework.tensor import Operation, Tensor
+from graphflow.framework.tensor_shape import TensorShape
+from graphflow.io import import_graph_def
+from graphflow.ops.array_ops import (broadcast_to, check_numerics, constant, expand_dims, fill,
+                                     identity, ones, ones_like, placeholder,
+                                     placeholder_with_default, reshape, shape, size, squeeze,
+                                     stop_gradient, zeros, zeros_like)
+from graphflow.ops.linalg_ops import add_n, cast, matmul, to_float
+from graphflow.ops.math_ops import (add, divide, equal, exp, greater, greater_equal, less,
+                                    less_equal, log, maximum, minimum, multiply, negative,
+                                    not_equal, pow, sigmoid, sqrt, square, subtract, tanh,
+                                    truediv, where, where_v2)
+from graphflow.ops.op_builder import convert_to_tensor
+from graphflow.ops.random_ops import (random_normal, random_uniform, set_random_seed,
+                                      truncated_normal)
+from graphflow.ops.reduction_ops import reduce_max, reduce_mean, reduce_min, reduce_sum
+from graphflow.ops.state_ops import (assign, assign_add, assign_sub, group, no_op, scatter_add,
+                                     scatter_sub, scatter_update)
+from graphflow.ops.variables import (Variable, global_variables, global_variables_initializer,
+                                     trainable_variables, variables_initializer)
+from graphflow.runtime.session import InteractiveSession, Session, get_default_session
+
+__version__ = "0.1.0"
+sub = subtract
+
+from graphflow import test  # noqa: E402  (gf.test.compute_gradient_error)

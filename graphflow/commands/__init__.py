@@ -1,0 +1,1 @@
+"""Subcommands of the ``graphflow`` CLI, one module each (see ``graphflow.cli``)."""

@@ -1,0 +1,1 @@
+"""Graph passes over GraphDefs: indexing (networkx), pruning, ordering, gradients, planning."""

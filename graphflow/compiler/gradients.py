@@ -1,0 +1,213 @@
+"""Reverse-mode differentiation as a graph pass: writes the gradient subgraph into the graph.
+
+Stages of ``gradients(ys, xs)``:
+  1. derive a networkx DiGraph of the data edges (control edges carry no gradient);
+  2. keep the nodes on a path from an x to a y: descendants of the xs' ops intersected with
+     ancestors of the ys' ops;
+  3. seed each y with ``grad_ys`` (default: ones of y's shape);
+  4. visit the kept nodes in reverse topological order. For each op: sum the gradient
+     contributions of each output with one ``AddN`` (fan-out), then ask the op's registered
+     rule for its input gradients given those upstream gradients, under the name scope
+     ``gradients/<op name>_grad/``. Each op's upstream gradient (its local error signal)
+     is built once and reused by every input below it, so the pass is O(nodes + edges);
+  5. check the shape convention (every gradient has its tensor's static shape and dtype)
+     and return the aggregated gradient of each x (None if x does not reach any y).
+
+``StopGradient`` ops (registered non-differentiable) and ``stop_gradients`` tensors block
+flow. Rules are looked up by op type string, so graphs loaded from ``.pb`` files work.
+``add_gradients`` is the pure GraphDef -> GraphDef form of the pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import networkx as nx
+
+from graphflow.compiler import graph_index
+from graphflow.framework.errors import GraphBuildError
+from graphflow.framework.graph import Graph
+from graphflow.framework.indexed_slices import IndexedSlices
+from graphflow.framework.tensor import Operation, Tensor
+from graphflow.ops import registry
+
+Grad = Tensor | IndexedSlices
+
+
+def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients",
+              stop_gradients: Any = None) -> list[Grad | None]:
+    """Symbolic d(sum ys)/d(x) for each x in ``xs`` (TF1 ``tf.gradients`` semantics)."""
+    from graphflow.ops import op_builder
+
+    ys, xs = _as_tensor_list(ys, "ys"), _as_tensor_list(xs, "xs")
+    stops = {id(t.op) for t in _as_tensor_list(stop_gradients or [], "stop_gradients")}
+    graph = ys[0].graph
+    for t in ys + xs:
+        graph._check_same_graph(t, "gf.gradients")
+    grad_ys = [None] * len(ys) if grad_ys is None else list(grad_ys)
+    if len(grad_ys) != len(ys):
+        raise ValueError(f"gradients: {len(grad_ys)} grad_ys given for {len(ys)} ys")
+    relevant = _between(graph, ys, xs)
+    pending: dict[int, list[list[Grad]]] = {}  # op id -> per-output gradient contributions
+
+    def contribute(t: Tensor, g: Grad) -> None:
+        pending.setdefault(t.op._id, [[] for _ in t.op.outputs])[t.value_index].append(g)
+
+    with graph.as_default(), graph.name_scope(name):
+        for y, gy in zip(ys, grad_ys):
+            if not y.dtype.is_floating:
+                raise TypeError(f"gradients: y '{y.name}' has dtype {y.dtype.name}; only "
+                                "floating-point tensors can be differentiated")
+            if gy is None:
+                with graph.name_scope(f"{y.op.name}_seed"):
+                    gy = _ones_like(y)
+            else:
+                gy = op_builder.convert_to_tensor(gy, dtype=y.dtype)
+                _check_shape_convention(gy, y, "grad_ys for")
+            contribute(y, gy)
+
+        for op in reversed(_order(graph, relevant)):
+            out_grads = pending.pop(op._id, None)
+            if out_grads is None:
+                continue
+            with graph.name_scope(f"{op.name}_grad"):
+                summed = [_aggregate(gs) for gs in out_grads]
+                # Keep x's own gradient available for the final answer.
+                if any(op._id == x.op._id for x in xs):
+                    pending[op._id] = [[s] if s is not None else [] for s in summed]
+                if id(op) in stops or not any(t.op._id in relevant for t in op.inputs):
+                    continue
+                record = registry.get(op.type, op.name)
+                if not record.differentiable:
+                    continue
+                in_grads = _call_rule(record, op, summed)
+            for x_in, g in zip(op.inputs, in_grads):
+                if g is None or x_in.op._id not in relevant or not x_in.dtype.is_floating:
+                    continue
+                _check_shape_convention(g, x_in, f"gradient rule of {op.type} for input")
+                contribute(x_in, g)
+
+        result: list[Grad | None] = []
+        for x in xs:
+            grads = pending.get(x.op._id, [[] for _ in x.op.outputs])[x.value_index]
+            if not grads:
+                result.append(None)
+                continue
+            with graph.name_scope(f"{x.op.name}_grad"):
+                result.append(_aggregate(grads))
+    return result
+
+
+def _as_tensor_list(values: Any, what: str) -> list[Tensor]:
+    from graphflow.ops import op_builder
+
+    if not isinstance(values, (list, tuple)):
+        values = [values]
+    out = []
+    for v in values:
+        if hasattr(v, "_gradient_target"):  # Variable: differentiate w.r.t. its VariableV2 output
+            v = v._gradient_target()
+        out.append(v if isinstance(v, Tensor) else op_builder.convert_to_tensor(v))
+    if what != "stop_gradients" and not out:
+        raise ValueError(f"gradients: {what} is empty")
+    return out
+
+
+def _between(graph: Graph, ys: list[Tensor], xs: list[Tensor]) -> set[int]:
+    """Ids of ops on a data path from some x to some y (both ends included)."""
+    g = nx.DiGraph()
+    for op in graph._ops:
+        g.add_node(op._id)
+        for t in op.inputs:
+            g.add_edge(t.op._id, op._id)
+    reach_from_x: set[int] = set()
+    for x in xs:
+        if x.op._id not in reach_from_x:
+            reach_from_x |= nx.descendants(g, x.op._id) | {x.op._id}
+    reach_to_y: set[int] = set()
+    for y in ys:
+        if y.op._id not in reach_to_y:
+            reach_to_y |= nx.ancestors(g, y.op._id) | {y.op._id}
+    return reach_from_x & reach_to_y
+
+
+def _order(graph: Graph, relevant: set[int]) -> list[Operation]:
+    ops = [graph._ops[i] for i in sorted(relevant)]
+    names = graph_index.topological_order(graph._graph_def, [op.name for op in ops])
+    return [graph._ops_by_name[n] for n in names]
+
+
+def _call_rule(record: registry.Op, op: Operation, summed: list[Grad | None]
+               ) -> Sequence[Grad | None]:
+    try:
+        in_grads = record.grad(op, *summed)
+    except NotImplementedError as err:
+        raise LookupError(f"no gradient defined for operation '{op.name}' (op type: {op.type}). "
+                          f"Register a gradient rule for '{op.type}' or stop the gradient "
+                          f"with gf.stop_gradient ({err})") from None
+    if len(in_grads) != len(op.inputs):
+        raise GraphBuildError(f"gradient rule of {op.type} returned {len(in_grads)} gradients "
+                              f"for node '{op.name}', which has {len(op.inputs)} inputs")
+    return in_grads
+
+
+def _aggregate(grads: list[Grad]) -> Grad | None:
+    """Sum the gradient contributions of one tensor (fan-out) with a single AddN."""
+    from graphflow.ops import linalg_ops, op_builder
+
+    if not grads:
+        return None
+    if len(grads) == 1:
+        return grads[0]
+    if all(isinstance(g, IndexedSlices) for g in grads):
+        from graphflow.ops import layout_ops
+        return IndexedSlices(layout_ops.concat([g.values for g in grads], 0),
+                             layout_ops.concat([g.indices for g in grads], 0),
+                             grads[0].dense_shape, grads[0].shape)
+    dense = [op_builder.convert_to_tensor(g) for g in grads]
+    return linalg_ops.add_n(dense, name="AddN")
+
+
+def _ones_like(y: Tensor) -> Tensor:
+    from graphflow.ops import array_ops, op_builder
+
+    if y.shape.is_fully_defined() and (y.shape.num_elements() or 0) <= 1:
+        return op_builder.constant(1, dtype=y.dtype, shape=y.shape.as_list(), name="grad_ys")
+    if y.shape.is_fully_defined():
+        return array_ops.fill(y.shape.as_list(), op_builder.constant(1, dtype=y.dtype),
+                              name="grad_ys")
+    return array_ops.ones_like(y, name="grad_ys")
+
+
+def _check_shape_convention(g: Grad, x: Tensor, what: str) -> None:
+    """The lecture's shape convention: a gradient has exactly the shape of its tensor."""
+    if isinstance(g, IndexedSlices):
+        if g.dtype != x.dtype:
+            raise GraphBuildError(f"{what} '{x.name}': IndexedSlices dtype {g.dtype.name} != "
+                                  f"{x.dtype.name}")
+        return
+    if g.dtype != x.dtype:
+        raise GraphBuildError(f"{what} '{x.name}' has dtype {g.dtype.name}, expected "
+                              f"{x.dtype.name} (the tensor's dtype)")
+    if not g.shape.is_compatible_with(x.shape):
+        raise GraphBuildError(f"{what} '{x.name}' has shape {g.shape}, expected {x.shape} (a "
+                              "gradient must have exactly the shape of its tensor)")
+    g.set_shape(x.shape)
+
+
+def add_gradients(graph_def: Any, ys: Sequence[str], xs: Sequence[str],
+                  name: str = "gradients") -> tuple[Any, list[str | None]]:
+    """Pure form of the pass: GraphDef in, GraphDef (with the gradient subgraph) out, plus
+    the name of each x's gradient tensor (None if disconnected). ``ys``/``xs`` are tensor
+    names such as ``"loss:0"``."""
+    from graphflow.io.importer import import_graph_def
+
+    graph = Graph()
+    with graph.as_default():
+        import_graph_def(graph_def, name="")
+        grads = gradients([graph.get_tensor_by_name(y) for y in ys],
+                          [graph.get_tensor_by_name(x) for x in xs], name=name)
+    names = [None if g is None else (g.name if isinstance(g, Tensor) else
+                                     g.values.name) for g in grads]
+    return graph.as_graph_def(), names

@@ -1,0 +1,161 @@
+"""Execution plans: what a Session runs for one (fetches, feeds) signature.
+
+Stages:
+  1. prune the GraphDef to the nodes the fetches need, stopping at fed tensors
+     (``graph_index.prune``);
+  2. order them deterministically (``graph_index.topological_order``);
+  3. give every tensor that is fed, produced or fetched a slot index;
+  4. for each node, record its slots: value inputs, outputs, and ref inputs (variables it
+     mutates, which are bound by name instead of by value);
+  5. compute each slot's last use so the session can release buffers early.
+
+A ``Plan`` is plain data (inspect it with ``describe()``); ``runtime.session`` binds
+kernels to it once and then only loops over the bound steps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from graphflow.compiler import graph_index
+from graphflow.framework.errors import GraphBuildError, InvalidArgumentError
+from graphflow.framework.graph import Graph
+from graphflow.framework.tensor import Operation, Tensor
+from graphflow.ops import registry
+
+
+@dataclass
+class PlanStep:
+    """One node to run: its Operation, where its inputs/outputs live, which vars it mutates."""
+
+    op: Operation
+    inputs: tuple[int, ...]
+    outputs: tuple[int | None, ...]  # None: output not used by anything in the plan
+    refs: tuple[str, ...] = ()  # names of VariableV2 nodes bound to the op's ref inputs
+    release: tuple[int, ...] = ()  # slots whose last use is this step
+
+    @property
+    def name(self) -> str:
+        return self.op.name
+
+    @property
+    def op_type(self) -> str:
+        return self.op.type
+
+
+@dataclass
+class Plan:
+    """An ordered list of steps over numbered value slots."""
+
+    steps: list[PlanStep]
+    num_slots: int
+    feeds: list[tuple[Tensor, int]]  # fed tensor -> slot, in the order of the signature
+    fetches: list[int | None]  # slot per fetched element; None for Operations (no value)
+    fetch_aliases: list[bool] = field(default_factory=list)  # fetched value may alias state
+    slot_tensors: list[Tensor] = field(default_factory=list)  # slot -> tensor
+
+    def describe(self) -> str:
+        """A readable listing: one line per step with its input and output slots."""
+        lines = [f"plan: {len(self.steps)} steps, {self.num_slots} slots"]
+        for f, s in self.feeds:
+            lines.append(f"  feed  {f.name} -> s{s}")
+        for i, st in enumerate(self.steps):
+            ins = ", ".join(f"s{s}" for s in st.inputs)
+            outs = ", ".join("_" if s is None else f"s{s}" for s in st.outputs)
+            refs = f" refs={list(st.refs)}" if st.refs else ""
+            rel = f" free={[f's{s}' for s in st.release]}" if st.release else ""
+            lines.append(f"  {i:4d} {st.op_type:<22} {st.name}  ({ins}) -> ({outs}){refs}{rel}")
+        lines.append("  fetch " + ", ".join("op" if s is None else f"s{s}" for s in self.fetches))
+        return "\n".join(lines)
+
+
+def build_plan(graph: Graph, fetches: list[Tensor | Operation], feeds: list[Tensor]) -> Plan:
+    """Compile a plan computing ``fetches`` given values for ``feeds`` (see module doc)."""
+    graph_def = graph._graph_def
+    fed_keys = {(t.op.name, t.value_index) for t in feeds}
+    targets = {f.name if isinstance(f, Operation) else f.op.name for f in fetches
+               if not (isinstance(f, Tensor) and (f.op.name, f.value_index) in fed_keys)}
+    needed = graph_index.prune(graph_def, targets, fed_keys)
+    order = graph_index.topological_order(graph_def, needed)
+
+    slots: dict[tuple[str, int], int] = {}
+    slot_tensors: list[Tensor] = []
+
+    def slot_of(t: Tensor) -> int:
+        key = (t.op.name, t.value_index)
+        if key not in slots:
+            slots[key] = len(slot_tensors)
+            slot_tensors.append(t)
+        return slots[key]
+
+    feed_slots = [(t, slot_of(t)) for t in feeds]
+    steps: list[PlanStep] = []
+    ops_by_name = graph._ops_by_name
+    for name in order:
+        op = ops_by_name[name]
+        record = registry.get(op.type, op.name)
+        ref_idx = set(record.ref_inputs)
+        refs = tuple(_ref_variable(op, i) for i in record.ref_inputs)
+        inputs = tuple(slot_of(t) for i, t in enumerate(op.inputs) if i not in ref_idx)
+        steps.append(PlanStep(op, inputs, (), refs))
+    # Outputs get slots only if something reads them (a later step or a fetch).
+    used = {s for st in steps for s in st.inputs}
+    fetch_slots: list[int | None] = []
+    for f in fetches:
+        if isinstance(f, Operation):
+            fetch_slots.append(None)
+        else:
+            s = slot_of(f)
+            used.add(s)
+            fetch_slots.append(s)
+    fed_slots = {s for _, s in feed_slots}
+    for st in steps:
+        st.outputs = tuple(
+            slots[(st.name, i)] if (st.name, i) in slots and slots[(st.name, i)] in used
+            and slots[(st.name, i)] not in fed_slots else None
+            for i in range(len(st.op.outputs)))
+    _check_inputs_available(steps, fed_slots, slot_tensors)
+    _assign_releases(steps, set(s for s in fetch_slots if s is not None) | fed_slots)
+    aliases = [False if s is None else _may_alias(slot_tensors[s]) for s in fetch_slots]
+    return Plan(steps, len(slot_tensors), feed_slots, fetch_slots, aliases, slot_tensors)
+
+
+def _ref_variable(op: Operation, index: int) -> str:
+    src = op.inputs[index].op
+    if src.type not in ("VariableV2", "Variable"):
+        raise GraphBuildError(
+            f"{op.type} node '{op.name}': input {index} must be a variable (a VariableV2 node) "
+            f"because the op updates it in place, but it comes from '{src.name}' ({src.type}). "
+            "Fix: pass the gf.Variable itself, not a value read from it")
+    return src.get_attr("shared_name") or src.name
+
+
+def _check_inputs_available(steps: list[PlanStep], fed: set[int], tensors: list[Tensor]) -> None:
+    produced = set(fed)
+    for st in steps:
+        for s in st.inputs:
+            if s not in produced:  # only possible when a producer was pruned away wrongly
+                raise InvalidArgumentError(
+                    f"node '{st.name}' ({st.op_type}) needs '{tensors[s].name}', which nothing "
+                    "in the plan produces", st.name, st.op_type)
+        produced.update(s for s in st.outputs if s is not None)
+
+
+def _assign_releases(steps: list[PlanStep], keep: set[int]) -> None:
+    last_use: dict[int, int] = {}
+    for i, st in enumerate(steps):
+        for s in st.inputs:
+            last_use[s] = i
+    per_step: dict[int, list[int]] = {}
+    for s, i in last_use.items():
+        if s not in keep:
+            per_step.setdefault(i, []).append(s)
+    for i, st in enumerate(steps):
+        st.release = tuple(sorted(per_step.get(i, ())))
+
+
+def _may_alias(t: Tensor) -> bool:
+    """True if a fetched value might share memory with variable storage, a constant or a
+    reused buffer (the session then copies it before returning it)."""
+    record = registry.lookup(t.op.type)
+    return record is None or record.returns_alias or record.stateful

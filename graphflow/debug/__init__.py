@@ -1,0 +1,1 @@
+"""Debugging tools: numeric gradient checks, NaN/Inf origin, gradient-flow reports."""

@@ -1,0 +1,1 @@
+"""Core data model: dtypes, static shapes, tensor protos, Graph/Operation/Tensor."""

@@ -1,0 +1,60 @@
+"""Error classes users see, following TensorFlow 1.x's ``tf.errors`` names.
+
+Graph-build mistakes raise ``ValueError``/``TypeError`` subclasses (as TF does)
+whose message names the node, its op type, the offending shapes/dtypes and the
+fix. Run-time failures raise ``OpError`` subclasses that carry the failing
+node's name and op type.
+"""
+
+from __future__ import annotations
+
+
+class GraphflowError(Exception):
+    """Base class of every graphflow-specific error."""
+
+
+class OpError(GraphflowError):
+    """A failure while running a node; ``node_name`` and ``op_type`` say which."""
+
+    def __init__(self, message: str, node_name: str | None = None,
+                 op_type: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.node_name = node_name
+        self.op_type = op_type
+
+
+class InvalidArgumentError(OpError, ValueError):
+    """A node received an invalid value (bad feed shape, NaN under check_numerics, ...)."""
+
+
+class NotFoundError(OpError, KeyError):
+    """A requested node, tensor or file does not exist."""
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return self.message
+
+
+class FailedPreconditionError(OpError):
+    """The graph cannot run yet, e.g. a variable was read before it was initialized."""
+
+
+class UnimplementedError(OpError, NotImplementedError):
+    """The graph uses something graphflow does not implement (an op type, a dtype)."""
+
+
+class InternalError(OpError):
+    """A kernel failed in a way its shape rule did not predict (a graphflow bug)."""
+
+
+class GraphBuildError(GraphflowError, ValueError):
+    """A node cannot be added to the graph (shape/dtype/attr error) — raised at build time."""
+
+
+class DataLossError(GraphflowError, ValueError):
+    """A file is truncated, corrupt, or not the format it claims to be."""
+
+
+def node_label(name: str, op_type: str) -> str:
+    """How errors refer to a node: ``'scope/add_1' (AddV2)``."""
+    return f"'{name}' ({op_type})"

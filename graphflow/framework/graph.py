@@ -1,0 +1,348 @@
+"""``Graph``: the builder's container around one ``GraphDef``.
+
+The GraphDef is the graph: every op the builder creates is appended to it as a
+NodeDef (with TF's input and attr conventions), after its record's shape rule
+has accepted it. The Graph adds what a GraphDef cannot hold: name scopes,
+control-dependency contexts, collections, unique-name counters and the
+``Operation``/``Tensor`` handles. Graphs are append-only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from graphflow.framework import attrs as attr_codec
+from graphflow.framework.errors import GraphBuildError
+from graphflow.framework.tensor import Operation, Tensor, TensorSpec
+from graphflow.proto import graph_pb2, node_def_pb2
+
+#: GraphDef producer version written by graphflow (TensorFlow 1.15 wrote 134; >= 22
+#: means "reduction indices are an input", "scalar strict", and so on).
+PRODUCER_VERSION = 134
+MIN_CONSUMER_VERSION = 0
+
+_VALID_NAME = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\-/>]*$")
+_VALID_SCOPE = re.compile(r"^[A-Za-z0-9_.\-/>]*$")
+
+
+class GraphKeys:
+    """Standard collection names (TF1's ``tf.GraphKeys``)."""
+
+    GLOBAL_VARIABLES = "variables"
+    TRAINABLE_VARIABLES = "trainable_variables"
+    TRAIN_OP = "train_op"
+    GLOBAL_STEP = "global_step"
+    LOSSES = "losses"
+    UPDATE_OPS = "update_ops"
+
+
+class Graph:
+    """A TensorFlow-1-style computation graph backed by a ``GraphDef`` protobuf."""
+
+    def __init__(self) -> None:
+        self._graph_def = graph_pb2.GraphDef()
+        self._graph_def.versions.producer = PRODUCER_VERSION
+        self._graph_def.versions.min_consumer = MIN_CONSUMER_VERSION
+        self._ops: list[Operation] = []
+        self._ops_by_name: dict[str, Operation] = {}
+        self._consumers: dict[int, list[Operation]] = {}  # op id -> consumer ops
+        self._names_in_use: dict[str, int] = {}
+        self._name_stack = ""
+        self._control_stack: list[list[Operation] | None] = []
+        self._collections: dict[str, list[Any]] = {}
+        self._finalized = False
+        self.seed: int | None = None
+
+    # -- contexts --------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def as_default(self) -> Iterator[Graph]:
+        """Make this the default graph inside a ``with`` block."""
+        _default_stack.append(self)
+        try:
+            yield self
+        finally:
+            _default_stack.pop()
+
+    @contextlib.contextmanager
+    def name_scope(self, name: str | None) -> Iterator[str]:
+        """TF1 name scopes: ``"a"`` opens ``a/`` (or ``a_1/`` if taken), ``"a/"`` re-enters
+        exactly, ``None`` or ``""`` resets to the root. Yields the scope string (with ``/``)."""
+        old = self._name_stack
+        if not name:
+            new = ""
+        elif name.endswith("/"):
+            if not _VALID_SCOPE.match(name):
+                raise ValueError(f"'{name}' is not a valid name scope (use letters, digits, "
+                                 "'_', '.', '-' and '/')")
+            new = name[:-1]
+        else:
+            if not _VALID_SCOPE.match(name):
+                raise ValueError(f"'{name}' is not a valid name scope (use letters, digits, "
+                                 "'_', '.', '-' and '/')")
+            new = self.unique_name(name)
+        self._name_stack = new
+        try:
+            yield new + "/" if new else ""
+        finally:
+            self._name_stack = old
+
+    def get_name_scope(self) -> str:
+        return self._name_stack
+
+    @contextlib.contextmanager
+    def control_dependencies(self, control_inputs: Sequence[Any] | None) -> Iterator[None]:
+        """Ops created inside run after ``control_inputs``; ``None`` clears outer contexts."""
+        if control_inputs is None:
+            self._control_stack.append(None)
+        else:
+            ops = []
+            for c in control_inputs:
+                if hasattr(c, "_as_graph_element"):  # Variable
+                    c = c._as_graph_element()
+                if isinstance(c, Tensor):
+                    c = c.op
+                if not isinstance(c, Operation):
+                    raise TypeError(f"control_dependencies() takes Operations or Tensors, got "
+                                    f"{type(c).__name__}: {c!r}")
+                self._check_same_graph(c, "control_dependencies")
+                ops.append(c)
+            self._control_stack.append(ops)
+        try:
+            yield
+        finally:
+            self._control_stack.pop()
+
+    def _current_control_inputs(self) -> list[Operation]:
+        out: list[Operation] = []
+        for frame in reversed(self._control_stack):
+            if frame is None:
+                break
+            out.extend(frame)
+        return out
+
+    # -- names -----------------------------------------------------------------------------
+    def unique_name(self, name: str, mark_as_used: bool = True) -> str:
+        """``name`` under the current scope, suffixed ``_1``, ``_2``... if already used
+        (case-insensitively, exactly as TensorFlow's ``Graph.unique_name``)."""
+        if self._name_stack:
+            name = f"{self._name_stack}/{name}"
+        name_key = name.lower()
+        i = self._names_in_use.get(name_key, 0)
+        if mark_as_used:
+            self._names_in_use[name_key] = i + 1
+        if i > 0:
+            base_key = name_key
+            while name_key in self._names_in_use:
+                name_key = f"{base_key}_{i}"
+                i += 1
+            if mark_as_used:
+                self._names_in_use[name_key] = 1
+            name = f"{name}_{i - 1}"
+        return name
+
+    # -- node creation ---------------------------------------------------------------------
+    def create_op(self, op_type: str, inputs: Sequence[Tensor], attrs: dict[str, Any] | None = None,
+                  name: str | None = None, control_inputs: Sequence[Operation] = ()) -> Operation:
+        """Add a node built from Python values; runs the op's shape rule first."""
+        if self._finalized:
+            raise RuntimeError("this Graph is finalized and cannot be modified")
+        exact = bool(name) and name.endswith("/")  # a scope name: use it exactly (TF)
+        node_name = name[:-1] if exact else self.unique_name(name or op_type, mark_as_used=False)
+        if not _VALID_NAME.match(node_name):
+            raise ValueError(f"'{node_name}' is not a valid node name (start with a letter, digit "
+                             "or '.', then letters, digits, '_', '.', '-', '/')")
+        node = node_def_pb2.NodeDef(name=node_name, op=op_type)
+        for i, t in enumerate(inputs):
+            if not isinstance(t, Tensor):
+                raise TypeError(f"{op_type} node '{node_name}': input {i} must be a gf.Tensor, "
+                                f"got {type(t).__name__}")
+            self._check_same_graph(t, node_name)
+            node.input.append(t._input_ref())
+        controls = _dedupe(list(self._current_control_inputs()) + list(control_inputs))
+        for c in controls:
+            self._check_same_graph(c, node_name)
+            node.input.append("^" + c.name)
+        for key, value in (attrs or {}).items():
+            node.attr[key].CopyFrom(attr_codec.encode(value))
+        op = self._add_node(node, list(inputs), controls, mark_name=exact)
+        if not exact:  # mark the name taken only now: a node its shape rule rejects uses none
+            self.unique_name(name or op_type)
+        return op
+
+    def _add_node(self, node: node_def_pb2.NodeDef, inputs: list[Tensor],
+                  control_inputs: list[Operation], mark_name: bool = True) -> Operation:
+        """Append a complete NodeDef (builder or importer): defaults, shape rule, handles."""
+        from graphflow.ops import registry  # ops depend on framework, not the other way round
+
+        if node.name in self._ops_by_name:
+            raise GraphBuildError(f"duplicate node name '{node.name}' ({node.op}); node names "
+                                  "must be unique in a graph")
+        record = registry.get(node.op, node.name)
+        for key, value in record.attr_defaults.items():
+            if key not in node.attr:
+                node.attr[key].CopyFrom(attr_codec.encode(value))
+        ctx = registry.InferContext(record, node, [t.spec for t in inputs],
+                                    [t.name for t in inputs])
+        specs = record.infer(ctx)
+        if not all(isinstance(s, TensorSpec) for s in specs):
+            raise TypeError(f"shape rule of {node.op} returned {specs!r}, not TensorSpecs")
+        self._graph_def.node.append(node)
+        stored = self._graph_def.node[-1]
+        op = Operation(self, stored, inputs, control_inputs, list(specs), len(self._ops))
+        self._ops.append(op)
+        self._ops_by_name[op.name] = op
+        for src in {id(t.op): t.op for t in inputs}.values():
+            self._consumers.setdefault(src._id, []).append(op)
+        if mark_name:
+            self._names_in_use.setdefault(op.name.lower(), 1)
+        return op
+
+    def _check_same_graph(self, element: Tensor | Operation, where: str) -> None:
+        if element.graph is not self:
+            raise ValueError(f"{element!r} belongs to a different Graph than '{where}'. Build "
+                             "every tensor of a computation inside the same `with "
+                             "graph.as_default():` block (or import it with "
+                             "gf.import_graph_def)")
+
+    def _consumers_of(self, tensor: Tensor) -> list[Operation]:
+        return [op for op in self._consumers.get(tensor.op._id, ())
+                if any(t is tensor for t in op.inputs)]
+
+    # -- lookup ----------------------------------------------------------------------------
+    def get_operations(self) -> list[Operation]:
+        return list(self._ops)
+
+    def get_operation_by_name(self, name: str) -> Operation:
+        try:
+            return self._ops_by_name[name]
+        except KeyError:
+            raise KeyError(f"the graph has no operation named '{name}'"
+                           f"{_suggest(name, self._ops_by_name)}") from None
+
+    def get_tensor_by_name(self, name: str) -> Tensor:
+        op_name, sep, index = name.rpartition(":")
+        if not sep or not index.isdigit():
+            raise ValueError(f"'{name}' is not a tensor name: tensor names look like "
+                             f"'op_name:0' (did you mean '{name}:0'?)")
+        op = self.get_operation_by_name(op_name)
+        i = int(index)
+        if i >= len(op.outputs):
+            raise ValueError(f"operation '{op_name}' ({op.type}) has {len(op.outputs)} "
+                             f"output(s), so '{name}' does not exist")
+        return op.outputs[i]
+
+    def as_graph_element(self, obj: Any, allow_tensor: bool = True,
+                         allow_operation: bool = True) -> Tensor | Operation:
+        """Resolve a Tensor, Operation, Variable or name (``"op"`` / ``"op:0"``)."""
+        if hasattr(obj, "_as_graph_element"):
+            obj = obj._as_graph_element()
+        if isinstance(obj, (Tensor, Operation)):
+            self._check_same_graph(obj, "this session's graph")
+            if isinstance(obj, Tensor) and not allow_tensor:
+                raise TypeError(f"expected an Operation, got tensor '{obj.name}'")
+            if isinstance(obj, Operation) and not allow_operation:
+                raise TypeError(f"expected a Tensor, got operation '{obj.name}'")
+            return obj
+        if isinstance(obj, str):
+            if ":" in obj and allow_tensor:
+                return self.get_tensor_by_name(obj)
+            if allow_operation:
+                return self.get_operation_by_name(obj)
+            raise ValueError(f"'{obj}' names an operation; use '{obj}:0' for its first output")
+        raise TypeError(f"cannot interpret {type(obj).__name__} {obj!r} as a graph element "
+                        "(expected a Tensor, Operation, Variable or name string)")
+
+    # -- GraphDef --------------------------------------------------------------------------
+    def as_graph_def(self, add_shapes: bool = False) -> graph_pb2.GraphDef:
+        """A copy of the graph's GraphDef; ``add_shapes`` adds TF's ``_output_shapes`` attrs."""
+        out = graph_pb2.GraphDef()
+        out.CopyFrom(self._graph_def)
+        if add_shapes:
+            for op, node in zip(self._ops, out.node):
+                node.attr["_output_shapes"].CopyFrom(
+                    attr_codec.encode([t.shape for t in op.outputs]) if op.outputs
+                    else attr_codec.encode([]))
+        return out
+
+    @property
+    def graph_def_versions(self) -> Any:
+        return self._graph_def.versions
+
+    @property
+    def version(self) -> int:
+        """Number of nodes (graphs are append-only, so this increases with every change)."""
+        return len(self._ops)
+
+    def finalize(self) -> None:
+        self._finalized = True
+
+    @property
+    def finalized(self) -> bool:
+        return self._finalized
+
+    # -- collections -----------------------------------------------------------------------
+    def add_to_collection(self, name: str, value: Any) -> None:
+        self._collections.setdefault(name, []).append(value)
+
+    def get_collection(self, name: str, scope: str | None = None) -> list[Any]:
+        items = list(self._collections.get(name, ()))
+        if scope is None:
+            return items
+        pattern = re.compile(scope)
+        return [v for v in items if hasattr(v, "name") and pattern.match(v.name)]
+
+    def get_collection_ref(self, name: str) -> list[Any]:
+        return self._collections.setdefault(name, [])
+
+    def get_all_collection_keys(self) -> list[str]:
+        return sorted(self._collections)
+
+
+def _dedupe(ops: list[Operation]) -> list[Operation]:
+    seen: set[int] = set()
+    out = []
+    for op in ops:
+        if id(op) not in seen:
+            seen.add(id(op))
+            out.append(op)
+    return out
+
+
+def _suggest(name: str, names: Any) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, list(names), n=3)
+    return f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+
+
+_default_graph = Graph()
+_default_stack: list[Graph] = []
+
+
+def get_default_graph() -> Graph:
+    """The innermost graph entered with ``as_default()``, else the global default graph."""
+    return _default_stack[-1] if _default_stack else _default_graph
+
+
+def reset_default_graph() -> None:
+    """Replace the global default graph with a new, empty one (TF1 semantics)."""
+    global _default_graph
+    if _default_stack:
+        raise AssertionError("do not call gf.reset_default_graph() inside a `with "
+                             "graph.as_default():` block; exit the block first")
+    _default_graph = Graph()
+
+
+@contextlib.contextmanager
+def name_scope(name: str | None, default_name: str | None = None,
+               values: Any = None) -> Iterator[str]:
+    """``gf.name_scope``: open a name scope on the default graph (see ``Graph.name_scope``)."""
+    with get_default_graph().name_scope(name if name is not None else default_name) as scope:
+        yield scope
+
+
+def control_dependencies(control_inputs: Sequence[Any] | None) -> Any:
+    return get_default_graph().control_dependencies(control_inputs)

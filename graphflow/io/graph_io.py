@@ -1,0 +1,117 @@
+"""Read and write GraphDef files: binary ``.pb`` and protobuf text ``.pbtxt``, the same
+bytes TensorFlow's ``tf.io.write_graph`` / ``tf.io.read_file`` + ``ParseFromString`` use."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from google.protobuf import message, text_format
+
+from graphflow.framework.errors import DataLossError, GraphflowError, NotFoundError
+from graphflow.framework.graph import Graph
+from graphflow.proto import graph_pb2
+
+TEXT_SUFFIXES = (".pbtxt", ".txt", ".prototxt")
+
+
+def _as_graph_def(graph_or_graph_def: Any) -> graph_pb2.GraphDef:
+    if isinstance(graph_or_graph_def, Graph):
+        return graph_or_graph_def.as_graph_def()
+    if isinstance(graph_or_graph_def, graph_pb2.GraphDef):
+        return graph_or_graph_def
+    if hasattr(graph_or_graph_def, "SerializeToString"):  # e.g. a tensorflow GraphDef
+        out = graph_pb2.GraphDef()
+        out.ParseFromString(graph_or_graph_def.SerializeToString())
+        return out
+    raise TypeError(f"expected a gf.Graph or GraphDef, got {type(graph_or_graph_def).__name__}")
+
+
+def write_graph(graph_or_graph_def: Any, logdir: str | os.PathLike[str], name: str,
+                as_text: bool = True) -> str:
+    """Write a graph to ``logdir/name`` as protobuf text (default) or binary; returns the path
+    (TF's ``tf.io.write_graph`` signature). Output is deterministic."""
+    graph_def = _as_graph_def(graph_or_graph_def)
+    directory = Path(logdir)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / name
+    if as_text:
+        path.write_text(text_format.MessageToString(graph_def), encoding="utf-8")
+    else:
+        path.write_bytes(graph_def.SerializeToString(deterministic=True))
+    return str(path)
+
+
+def read_graph(path: str | os.PathLike[str]) -> graph_pb2.GraphDef:
+    """Read a ``.pb`` (binary) or ``.pbtxt`` (text) GraphDef; DataLossError names the file if
+    it is unreadable, truncated or not a GraphDef."""
+    p = Path(path)
+    if not p.exists():
+        raise NotFoundError(f"graph file '{p}' does not exist")
+    data = p.read_bytes()
+    graph_def = graph_pb2.GraphDef()
+    if p.suffix in TEXT_SUFFIXES:
+        try:
+            text_format.Parse(data.decode("utf-8"), graph_def)
+        except (text_format.ParseError, UnicodeDecodeError) as err:
+            raise DataLossError(f"'{p}' is not a valid text-format GraphDef: {err}") from None
+    else:
+        try:
+            graph_def.ParseFromString(data)
+        except message.DecodeError as err:
+            hint = " (is it a text-format file? name it .pbtxt)" if _looks_like_text(data) else ""
+            raise DataLossError(f"'{p}' is not a valid binary GraphDef: {err}; the file is "
+                                f"truncated or not a GraphDef{hint}") from None
+        if data and not graph_def.HasField("versions"):
+            raise DataLossError(
+                f"'{p}' parsed, but has no 'versions' field, which every TensorFlow and "
+                "graphflow writer stores after the nodes: the file is probably truncated or "
+                "is not a GraphDef")
+    _validate(graph_def, str(p))
+    return graph_def
+
+
+def _looks_like_text(data: bytes) -> bool:
+    head = data[:64].lstrip()
+    return head.startswith((b"node", b"versions", b"library"))
+
+
+def _validate(graph_def: graph_pb2.GraphDef, where: str) -> None:
+    names = set()
+    for i, node in enumerate(graph_def.node):
+        if not node.name or not node.op:
+            raise DataLossError(f"'{where}': node #{i} has no {'name' if not node.name else 'op'}"
+                                "; the file is corrupt or not a GraphDef")
+        if node.name in names:
+            raise DataLossError(f"'{where}': duplicate node name '{node.name}'")
+        names.add(node.name)
+    from graphflow.compiler.graph_index import parse_input
+
+    for node in graph_def.node:
+        for text in node.input:
+            src = parse_input(text)[0]
+            if src not in names:
+                raise DataLossError(f"'{where}': node '{node.name}' ({node.op}) has input "
+                                    f"'{text}', but no node '{src}' exists; the file is "
+                                    "truncated or corrupt")
+
+
+def load_graph(path: str | os.PathLike[str], name: str = "") -> Graph:
+    """Read a graph file and import it into a new ``Graph`` (names unchanged by default).
+    Errors name the file, the node and its op type."""
+    from graphflow.io.importer import import_graph_def
+
+    graph_def = read_graph(path)
+    graph = Graph()
+    with graph.as_default():
+        try:
+            import_graph_def(graph_def, name=name)
+        except GraphflowError as err:
+            err.args = (f"while loading '{path}': {err}",) + err.args[1:]
+            if hasattr(err, "message"):
+                err.message = err.args[0]
+            raise
+        except (ValueError, TypeError) as err:
+            raise type(err)(f"while loading '{path}': {err}") from err
+    return graph

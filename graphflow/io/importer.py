@@ -1,0 +1,103 @@
+"""``import_graph_def``: add the nodes of a GraphDef to the default graph (TF1 semantics).
+
+Stages: check versions and the function library; order the nodes topologically (a
+GraphDef may list them in any order); prefix names with ``name/``; rewrite inputs through
+``input_map``; add each node through the same path the builder uses (attr defaults, shape
+rule, handles); return the requested elements.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphflow.compiler import graph_index
+from graphflow.framework.errors import UnimplementedError
+from graphflow.framework.graph import PRODUCER_VERSION, get_default_graph
+from graphflow.framework.tensor import Operation, Tensor
+from graphflow.proto import graph_pb2, node_def_pb2
+
+
+def import_graph_def(graph_def: Any, input_map: dict[str, Any] | None = None,
+                     return_elements: list[str] | None = None, name: str | None = "import",
+                     op_dict: Any = None, producer_op_list: Any = None
+                     ) -> list[Tensor | Operation] | None:
+    """Import ``graph_def`` into the default graph under the scope ``name`` (``""``: keep the
+    names). ``input_map`` maps tensor names in ``graph_def`` to Tensors that replace them."""
+    from graphflow.io.graph_io import _as_graph_def
+
+    graph_def = _as_graph_def(graph_def)
+    graph = get_default_graph()
+    _check_versions(graph_def)
+    if graph_def.HasField("library") and graph_def.library.ByteSize():
+        raise UnimplementedError("the GraphDef has a function library; graphflow does not run "
+                                 "TensorFlow functions (inline them or export a TF1 graph)")
+    mapped: dict[tuple[str, int], Tensor] = {}
+    for key, value in (input_map or {}).items():
+        node, index = graph_index.split_tensor_name(key)
+        if not isinstance(value, Tensor):
+            raise TypeError(f"input_map['{key}'] must be a gf.Tensor, got {type(value).__name__}")
+        mapped[(node, index)] = value
+    by_name = {n.name: n for n in graph_def.node}
+    order = graph_index.topological_order(graph_def) if graph_def.node else []
+    if name:
+        with graph.name_scope(name) as scope:
+            prefix = scope
+    else:
+        prefix = ""
+    created: dict[str, Operation] = {}
+    used_keys: set[tuple[str, int]] = set()
+    for node_name in order:
+        src = by_name[node_name]
+        inputs: list[Tensor] = []
+        controls: list[Operation] = []
+        node = node_def_pb2.NodeDef()
+        node.CopyFrom(src)
+        node.name = prefix + src.name
+        del node.input[:]
+        for text in src.input:
+            in_node, port, is_control = graph_index.parse_input(text)
+            if is_control:
+                op = created[in_node]
+                controls.append(op)
+                node.input.append("^" + op.name)
+                continue
+            if (in_node, port) in mapped:
+                t = mapped[(in_node, port)]
+                used_keys.add((in_node, port))
+            else:
+                op = created[in_node]
+                if port >= len(op.outputs):
+                    raise ValueError(f"node '{src.name}' ({src.op}) reads output {port} of "
+                                     f"'{in_node}' ({op.type}), which has {len(op.outputs)}")
+                t = op.outputs[port]
+            inputs.append(t)
+            node.input.append(t._input_ref())
+        created[src.name] = graph._add_node(node, inputs, controls)
+    unused = set(mapped) - used_keys
+    if unused:
+        names = ", ".join(f"{n}:{i}" for n, i in sorted(unused))
+        raise ValueError(f"input_map has keys not found in the graph_def: {names}")
+    if return_elements is None:
+        return None
+    out: list[Tensor | Operation] = []
+    for element in return_elements:
+        node, sep, index = element.rpartition(":")
+        if sep and index.isdigit():
+            if node not in created:
+                raise ValueError(f"return_elements: no node '{node}' in the imported graph")
+            out.append(created[node].outputs[int(index)])
+        else:
+            if element not in created:
+                raise ValueError(f"return_elements: no node '{element}' in the imported graph")
+            out.append(created[element])
+    return out
+
+
+def _check_versions(graph_def: graph_pb2.GraphDef) -> None:
+    v = graph_def.versions
+    if v.min_consumer > PRODUCER_VERSION:
+        raise ValueError(f"the GraphDef requires consumer version >= {v.min_consumer}, but "
+                         f"graphflow reads GraphDef version {PRODUCER_VERSION}; re-export it "
+                         "with an older producer")
+    if PRODUCER_VERSION in v.bad_consumers:
+        raise ValueError(f"the GraphDef disallows consumer version {PRODUCER_VERSION}")

@@ -1,0 +1,15 @@
+"""Op records and TF1-named builder functions, one module per op family.
+
+Importing this package registers every op record with ``graphflow.ops.registry``.
+"""
+
+from graphflow.ops import (  # noqa: F401  (import order registers the records)
+    array_ops,
+    linalg_ops,
+    math_ops,
+    random_ops,
+    reduction_ops,
+    state_ops,
+    tensor_operators,
+    variables,
+)

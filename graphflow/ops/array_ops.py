@@ -1,0 +1,613 @@
+"""Sources, shapes and tensor plumbing: Const, Placeholder, Identity, StopGradient, Shape,
+Size, Reshape, ExpandDims, Squeeze, Fill, ZerosLike, OnesLike, BroadcastTo and
+BroadcastGradientArgs. Layout ops (Transpose, ConcatV2, GatherV2, Slice, ...) are in
+``layout_ops``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from graphflow.framework import dtypes, tensor_util
+from graphflow.framework.errors import InvalidArgumentError
+from graphflow.framework.tensor import Operation, Tensor, TensorSpec
+from graphflow.framework.tensor_shape import TensorShape, as_shape, broadcast_shapes, dims_from
+from graphflow.ops import op_builder
+from graphflow.ops.elementwise import unbroadcast
+from graphflow.ops.registry import InferContext, KernelContext, Op, register
+
+# ----------------------------------------------------------------------------------------
+# Sources
+# ----------------------------------------------------------------------------------------
+
+
+@register
+class Const(Op):
+    """A constant tensor stored in the ``value`` attr (TensorProto)."""
+
+    op_type = "Const"
+    differentiable = False
+    returns_alias = True  # the kernel returns the same (read-only) array every run
+
+    def infer(self, ctx: InferContext) -> list[TensorSpec]:
+        proto = ctx.node_def.attr["value"].tensor if "value" in ctx.node_def.attr else None
+        if proto is None:
+            ctx.fail("has no 'value' attribute", "create constants with gf.constant")
+        dt = ctx.attr("dtype")
+        if dt.as_datatype_enum != dtypes.as_dtype(proto.dtype).as_datatype_enum:
+            ctx.fail(f"dtype attr {dt.name} differs from its value's dtype "
+                     f"{dtypes.as_dtype(proto.dtype).name}")
+        shape = TensorShape(proto.tensor_shape)
+        n = shape.num_elements()
+        value = None
+        if n is not None and n <= 4096:
+            value = tensor_util.make_ndarray(proto)
+        return [TensorSpec(dt, shape, value)]
+
+    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        value = tensor_util.make_ndarray(ctx.node_def.attr["value"].tensor)
+        value.flags.writeable = False
+        return lambda: value
+
+
+@register
+class Placeholder(Op):
+    """A value supplied through ``feed_dict`` at run time."""
+
+    op_type = "Placeholder"
+    differentiable = False
+    attr_defaults = {"shape": TensorShape(None)}
+
+    def infer(self, ctx: InferContext) -> list[TensorSpec]:
+        return [TensorSpec(ctx.attr("dtype"), ctx.attr("shape"))]
+
+    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        name = ctx.name
+
+        def unfed() -> None:
+            raise InvalidArgumentError(
+                f"placeholder '{name}' must be fed a value (feed_dict={{'{name}:0': ...}})",
+                name, "Placeholder")
+        return unfed
+
+
+@register
+class PlaceholderWithDefault(Op):
+    """Returns ``input`` unless fed; the fed value must match ``shape``."""
+
+    op_type = "PlaceholderWithDefault"
+    input_names = ("input",)
+    returns_alias = True
+
+    def infer(self, ctx: InferContext) -> list[TensorSpec]:
+        shape = ctx.attr("shape")
+        if not shape.is_compatible_with(ctx.inputs[0].shape):
+            ctx.fail(f"default {ctx.input_label(0)} is not compatible with shape {shape}")
+        return [TensorSpec(ctx.inputs[0].dtype, shape)]
+
+    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        return lambda x: x
+
+    def grad(self, op: Operation, g: Tensor) -> list[Tensor]:
+        """d identity(x) = g."""
+        return [g]
+
+
+# ----------------------------------------------------------------------------------------
+# Identity-like
+# ----------------------------------------------------------------------------------------
+
+
+@register
+class Identity(Op):
+    """y = x (also the ``read`` of a TF1 variable)."""
+
+    op_type = "Identity"
+    input_names = ("input",)
+    returns_alias = True
+
+    def infer(self, ctx: InferContext) -> list[TensorSpec]:
+        x = ctx.inputs[0]
+        return [TensorSpec(x.dtype, x.shape, x.value)]
+
+    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        return lambda x: x
+
+    def grad(self, op: Operation, g: Tensor) -> list[Tensor]:
+        """d identity(x) = g."""
+        return [g]
+
+
+@register
+class StopGradient(Identity):
+    """y = x in the forward pass; gradients do not flow through (registered non-differentiable)."""
+
+    op_type = "StopGradient"
+    differentiable = False
+
+
+@register
+class CheckNumerics(Identity):
+    """y = x, failing the run with ``message`` if x contains NaN or Inf."""
+
+    op_type = "CheckNumerics"
+    attr_defaults = {"message": ""}
+
+    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        name, message = ctx.name, ctx.attr("message")
+
+        def check(x: np.ndarray) -> np.ndarray:
+            if not np.all(np.isfinite(x)):
+                kind = "NaN" if np.isnan(x).any() else "Inf"
+                raise InvalidArgumentError(f"{message} : Tensor had {kind} values "
+                                           f"(CheckNumerics node '{name}')", name, "CheckNumerics")
+            return x
+        return check
+
+    def grad(self, op: Operation, g: Tensor) -> list[Tensor]:
+        """d check(x) = g, itself checked (TF checks the gradient too)."""
+        return [check_numerics(g, f"Not a number (NaN) or infinity (Inf) values detected in "
+                                  f"gradient. {op.get_attr('message')}")]
+
+
+# ----------------------------------------------------------------------------------------
+# Shape queries
+# ----------------------------------------------------------------------------------------
+
+
+class _ShapeQuery(Op):
+    input_names = ("input",)
+    differentiable = False
+    attr_defaults = {"out_type": dtypes.int32}
+
+
+@register
+class Shape(_ShapeQuery):
+    """The run-time shape of ``input`` as a 1-D int tensor (value known statically when the
+    static shape is fully defined)."""
+
+    op_type = "Shape"
+
+    def infer(self, ctx: InferContext) -> list[TensorSpec]:
+        x, out_type = ctx.inputs[0].shape, ctx.attr("out_type")
+        value = np.array(x.as_list(), dtype=out_type.np_dtype) if x.is_fully_defined() else None
+        return [TensorSpec(out_type, (x.rank,), value)]
+
+    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        np_dtype = ctx.attr("out_type").np_dtype
+        return lambda x: np.array(np.shape(x), dtype=np_dtype)
+
+
+@register
+class Size(_ShapeQuery):
+    """Number of elements of ``input`` as a scalar."""
+
+    op_type = "Size"
+
+    def infer(self, ctx: InferContext) -> list[TensorSpec]:
+        n, out_type = ctx.inputs[0].shape.num_elements(), ctx.attr("out_type")
+        return [TensorSpec(out_type, (), None if n is None else np.array(n, out_type.np_dtype))]
+
+    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        np_dtype = ctx.attr("out_type").np_dtype
+        return lambda x: np.array(np.size(x), dtype=np_dtype)
+
+
+def shape_from_value(ctx: InferContext, index: int, what: str = "shape") -> TensorShape:
+    """Static shape described by integer input ``index`` (a shape vector), as far as known."""
+    spec = ctx.inputs[index]
+    ctx.require_dtype(index, lambda d: d in (dtypes.int32, dtypes.int64), "an int32/int64 vector")
+    if spec.value is not None:
+        if spec.value.ndim != 1:
+            ctx.fail(f"{what} {ctx.input_label(index)} must be a 1-D vector")
+        return dims_from(spec.value)
+    rank = spec.shape[0] if spec.shape.rank == 1 else None
+    return TensorShape(None) if rank is None else TensorShape([None] * rank)
+
+
+# ----------------------------------------------------------------------------------------
+# Reshaping
+# ----------------------------------------------------------------------------------------
+
+
+@register
+class Reshape(Op):
+    """Same elements, new shape; one ``-1`` entry is inferred."""
+
+    op_type = "Reshape"
+    input_names = ("tensor", "shape")
+    attr_defaults = {"Tshape": dtypes.int32}
+    returns_alias = True
+
+    def infer(self, ctx: InferContext) -> list[TensorSpec]:
+        x = ctx.inputs[0]
+        target = ctx.inputs[1].value
+        if target is None:
+            return [TensorSpec(x.dtype, shape_from_value(ctx, 1))]
+        dims = [int(d) for d in np.asarray(target).reshape(-1)]
+        if dims.count(-1) > 1:
+            ctx.fail(f"shape {dims} has more than one -1", "give all but one dimension")
+        n = x.shape.num_elements()
+        known = int(np.prod([d for d in dims if d != -1], dtype=np.int64))
+        out: list[int | None] = list(dims)
+        if -1 in dims:
+            i = dims.index(-1)
+            if n is not None:
+                if known == 0 or n % known:
+                    ctx.fail(f"cannot reshape {ctx.input_label(0)} ({n} elements) to {dims}")
+                out[i] = n // known
+            else:
+                out[i] = None
+        elif n is not None and n != known:
+            ctx.fail(f"cannot reshape {ctx.input_label(0)} ({n} elements) into shape "
+                     f"{tuple(dims)} ({known} elements)",
+                     "the element counts must match; use -1 for one inferred dimension")
+        value = None if x.value is None else x.value.reshape(dims)
+        return [TensorSpec(x.dtype, out, value)]
+
+    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        name = ctx.name
+
+        def reshape_kernel(x: np.ndarray, shape: np.ndarray) -> np.ndarray:
+            try:
+                return np.reshape(x, shape)
+            except ValueError:
+                raise InvalidArgumentError(
+                    f"Reshape node '{name}': cannot reshape a tensor of shape {x.shape} "
+                    f"({x.size} elements) into shape {tuple(int(d) for d in shape)}",
+                    name, "Reshape") from None
+        return reshape_kernel
+
+    def grad(self, op: Operation, g: Tensor) -> list[Tensor | None]:
+        """d reshape(x) = reshape(g, shape(x))."""
+        x = op.inputs[0]
+        return [reshape(g, static_or_dynamic_shape(x)), None]
+
+
+@register
+class ExpandDims(Op):
+    """Insert a size-1 axis at ``axis`` (negative counts from the end)."""
+
+    op_type = "ExpandDims"
+    input_names = ("input", "axis")
+    attr_defaults = {"Tdim": dtypes.int32}
+    returns_alias = True
+
+    def infer(self, ctx: InferContext) -> list[TensorSpec]:
+        x, axis = ctx.inputs
+        if axis.value is None or x.shape.rank is None:
+            return [TensorSpec(x.dtype, TensorShape(None))]
+        a = int(np.asarray(axis.value).reshape(-1)[0])
+        rank = x.shape.rank
+        if not -rank - 1 <= a <= rank:
+            ctx.fail(f"axis {a} is out of range for {ctx.input_label(0)} (rank {rank})")
+        a = a if a >= 0 else a + rank + 1
+        dims = list(x.shape.dims)
+        dims.insert(a, 1)
+        return [TensorSpec(x.dtype, dims, None if x.value is None else x.value.reshape(dims))]
+
+    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        return lambda x, axis: np.expand_dims(x, int(np.asarray(axis).reshape(-1)[0]))
+
+    def grad(self, op: Operation, g: Tensor) -> list[Tensor | None]:
+        """d expand_dims(x) = reshape(g, shape(x))."""
+        return [reshape(g, static_or_dynamic_shape(op.inputs[0])), None]
+
+
+@register
+class Squeeze(Op):
+    """Remove size-1 axes (all of them, or those in ``squeeze_dims``)."""
+
+    op_type = "Squeeze"
+    input_names = ("input",)
+    attr_defaults = {"squeeze_dims": []}
+    returns_alias = True
+
+    def infer(self, ctx: InferContext) -> list[TensorSpec]:
+        x = ctx.inputs[0]
+        axes = list(ctx.attr("squeeze_dims"))
+        if x.shape.rank is None:
+            return [TensorSpec(x.dtype, TensorShape(None))]
+        rank = x.shape.rank
+        norm = []
+        for a in axes:
+            if not -rank <= a < rank:
+                ctx.fail(f"squeeze axis {a} is out of range for {ctx.input_label(0)}")
+            norm.append(a % rank)
+        out = []
+        for i, d in enumerate(x.shape.dims):
+            if (norm and i in norm) or (not norm and d == 1):
+                if d is not None and d != 1:
+                    ctx.fail(f"cannot squeeze axis {i} of {ctx.input_label(0)}: its size is {d}")
+                continue
+            if not norm and d is None:
+                return [TensorSpec(x.dtype, TensorShape(None))]
+            out.append(d)
+        return [TensorSpec(x.dtype, out)]
+
+    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        axes = tuple(ctx.attr("squeeze_dims"))
+        return (lambda x: np.squeeze(x, axis=axes)) if axes else np.squeeze
+
+    def grad(self, op: Operation, g: Tensor) -> list[Tensor]:
+        """d squeeze(x) = reshape(g, shape(x))."""
+        return [reshape(g, static_or_dynamic_shape(op.inputs[0]))]
+
+
+# ----------------------------------------------------------------------------------------
+# Filling and broadcasting
+# ----------------------------------------------------------------------------------------
+
+
+@register
+class Fill(Op):
+    """A tensor of shape ``dims`` filled with the scalar ``value``."""
+
+    op_type = "Fill"
+    input_names = ("dims", "value")
+    attr_defaults = {"index_type": dtypes.int32}
+
+    def infer(self, ctx: InferContext) -> list[TensorSpec]:
+        value = ctx.inputs[1]
+        ctx.require_rank(1, 0)
+        shape = shape_from_value(ctx, 0, "dims")
+        folded = None
+        if value.value is not None and shape.is_fully_defined() and \
+                (shape.num_elements() or 0) <= 4096:
+            folded = np.full(shape.as_list(), value.value, dtype=value.dtype.np_dtype)
+        return [TensorSpec(value.dtype, shape, folded)]
+
+    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        return lambda dims, value: np.full(tuple(int(d) for d in dims), value, dtype=value.dtype)
+
+    def grad(self, op: Operation, g: Tensor) -> list[Tensor | None]:
+        """d fill(dims, v) = (None, sum(g)): every element is a copy of v."""
+        from graphflow.ops import reduction_ops
+        return [None, reduction_ops.reduce_sum(g)]
+
+
+class _FillLike(Op):
+    input_names = ("x",)
+    differentiable = False
+    fill_value = 0
+
+    def infer(self, ctx: InferContext) -> list[TensorSpec]:
+        x = ctx.inputs[0]
+        value = None
+        if x.shape.is_fully_defined() and (x.shape.num_elements() or 0) <= 4096:
+            value = np.full(x.shape.as_list(), self.fill_value, dtype=x.dtype.np_dtype)
+        return [TensorSpec(x.dtype, x.shape, value)]
+
+
+@register
+class ZerosLike(_FillLike):
+    """Zeros with the shape and dtype of x."""
+
+    op_type = "ZerosLike"
+
+    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        return np.zeros_like
+
+
+@register
+class OnesLike(_FillLike):
+    """Ones with the shape and dtype of x."""
+
+    op_type = "OnesLike"
+    fill_value = 1
+
+    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        return np.ones_like
+
+
+@register
+class BroadcastTo(Op):
+    """Broadcast ``input`` to ``shape`` (numpy rules)."""
+
+    op_type = "BroadcastTo"
+    input_names = ("input", "shape")
+    attr_defaults = {"Tidx": dtypes.int32}
+
+    def infer(self, ctx: InferContext) -> list[TensorSpec]:
+        x = ctx.inputs[0]
+        target = shape_from_value(ctx, 1)
+        try:
+            out = broadcast_shapes(x.shape, target)
+        except ValueError as err:
+            ctx.fail(f"cannot broadcast {ctx.input_label(0)} to shape {target} ({err})")
+        if target.rank is not None and out.rank is not None and out.rank != target.rank:
+            ctx.fail(f"cannot broadcast {ctx.input_label(0)} to the lower-rank shape {target}")
+        return [TensorSpec(x.dtype, target.merge_with(out) if target.rank is not None else out)]
+
+    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        # np.broadcast_to returns a read-only view; consumers never write into inputs.
+        return lambda x, shape: np.broadcast_to(x, tuple(int(d) for d in shape))
+
+    def grad(self, op: Operation, g: Tensor) -> list[Tensor | None]:
+        """d broadcast_to(x) = g summed over the broadcast axes, reshaped to x."""
+        return [unbroadcast(g, op.inputs[0], op.outputs[0]), None]
+
+
+@register
+class BroadcastGradientArgs(Op):
+    """For shapes s0, s1 of two broadcast operands: the axes of the broadcast result each
+    gradient must be summed over (r0, r1)."""
+
+    op_type = "BroadcastGradientArgs"
+    input_names = ("s0", "s1")
+    differentiable = False
+
+    def infer(self, ctx: InferContext) -> list[TensorSpec]:
+        dt = ctx.require_same_dtype(0, 1)
+        s0, s1 = ctx.inputs
+        if s0.value is not None and s1.value is not None:
+            r0, r1 = _broadcast_gradient_args(s0.value, s1.value)
+            return [TensorSpec(dt, (len(r0),), r0.astype(dt.np_dtype)),
+                    TensorSpec(dt, (len(r1),), r1.astype(dt.np_dtype))]
+        return [TensorSpec(dt, (None,)), TensorSpec(dt, (None,))]
+
+    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        np_dtype = ctx.inputs[0].dtype.np_dtype
+
+        def bga(s0: np.ndarray, s1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            r0, r1 = _broadcast_gradient_args(s0, s1)
+            return r0.astype(np_dtype), r1.astype(np_dtype)
+        return bga
+
+
+def _broadcast_gradient_args(s0: np.ndarray, s1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    a, b = [int(d) for d in s0], [int(d) for d in s1]
+    n = max(len(a), len(b))
+    a, b = [1] * (n - len(a)) + a, [1] * (n - len(b)) + b
+    r0, r1 = [], []
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x == y:
+            if x == 1:
+                r0.append(i)
+                r1.append(i)
+        elif x == 1:
+            r0.append(i)
+        elif y == 1:
+            r1.append(i)
+        else:
+            raise InvalidArgumentError(f"incompatible shapes {tuple(s0)} and {tuple(s1)} "
+                                       "in BroadcastGradientArgs")
+    return np.array(r0, dtype=np.int64), np.array(r1, dtype=np.int64)
+
+
+# ----------------------------------------------------------------------------------------
+# Builder functions
+# ----------------------------------------------------------------------------------------
+
+constant = op_builder.constant
+
+
+def placeholder(dtype: Any, shape: Any = None, name: str | None = None) -> Tensor:
+    """``tf.placeholder``: a value fed at run time; ``None`` dims are unknown until then."""
+    dt = dtypes.as_dtype(dtype)
+    return op_builder.apply1("Placeholder", [], {"dtype": dt, "shape": as_shape(shape)},
+                             name=name or "Placeholder", graph=op_builder.graph_of())
+
+
+def placeholder_with_default(input: Any, shape: Any, name: str | None = None) -> Tensor:
+    x = op_builder.convert_to_tensor(input)
+    return op_builder.apply1("PlaceholderWithDefault", [x], {"dtype": x.dtype,
+                                                             "shape": as_shape(shape)},
+                             name=name or "PlaceholderWithDefault")
+
+
+def identity(x: Any, name: str | None = None) -> Tensor:
+    x = op_builder.convert_to_tensor(x)
+    return op_builder.apply1("Identity", [x], {"T": x.dtype}, name=name or "Identity")
+
+
+def stop_gradient(x: Any, name: str | None = None) -> Tensor:
+    """Identity in the forward pass that blocks gradient flow."""
+    x = op_builder.convert_to_tensor(x)
+    return op_builder.apply1("StopGradient", [x], {"T": x.dtype}, name=name or "StopGradient")
+
+
+def check_numerics(x: Any, message: str, name: str | None = None) -> Tensor:
+    """Identity that fails the run if ``x`` has NaN/Inf (``tf.debugging.check_numerics``)."""
+    x = op_builder.convert_to_tensor(x)
+    return op_builder.apply1("CheckNumerics", [x], {"T": x.dtype, "message": message},
+                             name=name or "CheckNumerics")
+
+
+def shape(x: Any, out_type: Any = dtypes.int32, name: str | None = None) -> Tensor:
+    x = op_builder.convert_to_tensor(x)
+    return op_builder.apply1("Shape", [x], {"T": x.dtype, "out_type": dtypes.as_dtype(out_type)},
+                             name=name or "Shape")
+
+
+def size(x: Any, out_type: Any = dtypes.int32, name: str | None = None) -> Tensor:
+    x = op_builder.convert_to_tensor(x)
+    return op_builder.apply1("Size", [x], {"T": x.dtype, "out_type": dtypes.as_dtype(out_type)},
+                             name=name or "Size")
+
+
+def static_or_dynamic_shape(x: Tensor) -> Any:
+    """``x``'s shape as a Python list when fully known (becomes a Const), else ``gf.shape(x)``."""
+    return x.shape.as_list() if x.shape.is_fully_defined() else shape(x)
+
+
+def _int_tensor(value: Any, g: Any) -> Tensor:
+    return op_builder.convert_to_tensor(value, preferred_dtype=dtypes.int32, graph=g) \
+        if isinstance(value, Tensor) else op_builder.constant(
+            np.asarray(value, dtype=np.int32), graph=g)
+
+
+def reshape(tensor: Any, shape: Any, name: str | None = None) -> Tensor:
+    x = op_builder.convert_to_tensor(tensor)
+    with x.graph.as_default():
+        s = _int_tensor(shape, x.graph)
+    return op_builder.apply1("Reshape", [x, s], {"T": x.dtype, "Tshape": s.dtype},
+                             name=name or "Reshape")
+
+
+def expand_dims(input: Any, axis: int, name: str | None = None) -> Tensor:
+    x = op_builder.convert_to_tensor(input)
+    with x.graph.as_default():
+        a = _int_tensor(axis, x.graph)
+    return op_builder.apply1("ExpandDims", [x, a], {"T": x.dtype, "Tdim": a.dtype},
+                             name=name or "ExpandDims")
+
+
+def squeeze(input: Any, axis: Any = None, name: str | None = None) -> Tensor:
+    x = op_builder.convert_to_tensor(input)
+    axes = [] if axis is None else ([int(axis)] if np.isscalar(axis) else [int(a) for a in axis])
+    return op_builder.apply1("Squeeze", [x], {"T": x.dtype, "squeeze_dims": axes},
+                             name=name or "Squeeze")
+
+
+def fill(dims: Any, value: Any, name: str | None = None) -> Tensor:
+    g = op_builder.graph_of(dims, value)
+    with g.as_default():
+        d = _int_tensor(dims, g)
+        v = op_builder.convert_to_tensor(value, graph=g)
+    return op_builder.apply1("Fill", [d, v], {"T": v.dtype, "index_type": d.dtype},
+                             name=name or "Fill")
+
+
+def zeros(shape: Any, dtype: Any = dtypes.float32, name: str | None = None) -> Tensor:
+    """``tf.zeros``: a Const for a static shape, ``Fill`` for a run-time shape tensor."""
+    dt = dtypes.as_dtype(dtype)
+    if isinstance(shape, Tensor):
+        return fill(shape, np.zeros((), dt.np_dtype), name=name or "zeros")
+    return op_builder.constant(0, dtype=dt, shape=list(as_shape(shape).as_list()),
+                               name=name or "zeros")
+
+
+def ones(shape: Any, dtype: Any = dtypes.float32, name: str | None = None) -> Tensor:
+    dt = dtypes.as_dtype(dtype)
+    if isinstance(shape, Tensor):
+        return fill(shape, np.ones((), dt.np_dtype), name=name or "ones")
+    return op_builder.constant(1, dtype=dt, shape=list(as_shape(shape).as_list()),
+                               name=name or "ones")
+
+
+def zeros_like(x: Any, name: str | None = None) -> Tensor:
+    x = op_builder.convert_to_tensor(x)
+    return op_builder.apply1("ZerosLike", [x], {"T": x.dtype}, name=name or "zeros_like")
+
+
+def ones_like(x: Any, name: str | None = None) -> Tensor:
+    x = op_builder.convert_to_tensor(x)
+    return op_builder.apply1("OnesLike", [x], {"T": x.dtype}, name=name or "ones_like")
+
+
+def broadcast_to(input: Any, shape: Any, name: str | None = None) -> Tensor:
+    x = op_builder.convert_to_tensor(input)
+    with x.graph.as_default():
+        s = _int_tensor(shape, x.graph)
+    return op_builder.apply1("BroadcastTo", [x, s], {"T": x.dtype, "Tidx": s.dtype},
+                             name=name or "BroadcastTo")
+
+
+def broadcast_gradient_args(s0: Tensor, s1: Tensor, name: str | None = None
+                            ) -> tuple[Tensor, Tensor]:
+    op = op_builder.apply("BroadcastGradientArgs", [s0, s1], {"T": s0.dtype},
+                          name=name or "BroadcastGradientArgs")
+    return op.outputs[0], op.outputs[1]

@@ -1,0 +1,160 @@
+"""Matrix multiply, n-ary add and dtype casts: records and TF1-named builders."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from graphflow.framework import dtypes
+from graphflow.framework.tensor import Operation, Tensor, TensorSpec
+from graphflow.ops import op_builder
+from graphflow.ops.elementwise import fold
+from graphflow.ops.registry import InferContext, KernelContext, Op, register
+
+
+@register
+class MatMul(Op):
+    """c = op(a) @ op(b) for rank-2 a, b, where op transposes when transpose_a/_b is set."""
+
+    op_type = "MatMul"
+    input_names = ("a", "b")
+    attr_defaults = {"transpose_a": False, "transpose_b": False}
+
+    def infer(self, ctx: InferContext) -> list[TensorSpec]:
+        dt = ctx.require_same_dtype(0, 1)
+        ctx.require_dtype(0, lambda d: d.is_numeric, "a numeric tensor")
+        a, b = ctx.require_rank(0, 2), ctx.require_rank(1, 2)
+        ta, tb = ctx.attr("transpose_a"), ctx.attr("transpose_b")
+        m, ka = (a[1], a[0]) if ta else (a[0], a[1])
+        kb, n = (b[1], b[0]) if tb else (b[0], b[1])
+        if ka is not None and kb is not None and ka != kb:
+            ctx.fail(f"inner dimensions do not match: {ctx.input_label(0)}"
+                     f"{' (transposed)' if ta else ''} has {ka} columns but "
+                     f"{ctx.input_label(1)}{' (transposed)' if tb else ''} has {kb} rows",
+                     "check the operand order, or set transpose_a/transpose_b")
+        return [TensorSpec(dt, (m, n))]
+
+    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        ta, tb = ctx.attr("transpose_a"), ctx.attr("transpose_b")
+        if not ta and not tb:
+            return np.matmul
+        if ta and not tb:
+            return lambda a, b: np.matmul(a.T, b)
+        if tb and not ta:
+            return lambda a, b: np.matmul(a, b.T)
+        return lambda a, b: np.matmul(a.T, b.T)
+
+    def grad(self, op: Operation, g: Tensor) -> list[Tensor]:
+        """For c = a @ b: da = g @ b^T and db = a^T @ g (the lecture's dS/dW = delta x^T),
+        with the operands reordered/transposed to match transpose_a/transpose_b."""
+        a, b = op.inputs
+        ta, tb = op.get_attr("transpose_a"), op.get_attr("transpose_b")
+        if not ta and not tb:
+            return [matmul(g, b, transpose_b=True), matmul(a, g, transpose_a=True)]
+        if not ta and tb:
+            return [matmul(g, b), matmul(g, a, transpose_a=True)]
+        if ta and not tb:
+            return [matmul(b, g, transpose_b=True), matmul(a, g)]
+        return [matmul(b, g, transpose_a=True, transpose_b=True),
+                matmul(g, a, transpose_a=True, transpose_b=True)]
+
+
+@register
+class AddN(Op):
+    """out = inputs[0] + ... + inputs[N-1]; all inputs have the same shape and dtype."""
+
+    op_type = "AddN"
+    input_names = ("*inputs",)
+
+    def infer(self, ctx: InferContext) -> list[TensorSpec]:
+        if not ctx.inputs:
+            ctx.fail("needs at least one input")
+        dt = ctx.require_same_dtype()
+        shape = ctx.inputs[0].shape
+        for i in range(1, len(ctx.inputs)):
+            if not shape.is_compatible_with(ctx.inputs[i].shape):
+                ctx.fail(f"all inputs must have the same shape; {ctx.input_label(0)} and "
+                         f"{ctx.input_label(i)} differ", "gf.add broadcasts; AddN does not")
+            shape = shape.merge_with(ctx.inputs[i].shape)
+        return [TensorSpec(dt, shape, fold(lambda *v: sum(v[1:], v[0]),
+                                           *[s.value for s in ctx.inputs]))]
+
+    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        n = len(ctx.inputs)
+        if n == 1:
+            return lambda x: x
+        if n == 2:
+            return np.add
+
+        def add_n(*xs: np.ndarray) -> np.ndarray:
+            out = np.add(xs[0], xs[1])
+            for x in xs[2:]:
+                np.add(out, x, out=out)
+            return out
+        return add_n
+
+    def grad(self, op: Operation, g: Tensor) -> list[Tensor]:
+        """d(x1 + ... + xn) = (g, ..., g): addition distributes the upstream gradient."""
+        return [g] * len(op.inputs)
+
+
+@register
+class Cast(Op):
+    """y = x converted to dtype DstT."""
+
+    op_type = "Cast"
+    input_names = ("x",)
+    attr_defaults = {"Truncate": False}
+
+    def infer(self, ctx: InferContext) -> list[TensorSpec]:
+        x = ctx.inputs[0]
+        dst = ctx.attr("DstT")
+        value = None if x.value is None else fold(lambda v: v.astype(dst.np_dtype), x.value)
+        return [TensorSpec(dst, x.shape, value)]
+
+    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        np_dtype = ctx.attr("DstT").np_dtype
+        return lambda x: x.astype(np_dtype)
+
+    def grad(self, op: Operation, g: Tensor) -> list[Tensor | None]:
+        """d cast(x) = cast(g) back to x's dtype when both dtypes are floating, else None."""
+        src, dst = op.inputs[0].dtype, op.outputs[0].dtype
+        if src.is_floating and dst.is_floating:
+            return [cast(g, src)]
+        return [None]
+
+
+def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
+           name: str | None = None) -> Tensor:
+    """``tf.matmul`` for rank-2 operands."""
+    a, b = op_builder.convert_n([a, b])
+    return op_builder.apply1("MatMul", [a, b], {"T": a.dtype, "transpose_a": bool(transpose_a),
+                                                "transpose_b": bool(transpose_b)},
+                             name=name or "MatMul")
+
+
+def add_n(inputs: Sequence[Any], name: str | None = None) -> Tensor:
+    """Sum of a list of same-shaped tensors (``AddN``); one input is returned unchanged."""
+    tensors = op_builder.convert_n(list(inputs))
+    if not tensors:
+        raise ValueError("add_n needs at least one input")
+    if len(tensors) == 1 and name is None:
+        return tensors[0]
+    return op_builder.apply1("AddN", tensors, {"N": len(tensors), "T": tensors[0].dtype},
+                             name=name or "AddN")
+
+
+def cast(x: Any, dtype: Any, name: str | None = None) -> Tensor:
+    """``tf.cast``; returns ``x`` itself when it already has ``dtype``."""
+    x = op_builder.convert_to_tensor(x)
+    dst = dtypes.as_dtype(dtype)
+    if x.dtype == dst:
+        return x
+    return op_builder.apply1("Cast", [x], {"SrcT": x.dtype, "DstT": dst, "Truncate": False},
+                             name=name or "Cast")
+
+
+def to_float(x: Any, name: str | None = None) -> Tensor:
+    return cast(x, dtypes.float32, name=name or "ToFloat")

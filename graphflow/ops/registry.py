@@ -1,0 +1,200 @@
+"""The op registry: one record per op type, keyed by the string in ``NodeDef.op``.
+
+An op record (a subclass of ``Op``) holds everything about one op type on one
+screen: its static shape/dtype rule (``infer``), its numpy kernel factory
+(``kernel``) and its gradient rule (``grad``), or ``differentiable = False``.
+The gradient pass, the planner and the importer only look records up by type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from graphflow.framework import attrs as attr_codec
+from graphflow.framework.dtypes import DType
+from graphflow.framework.errors import GraphBuildError, UnimplementedError
+from graphflow.framework.tensor import TensorSpec
+from graphflow.framework.tensor_shape import TensorShape
+
+if TYPE_CHECKING:
+    from graphflow.framework.tensor import Operation, Tensor
+    from graphflow.proto.node_def_pb2 import NodeDef
+
+
+def describe(spec: TensorSpec) -> str:
+    return f"{spec.dtype.name} {spec.shape}"
+
+
+class InferContext:
+    """What a shape rule sees: the node's attrs and its inputs' static specs."""
+
+    def __init__(self, record: Op, node_def: NodeDef, inputs: Sequence[TensorSpec],
+                 input_names: Sequence[str] = ()) -> None:
+        self.record = record
+        self.node_def = node_def
+        self.inputs = list(inputs)
+        self.input_names = list(input_names)  # tensor names, for messages
+
+    @property
+    def name(self) -> str:
+        return self.node_def.name
+
+    @property
+    def op_type(self) -> str:
+        return self.node_def.op
+
+    def attr(self, name: str) -> Any:
+        if name in self.node_def.attr:
+            return attr_codec.decode(self.node_def.attr[name])
+        if name in self.record.attr_defaults:
+            return self.record.attr_defaults[name]
+        self.fail(f"is missing its required attribute '{name}'",
+                  "add the attribute to the NodeDef (TensorFlow's op definition lists it)")
+
+    def input_label(self, i: int) -> str:
+        names = self.record.input_names
+        role = names[i] if i < len(names) else (names[-1] if names and names[-1].startswith("*")
+                                                else f"input {i}")
+        role = role.lstrip("*")
+        tensor = f" '{self.input_names[i]}'" if i < len(self.input_names) else ""
+        return f"{role}{tensor} [{describe(self.inputs[i])}]"
+
+    def fail(self, message: str, fix: str | None = None) -> None:
+        raise GraphBuildError(node_error(self.name, self.op_type, message, fix))
+
+    def require_same_dtype(self, *indices: int) -> DType:
+        idx = indices or tuple(range(len(self.inputs)))
+        first = self.inputs[idx[0]].dtype
+        for i in idx[1:]:
+            if self.inputs[i].dtype != first:
+                parts = " and ".join(self.input_label(j) for j in idx)
+                self.fail(f"inputs must have the same dtype, got {parts}",
+                          "convert one of them with gf.cast(x, dtype)")
+        return first
+
+    def require_dtype(self, i: int, allowed: Callable[[DType], bool], what: str) -> DType:
+        dt = self.inputs[i].dtype
+        if not allowed(dt):
+            self.fail(f"{self.input_label(i)} must be {what}",
+                      f"pass a {what} tensor (gf.cast converts)")
+        return dt
+
+    def require_rank(self, i: int, rank: int | Sequence[int]) -> TensorShape:
+        shape = self.inputs[i].shape
+        ranks = (rank,) if isinstance(rank, int) else tuple(rank)
+        if shape.rank is not None and shape.rank not in ranks:
+            want = " or ".join(str(r) for r in ranks)
+            self.fail(f"{self.input_label(i)} must have rank {want}, got rank {shape.rank}")
+        return shape
+
+
+def node_error(name: str, op_type: str, message: str, fix: str | None = None) -> str:
+    text = f"{op_type} node '{name}': {message}"
+    if fix:
+        text += f". Fix: {fix}"
+    return text
+
+
+class KernelContext:
+    """What a kernel factory sees when the planner binds a node (once per plan)."""
+
+    def __init__(self, record: Op, node_def: NodeDef, inputs: Sequence[TensorSpec],
+                 outputs: Sequence[TensorSpec], session: Any = None) -> None:
+        self.record = record
+        self.node_def = node_def
+        self.inputs = list(inputs)
+        self.outputs = list(outputs)
+        self.session = session
+        self.refs: list[Any] = []  # storage cells bound to the op's ref inputs, in order
+
+    @property
+    def name(self) -> str:
+        return self.node_def.name
+
+    @property
+    def op_type(self) -> str:
+        return self.node_def.op
+
+    def attr(self, name: str) -> Any:
+        if name in self.node_def.attr:
+            return attr_codec.decode(self.node_def.attr[name])
+        return self.record.attr_defaults.get(name)
+
+
+class Op:
+    """Base class of op records; subclasses set ``op_type`` and implement the three parts."""
+
+    op_type: ClassVar[str] = ""
+    #: Names of the inputs, for error messages and DOT labels; "*name" marks a variadic tail.
+    input_names: ClassVar[tuple[str, ...]] = ()
+    #: Attribute defaults applied when a NodeDef omits them (as TF's op definitions do).
+    attr_defaults: ClassVar[dict[str, Any]] = {}
+    #: False: the op has no gradient and blocks gradient flow (registered as such).
+    differentiable: ClassVar[bool] = True
+    #: True for ops whose result is not a pure function of their inputs (variables, random).
+    stateful: ClassVar[bool] = False
+    #: Indices of inputs that name a variable to mutate (TF1 ref inputs, e.g. Assign's ``ref``).
+    ref_inputs: ClassVar[tuple[int, ...]] = ()
+    #: True when the kernel may return (a view of) one of its inputs or of variable storage.
+    returns_alias: ClassVar[bool] = False
+
+    def infer(self, ctx: InferContext) -> list[TensorSpec]:
+        raise NotImplementedError(f"{self.op_type} has no shape rule")
+
+    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        raise NotImplementedError(f"{self.op_type} has no kernel")
+
+    def grad(self, op: Operation, *grads: Tensor | None) -> Sequence[Tensor | None]:
+        raise NotImplementedError(f"{self.op_type} has no gradient rule")
+
+    @property
+    def mutates(self) -> bool:
+        return bool(self.ref_inputs)
+
+
+_REGISTRY: dict[str, Op] = {}
+
+
+def register(cls: type[Op]) -> type[Op]:
+    """Class decorator: register one instance of an op record under ``cls.op_type``."""
+    if not cls.op_type:
+        raise ValueError(f"{cls.__name__} must set op_type")
+    if cls.op_type in _REGISTRY:
+        raise ValueError(f"op type {cls.op_type!r} is registered twice")
+    _REGISTRY[cls.op_type] = cls()
+    return cls
+
+
+def get(op_type: str, node_name: str | None = None) -> Op:
+    """The record for ``op_type``; UnimplementedError listing the known op types if absent."""
+    try:
+        return _REGISTRY[op_type]
+    except KeyError:
+        where = f" (node '{node_name}')" if node_name else ""
+        known = ", ".join(sorted(_REGISTRY))
+        raise UnimplementedError(
+            f"op type '{op_type}'{where} is not registered in graphflow. Known op types: {known}",
+            node_name, op_type) from None
+
+
+def lookup(op_type: str) -> Op | None:
+    return _REGISTRY.get(op_type)
+
+
+def registered_ops() -> dict[str, Op]:
+    return dict(_REGISTRY)
+
+
+def override(op_type: str, record: Op) -> Op | None:
+    """Replace (or add) the record for ``op_type``; returns the previous one (tests, plug-ins)."""
+    previous = _REGISTRY.get(op_type)
+    _REGISTRY[op_type] = record
+    return previous
+
+
+def restore(op_type: str, previous: Op | None) -> None:
+    if previous is None:
+        _REGISTRY.pop(op_type, None)
+    else:
+        _REGISTRY[op_type] = previous

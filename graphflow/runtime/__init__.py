@@ -1,0 +1,1 @@
+"""Running graphs: Session (owns variable values) and the plan executor."""

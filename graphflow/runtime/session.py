@@ -1,0 +1,253 @@
+"""``Session``: runs fetches of a Graph on numpy and owns the values of its variables.
+
+``run(fetches, feed_dict)`` flattens the fetches, validates feeds against their tensors'
+static dtype and shape, looks up (or compiles and caches) the plan for this
+(fetches, feeds) signature, and calls it. Compiled plans are straight-line Python
+functions (see ``runtime.executor``); a cached signature does no graph work at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from graphflow.compiler.plan import build_plan
+from graphflow.framework import dtypes
+from graphflow.framework.errors import (FailedPreconditionError, InvalidArgumentError,
+                                        NotFoundError)
+from graphflow.framework.graph import Graph, get_default_graph
+from graphflow.framework.tensor import Operation, Tensor
+from graphflow.runtime.executor import CompiledPlan
+from graphflow.runtime.fetches import flatten_fetches
+
+
+class VariableCell:
+    """The storage of one variable in one session (``value`` is None until initialized)."""
+
+    __slots__ = ("name", "value")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.value: np.ndarray | None = None
+
+
+class _FeedSpec:
+    __slots__ = ("tensor", "np_dtype", "dims", "kind")
+
+    def __init__(self, tensor: Tensor) -> None:
+        self.tensor = tensor
+        self.np_dtype = tensor.dtype.np_dtype
+        self.kind = self.np_dtype.kind
+        self.dims = tensor.shape.dims
+
+
+class Session:
+    """A TF1-style session. Use as a context manager; ``close()`` releases variable values."""
+
+    def __init__(self, target: str = "", graph: Graph | None = None, config: Any = None,
+                 check_numerics: bool = False) -> None:
+        self._graph = graph if graph is not None else get_default_graph()
+        self._cells: dict[str, VariableCell] = {}
+        self._plans: dict[tuple[Any, ...], tuple[CompiledPlan, list[_FeedSpec]]] = {}
+        self._closed = False
+        self.check_numerics = bool(check_numerics)
+        seed = self._graph.seed
+        self.rng = np.random.default_rng(seed)
+        self._context_stack: list[Any] = []
+
+    # -- properties ------------------------------------------------------------------------
+    @property
+    def graph(self) -> Graph:
+        return self._graph
+
+    @property
+    def graph_def(self) -> Any:
+        return self._graph.as_graph_def()
+
+    # -- context management ----------------------------------------------------------------
+    def __enter__(self) -> Session:
+        stack = contextlib.ExitStack()
+        stack.enter_context(self._graph.as_default())
+        stack.enter_context(_as_default_session(self))
+        self._context_stack.append(stack)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._context_stack.pop().close()
+        self.close()
+
+    def as_default(self) -> Any:
+        return _as_default_session(self)
+
+    def close(self) -> None:
+        self._closed = True
+        self._cells.clear()
+        self._plans.clear()
+
+    # -- variables -------------------------------------------------------------------------
+    def _cell(self, name: str, op: Operation | None = None) -> VariableCell:
+        cell = self._cells.get(name)
+        if cell is None:
+            cell = self._cells[name] = VariableCell(name)
+        return cell
+
+    def variable_value(self, name: str) -> np.ndarray | None:
+        """The current value of the variable whose VariableV2 node is ``name`` (or None)."""
+        cell = self._cells.get(name)
+        return None if cell is None else cell.value
+
+    # -- running ---------------------------------------------------------------------------
+    def run(self, fetches: Any, feed_dict: dict[Any, Any] | None = None, options: Any = None,
+            run_metadata: Any = None) -> Any:
+        """Compute ``fetches`` (Tensor, Operation, name, or nested list/tuple/dict of them)
+        given ``feed_dict`` ({Tensor or name: value}); returns the same structure with numpy
+        values (None for Operations)."""
+        if self._closed:
+            raise RuntimeError("attempted to use a closed Session")
+        flat, rebuild = flatten_fetches(self._graph, fetches)
+        feeds = self._resolve_feeds(feed_dict)
+        key = (tuple(id(e) for e in flat), tuple(id(t) for t, _ in feeds))
+        entry = self._plans.get(key)
+        if entry is None:
+            entry = self._compile(flat, [t for t, _ in feeds])
+            self._plans[key] = entry
+        compiled, specs = entry
+        values = [_check_feed(spec, v) for spec, (_, v) in zip(specs, feeds)]
+        with np.errstate(all="ignore"):
+            results = compiled(values)
+        out = [_copy_if_aliased(v) if alias else v
+               for v, alias in zip(results, compiled.plan.fetch_aliases)]
+        return rebuild(out)
+
+    def _resolve_feeds(self, feed_dict: dict[Any, Any] | None) -> list[tuple[Tensor, Any]]:
+        if not feed_dict:
+            return []
+        out = []
+        for key, value in feed_dict.items():
+            if hasattr(key, "_as_feeds"):  # e.g. IndexedSlices: feed each component
+                out.extend(zip(key._as_feeds(), value))
+                continue
+            try:
+                t = self._graph.as_graph_element(key, allow_operation=False)
+            except (KeyError, ValueError, TypeError) as err:
+                raise TypeError(f"cannot interpret feed_dict key {key!r} as a Tensor: {err}"
+                                ) from None
+            out.append((t, value))
+        return out
+
+    def _compile(self, flat: list[Any], feeds: list[Tensor]
+                 ) -> tuple[CompiledPlan, list[_FeedSpec]]:
+        try:
+            plan = build_plan(self._graph, flat, feeds)
+        except NotFoundError:
+            raise
+        unfed = [st for st in plan.steps if st.op_type == "Placeholder"]
+        if unfed:
+            raise InvalidArgumentError(_unfed_message(unfed[0].op, flat, self._graph),
+                                       unfed[0].name, "Placeholder")
+        compiled = CompiledPlan(plan, self, check_numerics=self.check_numerics)
+        return compiled, [_FeedSpec(t) for t in feeds]
+
+
+def _unfed_message(placeholder: Operation, fetches: list[Any], graph: Graph) -> str:
+    from graphflow.compiler.graph_index import to_networkx
+
+    import networkx as nx
+
+    g = to_networkx(graph._graph_def)
+    needers = [f.name for f in fetches
+               if nx.has_path(g, placeholder.name, f.name if isinstance(f, Operation)
+                              else f.op.name)]
+    shape = placeholder.outputs[0].shape
+    return (f"You must feed a value for placeholder tensor '{placeholder.name}' with dtype "
+            f"{placeholder.outputs[0].dtype.name} and shape {shape}: "
+            f"fetch {', '.join(repr(n) for n in needers)} depends on it. Add it to feed_dict, "
+            f"e.g. feed_dict={{{placeholder.name}: value}}")
+
+
+def _check_feed(spec: _FeedSpec, value: Any) -> np.ndarray:
+    t = spec.tensor
+    if isinstance(value, Tensor):
+        raise TypeError(f"the value fed for '{t.name}' is a gf.Tensor ('{value.name}'); feed "
+                        "numpy arrays or Python values (evaluate the tensor first)")
+    if isinstance(value, np.ndarray) and value.dtype == spec.np_dtype:
+        array = value
+    else:
+        src = value if isinstance(value, np.ndarray) else np.asarray(value)
+        if src.dtype.kind == "f" and spec.kind in "iub" or \
+                src.dtype.kind in "iu" and spec.kind == "b":
+            raise TypeError(f"cannot feed a {src.dtype} value to '{t.name}', which has dtype "
+                            f"{t.dtype.name}: converting would lose information. Convert the "
+                            f"value yourself (np.asarray(v, dtype=np.{spec.np_dtype}))")
+        if src.dtype.kind in "US" or src.dtype == object and spec.kind != "O":
+            raise TypeError(f"cannot feed a {src.dtype} value to '{t.name}' "
+                            f"({t.dtype.name})")
+        array = src.astype(spec.np_dtype)
+        if src.dtype.kind in "iu" and spec.kind in "iu" and not np.array_equal(array, src):
+            raise TypeError(f"the integer value fed for '{t.name}' does not fit in "
+                            f"{t.dtype.name}; use a wider dtype for the placeholder (int64)")
+    dims = spec.dims
+    if dims is not None:
+        shape = array.shape
+        if len(shape) != len(dims) or any(d is not None and d != s for d, s in zip(dims, shape)):
+            raise InvalidArgumentError(
+                f"cannot feed a value of shape {shape} for tensor '{t.name}', which has shape "
+                f"{t.shape}" + (" (None means any size)" if None in dims else ""),
+                t.op.name, t.op.type)
+    return array
+
+
+def _copy_if_aliased(value: Any) -> Any:
+    return value.copy() if isinstance(value, np.ndarray) else value
+
+
+# -- default session --------------------------------------------------------------------
+
+_session_stack: list[Session] = []
+
+
+@contextlib.contextmanager
+def _as_default_session(session: Session) -> Iterator[Session]:
+    _session_stack.append(session)
+    try:
+        yield session
+    finally:
+        _session_stack.pop()
+
+
+def get_default_session() -> Session | None:
+    return _session_stack[-1] if _session_stack else None
+
+
+def get_default_session_or_fail(session: Session | None, element: Any) -> Session:
+    s = session or get_default_session()
+    if s is None:
+        raise ValueError(f"cannot evaluate {element!r}: no default session is registered. Use "
+                         "`with gf.Session() as sess:` or pass session=sess")
+    if s.graph is not element.graph:
+        raise ValueError(f"cannot evaluate {element!r}: it belongs to a different graph than "
+                         "the session's")
+    return s
+
+
+class InteractiveSession(Session):
+    """A Session that installs itself as the default on construction (for notebooks)."""
+
+    def __init__(self, target: str = "", graph: Graph | None = None, config: Any = None,
+                 check_numerics: bool = False) -> None:
+        super().__init__(target, graph, config, check_numerics)
+        self._default = _as_default_session(self)
+        self._default.__enter__()
+        self._graph_default = self._graph.as_default()
+        self._graph_default.__enter__()
+
+    def close(self) -> None:
+        if not self._closed:
+            self._graph_default.__exit__(None, None, None)
+            self._default.__exit__(None, None, None)
+        super().close()
+
+

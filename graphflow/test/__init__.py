@@ -1,0 +1,4 @@
+"""``gf.test``: TF1's test helpers (numeric gradient checks)."""
+
+from graphflow.debug.gradient_check import (check_gradients, compute_gradient,  # noqa: F401
+                                            compute_gradient_error)
