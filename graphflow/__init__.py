@@ -40,3 +40,4 @@ __version__ = "0.1.0"
 sub = subtract
 
 from graphflow import test  # noqa: E402  (gf.test.compute_gradient_error)
+from graphflow import train  # noqa: E402  (gf.train optimizers)

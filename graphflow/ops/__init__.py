@@ -9,6 +9,7 @@ from graphflow.ops import (  # noqa: F401  (import order registers the records)
     math_ops,
     random_ops,
     reduction_ops,
+    set_ops,
     state_ops,
     tensor_operators,
     variables,

@@ -1,0 +1,176 @@
+"""Fused optimizer update ops (TF's training ops): ApplyGradientDescent, ApplyMomentum,
+ApplyAdam and SparseApplyMomentum. Each updates its variable (and slot) storage in place;
+inputs named by ``ref_inputs`` are bound to the session's variable cells by the planner."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from graphflow.framework import dtypes
+from graphflow.framework.errors import InvalidArgumentError
+from graphflow.framework.tensor import TensorSpec
+from graphflow.ops.registry import InferContext, KernelContext, Op, register
+from graphflow.ops.state_ops import uninitialized
+
+
+class _Apply(Op):
+    """Shared rule: the variable and its slots are refs; scalars are scalars; ``grad`` has the
+    variable's shape (dense) or ``indices.shape + var.shape[1:]`` (sparse)."""
+
+    stateful = True
+    differentiable = False
+    returns_alias = True
+    attr_defaults = {"use_locking": False}
+    scalar_inputs: tuple[int, ...] = ()
+    grad_input = 0
+
+    def infer(self, ctx: InferContext) -> list[TensorSpec]:
+        var = ctx.inputs[0]
+        for i, role in enumerate(self.input_names):
+            if role == "indices":
+                continue
+            if i in self.scalar_inputs:
+                ctx.require_rank(i, 0)
+            if ctx.inputs[i].dtype != var.dtype:
+                ctx.fail(f"{ctx.input_label(i)} must have the variable's dtype {var.dtype.name}",
+                         "cast the learning rate / gradient to the variable's dtype")
+        self.check_grad_shape(ctx)
+        return [TensorSpec(var.dtype, var.shape)]
+
+    def check_grad_shape(self, ctx: InferContext) -> None:
+        var, grad = ctx.inputs[0], ctx.inputs[self.grad_input]
+        if not grad.shape.is_compatible_with(var.shape):
+            ctx.fail(f"{ctx.input_label(self.grad_input)} must have the variable's shape "
+                     f"{var.shape}")
+
+
+def _values(cells: list[Any], node: str, op_type: str) -> list[np.ndarray]:
+    out = []
+    for cell in cells:
+        if cell.value is None:
+            raise uninitialized(cell.name, node, op_type)
+        out.append(cell.value)
+    return out
+
+
+@register
+class ApplyGradientDescent(_Apply):
+    """var -= alpha * delta."""
+
+    op_type = "ApplyGradientDescent"
+    input_names = ("var", "alpha", "delta")
+    ref_inputs = (0,)
+    scalar_inputs = (1,)
+    grad_input = 2
+
+    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        (cell,), name = ctx.refs, ctx.name
+
+        def apply(alpha: np.ndarray, delta: np.ndarray) -> np.ndarray:
+            (var,) = _values([cell], name, "ApplyGradientDescent")
+            var -= alpha * delta
+            return var
+        return apply
+
+
+@register
+class ApplyMomentum(_Apply):
+    """accum = accum * momentum + grad; var -= lr * accum
+    (Nesterov: var -= lr * grad + lr * momentum * accum)."""
+
+    op_type = "ApplyMomentum"
+    input_names = ("var", "accum", "lr", "grad", "momentum")
+    ref_inputs = (0, 1)
+    scalar_inputs = (2, 4)
+    grad_input = 3
+    attr_defaults = {"use_locking": False, "use_nesterov": False}
+
+    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        cells, name, nesterov = ctx.refs, ctx.name, ctx.attr("use_nesterov")
+
+        def apply(lr: np.ndarray, grad: np.ndarray, momentum: np.ndarray) -> np.ndarray:
+            var, accum = _values(cells, name, "ApplyMomentum")
+            accum *= momentum
+            accum += grad
+            if nesterov:
+                var -= lr * grad + lr * momentum * accum
+            else:
+                var -= lr * accum
+            return var
+        return apply
+
+
+@register
+class SparseApplyMomentum(_Apply):
+    """For each row i in indices (assumed unique): accum[i] = accum[i] * momentum + grad[i];
+    var[i] -= lr * accum[i] (Nesterov as ApplyMomentum)."""
+
+    op_type = "SparseApplyMomentum"
+    input_names = ("var", "accum", "lr", "grad", "indices", "momentum")
+    ref_inputs = (0, 1)
+    scalar_inputs = (2, 5)
+    grad_input = 3
+    attr_defaults = {"use_locking": False, "use_nesterov": False}
+
+    def check_grad_shape(self, ctx: InferContext) -> None:
+        var, grad, indices = ctx.inputs[0], ctx.inputs[3], ctx.inputs[4]
+        ctx.require_dtype(4, lambda d: d in (dtypes.int32, dtypes.int64), "int32/int64 indices")
+        ctx.require_rank(4, 1)
+        if var.shape.rank is not None:
+            expected = indices.shape.concatenate(var.shape[1:])
+            if not grad.shape.is_compatible_with(expected):
+                ctx.fail(f"{ctx.input_label(3)} must have shape indices.shape + var.shape[1:] = "
+                         f"{expected}")
+
+    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        cells, name, nesterov = ctx.refs, ctx.name, ctx.attr("use_nesterov")
+
+        def apply(lr: np.ndarray, grad: np.ndarray, indices: np.ndarray,
+                  momentum: np.ndarray) -> np.ndarray:
+            var, accum = _values(cells, name, "SparseApplyMomentum")
+            if indices.size and (indices.min() < 0 or indices.max() >= var.shape[0]):
+                raise InvalidArgumentError(f"SparseApplyMomentum node '{name}': index out of "
+                                           f"range [0, {var.shape[0]})", name,
+                                           "SparseApplyMomentum")
+            rows = accum[indices] * momentum + grad
+            accum[indices] = rows
+            if nesterov:
+                var[indices] -= lr * grad + lr * momentum * rows
+            else:
+                var[indices] -= lr * rows
+            return var
+        return apply
+
+
+@register
+class ApplyAdam(_Apply):
+    """lr_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t); m = beta1 m + (1 - beta1) g;
+    v = beta2 v + (1 - beta2) g^2; var -= lr_t * m / (sqrt(v) + epsilon)."""
+
+    op_type = "ApplyAdam"
+    input_names = ("var", "m", "v", "beta1_power", "beta2_power", "lr", "beta1", "beta2",
+                   "epsilon", "grad")
+    ref_inputs = (0, 1, 2)
+    scalar_inputs = (3, 4, 5, 6, 7, 8)
+    grad_input = 9
+    attr_defaults = {"use_locking": False, "use_nesterov": False}
+
+    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        cells, name, nesterov = ctx.refs, ctx.name, ctx.attr("use_nesterov")
+
+        def apply(beta1_power: np.ndarray, beta2_power: np.ndarray, lr: np.ndarray,
+                  beta1: np.ndarray, beta2: np.ndarray, epsilon: np.ndarray,
+                  grad: np.ndarray) -> np.ndarray:
+            var, m, v = _values(cells, name, "ApplyAdam")
+            lr_t = lr * np.sqrt(1 - beta2_power) / (1 - beta1_power)
+            m *= beta1
+            m += (1 - beta1) * grad
+            v *= beta2
+            v += (1 - beta2) * np.square(grad)
+            step = (m * beta1 + (1 - beta1) * grad) if nesterov else m
+            var -= lr_t * step / (np.sqrt(v) + epsilon)
+            return var
+        return apply
