@@ -21,6 +21,11 @@ from graphflow.ops.array_ops import (broadcast_to, check_numerics, constant, exp
                                      identity, ones, ones_like, placeholder,
                                      placeholder_with_default, reshape, shape, size, squeeze,
                                      stop_gradient, zeros, zeros_like)
+from graphflow.ops.gather_ops import embedding_lookup, gather, one_hot, unsorted_segment_sum
+from graphflow.ops.layout_ops import (concat, invert_permutation, range_, stack, tile,
+                                      transpose, unstack)
+from graphflow.ops.layout_ops import range_ as range  # noqa: A001  (tf.range)
+from graphflow.ops.slice_ops import pad, slice, strided_slice  # noqa: A004  (tf.slice)
 from graphflow.ops.linalg_ops import add_n, cast, matmul, to_float
 from graphflow.ops.math_ops import (add, divide, equal, exp, greater, greater_equal, less,
                                     less_equal, log, maximum, minimum, multiply, negative,
@@ -39,5 +44,8 @@ from graphflow.runtime.session import InteractiveSession, Session, get_default_s
 __version__ = "0.1.0"
 sub = subtract
 
+from graphflow import nn  # noqa: E402  (gf.nn: TF1's tf.nn namespace)
 from graphflow import test  # noqa: E402  (gf.test.compute_gradient_error)
 from graphflow import train  # noqa: E402  (gf.train optimizers)
+from graphflow import graph_util  # noqa: E402
+from graphflow.ops.index_ops import argmax, argmin  # noqa: E402

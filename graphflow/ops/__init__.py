@@ -5,11 +5,16 @@ Importing this package registers every op record with ``graphflow.ops.registry``
 
 from graphflow.ops import (  # noqa: F401  (import order registers the records)
     array_ops,
+    gather_ops,
+    index_ops,
+    layout_ops,
     linalg_ops,
     math_ops,
+    nn_ops,
     random_ops,
     reduction_ops,
     set_ops,
+    slice_ops,
     state_ops,
     tensor_operators,
     variables,

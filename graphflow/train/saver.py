@@ -49,6 +49,8 @@ class Saver:
         # np.savez keys cannot hold '/', so store names alongside positional arrays.
         arrays = {f"v{i}": values[n] for i, n in enumerate(sorted(values))}
         np.savez(path, __names__=np.array(json.dumps(sorted(values))), **arrays)
+        if str(path) in self._kept:  # re-saving under the same name refreshes its age
+            self._kept.remove(str(path))
         self._kept.append(str(path))
         while self._max_to_keep and len(self._kept) > self._max_to_keep:
             old = Path(self._kept.pop(0))

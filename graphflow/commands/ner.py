@@ -1,0 +1,110 @@
+"""``graphflow ner train|eval|predict``: the window NER classifier from the command line."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+DEFAULT_SENTENCE = "Last night, Paris Hilton wowed in a sequin gown"
+
+
+def add_parser(subparsers: Any) -> None:
+    ner = subparsers.add_parser("ner", help="train, evaluate and run the window NER model")
+    sub = ner.add_subparsers(dest="ner_command", metavar="ACTION")
+    sub.required = True
+
+    train = sub.add_parser("train", help="train on DIR/train.txt, select on DIR/dev.txt")
+    train.add_argument("--data", default=None,
+                       help="directory with train.txt and dev.txt in CoNLL format "
+                            "(default: the bundled demo corpus)")
+    train.add_argument("--embeddings", default=None, help="GloVe-format vectors (optional)")
+    train.add_argument("--out", required=True, help="model directory to write")
+    train.add_argument("--epochs", type=int, default=None)
+    train.add_argument("--batch-size", type=int, default=None)
+    train.add_argument("--learning-rate", type=float, default=None)
+    train.add_argument("--window", type=int, default=None, help="half-width w (window 2w+1)")
+    train.add_argument("--hidden", type=int, default=None)
+    train.add_argument("--activation", choices=["tanh", "relu"], default=None)
+    train.add_argument("--dropout", type=float, default=None)
+    train.add_argument("--optimizer", choices=["adam", "sgd", "momentum"], default=None)
+    train.add_argument("--scheme", choices=["iob", "io"], default=None,
+                       help="predict IOB2 tags or only entity types (CS224N)")
+    train.add_argument("--binary", metavar="TYPE", default=None,
+                       help="the lecture's binary variant: is the centre word a TYPE (e.g. LOC)?")
+    train.add_argument("--seed", type=int, default=None)
+    train.add_argument("--resume", action="store_true", help="continue from OUT's last epoch")
+    train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    train.set_defaults(run=run_train)
+
+    ev = sub.add_parser("eval", help="entity-level precision/recall/F1 on a CoNLL file")
+    ev.add_argument("model_dir")
+    ev.add_argument("--data", required=True, help="CoNLL file (e.g. .../conll2003/test.txt)")
+    ev.set_defaults(run=run_eval)
+
+    pred = sub.add_parser("predict", help="print the entities in raw sentences")
+    pred.add_argument("model_dir")
+    pred.add_argument("sentences", nargs="*", default=[DEFAULT_SENTENCE])
+    pred.set_defaults(run=run_predict)
+
+
+def _config(args: argparse.Namespace) -> Any:
+    from graphflow.models.window_ner import WindowNERConfig
+
+    overrides = {k: getattr(args, k) for k in ("epochs", "batch_size", "learning_rate",
+                                               "window", "hidden", "activation", "dropout",
+                                               "optimizer", "scheme", "seed")
+                 if getattr(args, k) is not None}
+    if args.binary:
+        overrides["binary_class"] = args.binary
+    return WindowNERConfig(**overrides)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from graphflow.data import demo_corpus_dir, read_conll
+    from graphflow.models.ner_trainer import NERTrainer
+
+    data_dir = Path(args.data) if args.data else demo_corpus_dir()
+    for split in ("train.txt", "dev.txt"):
+        if not (data_dir / split).exists():
+            raise FileNotFoundError(f"'{data_dir / split}' not found: --data must be a "
+                                    "directory holding train.txt and dev.txt")
+    config = _config(args)
+    train, dev = read_conll(data_dir / "train.txt"), read_conll(data_dir / "dev.txt")
+    print(f"data: {data_dir} ({len(train)} train / {len(dev)} dev sentences)")
+    trainer = NERTrainer(config, train, embeddings_path=args.embeddings)
+    print(f"vocabulary {len(trainer.vocab)} words, {len(trainer.tags)} classes; "
+          f"window {config.width}, hidden {config.hidden} {config.activation}"
+          + (f"; pretrained coverage {trainer.coverage:.1%}" if args.embeddings else ""))
+    result = trainer.fit(dev, args.out, progress=not args.no_progress, resume=args.resume)
+    print(f"best dev F1 {result.best_dev_f1:.4f} (epoch {result.best_epoch}); "
+          f"model exported to {args.out}")
+    return 0
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    from graphflow.data import evaluate, format_report, read_conll, to_iob2
+    from graphflow.models.ner_artifacts import NERPredictor
+    from graphflow.models.ner_trainer import binary_tags
+
+    predictor = NERPredictor.load(args.model_dir)
+    sentences = read_conll(args.data)
+    predicted = predictor.predict_tags([s.words for s in sentences])
+    cls = predictor.config.binary_class
+    gold = [binary_tags(s.tags, cls) if cls else to_iob2(s.tags) for s in sentences]
+    print(format_report(evaluate(gold, predicted)))
+    return 0
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    from graphflow.models.ner_artifacts import NERPredictor
+
+    predictor = NERPredictor.load(args.model_dir)
+    for text in args.sentences:
+        found = predictor.predict(text)
+        print(text)
+        if not found:
+            print("  (no entities)")
+        for e in found:
+            print(f"  {e.type:<5} {e.text}")
+    return 0

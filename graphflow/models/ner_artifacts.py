@@ -1,0 +1,111 @@
+"""The exported model directory and the predictor that needs nothing but it.
+
+``export`` writes into MODEL_DIR:
+  * ``model.pb``  — the frozen inference graph (variables folded into constants) with inputs
+    ``word_windows:0``/``casing_windows:0`` and outputs ``probabilities:0``/``predictions:0``;
+  * ``train_graph.pb`` — the training graph (forward, gradient subgraph, optimizer updates)
+    for rendering and inspection;
+  * ``vocab.json``, ``tags.json``, ``config.json`` (hyper-parameters, tensor names, scores);
+  * ``checkpoints/`` — variable values (``best``, ``last``) that training can resume from.
+``NERPredictor.load(MODEL_DIR)`` imports ``model.pb`` — no model-building code runs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+import graphflow as gf
+from graphflow.data import Sentence, TagSet, Vocabulary, make_corpus_windows
+from graphflow.data.vocab import NUM_CASINGS
+from graphflow.models import window_ner
+from graphflow.models.ner_decode import Entity, entities, tokenize
+from graphflow.models.window_ner import WindowNERConfig
+
+if TYPE_CHECKING:
+    from graphflow.models.ner_trainer import NERTrainer, TrainResult
+
+MODEL_FILE = "model.pb"
+TRAIN_GRAPH_FILE = "train_graph.pb"
+
+
+def export(trainer: NERTrainer, out_dir: str | Path, result: TrainResult | None = None) -> Path:
+    """Freeze the trainer's current variables into ``out_dir`` (see the module docstring)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    cfg = trainer.config
+    inference = window_ner.build(cfg, len(trainer.vocab), len(trainer.tags), NUM_CASINGS,
+                                 training=False)
+    with inference.graph.as_default(), gf.Session() as sess:
+        sess.run(gf.global_variables_initializer())
+        for key, var in inference.variables.items():
+            var.load(trainer.session.run(trainer.model.variables[key]), sess)
+        frozen = gf.graph_util.convert_variables_to_constants(
+            sess, inference.graph.as_graph_def(),
+            [window_ner.OUTPUT_PROBABILITIES, window_ner.OUTPUT_PREDICTIONS])
+    gf.io.write_graph(frozen, out, MODEL_FILE, as_text=False)
+    gf.io.write_graph(trainer.model.graph, out, TRAIN_GRAPH_FILE, as_text=False)
+    trainer.vocab.save(out / "vocab.json")
+    trainer.tags.save(out / "tags.json")
+    meta = {"config": cfg.to_dict(),
+            "inputs": {"words": f"{window_ner.INPUT_WORDS}:0",
+                       "casings": f"{window_ner.INPUT_CASINGS}:0"},
+            "outputs": {"probabilities": f"{window_ner.OUTPUT_PROBABILITIES}:0",
+                        "predictions": f"{window_ner.OUTPUT_PREDICTIONS}:0"},
+            "embeddings": trainer.embeddings_path,
+            "embedding_coverage": trainer.coverage}
+    if result is not None:
+        meta["best_dev_f1"], meta["best_epoch"] = result.best_dev_f1, result.best_epoch
+    (out / "config.json").write_text(json.dumps(meta, indent=2) + "\n")
+    return out
+
+
+class NERPredictor:
+    """Predict entities with an exported model directory alone."""
+
+    def __init__(self, graph: gf.Graph, vocab: Vocabulary, tags: TagSet,
+                 config: WindowNERConfig, meta: dict[str, Any]) -> None:
+        self.graph, self.vocab, self.tags, self.config, self.meta = graph, vocab, tags, config, meta
+        self.session = gf.Session(graph=graph)
+        self._words = graph.get_tensor_by_name(meta["inputs"]["words"])
+        self._casings = graph.get_tensor_by_name(meta["inputs"]["casings"])
+        self._probs = graph.get_tensor_by_name(meta["outputs"]["probabilities"])
+
+    @classmethod
+    def load(cls, model_dir: str | Path) -> NERPredictor:
+        d = Path(model_dir)
+        missing = [f for f in (MODEL_FILE, "vocab.json", "tags.json", "config.json")
+                   if not (d / f).exists()]
+        if missing:
+            raise FileNotFoundError(f"'{d}' is not an exported NER model directory: missing "
+                                    f"{', '.join(missing)} (train one with `graphflow ner train`)")
+        meta = json.loads((d / "config.json").read_text())
+        return cls(gf.io.load_graph(d / MODEL_FILE), Vocabulary.load(d / "vocab.json"),
+                   TagSet.load(d / "tags.json"), WindowNERConfig.from_dict(meta["config"]), meta)
+
+    def probabilities(self, sentences: Sequence[Sentence]) -> tuple[np.ndarray, Any]:
+        data = make_corpus_windows(sentences, self.vocab, self.config.window)
+        if len(data) == 0:
+            return np.zeros((0, len(self.tags))), data
+        probs = np.concatenate([
+            self.session.run(self._probs, {self._words: data.words[i:i + 4096],
+                                           self._casings: data.casings[i:i + 4096]})
+            for i in range(0, len(data), 4096)])
+        return probs, data
+
+    def predict_tags(self, token_lists: Sequence[Sequence[str]]) -> list[list[str]]:
+        """IOB2 tags for already tokenized sentences."""
+        from graphflow.models.ner_trainer import decode_all
+
+        sents = [Sentence(list(t), ["O"] * len(t)) for t in token_lists]
+        probs, data = self.probabilities(sents)
+        return decode_all(probs, data.split, self.tags.tags, self.config)
+
+    def predict(self, text: str) -> list[Entity]:
+        """Entities in one raw sentence."""
+        words = tokenize(text)
+        return entities(words, self.predict_tags([words])[0]) if words else []

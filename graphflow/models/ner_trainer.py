@@ -1,0 +1,223 @@
+"""Training and evaluating the window NER classifier.
+
+Stages of ``train``:
+  1. data: tags converted to the model's scheme (IOB2 or IO), vocabulary from the training
+     split (extended with the embedding file's words when pretrained vectors are given),
+     windows for every token (``graphflow.data``);
+  2. graph: ``window_ner.build`` (forward, loss, gradient subgraph, optimizer updates);
+  3. epochs of shuffled mini-batches, one ``Session.run([train_op, loss])`` each, with a tqdm
+     progress bar showing the loss; entity-level F1 on dev after every epoch;
+  4. the best-dev variables are kept (checkpoint ``best``), the last epoch is checkpointed
+     (``last``, for ``resume``), and the best model is exported (``ner_artifacts.export``).
+Everything is deterministic for a fixed ``config.seed``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import graphflow as gf
+from graphflow.data import (Sentence, TagSet, Vocabulary, build_vocab_with_embeddings,
+                            evaluate, load_glove, make_corpus_windows, to_io, to_iob2)
+from graphflow.data.metrics import EntityScores
+from graphflow.data.vocab import NUM_CASINGS
+from graphflow.models import ner_artifacts, window_ner
+from graphflow.models.ner_decode import viterbi_iob
+from graphflow.models.window_ner import WindowNERConfig
+
+STATE_FILE = "training_state.json"
+
+
+def convert_tags(sentences: Sequence[Sentence], scheme: str) -> list[Sentence]:
+    """Sentences with tags in the model's scheme (IOB2 tags, or IO entity types)."""
+    conv = to_iob2 if scheme == "iob" else to_io
+    return [Sentence(list(s.words), list(conv(s.tags))) for s in sentences]
+
+
+@dataclass
+class EpochReport:
+    epoch: int
+    loss: float
+    dev_f1: float
+    seconds: float
+
+
+@dataclass
+class TrainResult:
+    best_dev_f1: float
+    best_epoch: int
+    history: list[EpochReport] = field(default_factory=list)
+    model_dir: str = ""
+
+
+class NERTrainer:
+    """Owns the vocabulary, tag set, graph and session of one training run."""
+
+    def __init__(self, config: WindowNERConfig, train: Sequence[Sentence],
+                 embeddings_path: str | None = None) -> None:
+        self.config = config
+        self.train_sents = convert_tags(train, config.scheme)
+        self.embeddings_path = embeddings_path
+        if embeddings_path:
+            self.vocab, glove = build_vocab_with_embeddings(self.train_sents, embeddings_path,
+                                                            seed=config.seed)
+            if glove.matrix.shape[1] != config.embed_dim:
+                config.embed_dim = int(glove.matrix.shape[1])
+            self.pretrained: np.ndarray | None = glove.matrix
+            self.coverage = glove.coverage
+        else:
+            self.vocab = Vocabulary.build(self.train_sents)
+            self.pretrained = None
+            self.coverage = 0.0
+        self.tags = TagSet.build(self.train_sents)
+        self.model = window_ner.build(config, len(self.vocab), len(self.tags), NUM_CASINGS)
+        self.session = gf.Session(graph=self.model.graph)
+        with self.model.graph.as_default():
+            self.session.run(gf.global_variables_initializer())
+            if self.pretrained is not None:
+                self.model.variables["embeddings/words"].load(self.pretrained, self.session)
+            self.saver = gf.train.Saver()
+
+    # -- data ------------------------------------------------------------------------------
+    def windows(self, sentences: Sequence[Sentence], with_tags: bool = True) -> Any:
+        tagset = self.tags if with_tags else None
+        return make_corpus_windows(sentences, self.vocab, self.config.window, tagset=tagset)
+
+    def labels(self, data: Any) -> np.ndarray:
+        if self.config.binary_class is None:
+            return data.tags
+        target = {i for i, t in enumerate(self.tags.tags)
+                  if t.split("-", 1)[-1] == self.config.binary_class}
+        return np.isin(data.tags, list(target)).astype(np.float32)
+
+    # -- training --------------------------------------------------------------------------
+    def train_epoch(self, data: Any, labels: np.ndarray, rng: np.random.Generator,
+                    progress: Callable[[int], Any] | None = None) -> float:
+        m, cfg = self.model, self.config
+        order = rng.permutation(len(data))
+        total, count = 0.0, 0
+        fetch = [m.train_op, m.loss]
+        bar = progress(len(order)) if progress else None
+        for start in range(0, len(order), cfg.batch_size):
+            idx = order[start:start + cfg.batch_size]
+            _, loss = self.session.run(fetch, {m.words: data.words[idx],
+                                               m.casings: data.casings[idx],
+                                               m.labels: labels[idx],
+                                               m.dropout_rate: np.float32(cfg.dropout)})
+            total += float(loss) * len(idx)
+            count += len(idx)
+            if bar is not None:
+                bar.update(len(idx))
+                bar.set_postfix(loss=f"{total / count:.4f}")
+        if bar is not None:
+            bar.close()
+        return total / max(count, 1)
+
+    def probabilities(self, data: Any, batch: int = 4096) -> np.ndarray:
+        m = self.model
+        out = [self.session.run(m.probabilities, {m.words: data.words[i:i + batch],
+                                                  m.casings: data.casings[i:i + batch]})
+               for i in range(0, len(data), batch)]
+        return np.concatenate(out) if out else np.zeros((0, len(self.tags)))
+
+    def evaluate(self, sentences: Sequence[Sentence]) -> EntityScores:
+        """Entity-level scores (conlleval) of the current variables on ``sentences``."""
+        gold = convert_tags(sentences, self.config.scheme)
+        data = self.windows(gold, with_tags=False)
+        predicted = decode_all(self.probabilities(data), data.split, self.tags.tags,
+                               self.config)
+        if self.config.binary_class is not None:
+            gold_tags = [binary_tags(s.tags, self.config.binary_class) for s in sentences]
+            return evaluate(gold_tags, predicted)
+        # Gold entities come from the file's own tags, so IO-scheme models are still scored
+        # against the true CoNLL chunks.
+        return evaluate([to_iob2(s.tags) for s in sentences], predicted)
+
+    def fit(self, dev: Sequence[Sentence], out_dir: str | Path, progress: bool = True,
+            resume: bool = False, log: Callable[[str], None] = print) -> TrainResult:
+        """Train for ``config.epochs``; keep and export the best-dev model into ``out_dir``."""
+        out = Path(out_dir)
+        ckpt = out / "checkpoints"
+        cfg = self.config
+        data = self.windows(self.train_sents)
+        labels = self.labels(data)
+        rng = np.random.default_rng(cfg.seed)
+        result = TrainResult(best_dev_f1=-1.0, best_epoch=0, model_dir=str(out))
+        first_epoch = 1
+        if resume:
+            first_epoch, result = self._resume(out, ckpt, rng, result)
+        make_bar = _progress_factory(progress)
+        for epoch in range(first_epoch, cfg.epochs + 1):
+            t0 = time.perf_counter()
+            bar = (lambda n, e=epoch: make_bar(n, f"epoch {e}/{cfg.epochs}")) \
+                if make_bar else None
+            loss = self.train_epoch(data, labels, rng, bar)
+            f1 = self.evaluate(dev).f1 if dev else float("nan")
+            seconds = time.perf_counter() - t0
+            result.history.append(EpochReport(epoch, loss, f1, seconds))
+            log(f"epoch {epoch}: loss {loss:.4f}  dev F1 {f1:.4f}  ({seconds:.1f} s)")
+            if f1 > result.best_dev_f1 or not dev:
+                result.best_dev_f1, result.best_epoch = f1, epoch
+                self.saver.save(self.session, ckpt / "best")
+            self.saver.save(self.session, ckpt / "last")
+            _write_state(out, epoch, result, rng)
+        self.saver.restore(self.session, ckpt / "best.npz")
+        ner_artifacts.export(self, out, result)
+        return result
+
+    def _resume(self, out: Path, ckpt: Path, rng: np.random.Generator,
+                result: TrainResult) -> tuple[int, TrainResult]:
+        state_path = out / STATE_FILE
+        if not state_path.exists():
+            raise FileNotFoundError(f"cannot resume: '{state_path}' does not exist (train "
+                                    "once without --resume first)")
+        state = json.loads(state_path.read_text())
+        self.saver.restore(self.session, ckpt / "last.npz")
+        rng.bit_generator.state = state["rng"]
+        result.best_dev_f1, result.best_epoch = state["best_dev_f1"], state["best_epoch"]
+        result.history = [EpochReport(**h) for h in state["history"]]
+        return int(state["epoch"]) + 1, result
+
+
+def binary_tags(tags: Sequence[str], cls: str) -> list[str]:
+    """Gold tags of the binary task: ``B-/I-<cls>`` kept, everything else ``O``."""
+    return [t if t != "O" and t.split("-", 1)[-1] == cls else "O" for t in to_iob2(tags)]
+
+
+def decode_all(probs: np.ndarray, split: Callable[[np.ndarray], list[np.ndarray]],
+               tags: Sequence[str], config: WindowNERConfig) -> list[list[str]]:
+    """Per-sentence IOB2 tag sequences from per-token probabilities."""
+    if config.binary_class is not None:
+        cls = config.binary_class
+        return [to_iob2([cls if p > 0.5 else "O" for p in sent]) for sent in split(probs)]
+    out = []
+    for sent in split(probs):
+        if config.scheme == "iob" and config.decode == "viterbi":
+            ids = viterbi_iob(sent, tags)
+        else:
+            ids = np.argmax(sent, axis=1) if len(sent) else np.zeros(0, np.int64)
+        out.append(to_iob2([tags[i] for i in ids]))
+    return out
+
+
+def _write_state(out: Path, epoch: int, result: TrainResult, rng: np.random.Generator) -> None:
+    state = {"epoch": epoch, "best_dev_f1": result.best_dev_f1, "best_epoch": result.best_epoch,
+             "history": [vars(h) for h in result.history], "rng": rng.bit_generator.state}
+    (out / STATE_FILE).write_text(json.dumps(state, indent=1, default=int) + "\n")
+
+
+def _progress_factory(enabled: bool) -> Callable[[int, str], Any] | None:
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return lambda total, desc: tqdm(total=total, desc=desc, unit="tok", leave=False)
+
+
