@@ -103,17 +103,20 @@ def mutates_state(op_type: str) -> bool:
     return bool(record is not None and record.ref_inputs)
 
 
-def topological_order(graph_def: graph_pb2.GraphDef, nodes: Iterable[str] | None = None
-                      ) -> list[str]:
-    """Deterministic execution order of ``nodes`` (default: all); cycle -> GraphBuildError."""
+def topological_order(graph_def: graph_pb2.GraphDef, nodes: Iterable[str] | None = None,
+                      state_last: bool = True) -> list[str]:
+    """Deterministic execution order of ``nodes`` (default: all); cycle -> GraphBuildError.
+    ``state_last=False`` breaks ties by GraphDef position only (the importer uses it, so an
+    already sorted GraphDef keeps its node order)."""
     g = to_networkx(graph_def)
     if nodes is not None:
         g = g.subgraph(set(nodes))
-    return order_networkx(g)
+    return order_networkx(g, state_last)
 
 
-def order_networkx(g: Any) -> list[str]:
-    keys = {n: (1 if mutates_state(d["op"]) else 0, d["index"]) for n, d in g.nodes(data=True)}
+def order_networkx(g: Any, state_last: bool = True) -> list[str]:
+    keys = {n: (1 if state_last and mutates_state(d["op"]) else 0, d["index"])
+            for n, d in g.nodes(data=True)}
     try:
         return list(nx.lexicographical_topological_sort(g, key=keys.__getitem__))
     except nx.NetworkXUnfeasible:

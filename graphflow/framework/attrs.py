@@ -54,9 +54,12 @@ def _encode_list(out: attr_value_pb2.AttrValue.ListValue, items: list[Any]) -> N
     first = items[0]
     if isinstance(first, bool):
         out.b.extend(bool(v) for v in items)
-    elif isinstance(first, (int, np.integer)):
+    elif isinstance(first, (int, np.integer)) and all(
+            isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in items):
         out.i.extend(int(v) for v in items)
-    elif isinstance(first, (float, np.floating)):
+    elif isinstance(first, (int, float, np.integer, np.floating)):  # floats, or ints mixed in
+        if not all(isinstance(v, (int, float, np.integer, np.floating)) for v in items):
+            raise TypeError(f"cannot store the mixed list {items!r} as a node attribute")
         out.f.extend(float(v) for v in items)
     elif isinstance(first, (str, bytes)):
         out.s.extend(v.encode("utf-8") if isinstance(v, str) else v for v in items)
@@ -74,10 +77,7 @@ def decode(attr: attr_value_pb2.AttrValue) -> Any:
     if kind is None:
         return None
     if kind == "s":
-        try:
-            return attr.s.decode("utf-8")
-        except UnicodeDecodeError:
-            return attr.s
+        return _decode_bytes(attr.s)
     if kind in ("i", "f", "b", "placeholder"):
         return getattr(attr, kind)
     if kind == "type":
@@ -89,7 +89,7 @@ def decode(attr: attr_value_pb2.AttrValue) -> Any:
     if kind == "list":
         lst = attr.list
         if lst.s:
-            return [s.decode("utf-8") for s in lst.s]
+            return [_decode_bytes(s) for s in lst.s]
         if lst.i:
             return list(lst.i)
         if lst.f:
@@ -106,3 +106,11 @@ def decode(attr: attr_value_pb2.AttrValue) -> Any:
     if kind == "func":
         return attr.func.name
     raise TypeError(f"unsupported attribute kind {kind!r}")
+
+
+def _decode_bytes(value: bytes) -> str | bytes:
+    """UTF-8 text as ``str``; other bytes (binary attrs) unchanged."""
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value

@@ -109,10 +109,10 @@ def as_dtype(value: Any) -> DType:
         return value
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         enum = int(value)
-        if enum > _REF_OFFSET:  # DT_FLOAT_REF etc.: graphflow tracks the base type
-            enum -= _REF_OFFSET
-        if enum in _BY_ENUM:
-            return _BY_ENUM[enum]
+        # DT_FLOAT_REF etc.: graphflow tracks the base type (the message names the value given)
+        base = enum - _REF_OFFSET if enum > _REF_OFFSET else enum
+        if base in _BY_ENUM:
+            return _BY_ENUM[base]
         name = types_pb2.DataType.Name(enum) if enum in types_pb2.DataType.values() else enum
         raise TypeError(f"DataType {name} is not supported by graphflow; supported: "
                         f"{', '.join(sorted(_BY_NAME))}")
@@ -132,6 +132,8 @@ def as_dtype(value: Any) -> DType:
         raise TypeError(f"cannot interpret {value!r} as a graphflow dtype") from None
     if np_dtype.kind in "USO":
         return string
+    if np_dtype.byteorder not in "=|":  # e.g. big-endian '>f4': same element type
+        np_dtype = np_dtype.newbyteorder("=")
     if np_dtype in _BY_NP:
         return _BY_NP[np_dtype]
     raise TypeError(f"numpy dtype {np_dtype} is not supported by graphflow; supported: "

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from graphflow.framework import attrs as attr_codec
-from graphflow.framework.errors import GraphBuildError
+from graphflow.framework.errors import GraphBuildError, NotFoundError
 from graphflow.framework.tensor import Operation, Tensor, TensorSpec
 from graphflow.proto import graph_pb2, node_def_pb2
 
@@ -161,7 +161,10 @@ class Graph:
                                 f"got {type(t).__name__}")
             self._check_same_graph(t, node_name)
             node.input.append(t._input_ref())
-        controls = _dedupe(list(self._current_control_inputs()) + list(control_inputs))
+        # As TF: a control input on an op that is already a data input is redundant; drop it.
+        data_ops = {id(t.op) for t in inputs}
+        context = [c for c in self._current_control_inputs() if id(c) not in data_ops]
+        controls = _dedupe(context + list(control_inputs))
         for c in controls:
             self._check_same_graph(c, node_name)
             node.input.append("^" + c.name)
@@ -219,8 +222,9 @@ class Graph:
         try:
             return self._ops_by_name[name]
         except KeyError:
-            raise KeyError(f"the graph has no operation named '{name}'"
-                           f"{_suggest(name, self._ops_by_name)}") from None
+            # NotFoundError is a KeyError (as TF raises) whose str() is the plain message.
+            raise NotFoundError(f"the graph has no operation named '{name}'"
+                                f"{_suggest(name, self._ops_by_name)}", name) from None
 
     def get_tensor_by_name(self, name: str) -> Tensor:
         op_name, sep, index = name.rpartition(":")

@@ -34,11 +34,17 @@ _VAL_FIELD = {
 }
 
 
+_INT32 = np.iinfo(np.int32)
+
+
 def _default_dtype(array: np.ndarray) -> dtypes.DType:
-    """TF's defaults: Python floats become float32, Python ints int32."""
+    """TF's defaults: Python floats become float32, Python ints int32 (int64 when a value
+    does not fit in int32, as ``tf.constant(2**40)`` does, instead of wrapping around)."""
     if array.dtype == np.float64:
         return dtypes.float32
     if array.dtype == np.int64:
+        if array.size and (array.min() < _INT32.min or array.max() > _INT32.max):
+            return dtypes.int64
         return dtypes.int32
     return dtypes.as_dtype(array.dtype)
 
@@ -81,7 +87,7 @@ def make_tensor_proto(values: Any, dtype: Any = None, shape: Any = None) -> tens
     field = _VAL_FIELD.get(dt.as_datatype_enum)
     if dt is dtypes.string:
         proto.string_val.extend(v if isinstance(v, bytes) else str(v).encode() for v in flat)
-    elif flat.size > 0 and field is not None and (flat.size == 1 or np.all(flat == flat[0])):
+    elif flat.size > 0 and field is not None and _is_splat(flat):
         first = flat[:1]
         if dt is dtypes.float16:
             proto.half_val.append(int(first.view(np.uint16)[0]))
@@ -91,6 +97,16 @@ def make_tensor_proto(values: Any, dtype: Any = None, shape: Any = None) -> tens
         proto.tensor_content = np.ascontiguousarray(flat).astype(
             dt.np_dtype.newbyteorder("<"), copy=False).tobytes()
     return proto
+
+
+def _is_splat(flat: np.ndarray) -> bool:
+    """All elements identical bit for bit (so -0.0 next to 0.0 is not a splat)."""
+    if flat.size == 1:
+        return True
+    if flat.dtype.kind == "f":
+        bits = flat.view(f"u{flat.dtype.itemsize}")
+        return bool(np.all(bits == bits[0]))
+    return bool(np.all(flat == flat[0]))
 
 
 def make_ndarray(proto: tensor_pb2.TensorProto) -> np.ndarray:

@@ -4,16 +4,30 @@ bytes TensorFlow's ``tf.io.write_graph`` / ``tf.io.read_file`` + ``ParseFromStri
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 from google.protobuf import message, text_format
 
-from graphflow.framework.errors import DataLossError, GraphflowError, NotFoundError
+from graphflow.framework.errors import (
+    DataLossError,
+    GraphflowError,
+    NotFoundError,
+    UnimplementedError,
+)
 from graphflow.framework.graph import Graph
 from graphflow.proto import graph_pb2
 
 TEXT_SUFFIXES = (".pbtxt", ".txt", ".prototxt")
+
+# Fields of TensorFlow's schema that graphflow's omits (debug metadata, inferred full types).
+# TensorFlow writes them into .pbtxt files; graphflow skips them, as its binary parser skips
+# unknown fields. Any other unknown field name is still an error.
+_TF_ONLY_FIELDS = {("graphflow.NodeDef", "experimental_debug_info"),
+                   ("graphflow.NodeDef", "experimental_type"),
+                   ("graphflow.GraphDef", "debug_info")}
+_UNKNOWN_FIELD = re.compile(r'Message type "([\w.]+)" has no field named "(\w+)"')
 
 
 def _as_graph_def(graph_or_graph_def: Any) -> graph_pb2.GraphDef:
@@ -45,21 +59,28 @@ def write_graph(graph_or_graph_def: Any, logdir: str | os.PathLike[str], name: s
 
 def read_graph(path: str | os.PathLike[str]) -> graph_pb2.GraphDef:
     """Read a ``.pb`` (binary) or ``.pbtxt`` (text) GraphDef; DataLossError names the file if
-    it is unreadable, truncated or not a GraphDef."""
+    it is unreadable, truncated or not a GraphDef. A text-format file with a binary name (what
+    ``tf.io.write_graph(g, d, "graph.pb")`` writes: its default is text) is read as text."""
     p = Path(path)
     if not p.exists():
         raise NotFoundError(f"graph file '{p}' does not exist")
     data = p.read_bytes()
     graph_def = graph_pb2.GraphDef()
     if p.suffix in TEXT_SUFFIXES:
-        try:
-            text_format.Parse(data.decode("utf-8"), graph_def)
-        except (text_format.ParseError, UnicodeDecodeError) as err:
-            raise DataLossError(f"'{p}' is not a valid text-format GraphDef: {err}") from None
+        _parse_text(data, graph_def, p)
     else:
         try:
             graph_def.ParseFromString(data)
         except message.DecodeError as err:
+            if _looks_like_text(data):  # tf.io.write_graph writes text by default, any name
+                graph_def.Clear()
+                try:
+                    _parse_text(data, graph_def, p)
+                except DataLossError:
+                    pass
+                else:
+                    _validate(graph_def, str(p))
+                    return graph_def
             hint = " (is it a text-format file? name it .pbtxt)" if _looks_like_text(data) else ""
             raise DataLossError(f"'{p}' is not a valid binary GraphDef: {err}; the file is "
                                 f"truncated or not a GraphDef{hint}") from None
@@ -70,6 +91,23 @@ def read_graph(path: str | os.PathLike[str]) -> graph_pb2.GraphDef:
                 "is not a GraphDef")
     _validate(graph_def, str(p))
     return graph_def
+
+
+def _parse_text(data: bytes, graph_def: graph_pb2.GraphDef, p: Path) -> None:
+    try:
+        text = data.decode("utf-8")
+        text_format.Parse(text, graph_def)
+        return
+    except (text_format.ParseError, UnicodeDecodeError) as err:
+        unknown = _UNKNOWN_FIELD.search(str(err))
+        if unknown and unknown.group(1) == "graphflow.FunctionDefLibrary":
+            raise UnimplementedError(f"'{p}': the GraphDef has a function library; graphflow "
+                                     "does not run TensorFlow functions (inline them or export "
+                                     "a TF1 graph)") from None
+        if not unknown or (unknown.group(1), unknown.group(2)) not in _TF_ONLY_FIELDS:
+            raise DataLossError(f"'{p}' is not a valid text-format GraphDef: {err}") from None
+    graph_def.Clear()
+    text_format.Parse(text, graph_def, allow_unknown_field=True)
 
 
 def _looks_like_text(data: bytes) -> bool:

@@ -26,6 +26,8 @@ def import_graph_def(graph_def: Any, input_map: dict[str, Any] | None = None,
     from graphflow.io.graph_io import _as_graph_def
 
     graph_def = _as_graph_def(graph_def)
+    if name is None:  # TF: None means the default scope "import"; "" keeps the names
+        name = "import"
     graph = get_default_graph()
     _check_versions(graph_def)
     if graph_def.HasField("library") and graph_def.library.ByteSize():
@@ -38,7 +40,8 @@ def import_graph_def(graph_def: Any, input_map: dict[str, Any] | None = None,
             raise TypeError(f"input_map['{key}'] must be a gf.Tensor, got {type(value).__name__}")
         mapped[(node, index)] = value
     by_name = {n.name: n for n in graph_def.node}
-    order = graph_index.topological_order(graph_def) if graph_def.node else []
+    # GraphDef order where it is already topological, so import + export is the identity.
+    order = graph_index.topological_order(graph_def, state_last=False) if graph_def.node else []
     if name:
         with graph.name_scope(name) as scope:
             prefix = scope
@@ -85,7 +88,11 @@ def import_graph_def(graph_def: Any, input_map: dict[str, Any] | None = None,
         if sep and index.isdigit():
             if node not in created:
                 raise ValueError(f"return_elements: no node '{node}' in the imported graph")
-            out.append(created[node].outputs[int(index)])
+            outputs = created[node].outputs
+            if int(index) >= len(outputs):
+                raise ValueError(f"return_elements: '{element}' does not exist; node '{node}' "
+                                 f"({created[node].type}) has {len(outputs)} output(s)")
+            out.append(outputs[int(index)])
         else:
             if element not in created:
                 raise ValueError(f"return_elements: no node '{element}' in the imported graph")

@@ -15,9 +15,7 @@ from typing import Any
 import numpy as np
 
 from graphflow.compiler.plan import build_plan
-from graphflow.framework import dtypes
-from graphflow.framework.errors import (FailedPreconditionError, InvalidArgumentError,
-                                        NotFoundError)
+from graphflow.framework.errors import InvalidArgumentError, NotFoundError
 from graphflow.framework.graph import Graph, get_default_graph
 from graphflow.framework.tensor import Operation, Tensor
 from graphflow.runtime.executor import CompiledPlan
@@ -136,6 +134,12 @@ class Session:
                 raise TypeError(f"cannot interpret feed_dict key {key!r} as a Tensor: {err}"
                                 ) from None
             out.append((t, value))
+        seen: set[int] = set()
+        for t, _ in out:  # e.g. {x: a, "x:0": b} would make the plan's arguments ambiguous
+            if id(t) in seen:
+                raise ValueError(f"tensor '{t.name}' is fed more than once in feed_dict (by the "
+                                 "Tensor and by its name?); feed each tensor once")
+            seen.add(id(t))
         return out
 
     def _compile(self, flat: list[Any], feeds: list[Tensor]
@@ -146,21 +150,23 @@ class Session:
             raise
         unfed = [st for st in plan.steps if st.op_type == "Placeholder"]
         if unfed:
-            raise InvalidArgumentError(_unfed_message(unfed[0].op, flat, self._graph),
+            raise InvalidArgumentError(_unfed_message(unfed[0].op, flat, feeds, self._graph),
                                        unfed[0].name, "Placeholder")
         compiled = CompiledPlan(plan, self, check_numerics=self.check_numerics)
         return compiled, [_FeedSpec(t) for t in feeds]
 
 
-def _unfed_message(placeholder: Operation, fetches: list[Any], graph: Graph) -> str:
-    from graphflow.compiler.graph_index import to_networkx
+def _unfed_message(placeholder: Operation, fetches: list[Any], feeds: list[Tensor],
+                   graph: Graph) -> str:
+    from graphflow.compiler.graph_index import prune
 
-    import networkx as nx
-
-    g = to_networkx(graph._graph_def)
+    # Only the fetches that need the placeholder given the feeds (a fed tensor in between
+    # cuts the dependency), so the message names the fetch to fix.
+    fed_keys = {(t.op.name, t.value_index) for t in feeds}
     needers = [f.name for f in fetches
-               if nx.has_path(g, placeholder.name, f.name if isinstance(f, Operation)
-                              else f.op.name)]
+               if placeholder.name in prune(graph._graph_def,
+                                            [f.name if isinstance(f, Operation) else f.op.name],
+                                            fed_keys)]
     shape = placeholder.outputs[0].shape
     return (f"You must feed a value for placeholder tensor '{placeholder.name}' with dtype "
             f"{placeholder.outputs[0].dtype.name} and shape {shape}: "
@@ -173,7 +179,9 @@ def _check_feed(spec: _FeedSpec, value: Any) -> np.ndarray:
     if isinstance(value, Tensor):
         raise TypeError(f"the value fed for '{t.name}' is a gf.Tensor ('{value.name}'); feed "
                         "numpy arrays or Python values (evaluate the tensor first)")
-    if isinstance(value, np.ndarray) and value.dtype == spec.np_dtype:
+    if spec.kind == "O":  # string tensor: bytes elements, as Const and TF store them
+        array = _as_string_array(t, value)
+    elif isinstance(value, np.ndarray) and value.dtype == spec.np_dtype:
         array = value
     else:
         src = value if isinstance(value, np.ndarray) else np.asarray(value)
@@ -198,6 +206,18 @@ def _check_feed(spec: _FeedSpec, value: Any) -> np.ndarray:
                 f"{t.shape}" + (" (None means any size)" if None in dims else ""),
                 t.op.name, t.op.type)
     return array
+
+
+def _as_string_array(t: Tensor, value: Any) -> np.ndarray:
+    src = np.array(value, dtype=object)  # a copy: the caller's array is not modified
+    flat = src.reshape(-1)
+    for i, v in enumerate(flat):
+        if isinstance(v, (str, np.str_)):
+            flat[i] = v.encode("utf-8")
+        elif not isinstance(v, (bytes, np.bytes_)):
+            raise TypeError(f"cannot feed {type(v).__name__} value {v!r} to '{t.name}', which "
+                            "has dtype string; feed str or bytes")
+    return flat.reshape(src.shape)
 
 
 def _copy_if_aliased(value: Any) -> Any:

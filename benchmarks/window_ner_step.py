@@ -1,0 +1,189 @@
+"""One SGD training step of the lecture's window classifier: graphflow vs hand-written numpy.
+
+Workload (issue 6): vocabulary 100,000, embedding dim 50, window 5 (x has 250 dims), hidden
+200 tanh, 5 classes, mean sparse softmax cross-entropy, plain SGD (lr 0.01) on W, b1, U, b2
+and the embedding matrix; ids and labels random from a fixed seed; batch sizes 32
+(overhead-bound) and 2048 (compute-bound).
+
+* graphflow: ``GradientDescentOptimizer(0.01).minimize(loss)`` and one
+  ``Session.run([train_op, loss], feed_dict)`` per step.
+* hand-written: the lecture's delta formulas in numpy with preallocated buffers and a
+  duplicate-safe sparse row update of the embeddings — the practical limit for a numpy
+  engine.
+
+The two alternate in one process (the machine is shared and noisy); the script prints the
+median ms per step of each (best of ``--repeats`` medians), their ratio graphflow /
+hand-written, and the peak memory of one step of each (tracemalloc).
+
+``--unset-blas-env`` re-executes the script with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE
+removed from the environment (this machine exports them and they slow numpy's matmuls); it
+only affects this benchmark's own process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+
+import numpy as np
+
+import graphflow as gf
+
+VOCAB, DIM, WINDOW, HIDDEN, CLASSES, LR = 100_000, 50, 5, 200, 5, 0.01
+
+
+def initial_values(seed: int = 0) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    n_in = WINDOW * DIM
+    return {
+        "E": rng.uniform(-0.1, 0.1, (VOCAB, DIM)).astype(np.float32),
+        "W": (rng.standard_normal((n_in, HIDDEN)) * np.sqrt(1.0 / n_in)).astype(np.float32),
+        "b1": np.zeros(HIDDEN, np.float32),
+        "U": (rng.standard_normal((HIDDEN, CLASSES)) * np.sqrt(1.0 / HIDDEN)).astype(np.float32),
+        "b2": np.zeros(CLASSES, np.float32),
+    }
+
+
+class GraphflowStep:
+    """The model written as a TF1 user would, run through a Session."""
+
+    def __init__(self, values: dict[str, np.ndarray]) -> None:
+        self.graph = gf.Graph()
+        with self.graph.as_default():
+            self.ids = gf.placeholder(gf.int32, [None, WINDOW], name="ids")
+            self.labels = gf.placeholder(gf.int32, [None], name="labels")
+            E = gf.Variable(values["E"], name="E")
+            W = gf.Variable(values["W"], name="W")
+            b1 = gf.Variable(values["b1"], name="b1")
+            U = gf.Variable(values["U"], name="U")
+            b2 = gf.Variable(values["b2"], name="b2")
+            x = gf.reshape(gf.nn.embedding_lookup(E, self.ids), [-1, WINDOW * DIM])
+            h = gf.tanh(gf.matmul(x, W) + b1)
+            logits = gf.matmul(h, U) + b2
+            self.loss = gf.reduce_mean(gf.nn.sparse_softmax_cross_entropy_with_logits(
+                labels=self.labels, logits=logits))
+            self.train_op = gf.train.GradientDescentOptimizer(LR).minimize(self.loss)
+            self.session = gf.Session(graph=self.graph)
+            self.session.run(gf.global_variables_initializer())
+
+    def __call__(self, ids: np.ndarray, labels: np.ndarray) -> float:
+        _, loss = self.session.run([self.train_op, self.loss],
+                                   {self.ids: ids, self.labels: labels})
+        return float(loss)
+
+
+class HandWrittenStep:
+    """The same step derived by hand (delta formulas), reusing buffers between steps."""
+
+    def __init__(self, values: dict[str, np.ndarray], batch: int) -> None:
+        self.E, self.W, self.b1 = (values[k].copy() for k in ("E", "W", "b1"))
+        self.U, self.b2 = values["U"].copy(), values["b2"].copy()
+        b, n_in = batch, WINDOW * DIM
+        f = np.float32
+        self.x = np.empty((b, n_in), f)
+        self.z = np.empty((b, HIDDEN), f)
+        self.s = np.empty((b, CLASSES), f)
+        self.m = np.empty((b, 1), f)
+        self.dU, self.dW = np.empty_like(self.U), np.empty_like(self.W)
+        self.dh = np.empty((b, HIDDEN), f)
+        self.dx = np.empty((b, n_in), f)
+        self.rows = np.arange(b)
+
+    def __call__(self, ids: np.ndarray, labels: np.ndarray) -> float:
+        b = ids.shape[0]
+        x, z, s, m = self.x, self.z, self.s, self.m
+        np.take(self.E, ids.reshape(-1), axis=0, out=x.reshape(b * WINDOW, DIM))
+        np.matmul(x, self.W, out=z)
+        z += self.b1
+        h = np.tanh(z, out=z)
+        np.matmul(h, self.U, out=s)
+        s += self.b2
+        np.max(s, axis=1, keepdims=True, out=m)
+        s -= m
+        p = np.exp(s, out=s)
+        np.sum(p, axis=1, keepdims=True, out=m)
+        p /= m
+        loss = -float(np.mean(np.log(p[self.rows, labels])))
+        p[self.rows, labels] -= 1.0  # delta at the scores: (softmax - onehot) / B
+        p *= 1.0 / b
+        np.matmul(h.T, p, out=self.dU)
+        db2 = p.sum(axis=0)
+        dh = np.matmul(p, self.U.T, out=self.dh)
+        h *= h
+        np.subtract(1.0, h, out=h)
+        dh *= h  # delta at z: dh * (1 - tanh^2)
+        np.matmul(x.T, dh, out=self.dW)
+        db1 = dh.sum(axis=0)
+        np.matmul(dh, self.W.T, out=self.dx)
+        self.W -= LR * self.dW
+        self.b1 -= LR * db1
+        self.U -= LR * self.dU
+        self.b2 -= LR * db2
+        self.dx *= LR
+        np.subtract.at(self.E, ids.reshape(-1), self.dx.reshape(b * WINDOW, DIM))
+        return loss
+
+
+def median_ms(step: Callable[[np.ndarray, np.ndarray], float], batches: list, n: int) -> float:
+    times = []
+    for i in range(n):
+        ids, labels = batches[i % len(batches)]
+        t0 = time.perf_counter()
+        step(ids, labels)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times) * 1e3
+
+
+def peak_kib(step: Callable[[np.ndarray, np.ndarray], float], batch: tuple) -> float:
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    step(*batch)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak / 1024
+
+
+def run(batch: int, repeats: int, steps: int) -> None:
+    rng = np.random.default_rng(42)
+    batches = [(rng.integers(0, VOCAB, (batch, WINDOW), dtype=np.int32),
+                rng.integers(0, CLASSES, batch, dtype=np.int32)) for _ in range(8)]
+    values = initial_values()
+    graphflow, hand = GraphflowStep(values), HandWrittenStep(values, batch)
+    a, b = graphflow(*batches[0]), hand(*batches[0])  # warm up (compiles the plan)
+    assert abs(a - b) < 1e-4, f"the two steps disagree on the first loss: {a} vs {b}"
+    best_g, best_h = float("inf"), float("inf")
+    for _ in range(repeats):
+        best_g = min(best_g, median_ms(graphflow, batches, steps))
+        best_h = min(best_h, median_ms(hand, batches, steps))
+    print(f"B={batch:5d}: graphflow {best_g:8.3f} ms  hand-written {best_h:8.3f} ms  "
+          f"ratio {best_g / best_h:5.2f}")
+    print(f"         peak memory of one step: graphflow {peak_kib(graphflow, batches[1]):9.0f} "
+          f"KiB  hand-written {peak_kib(hand, batches[1]):9.0f} KiB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[32, 2048])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--unset-blas-env", action="store_true",
+                        help="re-run without OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE")
+    args = parser.parse_args()
+    if args.unset_blas_env and any(k in os.environ for k in ("OPENBLAS_CORETYPE",
+                                                              "OPENBLAS_L2_SIZE")):
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+        os.execve(sys.executable, [sys.executable, *sys.argv], env)
+    blas = {k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+    print(f"window NER SGD step; BLAS env: {blas}")
+    for batch in args.batch_sizes:
+        run(batch, args.repeats, args.steps if batch <= 256 else max(args.steps // 10, 20))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Tests for graphflow.framework: dtypes, shapes, TensorProto/attr codecs, Graph, Tensor."""

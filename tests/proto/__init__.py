@@ -1,0 +1,1 @@
+"""Tests for graphflow.proto: generated code and TensorFlow field numbers."""

@@ -1,0 +1,1 @@
+"""Tests for graphflow.runtime: Session and the compiled-plan executor."""

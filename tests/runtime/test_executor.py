@@ -1,0 +1,86 @@
+"""Tests for graphflow.runtime.executor: the generated straight-line plan function and how a
+kernel failure is reported (node, op type, input names, dtypes and shapes)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import graphflow as gf
+from graphflow.framework.tensor import TensorSpec
+from graphflow.ops import registry
+
+
+class _Explode(registry.Op):
+    """Test op: y = x, but the kernel raises ``exc`` when x has more than 2 elements."""
+
+    op_type = "TestExplode"
+    input_names = ("x", "y")
+
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+    def infer(self, ctx: registry.InferContext) -> list[TensorSpec]:
+        return [TensorSpec(ctx.inputs[0].dtype, ctx.inputs[0].shape)]
+
+    def kernel(self, ctx: registry.KernelContext):
+        exc = self.exc
+
+        def explode(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+            if x.size > 2:
+                raise exc
+            return x
+        return explode
+
+
+@pytest.fixture()
+def explode_op(request):
+    previous = registry.override("TestExplode", _Explode(request.param))
+    yield request.param
+    registry.restore("TestExplode", previous)
+
+
+@pytest.mark.parametrize("explode_op", [ValueError("operands could not be broadcast")],
+                         indirect=True)
+def test_numpy_failure_becomes_invalid_argument_naming_node_and_inputs(explode_op):
+    with gf.Graph().as_default() as g:
+        x = gf.placeholder(gf.float32, [None], name="x")
+        k = gf.constant(np.zeros((2, 4), np.int32), name="k")
+        with gf.name_scope("layer"):
+            out = g.create_op("TestExplode", [x, k], name="boom").outputs[0]
+        result = gf.identity(out, name="after")
+        with gf.Session(graph=g) as s:
+            np.testing.assert_array_equal(s.run(result, {x: [1.0, 2.0]}), [1.0, 2.0])
+            with pytest.raises(gf.InvalidArgumentError) as info:
+                s.run(result, {x: [1.0, 2.0, 3.0]})
+    err = info.value
+    assert err.node_name == "layer/boom" and err.op_type == "TestExplode"
+    assert str(err) == ("TestExplode node 'layer/boom' failed while running: ValueError: "
+                        "operands could not be broadcast. Inputs: [x:0: float32 (3,), "
+                        "k:0: int32 (2, 4)]")
+    assert isinstance(err.__cause__, ValueError)
+
+
+@pytest.mark.parametrize("explode_op", [gf.FailedPreconditionError("custom", "n", "T")],
+                         indirect=True)
+def test_op_errors_from_kernels_pass_through(explode_op):
+    with gf.Graph().as_default() as g:
+        x = gf.placeholder(gf.float32, [None], name="x")
+        out = g.create_op("TestExplode", [x, x], name="boom").outputs[0]
+        with gf.Session(graph=g) as s, pytest.raises(gf.FailedPreconditionError) as info:
+            s.run(out, {x: [1.0, 2.0, 3.0]})
+    assert info.value is explode_op
+
+
+def test_generated_source_has_one_line_per_step():
+    with gf.Graph().as_default() as g:
+        x = gf.placeholder(gf.float32, [2], name="x")
+        y = gf.identity(x * 2.0, name="y")
+        with gf.Session(graph=g) as s:
+            s.run(y, {x: [1.0, 2.0]})
+            (compiled, _), = s._plans.values()
+    lines = compiled.source.splitlines()
+    assert lines[0] == "def _plan(s0):"
+    assert len(lines) == 2 + len(compiled.plan.steps) + 1
+    assert lines[-1].strip().startswith("return (")
+    assert "del s" in compiled.source  # intermediates are released after their last use

@@ -1,0 +1,348 @@
+"""Tests for graphflow.runtime.session: fetch structures, feeds, feed checks, unfed
+placeholders, variables, plan caching, copies of fetched values, default sessions."""
+
+from __future__ import annotations
+
+import collections
+from unittest import mock
+
+import numpy as np
+import pytest
+
+import graphflow as gf
+from graphflow.runtime import session as session_mod
+
+XV = np.arange(6, dtype=np.float32).reshape(2, 3)
+
+
+@pytest.fixture()
+def net():
+    """x (?, 3) -> scope/y = 2x -> z = sum(y); W variable (3,), u = x * W."""
+    g = gf.Graph()
+    with g.as_default():
+        x = gf.placeholder(gf.float32, [None, 3], name="x")
+        with gf.name_scope("scope"):
+            y = gf.multiply(x, 2.0, name="y")
+        z = gf.reduce_sum(y, name="z")
+        w = gf.Variable(np.array([1.0, 2.0, 3.0], np.float32), name="W")
+        u = gf.multiply(x, w, name="u")
+        init = gf.global_variables_initializer()
+    sess = gf.Session(graph=g)
+    yield {"g": g, "x": x, "y": y, "z": z, "w": w, "u": u, "init": init, "sess": sess}
+    sess.close()
+
+
+# -- fetches -----------------------------------------------------------------------------
+
+def test_fetch_tensor_operation_and_names(net):
+    s, x = net["sess"], net["x"]
+    assert s.run(net["z"], {x: XV}) == pytest.approx(30.0)
+    assert s.run(net["init"]) is None  # an Operation fetches as None
+    np.testing.assert_allclose(s.run("scope/y:0", {x: XV}), 2 * XV)
+    assert s.run("init") is None  # an op name
+    assert s.run("z:0", {"x:0": XV}) == pytest.approx(30.0)
+
+
+def test_nested_structures_are_rebuilt(net):
+    s, x, y, z = net["sess"], net["x"], net["y"], net["z"]
+    pair = collections.namedtuple("pair", "total op")
+    out = s.run({"a": [z, ("scope/y:0", net["init"])], "b": pair(z, net["init"]), "c": []},
+                {x: XV})
+    assert set(out) == {"a", "b", "c"} and out["c"] == []
+    assert isinstance(out["a"], list) and isinstance(out["a"][1], tuple)
+    assert out["a"][0] == pytest.approx(30.0)
+    np.testing.assert_allclose(out["a"][1][0], 2 * XV)
+    assert out["a"][1][1] is None
+    assert type(out["b"]) is pair and out["b"].total == pytest.approx(30.0)
+    assert out["b"].op is None
+    twice = s.run([y, y, z], {x: XV})
+    np.testing.assert_allclose(twice[0], twice[1])
+
+
+@pytest.mark.parametrize(("fetch", "exc", "pattern"), [
+    (None, TypeError, "a fetch was None"),
+    (3, TypeError, "cannot interpret int 3 as a graph element"),
+    ("nope:0", ValueError, r"cannot fetch 'nope:0': the graph has no operation named 'nope'"),
+    ("scope/yy:0", ValueError, r"did you mean 'scope/y'"),
+])
+def test_bad_fetches(net, fetch, exc, pattern):
+    with pytest.raises(exc, match=pattern):
+        net["sess"].run(fetch)
+
+
+def test_fetch_from_another_graph(net):
+    with gf.Graph().as_default():
+        other = gf.constant(1.0)
+    with pytest.raises(ValueError, match="belongs to a different Graph than 'this session's "
+                                         "graph'"):
+        net["sess"].run(other)
+
+
+# -- feeds ---------------------------------------------------------------------------------
+
+def test_feed_keys_tensor_or_name(net):
+    s, z = net["sess"], net["z"]
+    assert s.run(z, {net["x"]: XV}) == s.run(z, {"x:0": XV}) == pytest.approx(30.0)
+    with pytest.raises(TypeError, match=r"cannot interpret feed_dict key 'x' as a Tensor: 'x' "
+                                        r"names an operation; use 'x:0'"):
+        s.run(z, {"x": XV})
+    with pytest.raises(TypeError, match="cannot interpret feed_dict key .*: expected a Tensor, "
+                                        "got operation 'x'"):
+        s.run(z, {net["x"].op: XV})
+
+
+def test_feeding_an_intermediate_overrides_it_and_skips_its_producers(net):
+    s, y, z = net["sess"], net["y"], net["z"]
+    # x is upstream of y and is not fed: it does not need to be, because y is.
+    assert s.run(z, {y: np.ones((4, 3), np.float32)}) == pytest.approx(12.0)
+    np.testing.assert_array_equal(s.run(y, {y: np.full((1, 3), 5, np.float32)}),
+                                  np.full((1, 3), 5))
+    # Feeding a constant overrides it too.
+    with net["g"].as_default():
+        c = gf.constant(2.0, name="c")
+        d = c * 3.0
+    assert s.run(d) == 6.0 and s.run(d, {c: 10.0}) == 30.0
+
+
+def test_fed_variable_value_is_used_without_initialization(net):
+    s, w, u = net["sess"], net["w"], net["u"]
+    out = s.run(u, {net["x"]: XV, w.value(): np.zeros(3, np.float32)})
+    np.testing.assert_array_equal(out, np.zeros((2, 3)))
+
+
+def test_feed_shape_mismatch_names_tensor_and_both_shapes(net):
+    with pytest.raises(gf.InvalidArgumentError) as info:
+        net["sess"].run(net["z"], {net["x"]: np.ones((2, 4), np.float32)})
+    assert str(info.value) == ("cannot feed a value of shape (2, 4) for tensor 'x:0', which has "
+                               "shape (?, 3) (None means any size)")
+    assert isinstance(info.value, ValueError) and info.value.node_name == "x"
+    with net["g"].as_default():
+        scalar = gf.placeholder(gf.float32, [], name="s")
+    with pytest.raises(gf.InvalidArgumentError, match=r"cannot feed a value of shape \(1,\) for "
+                                                      r"tensor 's:0', which has shape \(\)$"):
+        net["sess"].run(scalar, {scalar: [3.0]})
+
+
+@pytest.mark.parametrize(("dtype", "value", "pattern"), [
+    (gf.int32, np.array([1.5, 2.0]), (r"cannot feed a float64 value to 'p:0', which has "
+                                      r"dtype int32: converting would lose information")),
+    (gf.int32, np.array([1.0, 2.0]), r"cannot feed a float64 value to 'p:0'"),
+    (gf.int32, [2 ** 40, 2], r"the integer value fed for 'p:0' does not fit in int32"),
+    (gf.bool, [1, 0], r"cannot feed a int64 value to 'p:0', which has dtype bool"),
+    (gf.float32, ["1", "2"], r"cannot feed a <U1 value to 'p:0' \(float32\)"),
+    (gf.uint8, [-1, 2], r"does not fit in uint8"),
+])
+def test_feed_dtype_errors(dtype, value, pattern):
+    with gf.Graph().as_default() as g:
+        p = gf.placeholder(dtype, [2], name="p")
+        with gf.Session(graph=g) as sess, pytest.raises(TypeError, match=pattern):
+            sess.run(p, {p: value})
+
+
+@pytest.mark.parametrize(("dtype", "value", "expected"), [
+    (gf.float32, np.array([1, 2], np.int64), np.array([1, 2], np.float32)),
+    (gf.float32, [True, False], np.array([1, 0], np.float32)),
+    (gf.float32, np.array([0.5, 2.0]), np.array([0.5, 2.0], np.float32)),
+    (gf.int64, [3, 4], np.array([3, 4], np.int64)),
+    (gf.string, ["a", "bc"], np.array([b"a", b"bc"], dtype=object)),
+    (gf.string, [b"a", b"bc"], np.array([b"a", b"bc"], dtype=object)),
+])
+def test_safe_feed_conversions(dtype, value, expected):
+    with gf.Graph().as_default() as g:
+        p = gf.placeholder(dtype, [2], name="p")
+        with gf.Session(graph=g) as sess:
+            out = sess.run(gf.identity(p), {p: value})
+    assert out.dtype == expected.dtype
+    np.testing.assert_array_equal(out, expected)
+
+
+def test_feeding_a_tensor_value_is_an_error(net):
+    with pytest.raises(TypeError, match=r"the value fed for 'x:0' is a gf.Tensor \('scope/y:0'\)"):
+        net["sess"].run(net["z"], {net["x"]: net["y"]})
+
+
+def test_unfed_placeholder_names_it_and_the_fetch(net):
+    s = net["sess"]
+    with pytest.raises(gf.InvalidArgumentError) as info:
+        s.run([net["init"], net["z"]])
+    message = str(info.value)
+    assert "You must feed a value for placeholder tensor 'x' with dtype float32 and shape " \
+           "(?, 3)" in message
+    assert "fetch 'z:0' depends on it" in message
+    assert info.value.node_name == "x" and info.value.op_type == "Placeholder"
+    with pytest.raises(gf.InvalidArgumentError, match="fetch 'scope/y' depends on it"):
+        s.run(net["y"].op)
+
+
+def test_unfed_message_lists_only_fetches_that_need_the_placeholder(net):
+    s, x, y, z = net["sess"], net["x"], net["y"], net["z"]
+    with net["g"].as_default():
+        direct = gf.identity(x, name="direct")
+    with pytest.raises(gf.InvalidArgumentError, match="fetch 'direct:0' depends on it") as info:
+        s.run([z, direct], {y: XV})  # z only needs the fed y
+    assert "z:0" not in str(info.value)
+
+
+# -- variables -----------------------------------------------------------------------------
+
+def test_uninitialized_variable_read(net):
+    with pytest.raises(gf.FailedPreconditionError) as info:
+        net["sess"].run(net["w"])
+    assert str(info.value) == ("attempting to use uninitialized value 'W' (in node 'W', "
+                               "VariableV2). Run the initializer first: "
+                               "sess.run(gf.global_variables_initializer())")
+    with pytest.raises(gf.FailedPreconditionError, match="uninitialized value 'W'"):
+        net["sess"].run(net["u"], {net["x"]: XV})
+
+
+def test_variables_keep_state_across_runs(net):
+    s, w = net["sess"], net["w"]
+    s.run("init")
+    inc = w.assign_add(np.ones(3, np.float32))
+    for expected in (2.0, 3.0, 4.0):
+        s.run(inc)
+        assert s.run(w)[0] == expected
+    np.testing.assert_array_equal(s.run(net["u"], {net["x"]: XV}), XV * np.array([4, 5, 6]))
+    s.run(w.initializer)
+    np.testing.assert_array_equal(s.run(w), [1.0, 2.0, 3.0])
+
+
+def test_variable_values_are_per_session(net):
+    g, w = net["g"], net["w"]
+    with g.as_default():
+        inc = w.assign_add(np.ones(3, np.float32))
+    a, b = gf.Session(graph=g), gf.Session(graph=g)
+    a.run("init")
+    b.run("init")
+    a.run(inc)
+    assert a.run(w)[0] == 2.0 and b.run(w)[0] == 1.0
+
+
+def test_fetched_variable_values_are_copies(net):
+    s, w = net["sess"], net["w"]
+    s.run(net["init"])
+    for fetch in (w, w.value(), "W:0", "W/read:0"):
+        got = s.run(fetch)
+        got[...] = -100.0
+        np.testing.assert_array_equal(s.run(w), [1.0, 2.0, 3.0])
+    before = s.run(w)
+    assigned = s.run(w.assign(np.full(3, 7.0, np.float32)))
+    s.run(w.assign_add(np.ones(3, np.float32)))  # in place in the session's storage
+    np.testing.assert_array_equal(before, [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(assigned, [7.0, 7.0, 7.0])
+    np.testing.assert_array_equal(s.run(w), [8.0, 8.0, 8.0])
+
+
+def test_fetched_constants_are_writable_copies():
+    with gf.Graph().as_default() as g:
+        c = gf.constant([1.0, 2.0])
+        with gf.Session(graph=g) as s:
+            first = s.run(c)
+            first[0] = 9.0
+            np.testing.assert_array_equal(s.run(c), [1.0, 2.0])
+
+
+# -- plan cache ------------------------------------------------------------------------------
+
+def test_plans_are_cached_per_signature(net):
+    s, x, y, z = net["sess"], net["x"], net["y"], net["z"]
+    with mock.patch.object(session_mod, "build_plan", wraps=session_mod.build_plan) as spy:
+        s.run(z, {x: XV})
+        s.run(z, {"x:0": XV + 1})  # same tensors by name: same signature
+        s.run("z:0", {x: XV})
+        assert spy.call_count == 1 and len(s._plans) == 1
+        s.run([z, y], {x: XV})  # new fetches
+        s.run(z, {y: XV})  # new feeds
+        assert spy.call_count == 3 and len(s._plans) == 3
+        s.run([z, y], {x: XV})
+        assert spy.call_count == 3
+
+
+def test_failed_compile_is_not_cached(net):
+    s = net["sess"]
+    with pytest.raises(gf.InvalidArgumentError):
+        s.run(net["z"])
+    assert len(s._plans) == 0
+
+
+# -- run-time kernel failure ---------------------------------------------------------------
+
+def test_runtime_reshape_failure_names_node_op_and_shapes():
+    with gf.Graph().as_default() as g:
+        x = gf.placeholder(gf.float32, [None, 3], name="x")
+        shape = gf.placeholder(gf.int32, [2], name="shape")
+        r = gf.reshape(x, shape, name="r")
+        with gf.Session(graph=g) as s:
+            np.testing.assert_array_equal(s.run(r, {x: XV, shape: [3, 2]}), XV.reshape(3, 2))
+            with pytest.raises(gf.InvalidArgumentError) as info:
+                s.run(r, {x: XV, shape: [4, 4]})
+    message = str(info.value)
+    assert "Reshape" in message and "'r'" in message and "(2, 3)" in message
+    assert "(4, 4)" in message
+    assert info.value.node_name == "r" and info.value.op_type == "Reshape"
+
+
+# -- session lifecycle ---------------------------------------------------------------------
+
+def test_closed_session_raises(net):
+    s = net["sess"]
+    s.close()
+    with pytest.raises(RuntimeError, match="attempted to use a closed Session"):
+        s.run(net["z"], {net["x"]: XV})
+
+
+def test_with_session_makes_it_default():
+    with gf.Graph().as_default():
+        c = gf.constant([1.0, 2.0]) * 2.0
+        assert gf.get_default_session() is None
+        with pytest.raises(ValueError, match="no default session is registered"):
+            c.eval()
+        with gf.Session() as s:
+            assert gf.get_default_session() is s
+            np.testing.assert_array_equal(c.eval(), [2.0, 4.0])
+            p = gf.placeholder(gf.float32, [])
+            assert (p + 1.0).eval({p: 1.0}) == 2.0
+            assert c.op.run() is None
+        assert gf.get_default_session() is None
+        with pytest.raises(RuntimeError, match="closed"):
+            s.run(c)
+
+
+def test_with_session_enters_its_graph():
+    g = gf.Graph()
+    with gf.Session(graph=g) as s:
+        assert gf.get_default_graph() is g and s.graph is g
+        c = gf.constant(3.0)
+        assert c.graph is g and c.eval() == 3.0
+    assert gf.get_default_graph() is not g
+
+
+def test_session_as_default_and_eval_of_other_graph():
+    g1, g2 = gf.Graph(), gf.Graph()
+    with g1.as_default():
+        a = gf.constant(1.0)
+    with g2.as_default():
+        b = gf.constant(2.0)
+    s = gf.Session(graph=g1)
+    with s.as_default():
+        assert a.eval() == 1.0
+        with pytest.raises(ValueError, match="belongs to a different graph than the session's"):
+            b.eval()
+    assert a.eval(session=s) == 1.0
+    s.close()
+
+
+def test_interactive_session():
+    g = gf.Graph()
+    s = gf.InteractiveSession(graph=g)
+    try:
+        assert gf.get_default_session() is s and gf.get_default_graph() is g
+        assert (gf.constant(2.0) * 2.0).eval() == 4.0
+    finally:
+        s.close()
+    assert gf.get_default_session() is None and gf.get_default_graph() is not g
+
+
+def test_feeding_one_tensor_twice_is_a_clear_error(net):
+    with pytest.raises(ValueError, match="tensor 'x:0' is fed more than once in feed_dict"):
+        net["sess"].run(net["z"], {net["x"]: XV, "x:0": XV})
