@@ -16,11 +16,12 @@ kernels to it once and then only loops over the bound steps.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from graphflow.compiler import graph_index
 from graphflow.framework.errors import GraphBuildError, InvalidArgumentError
 from graphflow.framework.graph import Graph
-from graphflow.framework.tensor import Operation, Tensor
+from graphflow.framework.tensor import Operation, Tensor, TensorSpec
 from graphflow.ops import registry
 
 
@@ -33,6 +34,7 @@ class PlanStep:
     outputs: tuple[int | None, ...]  # None: output not used by anything in the plan
     refs: tuple[str, ...] = ()  # names of VariableV2 nodes bound to the op's ref inputs
     release: tuple[int, ...] = ()  # slots whose last use is this step
+    out_buffers: tuple[int | None, ...] = ()  # planned buffer per output (memory plan)
 
     @property
     def name(self) -> str:
@@ -53,18 +55,28 @@ class Plan:
     fetches: list[int | None]  # slot per fetched element; None for Operations (no value)
     fetch_aliases: list[bool] = field(default_factory=list)  # fetched value may alias state
     slot_tensors: list[Tensor] = field(default_factory=list)  # slot -> tensor
+    constants: dict[int, Any] = field(default_factory=dict)  # slot -> value known in advance
+    slot_specs: list[TensorSpec] = field(default_factory=list)  # slot -> most concrete spec
+    buffers: list[tuple[tuple[int, ...], Any]] = field(default_factory=list)  # (shape, dtype)
 
     def describe(self) -> str:
         """A readable listing: one line per step with its input and output slots."""
-        lines = [f"plan: {len(self.steps)} steps, {self.num_slots} slots"]
+        lines = [f"plan: {len(self.steps)} steps, {self.num_slots} slots, "
+                 f"{len(self.constants)} constants, {len(self.buffers)} buffers"]
         for f, s in self.feeds:
             lines.append(f"  feed  {f.name} -> s{s}")
+        for s in sorted(self.constants):
+            v = self.constants[s]
+            lines.append(f"  const s{s} = {self.slot_tensors[s].name} {getattr(v, 'shape', ())}")
         for i, st in enumerate(self.steps):
             ins = ", ".join(f"s{s}" for s in st.inputs)
             outs = ", ".join("_" if s is None else f"s{s}" for s in st.outputs)
             refs = f" refs={list(st.refs)}" if st.refs else ""
             rel = f" free={[f's{s}' for s in st.release]}" if st.release else ""
-            lines.append(f"  {i:4d} {st.op_type:<22} {st.name}  ({ins}) -> ({outs}){refs}{rel}")
+            buf = [b for b in st.out_buffers if b is not None]
+            into = f" into={[f'b{b}' for b in buf]}" if buf else ""
+            lines.append(f"  {i:4d} {st.op_type:<22} {st.name}  ({ins}) -> ({outs})"
+                         f"{refs}{into}{rel}")
         lines.append("  fetch " + ", ".join("op" if s is None else f"s{s}" for s in self.fetches))
         return "\n".join(lines)
 
@@ -115,7 +127,7 @@ def build_plan(graph: Graph, fetches: list[Tensor | Operation], feeds: list[Tens
             and slots[(st.name, i)] not in fed_slots else None
             for i in range(len(st.op.outputs)))
     _check_inputs_available(steps, fed_slots, slot_tensors)
-    _assign_releases(steps, set(s for s in fetch_slots if s is not None) | fed_slots)
+    assign_releases(steps, set(s for s in fetch_slots if s is not None) | fed_slots)
     aliases = [False if s is None else _may_alias(slot_tensors[s]) for s in fetch_slots]
     return Plan(steps, len(slot_tensors), feed_slots, fetch_slots, aliases, slot_tensors)
 
@@ -141,7 +153,7 @@ def _check_inputs_available(steps: list[PlanStep], fed: set[int], tensors: list[
         produced.update(s for s in st.outputs if s is not None)
 
 
-def _assign_releases(steps: list[PlanStep], keep: set[int]) -> None:
+def assign_releases(steps: list[PlanStep], keep: set[int]) -> None:
     last_use: dict[int, int] = {}
     for i, st in enumerate(steps):
         for s in st.inputs:

@@ -107,6 +107,9 @@ class KernelContext:
         self.outputs = list(outputs)
         self.session = session
         self.refs: list[Any] = []  # storage cells bound to the op's ref inputs, in order
+        # Preallocated arrays (or None) per output, from the plan's memory plan; a kernel of a
+        # record with ``writes_out = True`` writes its result into them and returns them.
+        self.out: list[Any] = [None] * len(self.outputs)
 
     @property
     def name(self) -> str:
@@ -138,6 +141,10 @@ class Op:
     ref_inputs: ClassVar[tuple[int, ...]] = ()
     #: True when the kernel may return (a view of) one of its inputs or of variable storage.
     returns_alias: ClassVar[bool] = False
+    #: True when the kernel writes each result into ``ctx.out[i]`` when that is an array (a
+    #: buffer the memory planner preallocated with the output's exact shape and dtype) and
+    #: returns that array; the planner only plans buffers for such records.
+    writes_out: ClassVar[bool] = False
 
     def infer(self, ctx: InferContext) -> list[TensorSpec]:
         raise NotImplementedError(f"{self.op_type} has no shape rule")

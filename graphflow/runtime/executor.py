@@ -32,10 +32,11 @@ class CompiledPlan:
     def __init__(self, plan: Plan, session: Any, check_numerics: bool = False) -> None:
         self.plan = plan
         self._check = check_numerics
-        kernels = [_bind_kernel(step, session) for step in plan.steps]
+        self.buffers = [np.empty(shape, dtype=dtype) for shape, dtype in plan.buffers]
+        kernels = [_bind_kernel(plan, step, session, self.buffers) for step in plan.steps]
         self.source = _generate_source(plan, check_numerics)
         namespace: dict[str, Any] = {f"k{i}": k for i, k in enumerate(kernels)}
-        namespace["_np"] = np
+        namespace.update({f"c{s}": v for s, v in plan.constants.items()})
         namespace["_numerics"] = _numerics_failure
         code = compile(self.source, f"<graphflow plan {id(self):x}>", "exec")
         exec(code, namespace)  # noqa: S102 - source generated above from the plan
@@ -62,20 +63,39 @@ class CompiledPlan:
         return None, {}
 
 
-def _bind_kernel(step: PlanStep, session: Any) -> Callable[..., Any]:
+def _bind_kernel(plan: Plan, step: PlanStep, session: Any, buffers: list[np.ndarray]
+                 ) -> Callable[..., Any]:
+    """Ask the step's op record for its kernel, with the most concrete specs the plan knows
+    and the planned output buffers (``ctx.out``) the kernel may write into."""
     op = step.op
     record = registry.get(op.type, op.name)
-    ctx = KernelContext(record, op.node_def, [t.spec for t in op.inputs],
-                        [t.spec for t in op.outputs], session)
-    ctx.refs = [session._cell(name, op) for name in step.refs]  # type: ignore[attr-defined]
+    specs = plan.slot_specs
+    ins = iter(step.inputs)
+    in_specs = [t.spec if i in record.ref_inputs else _spec(specs, next(ins), t.spec)
+                for i, t in enumerate(op.inputs)]
+    out_specs = [t.spec if s is None else _spec(specs, s, t.spec)
+                 for s, t in zip(step.outputs, op.outputs)]
+    ctx = KernelContext(record, op.node_def, in_specs, out_specs, session)
+    ctx.refs = [session._cell(name, op) for name in step.refs]
+    ctx.out = [None if b is None else buffers[b] for b in step.out_buffers] or \
+        [None] * len(op.outputs)
     return record.kernel(ctx)
+
+
+def _spec(specs: list[Any], slot: int, default: Any) -> Any:
+    return specs[slot] if slot < len(specs) else default
+
+
+def _ref(plan: Plan, slot: int) -> str:
+    """How generated code names a slot: a plan constant or a local variable."""
+    return f"c{slot}" if slot in plan.constants else f"s{slot}"
 
 
 def _generate_source(plan: Plan, check_numerics: bool) -> str:
     params = ", ".join(f"s{s}" for _, s in plan.feeds)
     lines = [f"def _plan({params}):", "    pass"]
     for i, step in enumerate(plan.steps):
-        args = ", ".join(f"s{s}" for s in step.inputs)
+        args = ", ".join(_ref(plan, s) for s in step.inputs)
         outs = [("_" if s is None else f"s{s}") for s in step.outputs]
         if not outs:
             target = ""
@@ -83,14 +103,15 @@ def _generate_source(plan: Plan, check_numerics: bool) -> str:
             target = f"{outs[0]} = "
         else:
             target = f"{', '.join(outs)} = "
-        release = "".join(f"; del s{s}" for s in step.release)
+        # Under check_numerics inputs stay alive, so an error can report their min/max.
+        release = "" if check_numerics else "".join(f"; del s{s}" for s in step.release)
         lines.append(f"    {target}k{i}({args}){release}")
         if check_numerics:
             produced = [f"s{s}" for s in step.outputs if s is not None]
             tensors = ", ".join(produced)
             lines.append(f"    _numerics({i}, ({tensors}{',' if len(produced) == 1 else ''}))"
                          if produced else "    pass")
-    fetched = ", ".join("None" if s is None else f"s{s}" for s in plan.fetches)
+    fetched = ", ".join("None" if s is None else _ref(plan, s) for s in plan.fetches)
     lines.append(f"    return ({fetched}{',' if len(plan.fetches) == 1 else ''})")
     return "\n".join(lines) + "\n"
 
@@ -123,7 +144,8 @@ def _node_error(plan: Plan, index: int, frame_locals: dict[str, Any],
         return numerics_error(plan, step, frame_locals)
     if isinstance(err, OpError):
         return err
-    inputs = [frame_locals.get(f"s{s}") for s in step.inputs]
+    inputs = [plan.constants[s] if s in plan.constants else frame_locals.get(f"s{s}")
+              for s in step.inputs]
     described = ", ".join(f"{t.name}: {_describe_value(v)}" for t, v in
                           zip([plan.slot_tensors[s] for s in step.inputs], inputs))
     message = (f"{step.op_type} node '{step.name}' failed while running: "

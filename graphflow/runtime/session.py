@@ -14,10 +14,12 @@ from typing import Any
 
 import numpy as np
 
-from graphflow.compiler.plan import build_plan
+from graphflow.compiler.memory import plan_buffers
+from graphflow.compiler.plan import Plan, build_plan
+from graphflow.compiler.specialize import specialize
 from graphflow.framework.errors import InvalidArgumentError, NotFoundError
 from graphflow.framework.graph import Graph, get_default_graph
-from graphflow.framework.tensor import Operation, Tensor
+from graphflow.framework.tensor import Operation, Tensor, TensorSpec
 from graphflow.runtime.executor import CompiledPlan
 from graphflow.runtime.fetches import flatten_fetches
 
@@ -49,7 +51,7 @@ class Session:
                  check_numerics: bool = False) -> None:
         self._graph = graph if graph is not None else get_default_graph()
         self._cells: dict[str, VariableCell] = {}
-        self._plans: dict[tuple[Any, ...], tuple[CompiledPlan, list[_FeedSpec]]] = {}
+        self._plans: dict[tuple[Any, ...], _Signature] = {}
         self._closed = False
         self.check_numerics = bool(check_numerics)
         seed = self._graph.seed
@@ -108,12 +110,11 @@ class Session:
         flat, rebuild = flatten_fetches(self._graph, fetches)
         feeds = self._resolve_feeds(feed_dict)
         key = (tuple(id(e) for e in flat), tuple(id(t) for t, _ in feeds))
-        entry = self._plans.get(key)
-        if entry is None:
-            entry = self._compile(flat, [t for t, _ in feeds])
-            self._plans[key] = entry
-        compiled, specs = entry
-        values = [_check_feed(spec, v) for spec, (_, v) in zip(specs, feeds)]
+        signature = self._plans.get(key)
+        if signature is None:
+            signature = self._plans[key] = self._signature(flat, [t for t, _ in feeds])
+        values = [_check_feed(spec, v) for spec, (_, v) in zip(signature.feed_specs, feeds)]
+        compiled = signature.compiled_for(tuple(v.shape for v in values))
         with np.errstate(all="ignore"):
             results = compiled(values)
         out = [_copy_if_aliased(v) if alias else v
@@ -142,18 +143,48 @@ class Session:
             seen.add(id(t))
         return out
 
-    def _compile(self, flat: list[Any], feeds: list[Tensor]
-                 ) -> tuple[CompiledPlan, list[_FeedSpec]]:
-        try:
-            plan = build_plan(self._graph, flat, feeds)
-        except NotFoundError:
-            raise
+    def _signature(self, flat: list[Any], feeds: list[Tensor]) -> _Signature:
+        plan = build_plan(self._graph, flat, feeds)
         unfed = [st for st in plan.steps if st.op_type == "Placeholder"]
         if unfed:
             raise InvalidArgumentError(_unfed_message(unfed[0].op, flat, feeds, self._graph),
                                        unfed[0].name, "Placeholder")
-        compiled = CompiledPlan(plan, self, check_numerics=self.check_numerics)
-        return compiled, [_FeedSpec(t) for t in feeds]
+        return _Signature(plan, [_FeedSpec(t) for t in feeds], self)
+
+
+class _Signature:
+    """The plans of one (fetches, feeds) signature: one specialized to each concrete set of
+    feed shapes (up to ``MAX_SPECIALIZED``), and a shape-generic one for any further shapes
+    (so a caller feeding ever-changing shapes does not grow the cache without bound)."""
+
+    MAX_SPECIALIZED = 8
+
+    def __init__(self, plan: Plan, feed_specs: list[_FeedSpec], session: Session) -> None:
+        self.plan = plan
+        self.feed_specs = feed_specs
+        self.session = session
+        self.by_shape: dict[tuple[Any, ...], CompiledPlan] = {}
+        self.generic: CompiledPlan | None = None
+
+    def compiled_for(self, shapes: tuple[Any, ...]) -> CompiledPlan:
+        compiled = self.by_shape.get(shapes)
+        if compiled is not None:
+            return compiled
+        if len(self.by_shape) < self.MAX_SPECIALIZED:
+            specs = [TensorSpec(f.tensor.dtype, shape) for f, shape in
+                     zip(self.feed_specs, shapes)]
+            compiled = self.by_shape[shapes] = self._compile(specs, plan_memory=True)
+            return compiled
+        if self.generic is None:
+            self.generic = self._compile([f.tensor.spec for f in self.feed_specs], False)
+        return self.generic
+
+    def _compile(self, feed_specs: list[TensorSpec], plan_memory: bool) -> CompiledPlan:
+        check = self.session.check_numerics
+        plan = specialize(self.plan, feed_specs, self.session, fold=not check)
+        if plan_memory and not check:
+            plan = plan_buffers(plan)
+        return CompiledPlan(plan, self.session, check_numerics=check)
 
 
 def _unfed_message(placeholder: Operation, fetches: list[Any], feeds: list[Tensor],

@@ -87,7 +87,7 @@ def test_describe_lists_every_step(chain):
     plan = build_plan(g, [t["w"], t["w"].op], [t["x"]])
     text = plan.describe()
     lines = text.splitlines()
-    assert lines[0] == "plan: 4 steps, 5 slots"
+    assert lines[0] == "plan: 4 steps, 5 slots, 0 constants, 0 buffers"
     assert lines[1] == "  feed  x:0 -> s0"
     assert "AddV2" in lines[4] and " z " in lines[4] and "(s1, s2) -> (s3)" in lines[4]
     assert "free=['s1', 's2']" in lines[4]

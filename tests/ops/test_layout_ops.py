@@ -539,5 +539,5 @@ def test_run_time_errors_of_slicing_and_segments(graph) -> None:
     with pytest.raises(gf.InvalidArgumentError, match=r"'seg'.*segment_ids\[1\] = 2.*\[0, 2\)"):
         run(seg, {x: np.ones((2, 3)), ids: [0, 2]})
     u = gf.unstack(x, num=2, axis=0, name="u")
-    with pytest.raises(gf.InvalidArgumentError, match=r"Unpack node 'u'.*expected num = 2"):
+    with pytest.raises(gf.InvalidArgumentError, match=r"Unpack node 'u'.*num = 2"):
         run(u, {x: np.ones((3, 3))})

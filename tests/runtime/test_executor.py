@@ -75,12 +75,14 @@ def test_op_errors_from_kernels_pass_through(explode_op):
 def test_generated_source_has_one_line_per_step():
     with gf.Graph().as_default() as g:
         x = gf.placeholder(gf.float32, [2], name="x")
-        y = gf.identity(x * 2.0, name="y")
+        y = gf.tanh(x * 2.0, name="y")
         with gf.Session(graph=g) as s:
             s.run(y, {x: [1.0, 2.0]})
-            (compiled, _), = s._plans.values()
+            (signature,) = s._plans.values()
+            (compiled,) = signature.by_shape.values()
     lines = compiled.source.splitlines()
     assert lines[0] == "def _plan(s0):"
     assert len(lines) == 2 + len(compiled.plan.steps) + 1
+    assert [st.op_type for st in compiled.plan.steps] == ["Mul", "Tanh"]  # the Const folded
     assert lines[-1].strip().startswith("return (")
     assert "del s" in compiled.source  # intermediates are released after their last use

@@ -1,0 +1,164 @@
+"""Plan specialization: fold what is known before the plan runs, drop what does nothing.
+
+Given a ``Plan`` and the specs of its feeds (concrete shapes when the session knows the fed
+arrays' shapes; the graph's static specs otherwise):
+  1. re-run every step's shape rule on its inputs' specs, giving every slot the most
+     concrete spec known (with concrete feed shapes, ``Shape``/``Size`` outputs and the
+     whole dynamic-shape machinery of gradients — BroadcastGradientArgs, Reshape targets,
+     counts for ``Mean`` — become known values); a rule that rejects the fed shapes is
+     reported as a run-time error naming the node;
+  2. constant-fold: a pure step whose inputs are all known values is evaluated now (by its
+     own kernel) and removed; its outputs become plan constants;
+  3. alias identities: a step that returns its input unchanged (Identity, StopGradient,
+     Reshape/ExpandDims/Squeeze/BroadcastTo to the same shape, Cast to the same dtype,
+     AddN of one input) is removed and its output slot becomes a name for its input's slot;
+  4. recompute each slot's last use (the releases).
+The result is a smaller ``Plan`` with ``constants`` and ``slot_specs`` filled in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from graphflow.compiler.plan import Plan, PlanStep, assign_releases
+from graphflow.framework.errors import GraphBuildError, InvalidArgumentError
+from graphflow.framework.tensor import TensorSpec
+from graphflow.ops import registry
+from graphflow.ops.registry import InferContext, KernelContext
+
+#: Largest folded result (elements); bigger constant subexpressions are computed at run time.
+FOLD_LIMIT = 1 << 20
+_NEVER_FOLD = {"Placeholder"}
+_IDENTITIES = {"Identity", "StopGradient", "Snapshot", "PlaceholderWithDefault"}
+_SAME_SHAPE_IDENTITIES = {"Reshape", "ExpandDims", "Squeeze", "BroadcastTo"}
+
+
+def specialize(plan: Plan, feed_specs: list[TensorSpec], session: Any,
+               fold_limit: int = FOLD_LIMIT, fold: bool = True) -> Plan:
+    """A new plan with known values folded and identities removed (see module doc).
+    ``fold=False`` keeps every step that computes something (check_numerics runs it so)."""
+    specs: dict[int, TensorSpec] = {s: spec for (_, s), spec in zip(plan.feeds, feed_specs)}
+    constants: dict[int, np.ndarray] = {}
+    alias: dict[int, int] = {}
+    steps: list[PlanStep] = []
+
+    def canon(s: int) -> int:
+        while s in alias:
+            s = alias[s]
+        return s
+
+    for step in plan.steps:
+        op = step.op
+        record = registry.get(op.type, op.name)
+        ins = tuple(canon(s) for s in step.inputs)
+        in_specs = _input_specs(step, record, ins, specs, constants)
+        out_specs = _infer(record, op, in_specs)
+        for k, o in enumerate(step.outputs):
+            if o is not None:
+                specs[o] = out_specs[k] if k < len(out_specs) else op.outputs[k].spec
+        pure = not record.stateful and not record.ref_inputs and op.type not in _NEVER_FOLD
+        known = [sp.value for sp in out_specs]
+        if fold and pure and out_specs and all(v is not None for v in known):
+            # e.g. Shape/Size of a concrete shape; a rule's folded value may have numpy's
+            # dtype (np.sum of int32 is int64), the plan constant must have the tensor's.
+            values = [_frozen(np.asarray(v, dtype=sp.dtype.np_dtype))
+                      for v, sp in zip(known, out_specs)]
+        elif fold and pure and all(s in constants for s in ins) and \
+                _small(out_specs, fold_limit, op.type):
+            values = _evaluate(record, op, in_specs, out_specs, session,
+                               [constants[s] for s in ins])
+        else:
+            values = None
+        if values is not None:
+            for k, o in enumerate(step.outputs):
+                if o is not None:
+                    constants[o] = values[k]
+            continue
+        out0 = step.outputs[0] if step.outputs else None
+        if pure and out0 is not None and _is_identity(op, in_specs, out_specs):
+            alias[out0] = ins[0]
+            continue
+        steps.append(PlanStep(op, ins, step.outputs, step.refs))
+
+    fetches = [None if s is None else canon(s) for s in plan.fetches]
+    fed = {s for _, s in plan.feeds}
+    assign_releases(steps, set(s for s in fetches if s is not None) | fed | set(constants))
+    # A fetch that now names another slot (an aliased identity) or a constant may share
+    # memory with state or with every run: the session copies it.
+    aliases = [False if s is None else (s in constants or plan.fetch_aliases[i]
+                                        or s != plan.fetches[i])
+               for i, s in enumerate(fetches)]
+    slot_specs = [specs.get(s, t.spec) for s, t in enumerate(plan.slot_tensors)]
+    return Plan(steps, plan.num_slots, plan.feeds, fetches, aliases, plan.slot_tensors,
+                constants=constants, slot_specs=slot_specs)
+
+
+def _input_specs(step: PlanStep, record: registry.Op, ins: tuple[int, ...],
+                 specs: dict[int, TensorSpec], constants: dict[int, np.ndarray]
+                 ) -> list[TensorSpec]:
+    """Specs in the op's input order; ref inputs keep their static spec."""
+    out, it = [], iter(ins)
+    for i, t in enumerate(step.op.inputs):
+        if i in record.ref_inputs:
+            out.append(t.spec)
+            continue
+        s = next(it)
+        spec = specs.get(s, t.spec)
+        if s in constants and spec.value is None:
+            spec = TensorSpec(spec.dtype, spec.shape, constants[s])
+        out.append(spec)
+    return out
+
+
+def _infer(record: registry.Op, op: Any, in_specs: list[TensorSpec]) -> list[TensorSpec]:
+    try:
+        return record.infer(InferContext(record, op.node_def, in_specs,
+                                         [t.name for t in op.inputs]))
+    except GraphBuildError as err:
+        raise InvalidArgumentError(f"with the fed shapes, {err}", op.name, op.type) from None
+
+
+def _small(out_specs: list[TensorSpec], limit: int, op_type: str) -> bool:
+    if op_type == "Const":
+        return True  # already materialized in the graph
+    sizes = [s.shape.num_elements() for s in out_specs]
+    return all(n is not None and n <= limit for n in sizes)
+
+
+def _evaluate(record: registry.Op, op: Any, in_specs: list[TensorSpec],
+              out_specs: list[TensorSpec], session: Any, values: list[np.ndarray]
+              ) -> list[np.ndarray]:
+    ctx = KernelContext(record, op.node_def, in_specs, out_specs, session)
+    try:
+        with np.errstate(all="ignore"):
+            result = record.kernel(ctx)(*values)
+    except Exception as err:  # noqa: BLE001 - the same message a run would give
+        raise InvalidArgumentError(f"{op.type} node '{op.name}' failed while folding its "
+                                   f"constant inputs: {type(err).__name__}: {err}",
+                                   op.name, op.type) from err
+    outs = list(result) if len(op.outputs) > 1 else [result]
+    return [_frozen(v) for v in outs]
+
+
+def _frozen(value: Any) -> np.ndarray:
+    """A read-only array: constants are shared by every run, nothing may write into them."""
+    arr = np.asarray(value)
+    if arr.flags.writeable:
+        arr = arr.copy() if arr.base is not None else arr
+        arr.flags.writeable = False
+    return arr
+
+
+def _is_identity(op: Any, in_specs: list[TensorSpec], out_specs: list[TensorSpec]) -> bool:
+    if op.type in _IDENTITIES:
+        return True
+    if op.type == "AddN":
+        return len(in_specs) == 1
+    if op.type == "Cast":
+        return in_specs[0].dtype == out_specs[0].dtype
+    if op.type in _SAME_SHAPE_IDENTITIES:
+        a, b = in_specs[0].shape, out_specs[0].shape
+        return a.is_fully_defined() and b.is_fully_defined() and a == b
+    return False
