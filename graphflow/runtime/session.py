@@ -117,7 +117,7 @@ class Session:
         compiled = signature.compiled_for(tuple(v.shape for v in values))
         with np.errstate(all="ignore"):
             results = compiled(values)
-        out = [_copy_if_aliased(v) if alias else v
+        out = [_as_result(_copy_if_aliased(v) if alias else v)
                for v, alias in zip(results, compiled.plan.fetch_aliases)]
         return rebuild(out)
 
@@ -253,6 +253,11 @@ def _as_string_array(t: Tensor, value: Any) -> np.ndarray:
 
 def _copy_if_aliased(value: Any) -> Any:
     return value.copy() if isinstance(value, np.ndarray) else value
+
+
+def _as_result(value: Any) -> Any:
+    """A fetched 0-d array becomes a numpy scalar (np.float32(6.0)), as TF1 returns it."""
+    return value[()] if isinstance(value, np.ndarray) and value.ndim == 0 else value
 
 
 # -- default session --------------------------------------------------------------------
