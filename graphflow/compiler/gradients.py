@@ -49,6 +49,7 @@ def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients",
     if len(grad_ys) != len(ys):
         raise ValueError(f"gradients: {len(grad_ys)} grad_ys given for {len(ys)} ys")
     relevant = _between(graph, ys, xs)
+    x_ops = {x.op._id for x in xs}  # a set: the per-op membership test stays O(1)
     pending: dict[int, list[list[Grad]]] = {}  # op id -> per-output gradient contributions
 
     def contribute(t: Tensor, g: Grad) -> None:
@@ -74,7 +75,7 @@ def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients",
             with graph.name_scope(f"{op.name}_grad"):
                 summed = [_aggregate(gs) for gs in out_grads]
                 # Keep x's own gradient available for the final answer.
-                if any(op._id == x.op._id for x in xs):
+                if op._id in x_ops:
                     pending[op._id] = [[s] if s is not None else [] for s in summed]
                 if id(op) in stops or not any(t.op._id in relevant for t in op.inputs):
                     continue

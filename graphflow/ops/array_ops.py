@@ -409,6 +409,7 @@ class BroadcastTo(Op):
     op_type = "BroadcastTo"
     input_names = ("input", "shape")
     attr_defaults = {"Tidx": dtypes.int32}
+    returns_alias = True  # the kernel returns a read-only view of its input
 
     def infer(self, ctx: InferContext) -> list[TensorSpec]:
         x = ctx.inputs[0]
@@ -443,21 +444,29 @@ class BroadcastGradientArgs(Op):
         dt = ctx.require_same_dtype(0, 1)
         s0, s1 = ctx.inputs
         if s0.value is not None and s1.value is not None:
-            r0, r1 = _broadcast_gradient_args(s0.value, s1.value)
+            try:
+                r0, r1 = _broadcast_gradient_args(s0.value, s1.value)
+            except ValueError as err:
+                ctx.fail(str(err), "the two shapes must be broadcast-compatible")
             return [TensorSpec(dt, (len(r0),), r0.astype(dt.np_dtype)),
                     TensorSpec(dt, (len(r1),), r1.astype(dt.np_dtype))]
         return [TensorSpec(dt, (None,)), TensorSpec(dt, (None,))]
 
     def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
-        np_dtype = ctx.inputs[0].dtype.np_dtype
+        np_dtype, name = ctx.inputs[0].dtype.np_dtype, ctx.name
 
         def bga(s0: np.ndarray, s1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            r0, r1 = _broadcast_gradient_args(s0, s1)
+            try:
+                r0, r1 = _broadcast_gradient_args(s0, s1)
+            except ValueError as err:
+                raise InvalidArgumentError(f"BroadcastGradientArgs node '{name}': {err}", name,
+                                           "BroadcastGradientArgs") from None
             return r0.astype(np_dtype), r1.astype(np_dtype)
         return bga
 
 
 def _broadcast_gradient_args(s0: np.ndarray, s1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(r0, r1) for shapes s0, s1; ValueError if they cannot be broadcast together."""
     a, b = [int(d) for d in s0], [int(d) for d in s1]
     n = max(len(a), len(b))
     a, b = [1] * (n - len(a)) + a, [1] * (n - len(b)) + b
@@ -472,8 +481,8 @@ def _broadcast_gradient_args(s0: np.ndarray, s1: np.ndarray) -> tuple[np.ndarray
         elif y == 1:
             r1.append(i)
         else:
-            raise InvalidArgumentError(f"incompatible shapes {tuple(s0)} and {tuple(s1)} "
-                                       "in BroadcastGradientArgs")
+            raise ValueError(f"incompatible shapes {tuple(int(d) for d in s0)} and "
+                             f"{tuple(int(d) for d in s1)} (dimension {x} vs {y})")
     return np.array(r0, dtype=np.int64), np.array(r1, dtype=np.int64)
 
 

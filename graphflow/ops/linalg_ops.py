@@ -84,14 +84,20 @@ class AddN(Op):
     def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
         n = len(ctx.inputs)
         if n == 1:
-            return lambda x: x
+            # A copy: AddN is not ``returns_alias``, so its fetched value must never share
+            # memory with its input (which may be variable storage updated in place later).
+            return lambda x: np.array(x, copy=True)
         if n == 2:
             return np.add
 
         def add_n(*xs: np.ndarray) -> np.ndarray:
             out = np.add(xs[0], xs[1])
+            if np.ndim(out) == 0:  # scalars: numpy returns a scalar, not a writable buffer
+                for x in xs[2:]:
+                    out = np.add(out, x)
+                return out
             for x in xs[2:]:
-                np.add(out, x, out=out)
+                np.add(out, x, out=out)  # `out` is a fresh array: accumulate in place
             return out
         return add_n
 

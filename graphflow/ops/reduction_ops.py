@@ -52,29 +52,34 @@ class _Reduce(Op):
         keep, fn = ctx.attr("keep_dims"), self.np_fn
         # np.sum of int32 would widen to int64; pin the accumulator to the output dtype.
         extra = {"dtype": ctx.outputs[0].dtype.np_dtype} if fn in (np.sum, np.mean) else {}
-        axes_value = ctx.inputs[1].value
-        if axes_value is not None:  # static axes: bind them now
-            axes = tuple(int(a) for a in np.asarray(axes_value).reshape(-1))
+        axes_value, rank = ctx.inputs[1].value, ctx.inputs[0].shape.rank
+        if axes_value is not None and rank is not None:  # static axes: bind them now
+            axes = _kernel_axes(axes_value, rank)
             return lambda x, _axes: fn(x, axis=axes, keepdims=keep, **extra)
-        return lambda x, a: fn(x, axis=tuple(int(v) for v in np.asarray(a).reshape(-1)),
-                               keepdims=keep, **extra)
+        return lambda x, a: fn(x, axis=_kernel_axes(a, np.ndim(x)), keepdims=keep, **extra)
 
 
-def _static_axes(op: Operation) -> list[int]:
-    x, axes = op.inputs
-    if axes.spec.value is None or x.shape.rank is None:
-        raise NotImplementedError(
-            f"{op.type} node '{op.name}': its gradient needs reduction axes and input rank "
-            "known when the graph is built; pass the axes as a Python list or constant")
-    rank = x.shape.rank
-    return sorted({int(a) % rank if rank else 0 for a in np.asarray(axes.spec.value).reshape(-1)})
+def _kernel_axes(value: np.ndarray, rank: int) -> tuple[int, ...]:
+    """Reduction indices as numpy wants them: in [0, rank), without duplicates (TF accepts
+    ``[1, -2]`` on a rank-3 input as one axis; numpy would reject the repeat). A scalar has
+    nothing to reduce: the shape rule lets axis 0 through, so the kernel drops it."""
+    if not rank:
+        return ()
+    return tuple(sorted({int(a) % rank for a in np.asarray(value).reshape(-1)}))
 
 
 def _keep_dims_shape(t: Tensor, op: Operation) -> Tensor:
     """Reshape a reduced tensor so the reduced axes are size 1 (a no-op with keep_dims)."""
     if op.get_attr("keep_dims"):
         return t
-    for a in _static_axes(op):
+    x, axes = op.inputs
+    if axes.spec.value is None or x.shape.rank is None:
+        # Axes (or rank) known only at run time, e.g. the Sum nodes that the dynamic
+        # unbroadcast of a gradient builds: take the kept shape from the same reduction
+        # run with keep_dims=True (one extra pass over x, the cost of the gradient itself).
+        kept = _reduce("Sum", x, axes, True, "kept_dims", None)
+        return array_ops.reshape(t, array_ops.shape(kept))
+    for a in _kernel_axes(axes.spec.value, x.shape.rank):
         t = array_ops.expand_dims(t, a)
     return t
 

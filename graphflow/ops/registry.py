@@ -77,7 +77,7 @@ class InferContext:
         dt = self.inputs[i].dtype
         if not allowed(dt):
             self.fail(f"{self.input_label(i)} must be {what}",
-                      f"pass a {what} tensor (gf.cast converts)")
+                      f"pass {what} (gf.cast converts between dtypes)")
         return dt
 
     def require_rank(self, i: int, rank: int | Sequence[int]) -> TensorShape:
