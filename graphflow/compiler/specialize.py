@@ -12,7 +12,8 @@ arrays' shapes; the graph's static specs otherwise):
   3. alias identities: a step that returns its input unchanged (Identity, StopGradient,
      Reshape/ExpandDims/Squeeze/BroadcastTo to the same shape, Cast to the same dtype,
      AddN of one input) is removed and its output slot becomes a name for its input's slot;
-  4. recompute each slot's last use (the releases).
+  4. drop pure steps whose outputs nothing reads any more (e.g. a reduction whose only
+     consumer was a ``Shape`` that folded), then recompute each slot's last use.
 The result is a smaller ``Plan`` with ``constants`` and ``slot_specs`` filled in.
 """
 
@@ -83,6 +84,7 @@ def specialize(plan: Plan, feed_specs: list[TensorSpec], session: Any,
         steps.append(PlanStep(op, ins, step.outputs, step.refs))
 
     fetches = [None if s is None else canon(s) for s in plan.fetches]
+    steps = _without_dead_steps(steps, fetches)
     fed = {s for _, s in plan.feeds}
     assign_releases(steps, set(s for s in fetches if s is not None) | fed | set(constants))
     # A fetch that now names another slot (an aliased identity) or a constant may share
@@ -93,6 +95,21 @@ def specialize(plan: Plan, feed_specs: list[TensorSpec], session: Any,
     slot_specs = [specs.get(s, t.spec) for s, t in enumerate(plan.slot_tensors)]
     return Plan(steps, plan.num_slots, plan.feeds, fetches, aliases, plan.slot_tensors,
                 constants=constants, slot_specs=slot_specs)
+
+
+def _without_dead_steps(steps: list[PlanStep], fetches: list[int | None]) -> list[PlanStep]:
+    """Backward sweep: keep stateful steps, and pure steps with an output still read."""
+    live = {s for s in fetches if s is not None}
+    kept: list[PlanStep] = []
+    for step in reversed(steps):
+        record = registry.get(step.op.type, step.op.name)
+        needed = record.stateful or bool(record.ref_inputs) or any(
+            o is not None and o in live for o in step.outputs)
+        if needed:
+            kept.append(step)
+            live.update(step.inputs)
+    kept.reverse()
+    return kept
 
 
 def _input_specs(step: PlanStep, record: registry.Op, ins: tuple[int, ...],

@@ -134,6 +134,9 @@ class CheckNumerics(Identity):
 
     op_type = "CheckNumerics"
     attr_defaults = {"message": ""}
+    # An assertion: it must run even when only a control dependency needs it, and must
+    # never be folded away or aliased by plan specialization.
+    stateful = True
 
     def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
         name, message = ctx.name, ctx.attr("message")

@@ -86,3 +86,30 @@ def test_generated_source_has_one_line_per_step():
     assert [st.op_type for st in compiled.plan.steps] == ["Mul", "Tanh"]  # the Const folded
     assert lines[-1].strip().startswith("return (")
     assert "del s" in compiled.source  # intermediates are released after their last use
+
+
+def test_check_numerics_reached_only_by_a_control_dependency_still_runs():
+    with gf.Graph().as_default() as g:
+        x = gf.placeholder(gf.float32, [2], name="x")
+        check = gf.check_numerics(x, "bad input")
+        with gf.control_dependencies([check]):
+            y = gf.identity(x * 2.0, name="y")
+        with gf.Session(graph=g) as s:
+            assert list(s.run(y, {x: [1.0, 2.0]})) == [2.0, 4.0]
+            with pytest.raises(gf.InvalidArgumentError, match="bad input"):
+                s.run(y, {x: [1.0, float("nan")]})
+
+
+def test_specialization_folds_shape_machinery_and_drops_dead_steps():
+    with gf.Graph().as_default() as g:
+        x = gf.placeholder(gf.float32, [None, 3], name="x")
+        loss = gf.reduce_mean(gf.tanh(x))
+        (dx,) = gf.gradients(loss, [x])
+        with gf.Session(graph=g) as s:
+            got = s.run(dx, {x: np.ones((4, 3), np.float32)})
+            (signature,) = s._plans.values()
+            (compiled,) = signature.by_shape.values()
+    np.testing.assert_allclose(got, (1 - np.tanh(1.0) ** 2) / 12, rtol=1e-6)
+    kinds = [st.op_type for st in compiled.plan.steps]
+    # Size/Shape/Cast/RealDiv of the Mean gradient are folded with the fed shape (4, 3).
+    assert not {"Shape", "Size", "Cast", "BroadcastGradientArgs"} & set(kinds)
