@@ -93,11 +93,13 @@ class HandWrittenStep:
         self.dh = np.empty((b, HIDDEN), f)
         self.dx = np.empty((b, n_in), f)
         self.rows = np.arange(b)
+        self.flat = np.empty((b * WINDOW, DIM), np.intp)
+        self.columns = np.arange(DIM, dtype=np.intp)
 
     def __call__(self, ids: np.ndarray, labels: np.ndarray) -> float:
         b = ids.shape[0]
         x, z, s, m = self.x, self.z, self.s, self.m
-        np.take(self.E, ids.reshape(-1), axis=0, out=x.reshape(b * WINDOW, DIM))
+        np.take(self.E, ids.reshape(-1), axis=0, out=x.reshape(b * WINDOW, DIM), mode="clip")
         np.matmul(x, self.W, out=z)
         z += self.b1
         h = np.tanh(z, out=z)
@@ -120,12 +122,20 @@ class HandWrittenStep:
         np.matmul(x.T, dh, out=self.dW)
         db1 = dh.sum(axis=0)
         np.matmul(dh, self.W.T, out=self.dx)
-        self.W -= LR * self.dW
-        self.b1 -= LR * db1
-        self.U -= LR * self.dU
-        self.b2 -= LR * db2
+        self.dW *= LR  # updates in place, no temporaries
+        self.W -= self.dW
+        db1 *= LR
+        self.b1 -= db1
+        self.dU *= LR
+        self.U -= self.dU
+        db2 *= LR
+        self.b2 -= db2
         self.dx *= LR
-        np.subtract.at(self.E, ids.reshape(-1), self.dx.reshape(b * WINDOW, DIM))
+        # Duplicate-safe row update: ufunc.at on the flattened matrix (numpy's 1-D fast path,
+        # ~4x quicker than np.subtract.at on rows); repeated ids all apply.
+        np.multiply(ids.reshape(-1, 1), DIM, out=self.flat)
+        self.flat += self.columns
+        np.subtract.at(self.E.reshape(-1), self.flat.reshape(-1), self.dx.reshape(-1))
         return loss
 
 

@@ -46,7 +46,11 @@ class Unary(Op):
         return [TensorSpec(x.dtype, x.shape, fold(self.fn, x.value))]
 
     def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
-        return self.fn
+        return bind_out(self, ctx)
+
+    @property
+    def writes_out(self) -> bool:  # type: ignore[override]
+        return can_write_out(self)
 
 
 class Binary(Op):
@@ -74,7 +78,31 @@ class Binary(Op):
         return [TensorSpec(out_dt, shape, fold(self.fn, x.value, y.value))]
 
     def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
-        return self.fn
+        return bind_out(self, ctx)
+
+    @property
+    def writes_out(self) -> bool:  # type: ignore[override]
+        return can_write_out(self)
+
+
+def can_write_out(record: Any) -> bool:
+    """An element-wise record can fill a planned buffer if its ``fn`` is a numpy ufunc (which
+    takes ``out=``) or it defines ``fn_into(*inputs, out)``."""
+    return isinstance(record.fn, np.ufunc) or hasattr(record, "fn_into")
+
+
+def bind_out(record: Any, ctx: KernelContext) -> Callable[..., Any]:
+    """``record.fn``, writing into the planned output buffer when there is one."""
+    out = ctx.out[0]
+    if out is None:
+        return record.fn
+    if isinstance(record.fn, np.ufunc):
+        ufunc = record.fn
+        return lambda *xs: ufunc(*xs, out=out)
+    if hasattr(record, "fn_into"):
+        into = record.fn_into
+        return lambda *xs: into(*xs, out)
+    return record.fn
 
 
 def _reduction_axes(x: TensorShape, other: TensorShape, out: TensorShape) -> list[int] | None:

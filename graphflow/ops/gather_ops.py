@@ -81,8 +81,10 @@ class GatherV2(Op):
         value = fold(lambda p, i: np.take(p, i, axis=axis), params.value, indices.value)
         return [TensorSpec(params.dtype, dims, value)]
 
+    writes_out = True
+
     def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
-        name = ctx.name
+        name, out = ctx.name, ctx.out[0]
 
         def gather_kernel(params: np.ndarray, indices: np.ndarray, axis: Any) -> np.ndarray:
             a = int(axis)
@@ -95,6 +97,8 @@ class GatherV2(Op):
             if bad is not None:
                 raise run_error(name, "GatherV2", f"indices{_where(bad[0])} = {bad[1]} is not in "
                                 f"[0, {n}) (params shape {params.shape}, axis {a})")
+            if out is not None:  # bounds checked above: mode="clip" avoids numpy's buffering
+                return np.take(params, indices, axis=a, out=out, mode="clip")
             return np.take(params, indices, axis=a)
         return gather_kernel
 

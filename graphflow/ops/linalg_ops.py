@@ -36,15 +36,17 @@ class MatMul(Op):
                      "check the operand order, or set transpose_a/transpose_b")
         return [TensorSpec(dt, (m, n))]
 
+    writes_out = True
+
     def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
-        ta, tb = ctx.attr("transpose_a"), ctx.attr("transpose_b")
+        ta, tb, out = ctx.attr("transpose_a"), ctx.attr("transpose_b"), ctx.out[0]
         if not ta and not tb:
-            return np.matmul
+            return np.matmul if out is None else (lambda a, b: np.matmul(a, b, out=out))
         if ta and not tb:
-            return lambda a, b: np.matmul(a.T, b)
+            return lambda a, b: np.matmul(a.T, b, out=out)
         if tb and not ta:
-            return lambda a, b: np.matmul(a, b.T)
-        return lambda a, b: np.matmul(a.T, b.T)
+            return lambda a, b: np.matmul(a, b.T, out=out)
+        return lambda a, b: np.matmul(a.T, b.T, out=out)
 
     def grad(self, op: Operation, g: Tensor) -> list[Tensor]:
         """For c = a @ b: da = g @ b^T and db = a^T @ g (the lecture's dS/dW = delta x^T),

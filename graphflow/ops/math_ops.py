@@ -262,6 +262,13 @@ class TanhGrad(_ActivationGrad):
     def fn(y: np.ndarray, dy: np.ndarray) -> np.ndarray:
         return dy * (1 - y * y)
 
+    @staticmethod
+    def fn_into(y: np.ndarray, dy: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """``fn`` computed in the planned buffer, with no temporaries."""
+        np.multiply(y, y, out=out)
+        np.subtract(1, out, out=out)
+        return np.multiply(out, dy, out=out)
+
     def grad(self, op: Operation, g: Tensor) -> list[Tensor]:
         """d[dy (1 - y^2)] = (g * dy * -2y, g * (1 - y^2))."""
         y, dy = op.inputs
@@ -279,6 +286,13 @@ class SigmoidGrad(_ActivationGrad):
     @staticmethod
     def fn(y: np.ndarray, dy: np.ndarray) -> np.ndarray:
         return dy * y * (1 - y)
+
+    @staticmethod
+    def fn_into(y: np.ndarray, dy: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """``fn`` computed in the planned buffer, with no temporaries."""
+        np.subtract(1, y, out=out)
+        np.multiply(out, y, out=out)
+        return np.multiply(out, dy, out=out)
 
     def grad(self, op: Operation, g: Tensor) -> list[Tensor]:
         """d[dy y (1 - y)] = (g * dy * (1 - 2y), g * y * (1 - y))."""

@@ -79,10 +79,14 @@ class BiasAdd(Op):
         dims[axis] = channels if channels is not None else length
         return [TensorSpec(dt, dims)]
 
+    writes_out = True
+
     def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        out = ctx.out[0]
         if ctx.attr("data_format") == "NHWC":
-            return np.add
-        return lambda value, bias: value + bias.reshape((-1,) + (1,) * (value.ndim - 2))
+            return np.add if out is None else (lambda value, bias: np.add(value, bias, out=out))
+        return lambda value, bias: np.add(value, bias.reshape((-1,) + (1,) * (value.ndim - 2)),
+                                          out=out)
 
     def grad(self, op: Operation, g: Tensor) -> list[Tensor]:
         """d(value + bias) = (g, BiasAddGrad(g)): the bias gradient sums g over every axis
@@ -104,9 +108,11 @@ class BiasAddGrad(Op):
         axis = _channel_axis(ctx, x.shape.rank)
         return [TensorSpec(x.dtype, (None if axis is None else x.shape[axis],))]
 
+    writes_out = True
+
     def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
-        fmt = ctx.attr("data_format")
-        return lambda g: np.sum(g, axis=_reduce_axes(g.ndim, fmt), dtype=g.dtype)
+        fmt, out = ctx.attr("data_format"), ctx.out[0]
+        return lambda g: np.sum(g, axis=_reduce_axes(g.ndim, fmt), dtype=g.dtype, out=out)
 
     def grad(self, op: Operation, g: Tensor) -> list[Tensor]:
         """d BiasAddGrad(x) = g broadcast back over the summed axes (TF's _BiasAddGradGrad
@@ -178,6 +184,22 @@ class ReluGrad(Op):
 # ----------------------------------------------------------------------------------------
 # Softmax / LogSoftmax
 # ----------------------------------------------------------------------------------------
+
+
+def _sparse_ce_into(features: np.ndarray, labels: np.ndarray, e: np.ndarray, loss: np.ndarray,
+                    column: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The sparse cross-entropy kernel in planned buffers: ``e`` (backprop, [batch, classes]),
+    ``loss`` ([batch]) and a [batch, 1] work column; no temporaries but the picked logits."""
+    np.max(features, axis=1, keepdims=True, out=column)
+    np.subtract(features, column, out=e)  # shifted logits: exp never overflows
+    picked = e[rows, labels]
+    np.exp(e, out=e)
+    np.sum(e, axis=1, keepdims=True, out=column)
+    np.log(column[:, 0], out=loss)
+    loss -= picked
+    e /= column
+    e[rows, labels] -= 1
+    return loss, e
 
 
 def _shifted(x: np.ndarray) -> np.ndarray:
@@ -338,6 +360,7 @@ class SparseSoftmaxCrossEntropyWithLogits(Op):
     op_type = "SparseSoftmaxCrossEntropyWithLogits"
     input_names = ("features", "labels")
     attr_defaults = {"Tlabels": dtypes.int64}
+    writes_out = True
 
     def infer(self, ctx: InferContext) -> list[TensorSpec]:
         dt = ctx.require_dtype(0, lambda d: d.is_floating, "a floating-point tensor")
@@ -375,6 +398,8 @@ class SparseSoftmaxCrossEntropyWithLogits(Op):
                     f"(row {row}) which is outside the valid range of [0, {classes}) for "
                     f"{classes} classes. Fix: labels must be class indices in [0, {classes})",
                     name, op_type)
+            if planned is not None and features.shape == planned[0].shape:
+                return _sparse_ce_into(features, labels, *planned)
             shifted = _shifted(features)
             e = np.exp(shifted)
             total = np.sum(e, axis=-1, keepdims=True)
@@ -383,6 +408,12 @@ class SparseSoftmaxCrossEntropyWithLogits(Op):
             e /= total
             e[np.arange(n), labels] -= 1
             return loss, e
+
+        planned = None
+        shape = ctx.concrete(ctx.outputs[1])
+        if ctx.out[0] is not None and ctx.out[1] is not None and shape is not None:
+            column = ctx.scratch((shape[0], 1), ctx.out[1].dtype)
+            planned = (ctx.out[1], ctx.out[0], column, np.arange(shape[0]))
         return sparse_softmax_ce
 
     def grad(self, op: Operation, g_loss: Tensor | None, g_backprop: Tensor | None

@@ -29,6 +29,7 @@ def _normalize_axes(ctx: InferContext, rank: int, value: np.ndarray) -> list[int
 
 class _Reduce(Op):
     input_names = ("input", "reduction_indices")
+    writes_out = True
     attr_defaults = {"keep_dims": False, "Tidx": dtypes.int32}
     np_fn: Callable[..., np.ndarray] = staticmethod(np.sum)
 
@@ -55,6 +56,9 @@ class _Reduce(Op):
         axes_value, rank = ctx.inputs[1].value, ctx.inputs[0].shape.rank
         if axes_value is not None and rank is not None:  # static axes: bind them now
             axes = _kernel_axes(axes_value, rank)
+            out = ctx.out[0]
+            if out is not None:  # a planned buffer (only for plans with concrete shapes)
+                return lambda x, _axes: fn(x, axis=axes, keepdims=keep, out=out, **extra)
             return lambda x, _axes: fn(x, axis=axes, keepdims=keep, **extra)
         return lambda x, a: fn(x, axis=_kernel_axes(a, np.ndim(x)), keepdims=keep, **extra)
 

@@ -111,6 +111,17 @@ class KernelContext:
         # record with ``writes_out = True`` writes its result into them and returns them.
         self.out: list[Any] = [None] * len(self.outputs)
 
+    def scratch(self, shape: Any, dtype: Any) -> Any:
+        """A work array the kernel keeps across runs (allocated once, when the plan is bound),
+        so steady-state runs make no temporaries of that size."""
+        import numpy as np
+
+        return np.empty(tuple(shape), dtype=dtype)
+
+    def concrete(self, spec: Any) -> tuple[int, ...] | None:
+        """``spec``'s shape as a tuple when fully known (specialized plans), else None."""
+        return tuple(spec.shape.as_list()) if spec.shape.is_fully_defined() else None
+
     @property
     def name(self) -> str:
         return self.node_def.name

@@ -156,6 +156,8 @@ class _Scatter(Op):
 
     def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
         cell, name, op_type, ufunc = ctx.refs[0], ctx.name, self.op_type, self.ufunc
+        shape = ctx.concrete(ctx.inputs[2])  # updates: indices.shape + row shape
+        flat = ctx.scratch(shape, np.intp) if shape and len(shape) >= 2 else None
 
         def scatter(indices: np.ndarray, updates: np.ndarray) -> np.ndarray:
             current = cell.value
@@ -168,9 +170,30 @@ class _Scatter(Op):
             if ufunc is None:
                 current[indices] = updates
             else:
-                ufunc.at(current, indices, updates)
+                scatter_rows(ufunc, current, indices, updates, flat)
             return current
         return scatter
+
+
+def scatter_rows(ufunc: Any, target: np.ndarray, indices: np.ndarray, updates: np.ndarray,
+                 flat: np.ndarray | None = None) -> None:
+    """target[indices[i]] (ufunc)= updates[i], rows with equal indices all applied.
+
+    For a contiguous target of rank >= 2 this runs ``ufunc.at`` on the flattened array with
+    one flat index per element: numpy's 1-D fast path, several times quicker than ``ufunc.at``
+    on whole rows, and still exact with duplicates. ``flat`` (optional, intp, shaped like
+    ``updates``) is reused for the flat indices instead of allocating them."""
+    if target.ndim < 2 or not target.flags.c_contiguous:
+        ufunc.at(target, indices, updates)
+        return
+    row_shape = target.shape[1:]
+    row = int(np.prod(row_shape))
+    full = indices.shape + row_shape
+    if flat is None or flat.shape != full:
+        flat = np.empty(full, dtype=np.intp)
+    starts = np.multiply(indices.reshape(-1, 1), row, dtype=np.intp)  # one per row: small
+    np.add(starts, np.arange(row, dtype=np.intp), out=flat.reshape(-1, row))
+    ufunc.at(target.reshape(-1), flat.reshape(-1), np.broadcast_to(updates, full).reshape(-1))
 
 
 @register

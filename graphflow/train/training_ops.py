@@ -68,10 +68,16 @@ class ApplyGradientDescent(_Apply):
 
     def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
         (cell,), name = ctx.refs, ctx.name
+        shape = ctx.concrete(ctx.inputs[2])
+        step = ctx.scratch(shape, ctx.inputs[2].dtype.np_dtype) if shape else None
 
         def apply(alpha: np.ndarray, delta: np.ndarray) -> np.ndarray:
             (var,) = _values([cell], name, "ApplyGradientDescent")
-            var -= alpha * delta
+            if step is not None and delta.shape == step.shape:
+                np.multiply(delta, alpha, out=step)  # no per-run temporary
+                var -= step
+            else:
+                var -= alpha * delta
             return var
         return apply
 
