@@ -27,7 +27,7 @@ import networkx as nx
 
 from graphflow.compiler import graph_index
 from graphflow.framework.errors import GraphBuildError
-from graphflow.framework.graph import Graph
+from graphflow.framework.graph import Graph, paused_gc
 from graphflow.framework.indexed_slices import IndexedSlices
 from graphflow.framework.tensor import Operation, Tensor
 from graphflow.ops import registry
@@ -55,7 +55,7 @@ def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients",
     def contribute(t: Tensor, g: Grad) -> None:
         pending.setdefault(t.op._id, [[] for _ in t.op.outputs])[t.value_index].append(g)
 
-    with graph.as_default(), graph.name_scope(name):
+    with graph.as_default(), graph.name_scope(name), paused_gc():
         for y, gy in zip(ys, grad_ys):
             if not y.dtype.is_floating:
                 raise TypeError(f"gradients: y '{y.name}' has dtype {y.dtype.name}; only "

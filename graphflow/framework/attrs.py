@@ -18,8 +18,14 @@ from graphflow.proto import attr_value_pb2, tensor_pb2, tensor_shape_pb2
 def encode(value: Any) -> attr_value_pb2.AttrValue:
     """Encode a Python value as an AttrValue, choosing the field by the value's type."""
     attr = attr_value_pb2.AttrValue()
-    if isinstance(value, attr_value_pb2.AttrValue):
-        attr.CopyFrom(value)
+    encode_into(attr, value)
+    return attr
+
+
+def encode_into(attr: attr_value_pb2.AttrValue, value: Any) -> None:
+    """Fill ``attr`` (e.g. ``node.attr[key]``) from a Python value, without an extra copy."""
+    if isinstance(value, dtypes.DType):  # the most common attr (T, dtype): test it first
+        attr.type = value.as_datatype_enum
     elif isinstance(value, bool):
         attr.b = value
     elif isinstance(value, (int, np.integer)):
@@ -30,8 +36,8 @@ def encode(value: Any) -> attr_value_pb2.AttrValue:
         attr.s = value.encode("utf-8")
     elif isinstance(value, bytes):
         attr.s = value
-    elif isinstance(value, dtypes.DType):
-        attr.type = value.as_datatype_enum
+    elif isinstance(value, attr_value_pb2.AttrValue):
+        attr.CopyFrom(value)
     elif isinstance(value, TensorShape):
         attr.shape.CopyFrom(value.as_proto())
     elif isinstance(value, tensor_shape_pb2.TensorShapeProto):
@@ -44,7 +50,6 @@ def encode(value: Any) -> attr_value_pb2.AttrValue:
         _encode_list(attr.list, list(value))
     else:
         raise TypeError(f"cannot store {type(value).__name__} value {value!r} as a node attribute")
-    return attr
 
 
 def _encode_list(out: attr_value_pb2.AttrValue.ListValue, items: list[Any]) -> None:

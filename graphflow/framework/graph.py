@@ -10,6 +10,7 @@ control-dependency contexts, collections, unique-name counters and the
 from __future__ import annotations
 
 import contextlib
+import gc
 import re
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -154,53 +155,90 @@ class Graph:
         if not _VALID_NAME.match(node_name):
             raise ValueError(f"'{node_name}' is not a valid node name (start with a letter, digit "
                              "or '.', then letters, digits, '_', '.', '-', '/')")
-        node = node_def_pb2.NodeDef(name=node_name, op=op_type)
-        for i, t in enumerate(inputs):
-            if not isinstance(t, Tensor):
-                raise TypeError(f"{op_type} node '{node_name}': input {i} must be a gf.Tensor, "
-                                f"got {type(t).__name__}")
-            self._check_same_graph(t, node_name)
-            node.input.append(t._input_ref())
-        # As TF: a control input on an op that is already a data input is redundant; drop it.
-        data_ops = {id(t.op) for t in inputs}
-        context = [c for c in self._current_control_inputs() if id(c) not in data_ops]
-        controls = _dedupe(context + list(control_inputs))
-        for c in controls:
-            self._check_same_graph(c, node_name)
-            node.input.append("^" + c.name)
-        for key, value in (attrs or {}).items():
-            node.attr[key].CopyFrom(attr_codec.encode(value))
-        op = self._add_node(node, list(inputs), controls, mark_name=exact)
-        if not exact:  # mark the name taken only now: a node its shape rule rejects uses none
+        node = self._graph_def.node.add()  # filled in place; removed again if rejected
+        try:
+            node.name = node_name
+            node.op = op_type
+            node_inputs = node.input
+            for i, t in enumerate(inputs):
+                if not isinstance(t, Tensor):
+                    raise TypeError(f"{op_type} node '{node_name}': input {i} must be a "
+                                    f"gf.Tensor, got {type(t).__name__}")
+                if t._op._graph is not self:
+                    self._check_same_graph(t, node_name)
+                node_inputs.append(t._input_ref())
+            controls: list[Operation] = list(control_inputs)
+            if self._control_stack:
+                # As TF: a control input on an op that already is a data input is redundant.
+                data_ops = {id(t.op) for t in inputs}
+                context = [c for c in self._current_control_inputs() if id(c) not in data_ops]
+                controls = _dedupe(context + controls)
+            for c in controls:
+                self._check_same_graph(c, node_name)
+                node_inputs.append("^" + c.name)
+            if attrs:
+                node_attr = node.attr
+                for key, value in attrs.items():
+                    attr_codec.encode_into(node_attr[key], value)
+            op = self._register_node(node, list(inputs), controls)
+        except BaseException:
+            del self._graph_def.node[-1]
+            raise
+        if exact:
+            self._names_in_use.setdefault(node_name.lower(), 1)
+        else:  # mark the name taken only now: a node its shape rule rejects uses none
             self.unique_name(name or op_type)
         return op
 
     def _add_node(self, node: node_def_pb2.NodeDef, inputs: list[Tensor],
-                  control_inputs: list[Operation], mark_name: bool = True) -> Operation:
-        """Append a complete NodeDef (builder or importer): defaults, shape rule, handles."""
-        from graphflow.ops import registry  # ops depend on framework, not the other way round
+                  control_inputs: list[Operation], name: str | None = None,
+                  input_refs: list[str] | None = None) -> Operation:
+        """Append a copy of a complete NodeDef (the importer's path), optionally renamed and
+        with rewritten input strings: defaults, shape rule, handles. Marks the name used."""
+        stored = self._graph_def.node.add()
+        stored.CopyFrom(node)
+        if name is not None:
+            stored.name = name
+        if input_refs is not None:
+            del stored.input[:]
+            stored.input.extend(input_refs)
+        try:
+            op = self._register_node(stored, inputs, control_inputs)
+        except BaseException:
+            del self._graph_def.node[-1]
+            raise
+        self._names_in_use.setdefault(op.name.lower(), 1)
+        return op
 
-        if node.name in self._ops_by_name:
-            raise GraphBuildError(f"duplicate node name '{node.name}' ({node.op}); node names "
+    def _register_node(self, node: node_def_pb2.NodeDef, inputs: list[Tensor],
+                       control_inputs: list[Operation]) -> Operation:
+        """For a NodeDef already stored as the graph's last node: fill attr defaults, run the
+        op's shape rule, and create the Operation/Tensor handles."""
+        name = node.name
+        if name in self._ops_by_name:
+            raise GraphBuildError(f"duplicate node name '{name}' ({node.op}); node names "
                                   "must be unique in a graph")
-        record = registry.get(node.op, node.name)
-        for key, value in record.attr_defaults.items():
-            if key not in node.attr:
-                node.attr[key].CopyFrom(attr_codec.encode(value))
-        ctx = registry.InferContext(record, node, [t.spec for t in inputs],
-                                    [t.name for t in inputs])
-        specs = record.infer(ctx)
-        if not all(isinstance(s, TensorSpec) for s in specs):
-            raise TypeError(f"shape rule of {node.op} returned {specs!r}, not TensorSpecs")
-        self._graph_def.node.append(node)
-        stored = self._graph_def.node[-1]
-        op = Operation(self, stored, inputs, control_inputs, list(specs), len(self._ops))
+        record = _registry().get(node.op, name)
+        if record.attr_defaults:
+            node_attr = node.attr
+            for key, value in record.attr_defaults.items():
+                if key not in node_attr:
+                    attr_codec.encode_into(node_attr[key], value)
+        specs = record.infer(_registry().InferContext(record, node, [t._spec for t in inputs],
+                                                      inputs))
+        for s in specs:
+            if not isinstance(s, TensorSpec):
+                raise TypeError(f"shape rule of {node.op} returned {specs!r}, not TensorSpecs")
+        op = Operation(self, node, inputs, control_inputs, specs, len(self._ops))
         self._ops.append(op)
-        self._ops_by_name[op.name] = op
-        for src in {id(t.op): t.op for t in inputs}.values():
-            self._consumers.setdefault(src._id, []).append(op)
-        if mark_name:
-            self._names_in_use.setdefault(op.name.lower(), 1)
+        self._ops_by_name[name] = op
+        consumers = self._consumers
+        seen: set[int] = set()
+        for t in inputs:
+            src = t._op
+            if src._id not in seen:
+                seen.add(src._id)
+                consumers.setdefault(src._id, []).append(op)
         return op
 
     def _check_same_graph(self, element: Tensor | Operation, where: str) -> None:
@@ -303,6 +341,26 @@ class Graph:
 
     def get_all_collection_keys(self) -> list[str]:
         return sorted(self._collections)
+
+
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while adding thousands of nodes at once
+    (import, the gradient pass): the graph's handles form no garbage cycles, and full
+    collections over a large graph would otherwise dominate the time."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _registry() -> Any:
+    from graphflow.ops import registry  # ops depend on framework, not the other way round
+
+    return registry
 
 
 def _dedupe(ops: list[Operation]) -> list[Operation]:

@@ -54,7 +54,7 @@ class Operation:
         self._node_def = node_def
         self._inputs = tuple(inputs)
         self._control_inputs = tuple(control_inputs)
-        self._outputs = tuple(Tensor(self, i, s) for i, s in enumerate(specs))
+        self._outputs = tuple([Tensor(self, i, s) for i, s in enumerate(specs)])
         self._id = op_id
         self._attr_cache: dict[str, Any] = {}
 

@@ -12,9 +12,9 @@ from typing import Any
 
 from graphflow.compiler import graph_index
 from graphflow.framework.errors import UnimplementedError
-from graphflow.framework.graph import PRODUCER_VERSION, get_default_graph
+from graphflow.framework.graph import PRODUCER_VERSION, get_default_graph, paused_gc
 from graphflow.framework.tensor import Operation, Tensor
-from graphflow.proto import graph_pb2, node_def_pb2
+from graphflow.proto import graph_pb2
 
 
 def import_graph_def(graph_def: Any, input_map: dict[str, Any] | None = None,
@@ -49,33 +49,8 @@ def import_graph_def(graph_def: Any, input_map: dict[str, Any] | None = None,
         prefix = ""
     created: dict[str, Operation] = {}
     used_keys: set[tuple[str, int]] = set()
-    for node_name in order:
-        src = by_name[node_name]
-        inputs: list[Tensor] = []
-        controls: list[Operation] = []
-        node = node_def_pb2.NodeDef()
-        node.CopyFrom(src)
-        node.name = prefix + src.name
-        del node.input[:]
-        for text in src.input:
-            in_node, port, is_control = graph_index.parse_input(text)
-            if is_control:
-                op = created[in_node]
-                controls.append(op)
-                node.input.append("^" + op.name)
-                continue
-            if (in_node, port) in mapped:
-                t = mapped[(in_node, port)]
-                used_keys.add((in_node, port))
-            else:
-                op = created[in_node]
-                if port >= len(op.outputs):
-                    raise ValueError(f"node '{src.name}' ({src.op}) reads output {port} of "
-                                     f"'{in_node}' ({op.type}), which has {len(op.outputs)}")
-                t = op.outputs[port]
-            inputs.append(t)
-            node.input.append(t._input_ref())
-        created[src.name] = graph._add_node(node, inputs, controls)
+    with paused_gc():
+        _import_nodes(graph, order, by_name, prefix, mapped, created, used_keys)
     unused = set(mapped) - used_keys
     if unused:
         names = ", ".join(f"{n}:{i}" for n, i in sorted(unused))
@@ -98,6 +73,39 @@ def import_graph_def(graph_def: Any, input_map: dict[str, Any] | None = None,
                 raise ValueError(f"return_elements: no node '{element}' in the imported graph")
             out.append(created[element])
     return out
+
+
+
+def _import_nodes(graph: Any, order: list[str], by_name: dict[str, Any], prefix: str,
+                  mapped: dict[tuple[str, int], Tensor], created: dict[str, Operation],
+                  used_keys: set[tuple[str, int]]) -> None:
+    """Add each node (in topological order) through the builder's path, with its name
+    prefixed and its inputs rewritten (``input_map`` first, then the nodes created so far)."""
+    for node_name in order:
+        src = by_name[node_name]
+        inputs: list[Tensor] = []
+        controls: list[Operation] = []
+        input_refs: list[str] = []
+        for text in src.input:
+            in_node, port, is_control = graph_index.parse_input(text)
+            if is_control:
+                op = created[in_node]
+                controls.append(op)
+                input_refs.append("^" + op.name)
+                continue
+            if (in_node, port) in mapped:
+                t = mapped[(in_node, port)]
+                used_keys.add((in_node, port))
+            else:
+                op = created[in_node]
+                if port >= len(op.outputs):
+                    raise ValueError(f"node '{src.name}' ({src.op}) reads output {port} of "
+                                     f"'{in_node}' ({op.type}), which has {len(op.outputs)}")
+                t = op.outputs[port]
+            inputs.append(t)
+            input_refs.append(t._input_ref())
+        created[src.name] = graph._add_node(src, inputs, controls, prefix + src.name,
+                                            input_refs)
 
 
 def _check_versions(graph_def: graph_pb2.GraphDef) -> None:

@@ -30,11 +30,15 @@ class InferContext:
     """What a shape rule sees: the node's attrs and its inputs' static specs."""
 
     def __init__(self, record: Op, node_def: NodeDef, inputs: Sequence[TensorSpec],
-                 input_names: Sequence[str] = ()) -> None:
+                 input_names: Sequence[Any] = ()) -> None:
         self.record = record
         self.node_def = node_def
-        self.inputs = list(inputs)
-        self.input_names = list(input_names)  # tensor names, for messages
+        self.inputs = inputs if isinstance(inputs, list) else list(inputs)
+        self._input_names = input_names  # tensor names or Tensors; only read by messages
+
+    @property
+    def input_names(self) -> list[str]:
+        return [n if isinstance(n, str) else n.name for n in self._input_names]
 
     @property
     def name(self) -> str:
