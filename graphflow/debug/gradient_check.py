@@ -79,10 +79,20 @@ def check_gradients(y: Tensor, xs: Any, feed_dict: dict[Any, Any] | None = None,
     xs_t = [_as_tensor(x) for x in _as_list(xs)]
     feeds = dict(feed_dict or {})
     graph = y.graph
-    sess = session or get_default_session() or Session(graph=graph)
-    with graph.as_default():
-        w = array_ops.placeholder(y.dtype, y.shape, name="gradient_check_w")
-        grads = gradients([y], xs_t, grad_ys=[w], name="gradient_check")
+    sess = session or get_default_session()
+    if sess is None:  # a private session: start the variables from their initializers
+        sess = Session(graph=graph)
+        with graph.as_default():
+            from graphflow.ops.variables import global_variables_initializer
+            sess.run(global_variables_initializer())
+    # The gradient nodes are built once per (y, xs) and reused by later checks.
+    cache = graph.__dict__.setdefault("_gradient_check_cache", {})
+    key = (id(y), tuple(id(x) for x in xs_t))
+    if key not in cache:
+        with graph.as_default():
+            w = array_ops.placeholder(y.dtype, y.shape, name="gradient_check_w")
+            cache[key] = (w, gradients([y], xs_t, grad_ys=[w], name="gradient_check"))
+    w, grads = cache[key]
     points = _as_list(x_values) if x_values is not None else [None] * len(xs_t)
     base = []
     for x, p in zip(xs_t, points):

@@ -35,13 +35,28 @@ class VariableCell:
 
 
 class _FeedSpec:
-    __slots__ = ("tensor", "np_dtype", "dims", "kind")
+    __slots__ = ("tensor", "np_dtype", "dims", "kind", "rank", "known")
 
     def __init__(self, tensor: Tensor) -> None:
         self.tensor = tensor
         self.np_dtype = tensor.dtype.np_dtype
         self.kind = self.np_dtype.kind
         self.dims = tensor.shape.dims
+        self.rank = None if self.dims is None else len(self.dims)
+        self.known = () if self.dims is None else tuple(
+            (i, d) for i, d in enumerate(self.dims) if d is not None)
+
+    def check(self, value: Any) -> np.ndarray:
+        """The fed value as an array of the tensor's dtype and a compatible shape; the common
+        case (an ndarray of the right dtype and shape) costs a few comparisons."""
+        if type(value) is np.ndarray and value.dtype == self.np_dtype and \
+                (self.rank is None or value.ndim == self.rank):
+            shape = value.shape
+            for i, d in self.known:
+                if shape[i] != d:
+                    return _check_feed(self, value)
+            return value
+        return _check_feed(self, value)
 
 
 class Session:
@@ -52,6 +67,8 @@ class Session:
         self._graph = graph if graph is not None else get_default_graph()
         self._cells: dict[str, VariableCell] = {}
         self._plans: dict[tuple[Any, ...], _Signature] = {}
+        # (fetch ids, feed-key ids) of simple calls -> (signature, rebuild): skips flattening.
+        self._fast: dict[tuple[Any, ...], tuple[_Signature, Any]] = {}
         self._closed = False
         self.check_numerics = bool(check_numerics)
         seed = self._graph.seed
@@ -86,6 +103,7 @@ class Session:
         self._closed = True
         self._cells.clear()
         self._plans.clear()
+        self._fast.clear()
 
     # -- variables -------------------------------------------------------------------------
     def _cell(self, name: str, op: Operation | None = None) -> VariableCell:
@@ -107,14 +125,23 @@ class Session:
         values (None for Operations)."""
         if self._closed:
             raise RuntimeError("attempted to use a closed Session")
-        flat, rebuild = flatten_fetches(self._graph, fetches)
-        feeds = self._resolve_feeds(feed_dict)
-        key = (tuple(id(e) for e in flat), tuple(id(t) for t, _ in feeds))
-        signature = self._plans.get(key)
-        if signature is None:
-            signature = self._plans[key] = self._signature(flat, [t for t, _ in feeds])
-        values = [_check_feed(spec, v) for spec, (_, v) in zip(signature.feed_specs, feeds)]
-        compiled = signature.compiled_for(tuple(v.shape for v in values))
+        fast_key = _fast_key(fetches, feed_dict)
+        entry = self._fast.get(fast_key) if fast_key is not None else None
+        if entry is not None:  # the same fetch list and feed keys as an earlier run
+            signature, rebuild = entry
+            feed_values = feed_dict.values() if feed_dict else ()
+        else:
+            flat, rebuild = flatten_fetches(self._graph, fetches)
+            feeds = self._resolve_feeds(feed_dict)
+            key = (tuple(id(e) for e in flat), tuple(id(t) for t, _ in feeds))
+            signature = self._plans.get(key)
+            if signature is None:
+                signature = self._plans[key] = self._signature(flat, [t for t, _ in feeds])
+            if fast_key is not None:
+                self._fast[fast_key] = (signature, rebuild)
+            feed_values = [v for _, v in feeds]
+        values = [spec.check(v) for spec, v in zip(signature.feed_specs, feed_values)]
+        compiled = signature.compiled_for(tuple([v.shape for v in values]))
         with np.errstate(all="ignore"):
             results = compiled(values)
         out = [_as_result(_copy_if_aliased(v) if alias else v)
@@ -203,6 +230,26 @@ def _unfed_message(placeholder: Operation, fetches: list[Any], feeds: list[Tenso
             f"{placeholder.outputs[0].dtype.name} and shape {shape}: "
             f"fetch {', '.join(repr(n) for n in needers)} depends on it. Add it to feed_dict, "
             f"e.g. feed_dict={{{placeholder.name}: value}}")
+
+
+_FAST_ELEMENTS = (Tensor, Operation)
+
+
+def _fast_key(fetches: Any, feed_dict: Any) -> tuple[Any, ...] | None:
+    """An identity key for the common call shapes (a Tensor/Operation or a list/tuple of
+    them; feeds keyed by Tensors), or None when the general path must interpret them."""
+    kind = type(fetches)
+    if kind is Tensor or kind is Operation:
+        fetch_key: Any = id(fetches)
+    elif (kind is list or kind is tuple) and all(type(f) in _FAST_ELEMENTS for f in fetches):
+        fetch_key = (kind, *map(id, fetches))
+    else:
+        return None
+    if not feed_dict:
+        return (fetch_key,)
+    if type(feed_dict) is not dict or not all(type(k) is Tensor for k in feed_dict):
+        return None
+    return (fetch_key, *map(id, feed_dict))
 
 
 def _check_feed(spec: _FeedSpec, value: Any) -> np.ndarray:
