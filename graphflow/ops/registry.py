@@ -26,7 +26,31 @@ def describe(spec: TensorSpec) -> str:
     return f"{spec.dtype.name} {spec.shape}"
 
 
-class InferContext:
+_MISSING = object()
+
+
+class _NodeContext:
+    """What shape rules and kernel factories both see: the node, its record, its attrs."""
+
+    record: Op
+    node_def: NodeDef
+
+    @property
+    def name(self) -> str:
+        return self.node_def.name
+
+    @property
+    def op_type(self) -> str:
+        return self.node_def.op
+
+    def _attr(self, name: str) -> Any:
+        """The decoded attr, else the record's default, else ``_MISSING``."""
+        if name in self.node_def.attr:
+            return attr_codec.decode(self.node_def.attr[name])
+        return self.record.attr_defaults.get(name, _MISSING)
+
+
+class InferContext(_NodeContext):
     """What a shape rule sees: the node's attrs and its inputs' static specs."""
 
     def __init__(self, record: Op, node_def: NodeDef, inputs: Sequence[TensorSpec],
@@ -40,19 +64,10 @@ class InferContext:
     def input_names(self) -> list[str]:
         return [n if isinstance(n, str) else n.name for n in self._input_names]
 
-    @property
-    def name(self) -> str:
-        return self.node_def.name
-
-    @property
-    def op_type(self) -> str:
-        return self.node_def.op
-
     def attr(self, name: str) -> Any:
-        if name in self.node_def.attr:
-            return attr_codec.decode(self.node_def.attr[name])
-        if name in self.record.attr_defaults:
-            return self.record.attr_defaults[name]
+        value = self._attr(name)
+        if value is not _MISSING:
+            return value
         self.fail(f"is missing its required attribute '{name}'",
                   "add the attribute to the NodeDef (TensorFlow's op definition lists it)")
 
@@ -100,7 +115,7 @@ def node_error(name: str, op_type: str, message: str, fix: str | None = None) ->
     return text
 
 
-class KernelContext:
+class KernelContext(_NodeContext):
     """What a kernel factory sees when the planner binds a node (once per plan)."""
 
     def __init__(self, record: Op, node_def: NodeDef, inputs: Sequence[TensorSpec],
@@ -126,18 +141,9 @@ class KernelContext:
         """``spec``'s shape as a tuple when fully known (specialized plans), else None."""
         return tuple(spec.shape.as_list()) if spec.shape.is_fully_defined() else None
 
-    @property
-    def name(self) -> str:
-        return self.node_def.name
-
-    @property
-    def op_type(self) -> str:
-        return self.node_def.op
-
     def attr(self, name: str) -> Any:
-        if name in self.node_def.attr:
-            return attr_codec.decode(self.node_def.attr[name])
-        return self.record.attr_defaults.get(name)
+        value = self._attr(name)
+        return None if value is _MISSING else value
 
 
 class Op:

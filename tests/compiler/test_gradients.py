@@ -23,13 +23,6 @@ from graphflow.ops import op_builder, registry
 from graphflow.ops.registry import Op
 
 
-@pytest.fixture
-def graph():
-    g = gf.Graph()
-    with g.as_default():
-        yield g
-
-
 def run(fetches: Any, feeds: dict | None = None) -> Any:
     with gf.Session() as sess:
         return sess.run(fetches, feeds)

@@ -7,7 +7,6 @@ with a reason when the files are absent.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -44,16 +43,9 @@ def glove_50d() -> Path:
 
 
 @pytest.fixture(scope="session")
-def conll_train_timed(conll2003_dir: Path) -> tuple[list[Sentence], float]:
-    """The CoNLL-2003 train split, read once per session, and the seconds the read took."""
-    start = time.perf_counter()
-    sentences = read_conll(conll2003_dir / "train.txt")
-    return sentences, time.perf_counter() - start
-
-
-@pytest.fixture(scope="session")
-def conll_train(conll_train_timed: tuple[list[Sentence], float]) -> list[Sentence]:
-    return conll_train_timed[0]
+def conll_train(conll2003_dir: Path) -> list[Sentence]:
+    """The CoNLL-2003 train split, read once per session."""
+    return read_conll(conll2003_dir / "train.txt")
 
 
 @pytest.fixture(scope="session")

@@ -17,13 +17,6 @@ import graphflow as gf
 from graphflow.ops import gather_ops, layout_ops, registry, slice_ops
 
 
-@pytest.fixture
-def graph():
-    g = gf.Graph()
-    with g.as_default():
-        yield g
-
-
 def run(fetches: Any, feeds: dict | None = None) -> Any:
     with gf.Session() as sess:
         return sess.run(fetches, feeds)

@@ -16,13 +16,6 @@ from graphflow.ops import op_builder
 M, K, N = 2, 3, 5
 
 
-@pytest.fixture
-def graph():
-    g = gf.Graph()
-    with g.as_default():
-        yield g
-
-
 def run(fetches: Any, feeds: dict | None = None) -> Any:
     with gf.Session() as sess:
         return sess.run(fetches, feeds)

@@ -26,13 +26,6 @@ from graphflow.ops import op_builder, registry
 RNG_SEED = 1234
 
 
-@pytest.fixture
-def graph():
-    g = gf.Graph()
-    with g.as_default():
-        yield g
-
-
 def run(fetches: Any, feeds: dict | None = None) -> Any:
     with gf.Session() as sess:
         return sess.run(fetches, feeds)

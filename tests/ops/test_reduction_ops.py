@@ -23,13 +23,6 @@ REDUCTIONS = [
 AXES = [None, 0, 1, -1, [0, 2], [-1, -3], [2, 0], [], [0, 1, 2], [1, -2]]
 
 
-@pytest.fixture
-def graph():
-    g = gf.Graph()
-    with g.as_default():
-        yield g
-
-
 def run(fetches: Any, feeds: dict | None = None) -> Any:
     with gf.Session() as sess:
         return sess.run(fetches, feeds)

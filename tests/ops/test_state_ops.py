@@ -17,13 +17,6 @@ W0 = np.arange(12, dtype=np.float64).reshape(4, 3)  # distinct dims: 4 rows, 3 c
 
 
 @pytest.fixture
-def graph():
-    g = gf.Graph()
-    with g.as_default():
-        yield g
-
-
-@pytest.fixture
 def w(graph) -> gf.Variable:
     return gf.Variable(W0, name="W")
 
