@@ -46,6 +46,8 @@ sub = subtract
 
 from graphflow import nn  # noqa: E402  (gf.nn: TF1's tf.nn namespace)
 from graphflow import test  # noqa: E402  (gf.test.compute_gradient_error)
+from graphflow import debugging  # noqa: E402  (gf.debugging.check_numerics)
 from graphflow import train  # noqa: E402  (gf.train optimizers)
+from graphflow import viz  # noqa: E402  (gf.viz: to_dot, render, compute_values)
 from graphflow import graph_util  # noqa: E402
 from graphflow.ops.index_ops import argmax, argmin  # noqa: E402

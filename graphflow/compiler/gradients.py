@@ -20,6 +20,7 @@ flow. Rules are looked up by op type string, so graphs loaded from ``.pb`` files
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -61,7 +62,7 @@ def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients",
                 raise TypeError(f"gradients: y '{y.name}' has dtype {y.dtype.name}; only "
                                 "floating-point tensors can be differentiated")
             if gy is None:
-                with graph.name_scope(f"{y.op.name}_seed"):
+                with graph.name_scope(_scope_of(y.op, "_seed")):
                     gy = _ones_like(y)
             else:
                 gy = op_builder.convert_to_tensor(gy, dtype=y.dtype)
@@ -72,7 +73,7 @@ def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients",
             out_grads = pending.pop(op._id, None)
             if out_grads is None:
                 continue
-            with graph.name_scope(f"{op.name}_grad"):
+            with graph.name_scope(_scope_of(op, "_grad")):
                 summed = [_aggregate(gs) for gs in out_grads]
                 # Keep x's own gradient available for the final answer.
                 if op._id in x_ops:
@@ -95,9 +96,18 @@ def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients",
             if not grads:
                 result.append(None)
                 continue
-            with graph.name_scope(f"{x.op.name}_grad"):
+            with graph.name_scope(_scope_of(x.op, "_grad")):
                 result.append(_aggregate(grads))
     return result
+
+
+_SCOPE_UNSAFE = re.compile(r"[^A-Za-z0-9_.\-/>]")
+
+
+def _scope_of(op: Operation, suffix: str) -> str:
+    """``<op name><suffix>``, with characters a scope name cannot hold replaced by ``_``
+    (an imported GraphDef may name nodes with quotes, spaces or unicode)."""
+    return _SCOPE_UNSAFE.sub("_", op.name) + suffix
 
 
 def _as_tensor_list(values: Any, what: str) -> list[Tensor]:
