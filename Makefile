@@ -27,8 +27,18 @@ system-deps:
 test: venv system-deps
 	$(PY) -m pytest -q
 
+# The main job: train the lecture's window NER classifier on the bundled demo corpus,
+# evaluate it, predict the lecture's sentences, and render its training graph.
+DEMO_OUT ?= out/ner_demo
 demo: venv system-deps
-	$(PY) examples/computation_graph.py
+	$(PY) -m graphflow ner train --out $(DEMO_OUT)
+	$(PY) -m graphflow ner eval $(DEMO_OUT) --data graphflow/data/demo/test.txt
+	$(PY) -m graphflow ner predict $(DEMO_OUT) \
+	  "Last night, Paris Hilton wowed in a sequin gown" \
+	  "Samuel Quinn was arrested in the Hilton Hotel in Paris in April 1989"
+	$(PY) -m graphflow render $(DEMO_OUT)/train_graph.pb --collapse 1 -o $(DEMO_OUT)/train_graph.svg
+	$(PY) -m graphflow render $(DEMO_OUT)/model.pb -o $(DEMO_OUT)/model.svg
+	@echo "pictures: $(DEMO_OUT)/train_graph.svg (training graph, scopes collapsed), $(DEMO_OUT)/model.svg (frozen model)"
 
 lint: venv
 	$(PY) -m pip install --quiet ruff

@@ -8,8 +8,33 @@ from typing import Any
 
 DEFAULT_SENTENCE = "Last night, Paris Hilton wowed in a sequin gown"
 
+# WindowNERConfig fields settable from `ner train`: (name, type or choices, help).
+_TRAIN_OPTIONS: list[tuple[str, Any, str]] = [
+    ("epochs", int, ""),
+    ("batch_size", int, ""),
+    ("learning_rate", float, ""),
+    ("optimizer", ["adam", "lazy_adam", "sgd", "momentum"],
+     "lazy_adam updates only the looked-up embedding rows"),
+    ("window", int, "half-width w (window 2w+1)"),
+    ("hidden", int, "hidden layer size"),
+    ("activation", ["tanh", "relu"], ""),
+    ("dropout", float, "dropout rate on x and h"),
+    ("suffix_dim", int, "suffix lookup feature dimension, 0 = off"),
+    ("suffix_len", int, "suffix length"),
+    ("prefix_dim", int, "prefix lookup feature dimension, 0 = off"),
+    ("prefix_len", int, "prefix length"),
+    ("shape_dim", int, "character-shape feature dimension, 0 = off"),
+    ("word_dropout", float, "probability of replacing a training word seen once by <unk>"),
+    ("scheme", ["iob", "io"], "predict IOB2 tags or only entity types (CS224N)"),
+    ("decode", ["viterbi", "greedy"], "IOB decoding: best legal sequence or argmax"),
+    ("seed", int, ""),
+]
+
 
 def add_parser(subparsers: Any) -> None:
+    from graphflow.models.window_ner import WindowNERConfig
+
+    defaults = {f: WindowNERConfig.__dataclass_fields__[f].default for f, _, _ in _TRAIN_OPTIONS}
     ner = subparsers.add_parser("ner", help="train, evaluate and run the window NER model")
     sub = ner.add_subparsers(dest="ner_command", metavar="ACTION")
     sub.required = True
@@ -20,19 +45,14 @@ def add_parser(subparsers: Any) -> None:
                             "(default: the bundled demo corpus)")
     train.add_argument("--embeddings", default=None, help="GloVe-format vectors (optional)")
     train.add_argument("--out", required=True, help="model directory to write")
-    train.add_argument("--epochs", type=int, default=None)
-    train.add_argument("--batch-size", type=int, default=None)
-    train.add_argument("--learning-rate", type=float, default=None)
-    train.add_argument("--window", type=int, default=None, help="half-width w (window 2w+1)")
-    train.add_argument("--hidden", type=int, default=None)
-    train.add_argument("--activation", choices=["tanh", "relu"], default=None)
-    train.add_argument("--dropout", type=float, default=None)
-    train.add_argument("--optimizer", choices=["adam", "sgd", "momentum"], default=None)
-    train.add_argument("--scheme", choices=["iob", "io"], default=None,
-                       help="predict IOB2 tags or only entity types (CS224N)")
+    for name, kind, text in _TRAIN_OPTIONS:
+        extra: dict[str, Any] = {"choices": kind} if isinstance(kind, list) else {"type": kind}
+        train.add_argument("--" + name.replace("_", "-"), default=None,
+                           help=f"{text} (default {defaults[name]})".lstrip(), **extra)
+    train.add_argument("--freeze-embeddings", action="store_true",
+                       help="keep the (pretrained) word vectors fixed")
     train.add_argument("--binary", metavar="TYPE", default=None,
                        help="the lecture's binary variant: is the centre word a TYPE (e.g. LOC)?")
-    train.add_argument("--seed", type=int, default=None)
     train.add_argument("--resume", action="store_true", help="continue from OUT's last epoch")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
     train.set_defaults(run=run_train)
@@ -51,10 +71,10 @@ def add_parser(subparsers: Any) -> None:
 def _config(args: argparse.Namespace) -> Any:
     from graphflow.models.window_ner import WindowNERConfig
 
-    overrides = {k: getattr(args, k) for k in ("epochs", "batch_size", "learning_rate",
-                                               "window", "hidden", "activation", "dropout",
-                                               "optimizer", "scheme", "seed")
-                 if getattr(args, k) is not None}
+    overrides = {name: getattr(args, name) for name, _, _ in _TRAIN_OPTIONS
+                 if getattr(args, name) is not None}
+    if args.freeze_embeddings:
+        overrides["train_embeddings"] = False
     if args.binary:
         overrides["binary_class"] = args.binary
     return WindowNERConfig(**overrides)
@@ -74,11 +94,12 @@ def run_train(args: argparse.Namespace) -> int:
     print(f"data: {data_dir} ({len(train)} train / {len(dev)} dev sentences)")
     trainer = NERTrainer(config, train, embeddings_path=args.embeddings)
     print(f"vocabulary {len(trainer.vocab)} words, {len(trainer.tags)} classes; "
-          f"window {config.width}, hidden {config.hidden} {config.activation}"
+          f"window {config.width}, features {'+'.join(trainer.features.names)}, "
+          f"hidden {config.hidden} {config.activation}"
           + (f"; pretrained coverage {trainer.coverage:.1%}" if args.embeddings else ""))
     result = trainer.fit(dev, args.out, progress=not args.no_progress, resume=args.resume)
     print(f"best dev F1 {result.best_dev_f1:.4f} (epoch {result.best_epoch}); "
-          f"model exported to {args.out}")
+          f"trained in {result.seconds:.0f} s; model exported to {args.out}")
     return 0
 
 

@@ -2,10 +2,12 @@
 
 ``export`` writes into MODEL_DIR:
   * ``model.pb``  — the frozen inference graph (variables folded into constants) with inputs
-    ``word_windows:0``/``casing_windows:0`` and outputs ``probabilities:0``/``predictions:0``;
+    ``word_windows:0``/``casing_windows:0`` (plus ``suffix_windows:0`` etc. for the optional
+    features) and outputs ``probabilities:0``/``predictions:0``;
   * ``train_graph.pb`` — the training graph (forward, gradient subgraph, optimizer updates)
     for rendering and inspection;
-  * ``vocab.json``, ``tags.json``, ``config.json`` (hyper-parameters, tensor names, scores);
+  * ``vocab.json``, ``features.json`` (affix/shape vocabularies), ``tags.json``,
+    ``config.json`` (hyper-parameters, tensor names, scores);
   * ``checkpoints/`` — variable values (``best``, ``last``) that training can resume from.
 ``NERPredictor.load(MODEL_DIR)`` imports ``model.pb`` — no model-building code runs.
 """
@@ -20,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 import graphflow as gf
-from graphflow.data import Sentence, TagSet, Vocabulary, make_corpus_windows
-from graphflow.data.vocab import NUM_CASINGS
+from graphflow.data import Sentence, TagSet
 from graphflow.models import window_ner
 from graphflow.models.ner_decode import Entity, entities, tokenize
+from graphflow.models.ner_features import FeatureWindows, NERFeatures
 from graphflow.models.window_ner import WindowNERConfig
 
 if TYPE_CHECKING:
@@ -38,7 +40,7 @@ def export(trainer: NERTrainer, out_dir: str | Path, result: TrainResult | None 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     cfg = trainer.config
-    inference = window_ner.build(cfg, len(trainer.vocab), len(trainer.tags), NUM_CASINGS,
+    inference = window_ner.build(cfg, trainer.features.sizes(), len(trainer.tags),
                                  training=False)
     with inference.graph.as_default(), gf.Session() as sess:
         sess.run(gf.global_variables_initializer())
@@ -49,11 +51,10 @@ def export(trainer: NERTrainer, out_dir: str | Path, result: TrainResult | None 
             [window_ner.OUTPUT_PROBABILITIES, window_ner.OUTPUT_PREDICTIONS])
     gf.io.write_graph(frozen, out, MODEL_FILE, as_text=False)
     gf.io.write_graph(trainer.model.graph, out, TRAIN_GRAPH_FILE, as_text=False)
-    trainer.vocab.save(out / "vocab.json")
+    trainer.features.save(out)
     trainer.tags.save(out / "tags.json")
     meta = {"config": cfg.to_dict(),
-            "inputs": {"words": f"{window_ner.INPUT_WORDS}:0",
-                       "casings": f"{window_ner.INPUT_CASINGS}:0"},
+            "inputs": {n: f"{t.op.name}:0" for n, t in inference.inputs.items()},
             "outputs": {"probabilities": f"{window_ner.OUTPUT_PROBABILITIES}:0",
                         "predictions": f"{window_ner.OUTPUT_PREDICTIONS}:0"},
             "embeddings": trainer.embeddings_path,
@@ -67,12 +68,12 @@ def export(trainer: NERTrainer, out_dir: str | Path, result: TrainResult | None 
 class NERPredictor:
     """Predict entities with an exported model directory alone."""
 
-    def __init__(self, graph: gf.Graph, vocab: Vocabulary, tags: TagSet,
+    def __init__(self, graph: gf.Graph, features: NERFeatures, tags: TagSet,
                  config: WindowNERConfig, meta: dict[str, Any]) -> None:
-        self.graph, self.vocab, self.tags, self.config, self.meta = graph, vocab, tags, config, meta
+        self.graph, self.features, self.tags, self.config, self.meta = (
+            graph, features, tags, config, meta)
         self.session = gf.Session(graph=graph)
-        self._words = graph.get_tensor_by_name(meta["inputs"]["words"])
-        self._casings = graph.get_tensor_by_name(meta["inputs"]["casings"])
+        self._inputs = {n: graph.get_tensor_by_name(t) for n, t in meta["inputs"].items()}
         self._probs = graph.get_tensor_by_name(meta["outputs"]["probabilities"])
 
     @classmethod
@@ -84,16 +85,22 @@ class NERPredictor:
             raise FileNotFoundError(f"'{d}' is not an exported NER model directory: missing "
                                     f"{', '.join(missing)} (train one with `graphflow ner train`)")
         meta = json.loads((d / "config.json").read_text())
-        return cls(gf.io.load_graph(d / MODEL_FILE), Vocabulary.load(d / "vocab.json"),
-                   TagSet.load(d / "tags.json"), WindowNERConfig.from_dict(meta["config"]), meta)
+        config = WindowNERConfig.from_dict(meta["config"])
+        return cls(gf.io.load_graph(d / MODEL_FILE), NERFeatures.load(d, config),
+                   TagSet.load(d / "tags.json"), config, meta)
 
-    def probabilities(self, sentences: Sequence[Sentence]) -> tuple[np.ndarray, Any]:
-        data = make_corpus_windows(sentences, self.vocab, self.config.window)
+    @property
+    def vocab(self) -> Any:
+        return self.features.vocab
+
+    def probabilities(self, sentences: Sequence[Sentence]) -> tuple[np.ndarray, FeatureWindows]:
+        """Per-token class probabilities (sigmoid outputs for a binary model)."""
+        data = self.features.windows(sentences)
         if len(data) == 0:
             return np.zeros((0, len(self.tags))), data
         probs = np.concatenate([
-            self.session.run(self._probs, {self._words: data.words[i:i + 4096],
-                                           self._casings: data.casings[i:i + 4096]})
+            self.session.run(self._probs, {t: data.inputs[n][i:i + 4096]
+                                           for n, t in self._inputs.items()})
             for i in range(0, len(data), 4096)])
         return probs, data
 

@@ -3,13 +3,18 @@
 Stages of ``train``:
   1. data: tags converted to the model's scheme (IOB2 or IO), vocabulary from the training
      split (extended with the embedding file's words when pretrained vectors are given),
-     windows for every token (``graphflow.data``);
+     the optional suffix/prefix/shape vocabularies, windows of every feature for every token
+     (``graphflow.data``, ``ner_features``);
   2. graph: ``window_ner.build`` (forward, loss, gradient subgraph, optimizer updates);
-  3. epochs of shuffled mini-batches, one ``Session.run([train_op, loss])`` each, with a tqdm
-     progress bar showing the loss; entity-level F1 on dev after every epoch;
+  3. epochs of shuffled mini-batches (rare words replaced by ``<unk>`` with probability
+     ``word_dropout``), one ``Session.run([train_op, loss])`` each, with a tqdm progress bar
+     showing the loss; entity-level F1 on dev after every epoch;
   4. the best-dev variables are kept (checkpoint ``best``), the last epoch is checkpointed
      (``last``, for ``resume``), and the best model is exported (``ner_artifacts.export``).
-Everything is deterministic for a fixed ``config.seed``.
+Everything is deterministic for a fixed ``config.seed``. ``resume`` continues after the last
+finished epoch with its variables, optimizer slots, best-dev record and shuffling/word-dropout
+RNG state; the dropout ops' random streams restart from their seeds in the new session, so a
+resumed run is equally good but not bit-identical to an uninterrupted one.
 """
 
 from __future__ import annotations
@@ -24,12 +29,20 @@ from typing import Any
 import numpy as np
 
 import graphflow as gf
-from graphflow.data import (Sentence, TagSet, Vocabulary, build_vocab_with_embeddings,
-                            evaluate, load_glove, make_corpus_windows, to_io, to_iob2)
+from graphflow.data import (
+    UNK_ID,
+    Sentence,
+    TagSet,
+    Vocabulary,
+    build_vocab_with_embeddings,
+    evaluate,
+    to_io,
+    to_iob2,
+)
 from graphflow.data.metrics import EntityScores
-from graphflow.data.vocab import NUM_CASINGS
 from graphflow.models import ner_artifacts, window_ner
 from graphflow.models.ner_decode import viterbi_iob
+from graphflow.models.ner_features import FeatureWindows, NERFeatures
 from graphflow.models.window_ner import WindowNERConfig
 
 STATE_FILE = "training_state.json"
@@ -55,10 +68,11 @@ class TrainResult:
     best_epoch: int
     history: list[EpochReport] = field(default_factory=list)
     model_dir: str = ""
+    seconds: float = 0.0  # wall time of this call of ``fit`` (epochs, dev scoring, export)
 
 
 class NERTrainer:
-    """Owns the vocabulary, tag set, graph and session of one training run."""
+    """Owns the vocabulary, features, tag set, graph and session of one training run."""
 
     def __init__(self, config: WindowNERConfig, train: Sequence[Sentence],
                  embeddings_path: str | None = None) -> None:
@@ -66,18 +80,19 @@ class NERTrainer:
         self.train_sents = convert_tags(train, config.scheme)
         self.embeddings_path = embeddings_path
         if embeddings_path:
-            self.vocab, glove = build_vocab_with_embeddings(self.train_sents, embeddings_path,
-                                                            seed=config.seed)
+            vocab, glove = build_vocab_with_embeddings(self.train_sents, embeddings_path,
+                                                       seed=config.seed)
             if glove.matrix.shape[1] != config.embed_dim:
                 config.embed_dim = int(glove.matrix.shape[1])
             self.pretrained: np.ndarray | None = glove.matrix
             self.coverage = glove.coverage
         else:
-            self.vocab = Vocabulary.build(self.train_sents)
+            vocab = Vocabulary.build(self.train_sents)
             self.pretrained = None
             self.coverage = 0.0
+        self.features = NERFeatures.build(config, vocab, self.train_sents)
         self.tags = TagSet.build(self.train_sents)
-        self.model = window_ner.build(config, len(self.vocab), len(self.tags), NUM_CASINGS)
+        self.model = window_ner.build(config, self.features.sizes(), len(self.tags))
         self.session = gf.Session(graph=self.model.graph)
         with self.model.graph.as_default():
             self.session.run(gf.global_variables_initializer())
@@ -85,32 +100,48 @@ class NERTrainer:
                 self.model.variables["embeddings/words"].load(self.pretrained, self.session)
             self.saver = gf.train.Saver()
 
-    # -- data ------------------------------------------------------------------------------
-    def windows(self, sentences: Sequence[Sentence], with_tags: bool = True) -> Any:
-        tagset = self.tags if with_tags else None
-        return make_corpus_windows(sentences, self.vocab, self.config.window, tagset=tagset)
+    @property
+    def vocab(self) -> Vocabulary:
+        return self.features.vocab
 
-    def labels(self, data: Any) -> np.ndarray:
+    # -- data ------------------------------------------------------------------------------
+    def windows(self, sentences: Sequence[Sentence], with_tags: bool = True) -> FeatureWindows:
+        return self.features.windows(sentences, self.tags if with_tags else None)
+
+    def labels(self, data: FeatureWindows) -> np.ndarray:
         if self.config.binary_class is None:
             return data.tags
         target = {i for i, t in enumerate(self.tags.tags)
                   if t.split("-", 1)[-1] == self.config.binary_class}
         return np.isin(data.tags, list(target)).astype(np.float32)
 
+    def _rare_words(self, data: FeatureWindows) -> np.ndarray:
+        """Per word id: True for words seen exactly once in the training tokens."""
+        centre = data.words[:, self.config.window]
+        return np.bincount(centre, minlength=len(self.vocab)) == 1
+
     # -- training --------------------------------------------------------------------------
-    def train_epoch(self, data: Any, labels: np.ndarray, rng: np.random.Generator,
+    def train_epoch(self, data: FeatureWindows, labels: np.ndarray, rng: np.random.Generator,
                     progress: Callable[[int], Any] | None = None) -> float:
+        """One pass over shuffled mini-batches; returns the mean training loss. With
+        ``word_dropout`` p, each window slot holding a word seen once in training becomes
+        ``<unk>`` with probability p (drawn from ``rng``, so runs stay deterministic)."""
         m, cfg = self.model, self.config
         order = rng.permutation(len(data))
         total, count = 0.0, 0
         fetch = [m.train_op, m.loss]
+        rare = self._rare_words(data) if cfg.word_dropout > 0 else None
         bar = progress(len(order)) if progress else None
         for start in range(0, len(order), cfg.batch_size):
             idx = order[start:start + cfg.batch_size]
-            _, loss = self.session.run(fetch, {m.words: data.words[idx],
-                                               m.casings: data.casings[idx],
-                                               m.labels: labels[idx],
-                                               m.dropout_rate: np.float32(cfg.dropout)})
+            feed = m.feed(data.inputs, idx)
+            if rare is not None:
+                words = feed[m.words]
+                drop = rare[words] & (rng.random(words.shape) < cfg.word_dropout)
+                feed[m.words] = np.where(drop, UNK_ID, words).astype(np.int32)
+            feed[m.labels] = labels[idx]
+            feed[m.dropout_rate] = np.float32(cfg.dropout)
+            _, loss = self.session.run(fetch, feed)
             total += float(loss) * len(idx)
             count += len(idx)
             if bar is not None:
@@ -120,10 +151,9 @@ class NERTrainer:
             bar.close()
         return total / max(count, 1)
 
-    def probabilities(self, data: Any, batch: int = 4096) -> np.ndarray:
+    def probabilities(self, data: FeatureWindows, batch: int = 4096) -> np.ndarray:
         m = self.model
-        out = [self.session.run(m.probabilities, {m.words: data.words[i:i + batch],
-                                                  m.casings: data.casings[i:i + batch]})
+        out = [self.session.run(m.probabilities, m.feed(data.inputs, slice(i, i + batch)))
                for i in range(0, len(data), batch)]
         return np.concatenate(out) if out else np.zeros((0, len(self.tags)))
 
@@ -143,6 +173,7 @@ class NERTrainer:
     def fit(self, dev: Sequence[Sentence], out_dir: str | Path, progress: bool = True,
             resume: bool = False, log: Callable[[str], None] = print) -> TrainResult:
         """Train for ``config.epochs``; keep and export the best-dev model into ``out_dir``."""
+        start = time.perf_counter()
         out = Path(out_dir)
         ckpt = out / "checkpoints"
         cfg = self.config
@@ -170,6 +201,7 @@ class NERTrainer:
             _write_state(out, epoch, result, rng)
         self.saver.restore(self.session, ckpt / "best.npz")
         ner_artifacts.export(self, out, result)
+        result.seconds = time.perf_counter() - start
         return result
 
     def _resume(self, out: Path, ckpt: Path, rng: np.random.Generator,

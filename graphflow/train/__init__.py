@@ -3,11 +3,13 @@
 from graphflow.train import training_ops  # noqa: F401  (registers the Apply* op records)
 from graphflow.train.adam import AdamOptimizer
 from graphflow.train.gradient_descent import GradientDescentOptimizer
+from graphflow.train.lazy_adam import LazyAdamOptimizer
 from graphflow.train.momentum import MomentumOptimizer
 from graphflow.train.optimizer import (Optimizer, create_global_step, get_global_step,
                                        get_or_create_global_step)
 from graphflow.train.saver import Saver, latest_checkpoint, load_checkpoint
 
-__all__ = ["AdamOptimizer", "GradientDescentOptimizer", "MomentumOptimizer", "Optimizer",
+__all__ = ["AdamOptimizer", "GradientDescentOptimizer", "LazyAdamOptimizer", "MomentumOptimizer",
+           "Optimizer",
            "Saver", "create_global_step", "get_global_step", "get_or_create_global_step",
            "latest_checkpoint", "load_checkpoint"]

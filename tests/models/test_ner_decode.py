@@ -6,8 +6,7 @@ import itertools
 
 import numpy as np
 
-from graphflow.models.ner_decode import (allowed_transitions, entities, tokenize,
-                                         viterbi_iob)
+from graphflow.models.ner_decode import allowed_transitions, entities, tokenize, viterbi_iob
 
 TAGS = ["O", "B-LOC", "B-PER", "I-LOC", "I-PER"]
 
@@ -31,7 +30,7 @@ def test_allowed_transitions_forbid_i_after_other_types():
 
 def _legal(seq):
     start, trans = allowed_transitions(TAGS)
-    return start[seq[0]] and all(trans[a, b] for a, b in zip(seq, seq[1:]))
+    return start[seq[0]] and all(trans[a, b] for a, b in itertools.pairwise(seq))
 
 
 def test_viterbi_equals_brute_force_best_legal_sequence():

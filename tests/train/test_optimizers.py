@@ -153,3 +153,33 @@ def test_saver_round_trip(tmp_path):
             np.testing.assert_array_equal(sess.run(W), saved_w)
             sess.run(train)  # momentum slot restored too: training resumes
             assert not np.allclose(sess.run(W), saved_w)
+
+
+def test_lazy_adam_updates_only_the_looked_up_rows() -> None:
+    """One step on E[ids] against the formulas of graphflow/train/lazy_adam.py's docstring."""
+    rng = np.random.default_rng(0)
+    e0 = rng.standard_normal((6, 3)).astype(np.float32)
+    ids = np.array([4, 1, 4], dtype=np.int32)
+    graph = gf.Graph()
+    with graph.as_default():
+        E = gf.Variable(e0, name="E")
+        loss = gf.reduce_sum(gf.square(gf.nn.embedding_lookup(E, ids)))
+        train_op = gf.train.LazyAdamOptimizer(0.1).minimize(loss)
+        with gf.Session() as sess:
+            sess.run(gf.global_variables_initializer())
+            sess.run(train_op)
+            sess.run(train_op)
+            got = sess.run(E)
+    want = e0.astype(np.float64).copy()
+    m, v = np.zeros_like(want), np.zeros_like(want)
+    for t in (1, 2):
+        g = np.zeros_like(want)
+        np.add.at(g, ids, 2 * want[ids])
+        rows = np.unique(ids)
+        m[rows] = 0.9 * m[rows] + 0.1 * g[rows]
+        v[rows] = 0.999 * v[rows] + 0.001 * g[rows] ** 2
+        lr_t = 0.1 * np.sqrt(1 - 0.999 ** t) / (1 - 0.9 ** t)
+        want[rows] -= lr_t * m[rows] / (np.sqrt(v[rows]) + 1e-8)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    untouched = [0, 2, 3, 5]
+    np.testing.assert_array_equal(got[untouched], e0[untouched])

@@ -1,0 +1,233 @@
+"""Per-token lookup features of the window NER classifier, windowed like the words.
+
+Every feature maps each token to an integer id; the model looks each id of the window up in
+its own embedding matrix and concatenates all vectors into ``x`` (Collobert et al. 2011,
+section 3.2: "discrete features" with their own lookup tables). Features:
+
+* ``words``   — the normalised word (``graphflow.data.Vocabulary``: lower-case, digits -> 0),
+  always on;
+* ``casings`` — the 5-way casing id of ``graphflow.data.vocab.casing`` (Collobert's "caps"
+  feature), always on;
+* ``suffix``  — the last ``suffix_len`` characters of the normalised word (``"-ing"``,
+  ``"-ese"``, ``"-burg"``...), on when ``config.suffix_dim > 0``;
+* ``prefix``  — the first ``prefix_len`` characters, on when ``config.prefix_dim > 0``;
+* ``shape``   — the word's character shape (``word_shape``: ``"Paris"`` -> ``"Xx"``,
+  ``"U.S."`` -> ``"X.X."``, ``"1996"`` -> ``"d"``), on when ``config.shape_dim > 0``.
+
+Suffix, prefix and shape vocabularies (``FeatureVocab``) are built from the training split;
+values seen fewer than ``config.feature_min_count`` times map to ``<unk>`` (id 0), window
+padding outside the sentence is ``<pad>`` (id 1). They are saved next to the word vocabulary
+(``features.json``) so that an exported model computes the same ids from raw text.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from graphflow.data import TagSet, Vocabulary, make_corpus_windows, normalize_word
+from graphflow.data.vocab import NUM_CASINGS
+
+WORDS, CASINGS, SUFFIX, PREFIX, SHAPE = "words", "casings", "suffix", "prefix", "shape"
+#: Feature order inside ``x`` (and of the model's input placeholders).
+FEATURE_ORDER: tuple[str, ...] = (WORDS, CASINGS, SUFFIX, PREFIX, SHAPE)
+OPTIONAL_FEATURES: tuple[str, ...] = (SUFFIX, PREFIX, SHAPE)
+FEATURES_FILE = "features.json"
+_FORMAT = "graphflow.models.NERFeatures"
+
+_UPPER, _LOWER, _DIGIT = re.compile(r"[A-Z]"), re.compile(r"[a-z]"), re.compile(r"[0-9]")
+
+
+def word_shape(word: str) -> str:
+    """Character classes with runs collapsed: upper-case letters -> ``X``, other letters ->
+    ``x``, digits -> ``d``, anything else kept (``"McDonald's"`` -> ``"XxXx'x"``)."""
+    out: list[str] = []
+    for ch in word:
+        if ch.isdigit():
+            c = "d"
+        elif ch.isalpha():
+            c = "X" if ch.isupper() else "x"
+        else:
+            c = ch
+        if not out or out[-1] != c:
+            out.append(c)
+    return "".join(out)
+
+
+def suffix(word: str, n: int) -> str:
+    """The last ``n`` characters of the normalised word (the whole word if shorter)."""
+    return normalize_word(word)[-n:]
+
+
+def prefix(word: str, n: int) -> str:
+    """The first ``n`` characters of the normalised word."""
+    return normalize_word(word)[:n]
+
+
+class FeatureVocab:
+    """String -> id for one lookup feature: ``<unk>`` is 0, ``<pad>`` is 1, then the values
+    by decreasing training frequency (ties alphabetical, so a build is deterministic)."""
+
+    UNK_ID, PAD_ID = 0, 1
+
+    def __init__(self, values: Iterable[str]) -> None:
+        self.values: list[str] = ["<unk>", "<pad>"]
+        self.values += [v for v in values if v not in ("<unk>", "<pad>")]
+        self._index = {v: i for i, v in enumerate(self.values)}
+
+    @classmethod
+    def build(cls, values: Iterable[str], min_count: int = 1) -> FeatureVocab:
+        counts = Counter(values)
+        kept = sorted((v for v, c in counts.items() if c >= min_count),
+                      key=lambda v: (-counts[v], v))
+        return cls(kept)
+
+    def id(self, value: str) -> int:
+        return self._index.get(value, self.UNK_ID)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FeatureVocab) and self.values == other.values
+
+
+def _feature_value(name: str, word: str, config: Any) -> str:
+    if name == SUFFIX:
+        return suffix(word, config.suffix_len)
+    if name == PREFIX:
+        return prefix(word, config.prefix_len)
+    return word_shape(word)
+
+
+def active_features(config: Any) -> list[str]:
+    """Names of the features the config turns on, in ``FEATURE_ORDER``."""
+    dims = {SUFFIX: config.suffix_dim, PREFIX: config.prefix_dim, SHAPE: config.shape_dim}
+    return [WORDS, CASINGS] + [f for f in OPTIONAL_FEATURES if dims[f] > 0]
+
+
+def feature_dim(name: str, config: Any) -> int:
+    return {WORDS: config.embed_dim, CASINGS: config.casing_dim, SUFFIX: config.suffix_dim,
+            PREFIX: config.prefix_dim, SHAPE: config.shape_dim}[name]
+
+
+def window_ids(flat_ids: np.ndarray, lengths: np.ndarray, window: int, left_pad: int,
+               right_pad: int) -> np.ndarray:
+    """Windows of half-width ``window`` over per-token ids laid out sentence after sentence
+    (``lengths`` tokens each): ``(n_tokens, 2w+1)`` int32, padded with ``left_pad`` before a
+    sentence and ``right_pad`` after it; windows never cross sentences."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    n_tokens, width = int(lengths.sum()), 2 * window + 1
+    block = lengths + 2 * window
+    offsets = np.cumsum(block) - block
+    flat = np.full(int(block.sum()), right_pad, dtype=np.int32)
+    flat[(offsets[:, None] + np.arange(window)[None, :]).reshape(-1)] = left_pad
+    first = np.cumsum(lengths) - lengths
+    token_pos = (np.repeat(offsets + window, lengths)
+                 + np.arange(n_tokens) - np.repeat(first, lengths))
+    flat[token_pos] = flat_ids
+    gather = token_pos[:, None] + np.arange(width)[None, :] - window
+    return flat[gather].reshape(n_tokens, width)
+
+
+@dataclass
+class FeatureWindows:
+    """Windows of every active feature for all tokens of a corpus, in corpus order."""
+
+    inputs: dict[str, np.ndarray]
+    tags: np.ndarray | None
+    lengths: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.inputs[WORDS].shape[0])
+
+    @property
+    def words(self) -> np.ndarray:
+        return self.inputs[WORDS]
+
+    def split(self, flat: np.ndarray) -> list[np.ndarray]:
+        """A per-token array split into per-sentence arrays."""
+        flat = np.asarray(flat)
+        if flat.shape[0] != len(self):
+            raise ValueError(f"expected {len(self)} per-token values, got {flat.shape[0]}")
+        return np.split(flat, np.cumsum(self.lengths)[:-1]) if len(self.lengths) else []
+
+
+class NERFeatures:
+    """The word vocabulary plus the optional feature vocabularies of one model."""
+
+    def __init__(self, config: Any, vocab: Vocabulary,
+                 extra: dict[str, FeatureVocab] | None = None) -> None:
+        self.config, self.vocab, self.extra = config, vocab, dict(extra or {})
+        self.names = active_features(config)
+        missing = [n for n in self.names[2:] if n not in self.extra]
+        if missing:
+            raise ValueError(f"no vocabulary for the feature(s) {missing}")
+
+    @classmethod
+    def build(cls, config: Any, vocab: Vocabulary, train: Sequence[Any]) -> NERFeatures:
+        """Feature vocabularies from the training sentences (``config`` selects them)."""
+        words = [w for s in train for w in s.words]
+        distinct = Counter(words)
+        extra = {}
+        for name in active_features(config)[2:]:
+            counts: Counter[str] = Counter()
+            for w, c in distinct.items():
+                counts[_feature_value(name, w, config)] += c
+            kept = sorted((v for v, c in counts.items() if c >= config.feature_min_count),
+                          key=lambda v: (-counts[v], v))
+            extra[name] = FeatureVocab(kept)
+        return cls(config, vocab, extra)
+
+    def sizes(self) -> dict[str, int]:
+        """Rows of each active feature's embedding matrix."""
+        out = {WORDS: len(self.vocab), CASINGS: NUM_CASINGS}
+        out.update({n: len(v) for n, v in self.extra.items() if n in self.names})
+        return out
+
+    def windows(self, sentences: Sequence[Any], tagset: TagSet | None = None
+                ) -> FeatureWindows:
+        """Windows of every active feature (tags as ids when ``tagset`` is given)."""
+        window = self.config.window
+        base = make_corpus_windows(sentences, self.vocab, window, tagset=tagset)
+        inputs = {WORDS: base.words, CASINGS: base.casings}
+        if len(self.names) > 2:
+            all_words = [w for s in sentences for w in s.words]
+            distinct = set(all_words)
+            for name in self.names[2:]:
+                fv = self.extra[name]
+                ids = {w: fv.id(_feature_value(name, w, self.config)) for w in distinct}
+                flat = np.fromiter((ids[w] for w in all_words), np.int32, len(all_words))
+                inputs[name] = window_ids(flat, base.lengths, window, FeatureVocab.PAD_ID,
+                                          FeatureVocab.PAD_ID)
+        return FeatureWindows(inputs, base.tags, base.lengths)
+
+    def save(self, directory: str | os.PathLike[str]) -> None:
+        """``vocab.json`` (the words) and ``features.json`` (the other vocabularies)."""
+        d = Path(directory)
+        self.vocab.save(d / "vocab.json")
+        data = {"format": _FORMAT, "version": 1,
+                "features": {n: v.values[2:] for n, v in self.extra.items()}}
+        (d / FEATURES_FILE).write_text(json.dumps(data, ensure_ascii=False) + "\n",
+                                       encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike[str], config: Any) -> NERFeatures:
+        d = Path(directory)
+        vocab = Vocabulary.load(d / "vocab.json")
+        extra: dict[str, FeatureVocab] = {}
+        path = d / FEATURES_FILE
+        if path.exists():
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if data.get("format") != _FORMAT:
+                raise ValueError(f"{path}: not a {_FORMAT} file")
+            extra = {n: FeatureVocab(v) for n, v in data["features"].items()}
+        return cls(config, vocab, extra)
