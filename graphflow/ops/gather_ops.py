@@ -85,6 +85,16 @@ class GatherV2(Op):
 
     def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
         name, out = ctx.name, ctx.out[0]
+        axis_value, rank = ctx.inputs[2].value, ctx.inputs[0].shape.rank
+        if out is not None and axis_value is not None and rank is not None and \
+                -rank <= int(axis_value) < rank:
+            a = int(axis_value) % rank  # a planned, shape-specialized step: bind the axis now
+
+            def gather_rows(params: np.ndarray, indices: np.ndarray, axis: Any) -> np.ndarray:
+                if indices.size and (indices.min() < 0 or indices.max() >= params.shape[a]):
+                    return gather_kernel(params, indices, axis)  # raises the named error
+                return np.take(params, indices, axis=a, out=out, mode="clip")
+            return gather_rows
 
         def gather_kernel(params: np.ndarray, indices: np.ndarray, axis: Any) -> np.ndarray:
             a = int(axis)

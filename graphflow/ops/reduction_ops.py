@@ -112,6 +112,23 @@ class Mean(_Reduce):
     op_type = "Mean"
     np_fn = staticmethod(np.mean)
 
+    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        """Floating-point means with static axes and a known count are a sum and one scale
+        (np.mean's Python layer costs more than the arithmetic on small tensors)."""
+        x, y = ctx.inputs[0], ctx.outputs[0]
+        nx, ny = x.shape.num_elements(), y.shape.num_elements()
+        if not x.dtype.is_floating or ctx.inputs[1].value is None or x.shape.rank is None \
+                or not nx or not ny:
+            return super().kernel(ctx)
+        axes = _kernel_axes(ctx.inputs[1].value, x.shape.rank)
+        keep, out = ctx.attr("keep_dims"), ctx.out[0]
+        scale = y.dtype.np_dtype.type(ny / nx)
+
+        def mean(v: np.ndarray, _axes: Any) -> Any:
+            total = np.add.reduce(v, axis=axes, keepdims=keep, out=out)
+            return np.multiply(total, scale, out=total if out is not None else None)
+        return mean
+
     def grad(self, op: Operation, g: Tensor) -> list[Tensor | None]:
         """d mean(x) = g broadcast back over the reduced axes, divided by the count reduced."""
         from graphflow.ops import linalg_ops, math_ops

@@ -157,7 +157,9 @@ class _Scatter(Op):
     def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
         cell, name, op_type, ufunc = ctx.refs[0], ctx.name, self.op_type, self.ufunc
         shape = ctx.concrete(ctx.inputs[2])  # updates: indices.shape + row shape
-        flat = ctx.scratch(shape, np.intp) if shape and len(shape) >= 2 else None
+        row_ndim = None if ctx.inputs[0].shape.rank is None else ctx.inputs[0].shape.rank - 1
+        plan = RowScatter(shape, row_ndim, ctx.scratch) \
+            if shape and row_ndim and len(shape) > row_ndim else None
 
         def scatter(indices: np.ndarray, updates: np.ndarray) -> np.ndarray:
             current = cell.value
@@ -170,30 +172,51 @@ class _Scatter(Op):
             if ufunc is None:
                 current[indices] = updates
             else:
-                scatter_rows(ufunc, current, indices, updates, flat)
+                if plan is not None and plan.fits(current, updates):
+                    plan(ufunc, current, indices, updates)
+                else:
+                    scatter_rows(ufunc, current, indices, updates)
             return current
         return scatter
 
 
-def scatter_rows(ufunc: Any, target: np.ndarray, indices: np.ndarray, updates: np.ndarray,
-                 flat: np.ndarray | None = None) -> None:
+def scatter_rows(ufunc: Any, target: np.ndarray, indices: np.ndarray, updates: np.ndarray
+                 ) -> None:
     """target[indices[i]] (ufunc)= updates[i], rows with equal indices all applied.
 
     For a contiguous target of rank >= 2 this runs ``ufunc.at`` on the flattened array with
     one flat index per element: numpy's 1-D fast path, several times quicker than ``ufunc.at``
-    on whole rows, and still exact with duplicates. ``flat`` (optional, intp, shaped like
-    ``updates``) is reused for the flat indices instead of allocating them."""
+    on whole rows, and still exact with duplicates."""
     if target.ndim < 2 or not target.flags.c_contiguous:
         ufunc.at(target, indices, updates)
         return
-    row_shape = target.shape[1:]
-    row = int(np.prod(row_shape))
-    full = indices.shape + row_shape
-    if flat is None or flat.shape != full:
-        flat = np.empty(full, dtype=np.intp)
-    starts = np.multiply(indices.reshape(-1, 1), row, dtype=np.intp)  # one per row: small
-    np.add(starts, np.arange(row, dtype=np.intp), out=flat.reshape(-1, row))
-    ufunc.at(target.reshape(-1), flat.reshape(-1), np.broadcast_to(updates, full).reshape(-1))
+    full = indices.shape + target.shape[1:]
+    RowScatter(full, target.ndim - 1, lambda shape, dtype: np.empty(shape, dtype))(
+        ufunc, target, indices, np.broadcast_to(updates, full))
+
+
+class RowScatter:
+    """``scatter_rows`` for one concrete updates shape, with its flat-index work array and
+    column offsets made once (a plan binds it when shapes are known)."""
+
+    def __init__(self, updates_shape: tuple[int, ...], row_ndim: int, alloc: Any) -> None:
+        self.shape = tuple(updates_shape)
+        self.row_shape = self.shape[len(self.shape) - row_ndim:]
+        self.row = int(np.prod(self.row_shape, dtype=np.int64))
+        self.columns = np.arange(self.row, dtype=np.intp)
+        rows = int(np.prod(self.shape[:len(self.shape) - row_ndim], dtype=np.int64))
+        self.flat = alloc((rows, self.row), np.intp)
+        self.starts = alloc((rows, 1), np.intp)
+
+    def fits(self, target: np.ndarray, updates: np.ndarray) -> bool:
+        return (updates.shape == self.shape and target.flags.c_contiguous
+                and target.shape[1:] == self.row_shape)
+
+    def __call__(self, ufunc: Any, target: np.ndarray, indices: np.ndarray,
+                 updates: np.ndarray) -> None:
+        np.multiply(indices.reshape(-1, 1), self.row, out=self.starts, casting="unsafe")
+        np.add(self.starts, self.columns, out=self.flat)
+        ufunc.at(target.reshape(-1), self.flat.reshape(-1), updates.reshape(-1))
 
 
 @register
