@@ -52,7 +52,8 @@ def initial_values(seed: int = 0) -> dict[str, np.ndarray]:
 class GraphflowStep:
     """The model written as a TF1 user would, run through a Session."""
 
-    def __init__(self, values: dict[str, np.ndarray]) -> None:
+    def __init__(self, values: dict[str, np.ndarray],
+                 config: gf.SessionConfig | None = None) -> None:
         self.graph = gf.Graph()
         with self.graph.as_default():
             self.ids = gf.placeholder(gf.int32, [None, WINDOW], name="ids")
@@ -68,7 +69,7 @@ class GraphflowStep:
             self.loss = gf.reduce_mean(gf.nn.sparse_softmax_cross_entropy_with_logits(
                 labels=self.labels, logits=logits))
             self.train_op = gf.train.GradientDescentOptimizer(LR).minimize(self.loss)
-            self.session = gf.Session(graph=self.graph)
+            self.session = gf.Session(graph=self.graph, config=config)
             self.session.run(gf.global_variables_initializer())
 
     def __call__(self, ids: np.ndarray, labels: np.ndarray) -> float:
@@ -158,7 +159,13 @@ def peak_kib(step: Callable[[np.ndarray, np.ndarray], float], batch: tuple) -> f
     return peak / 1024
 
 
-def run(batch: int, repeats: int, steps: int) -> None:
+ABLATIONS = [
+    ("without memory planning", gf.SessionConfig(plan_memory=False)),
+    ("without specialization (or memory)", gf.SessionConfig(specialize=False)),
+]
+
+
+def run(batch: int, repeats: int, steps: int, ablations: bool = False) -> None:
     rng = np.random.default_rng(42)
     batches = [(rng.integers(0, VOCAB, (batch, WINDOW), dtype=np.int32),
                 rng.integers(0, CLASSES, batch, dtype=np.int32)) for _ in range(8)]
@@ -174,6 +181,16 @@ def run(batch: int, repeats: int, steps: int) -> None:
           f"ratio {best_g / best_h:5.2f}")
     print(f"         peak memory of one step: graphflow {peak_kib(graphflow, batches[1]):9.0f} "
           f"KiB  hand-written {peak_kib(hand, batches[1]):9.0f} KiB")
+    if ablations:
+        for label, config in ABLATIONS:
+            variant = GraphflowStep(values, config)
+            variant(*batches[0])
+            best_v, best_hv = float("inf"), float("inf")
+            for _ in range(repeats):
+                best_v = min(best_v, median_ms(variant, batches, steps))
+                best_hv = min(best_hv, median_ms(hand, batches, steps))
+            print(f"         {label:<34} {best_v:8.3f} ms  ratio {best_v / best_hv:5.2f}  "
+                  f"peak {peak_kib(variant, batches[1]):7.0f} KiB")
 
 
 def main() -> None:
@@ -181,6 +198,8 @@ def main() -> None:
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[32, 2048])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--ablations", action="store_true",
+                        help="also time graphflow with plan optimizations switched off")
     parser.add_argument("--unset-blas-env", action="store_true",
                         help="re-run without OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE")
     args = parser.parse_args()
@@ -192,7 +211,8 @@ def main() -> None:
     blas = {k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
     print(f"window NER SGD step; BLAS env: {blas}")
     for batch in args.batch_sizes:
-        run(batch, args.repeats, args.steps if batch <= 256 else max(args.steps // 10, 20))
+        run(batch, args.repeats, args.steps if batch <= 256 else max(args.steps // 10, 20),
+            args.ablations)
 
 
 if __name__ == "__main__":

@@ -39,7 +39,8 @@ from graphflow.ops.state_ops import (assign, assign_add, assign_sub, group, no_o
                                      scatter_sub, scatter_update)
 from graphflow.ops.variables import (Variable, global_variables, global_variables_initializer,
                                      trainable_variables, variables_initializer)
-from graphflow.runtime.session import InteractiveSession, Session, get_default_session
+from graphflow.runtime.session import (InteractiveSession, Session, SessionConfig,
+                                       get_default_session)
 
 __version__ = "0.1.0"
 sub = subtract

@@ -9,6 +9,7 @@ functions (see ``runtime.executor``); a cached signature does no graph work at a
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,6 +23,23 @@ from graphflow.framework.graph import Graph, get_default_graph
 from graphflow.framework.tensor import Operation, Tensor, TensorSpec
 from graphflow.runtime.executor import CompiledPlan
 from graphflow.runtime.fetches import flatten_fetches
+
+
+@dataclass(frozen=True)
+class SessionConfig:
+    """Plan optimizations of a Session (all on by default). Switching one off is for
+    measuring what it buys (``benchmarks/window_ner_step.py --ablations``) or for ruling it
+    out while debugging; results are the same either way.
+
+    Attributes:
+        specialize: fold constants and shape computations for each set of fed shapes, and
+            drop identity and dead steps (``compiler/specialize.py``).
+        plan_memory: preallocate and reuse output buffers (``compiler/memory.py``); needs
+            ``specialize``.
+    """
+
+    specialize: bool = True
+    plan_memory: bool = True
 
 
 class VariableCell:
@@ -71,6 +89,8 @@ class Session:
         self._fast: dict[tuple[Any, ...], tuple[_Signature, Any]] = {}
         self._closed = False
         self.check_numerics = bool(check_numerics)
+        # TF1 passes a ConfigProto here; graphflow reads only its own SessionConfig.
+        self.config = config if isinstance(config, SessionConfig) else SessionConfig()
         seed = self._graph.seed
         self.rng = np.random.default_rng(seed)
         self._context_stack: list[Any] = []
@@ -207,10 +227,12 @@ class _Signature:
         return self.generic
 
     def _compile(self, feed_specs: list[TensorSpec], plan_memory: bool) -> CompiledPlan:
-        check = self.session.check_numerics
-        plan = specialize(self.plan, feed_specs, self.session, fold=not check)
-        if plan_memory and not check:
-            plan = plan_buffers(plan)
+        check, config = self.session.check_numerics, self.session.config
+        plan = self.plan
+        if config.specialize:
+            plan = specialize(plan, feed_specs, self.session, fold=not check)
+            if plan_memory and config.plan_memory and not check:
+                plan = plan_buffers(plan)
         return CompiledPlan(plan, self.session, check_numerics=check)
 
 
