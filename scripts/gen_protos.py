@@ -41,7 +41,8 @@ def check_generator_version() -> None:
     try:
         found = importlib.metadata.version("grpcio-tools")
     except importlib.metadata.PackageNotFoundError:
-        sys.exit(f"grpcio-tools is not installed; run: pip install grpcio-tools=={GRPCIO_TOOLS_VERSION}")
+        sys.exit("grpcio-tools is not installed; run: "
+                 f"pip install grpcio-tools=={GRPCIO_TOOLS_VERSION}")
     if found != GRPCIO_TOOLS_VERSION:
         sys.exit(
             f"grpcio-tools {found} is installed but the generated code is pinned to "

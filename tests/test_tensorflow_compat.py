@@ -23,8 +23,8 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 tf = pytest.importorskip("tensorflow")
 
-import graphflow as gf
-from graphflow.proto import graph_pb2
+import graphflow as gf  # noqa: E402  (after the skip: TF is optional)
+from graphflow.proto import graph_pb2  # noqa: E402
 
 tf1 = tf.compat.v1
 RNG = np.random.default_rng(7)

@@ -218,14 +218,15 @@ class Graph:
         if name in self._ops_by_name:
             raise GraphBuildError(f"duplicate node name '{name}' ({node.op}); node names "
                                   "must be unique in a graph")
-        record = _registry().get(node.op, name)
+        registry = _registry()
+        record = registry.get(node.op, name)
         if record.attr_defaults:
             node_attr = node.attr
             for key, value in record.attr_defaults.items():
                 if key not in node_attr:
                     attr_codec.encode_into(node_attr[key], value)
-        specs = record.infer(_registry().InferContext(record, node, [t._spec for t in inputs],
-                                                      inputs))
+        specs = record.infer(registry.InferContext(record, node, [t._spec for t in inputs],
+                                                   inputs))
         for s in specs:
             if not isinstance(s, TensorSpec):
                 raise TypeError(f"shape rule of {node.op} returned {specs!r}, not TensorSpecs")
@@ -357,10 +358,18 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _registry() -> Any:
-    from graphflow.ops import registry  # ops depend on framework, not the other way round
+_REGISTRY_MODULE: Any = None
 
-    return registry
+
+def _registry() -> Any:
+    """graphflow.ops.registry, imported on first use (ops depend on framework, not the
+    other way round)."""
+    global _REGISTRY_MODULE
+    if _REGISTRY_MODULE is None:
+        from graphflow.ops import registry
+
+        _REGISTRY_MODULE = registry
+    return _REGISTRY_MODULE
 
 
 def _dedupe(ops: list[Operation]) -> list[Operation]:

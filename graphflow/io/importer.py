@@ -41,7 +41,9 @@ def import_graph_def(graph_def: Any, input_map: dict[str, Any] | None = None,
         mapped[(node, index)] = value
     by_name = {n.name: n for n in graph_def.node}
     # GraphDef order where it is already topological, so import + export is the identity.
-    order = graph_index.topological_order(graph_def, state_last=False) if graph_def.node else []
+    order = _file_order_if_topological(graph_def)
+    if order is None:  # inputs listed after their consumers (or a cycle): sort with networkx
+        order = graph_index.topological_order(graph_def, state_last=False)
     if name:
         with graph.name_scope(name) as scope:
             prefix = scope
@@ -106,6 +108,21 @@ def _import_nodes(graph: Any, order: list[str], by_name: dict[str, Any], prefix:
             input_refs.append(t._input_ref())
         created[src.name] = graph._add_node(src, inputs, controls, prefix + src.name,
                                             input_refs)
+
+
+def _file_order_if_topological(graph_def: graph_pb2.GraphDef) -> list[str] | None:
+    """The nodes in file order when every input precedes its consumer (what TensorFlow and
+    graphflow write) — checked in one pass — else None."""
+    seen: set[str] = set()
+    order = []
+    parse = graph_index.parse_input
+    for node in graph_def.node:
+        for text in node.input:
+            if parse(text)[0] not in seen:
+                return None
+        seen.add(node.name)
+        order.append(node.name)
+    return order
 
 
 def _check_versions(graph_def: graph_pb2.GraphDef) -> None:

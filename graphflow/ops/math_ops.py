@@ -12,8 +12,15 @@ import numpy as np
 from graphflow.framework import dtypes
 from graphflow.framework.tensor import Operation, Tensor, TensorSpec
 from graphflow.ops import op_builder
-from graphflow.ops.elementwise import (ANY, FLOAT, NUMERIC, Binary, Unary, unbroadcast,
-                                       unbroadcast_pair)
+from graphflow.ops.elementwise import (
+    ANY,
+    FLOAT,
+    NUMERIC,
+    Binary,
+    Unary,
+    unbroadcast,
+    unbroadcast_pair,
+)
 from graphflow.ops.registry import InferContext, KernelContext, Op, register
 
 # ----------------------------------------------------------------------------------------

@@ -93,7 +93,7 @@ def convert_n(values: Sequence[Any], dtype: Any = None, graph: Graph | None = No
                 hint = v.dtype
                 break
             if hasattr(v, "dtype") and not isinstance(v, np.ndarray) and \
-                    isinstance(getattr(v, "dtype"), dtypes.DType):
+                    isinstance(v.dtype, dtypes.DType):
                 hint = v.dtype
                 break
     with g.as_default():

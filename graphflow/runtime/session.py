@@ -9,8 +9,8 @@ functions (see ``runtime.executor``); a cached signature does no graph work at a
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -18,7 +18,7 @@ import numpy as np
 from graphflow.compiler.memory import plan_buffers
 from graphflow.compiler.plan import Plan, build_plan
 from graphflow.compiler.specialize import specialize
-from graphflow.framework.errors import InvalidArgumentError, NotFoundError
+from graphflow.framework.errors import InvalidArgumentError
 from graphflow.framework.graph import Graph, get_default_graph
 from graphflow.framework.tensor import Operation, Tensor, TensorSpec
 from graphflow.runtime.executor import CompiledPlan

@@ -1,4 +1,3 @@
 """``gf.test``: TF1's test helpers (numeric gradient checks)."""
 
-from graphflow.debug.gradient_check import (check_gradients, compute_gradient,  # noqa: F401
-                                            compute_gradient_error)
+from graphflow.debug.gradient_check import check_gradients, compute_gradient, compute_gradient_error  # noqa: F401

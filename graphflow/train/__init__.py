@@ -5,8 +5,12 @@ from graphflow.train.adam import AdamOptimizer
 from graphflow.train.gradient_descent import GradientDescentOptimizer
 from graphflow.train.lazy_adam import LazyAdamOptimizer
 from graphflow.train.momentum import MomentumOptimizer
-from graphflow.train.optimizer import (Optimizer, create_global_step, get_global_step,
-                                       get_or_create_global_step)
+from graphflow.train.optimizer import (
+                                       Optimizer,
+                                       create_global_step,
+                                       get_global_step,
+                                       get_or_create_global_step,
+)
 from graphflow.train.saver import Saver, latest_checkpoint, load_checkpoint
 
 __all__ = ["AdamOptimizer", "GradientDescentOptimizer", "LazyAdamOptimizer", "MomentumOptimizer",

@@ -19,12 +19,13 @@ class GradientDescentOptimizer(Optimizer):
         self._learning_rate = learning_rate
 
     def _apply_dense(self, grad: Tensor, var: Any) -> Any:
-        return op_builder.apply("ApplyGradientDescent",
-                                [state_ops._as_ref(var), self._hyper("learning_rate", self._learning_rate, var), grad],
+        lr = self._hyper("learning_rate", self._learning_rate, var)
+        return op_builder.apply("ApplyGradientDescent", [state_ops._as_ref(var), lr, grad],
                                 {"T": var.dtype, "use_locking": self._use_locking})
 
     def _apply_sparse_duplicate_indices(self, grad: IndexedSlices, var: Any) -> Any:
         """Sparse SGD needs no de-duplication: ScatterSub sums duplicate rows itself.
         var[indices[i]] -= learning_rate * values[i] touches only the looked-up rows."""
-        delta = math_ops.multiply(grad.values, self._hyper("learning_rate", self._learning_rate, var))
+        lr = self._hyper("learning_rate", self._learning_rate, var)
+        delta = math_ops.multiply(grad.values, lr)
         return state_ops.scatter_sub(var, grad.indices, delta)

@@ -41,5 +41,6 @@ class MomentumOptimizer(Optimizer):
         attrs = {**self._attrs(var), "Tindices": grad.indices.dtype}
         return op_builder.apply("SparseApplyMomentum",
                                 [state_ops._as_ref(var), state_ops._as_ref(accum),
-                                 self._hyper("learning_rate", self._learning_rate, var), grad.values, grad.indices,
+                                 self._hyper("learning_rate", self._learning_rate, var),
+                                 grad.values, grad.indices,
                                  self._hyper("momentum", self._momentum, var)], attrs)

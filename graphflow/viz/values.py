@@ -80,7 +80,8 @@ def compute_values(graph_or_graph_def: Any, feed_dict: Mapping[Any, Any] | None 
             import_graph_def(_graph_def(graph_or_graph_def), name="")
         except Exception as err:  # noqa: BLE001 - re-raised with context
             raise _with_context(err, "values view: cannot build a runnable copy of the graph: "
-                                f"{err} (draw it without feeds/grad_of to see its structure)")
+                                f"{err} (draw it without feeds/grad_of to see its structure)"
+                                ) from err
     feeds = {_resolve(work, key, "feed_dict key"): np.asarray(value)
              for key, value in (feed_dict or {}).items()}
     sess = Session(graph=work)

@@ -37,7 +37,8 @@ def test_generated_code_is_up_to_date(tmp_path):
                     f"checked; install it with: pip install {GRPCIO_TOOLS}")
     out = tmp_path / "proto"
     result = subprocess.run([sys.executable, str(REPO / "scripts" / "gen_protos.py"),
-                             "--out", str(out)], capture_output=True, text=True, cwd=REPO, check=False)
+                             "--out", str(out)], capture_output=True, text=True, cwd=REPO,
+                            check=False)
     assert result.returncode == 0, f"gen_protos.py failed:\n{result.stdout}\n{result.stderr}"
     generated = {p.name: p.read_bytes() for p in sorted(out.iterdir())}
     committed = _committed()

@@ -225,7 +225,7 @@ def test_large_graph_uses_fast_layout() -> None:
     g = gf.Graph()
     with g.as_default():
         h = gf.placeholder(gf.float32, [2], name="x")
-        for i in range(450):
+        for _ in range(450):
             h = gf.tanh(h)
     text = gf.viz.to_dot(g).to_string()
     assert "nslimit=" in text and "xlabel=<(2,)>" in text
