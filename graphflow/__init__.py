@@ -52,3 +52,4 @@ from graphflow import train  # noqa: E402  (gf.train optimizers)
 from graphflow import viz  # noqa: E402  (gf.viz: to_dot, render, compute_values)
 from graphflow import graph_util  # noqa: E402
 from graphflow.ops.index_ops import argmax, argmin  # noqa: E402
+from graphflow import debug  # noqa: E402  (gf.debug: gradient-flow report, inspection)
