@@ -149,3 +149,27 @@ def test_plan_optimizations_do_not_change_results(config):
 
 def rng_values(shape, seed):
     return np.random.default_rng(seed).standard_normal(shape).astype(np.float32) * 0.3
+
+
+def test_concurrent_runs_of_one_plan_give_each_caller_its_own_result():
+    import threading
+
+    with gf.Graph().as_default():
+        x = gf.placeholder(gf.float32, [64, 32], name="x")
+        y = gf.reduce_sum(gf.tanh(gf.matmul(x, gf.constant(np.eye(32, dtype=np.float32)))), 1)
+        sess = gf.Session()
+        inputs = [np.full((64, 32), i / 10, np.float32) for i in range(8)]
+        sess.run(y, {x: inputs[0]})  # compile once; every thread reuses the same plan
+        results: dict[int, np.ndarray] = {}
+
+        def worker(i):
+            for _ in range(20):
+                results[i] = sess.run(y, {x: inputs[i]})
+
+        threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    for i, got in results.items():
+        np.testing.assert_allclose(got, np.full(64, 32 * np.tanh(i / 10)), rtol=1e-5)
