@@ -31,6 +31,11 @@ from graphflow.ops.math_ops import (add, divide, equal, exp, greater, greater_eq
                                     less_equal, log, maximum, minimum, multiply, negative,
                                     not_equal, pow, sigmoid, sqrt, square, subtract, tanh,
                                     truediv, where, where_v2)
+from graphflow.ops.extra_math_ops import (abs, expm1, floor, floordiv, floormod, log1p,
+                                          logical_and, logical_not, logical_or, mod, rank,
+                                          reciprocal, rsqrt, sign, squared_difference)
+from graphflow.ops.extra_reduction_ops import (cumprod, cumsum, reduce_all, reduce_any,
+                                               reduce_prod)
 from graphflow.ops.op_builder import convert_to_tensor
 from graphflow.ops.random_ops import (random_normal, random_uniform, set_random_seed,
                                       truncated_normal)

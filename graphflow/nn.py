@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from graphflow.framework.tensor import Tensor
+from graphflow.ops.activation_ops import elu, leaky_relu, relu6, softplus, softsign
 from graphflow.ops.math_ops import sigmoid, tanh
 from graphflow.ops.nn_ops import (
     bias_add,
@@ -25,6 +26,7 @@ __all__ = [
     "bias_add", "dropout", "embedding_lookup", "l2_loss", "log_softmax", "relu", "sigmoid",
     "softmax", "softmax_cross_entropy_with_logits", "softmax_cross_entropy_with_logits_v2",
     "sparse_softmax_cross_entropy_with_logits", "tanh",
+    "elu", "leaky_relu", "relu6", "softplus", "softsign",
 ]
 
 

@@ -154,9 +154,12 @@ def _call_rule(record: registry.Op, op: Operation, summed: list[Grad | None]
     try:
         in_grads = record.grad(op, *summed)
     except NotImplementedError as err:
-        raise LookupError(f"no gradient defined for operation '{op.name}' (op type: {op.type}). "
-                          f"Register a gradient rule for '{op.type}' or stop the gradient "
-                          f"with gf.stop_gradient ({err})") from None
+        if type(record).grad is registry.Op.grad:
+            raise LookupError(f"no gradient defined for operation '{op.name}' (op type: "
+                              f"{op.type}). Register a gradient rule for '{op.type}' or stop "
+                              "the gradient with gf.stop_gradient") from None
+        raise LookupError(f"the gradient rule of {op.type} cannot handle node '{op.name}': "
+                          f"{err}") from None
     if len(in_grads) != len(op.inputs):
         raise GraphBuildError(f"gradient rule of {op.type} returned {len(in_grads)} gradients "
                               f"for node '{op.name}', which has {len(op.inputs)} inputs")

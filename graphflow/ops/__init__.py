@@ -4,7 +4,10 @@ Importing this package registers every op record with ``graphflow.ops.registry``
 """
 
 from graphflow.ops import (  # noqa: F401  (import order registers the records)
+    activation_ops,
     array_ops,
+    extra_math_ops,
+    extra_reduction_ops,
     gather_ops,
     index_ops,
     layout_ops,

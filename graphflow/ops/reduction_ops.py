@@ -33,9 +33,13 @@ class _Reduce(Op):
     attr_defaults = {"keep_dims": False, "Tidx": dtypes.int32}
     np_fn: Callable[..., np.ndarray] = staticmethod(np.sum)
 
+    #: (what the input must be, the check): numeric for Sum/Mean/..., bool for All/Any.
+    input_domain: tuple[str, Callable[[Any], bool]] = ("a numeric tensor",
+                                                       lambda d: d.is_numeric)
+
     def infer(self, ctx: InferContext) -> list[TensorSpec]:
         x, axes = ctx.inputs
-        ctx.require_dtype(0, lambda d: d.is_numeric, "a numeric tensor")
+        ctx.require_dtype(0, self.input_domain[1], self.input_domain[0])
         ctx.require_dtype(1, lambda d: d in (dtypes.int32, dtypes.int64), "int32/int64 axes")
         keep = ctx.attr("keep_dims")
         if x.shape.rank is None:

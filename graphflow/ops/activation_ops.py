@@ -1,0 +1,328 @@
+"""Neural-network activations beyond Relu/Sigmoid/Tanh: Softplus, Softsign, LeakyRelu, Elu,
+Relu6 and TF's fused gradient ops LeakyReluGrad, EluGrad, Relu6Grad (each with a gradient
+of its own, so second-order gradients work). Records with their TF1-named builders;
+``graphflow.nn`` re-exports the activations as ``gf.nn``. Each gradient docstring states
+its math.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from graphflow.framework import dtypes
+from graphflow.framework.tensor import Operation, Tensor, TensorSpec
+from graphflow.ops import array_ops, linalg_ops, math_ops, op_builder
+from graphflow.ops.elementwise import FLOAT, NUMERIC, Unary, bind_out, can_write_out, fold
+from graphflow.ops.extra_math_ops import abs as abs_
+from graphflow.ops.registry import InferContext, KernelContext, Op, register
+
+# ----------------------------------------------------------------------------------------
+# Smooth activations (gradients built from existing ops)
+# ----------------------------------------------------------------------------------------
+
+
+def _softplus(x: np.ndarray) -> np.ndarray:
+    # log(1 + e^x) = logaddexp(0, x): no overflow for large x, no log(1) rounding for small.
+    return np.logaddexp(0, x)
+
+
+@register
+class Softplus(Unary):
+    """y = ln(1 + e^x), computed as logaddexp(0, x)."""
+
+    op_type = "Softplus"
+    input_names = ("features",)
+    fn = staticmethod(_softplus)
+
+    @staticmethod
+    def fn_into(x: np.ndarray, out: np.ndarray) -> np.ndarray:
+        return np.logaddexp(0, x, out=out)
+
+    def grad(self, op: Operation, g: Tensor) -> list[Tensor]:
+        """d ln(1 + e^x) = g * sigmoid(x)."""
+        return [math_ops.multiply(g, math_ops.sigmoid(op.inputs[0]))]
+
+
+def _softsign(x: np.ndarray) -> np.ndarray:
+    return x / (1 + np.abs(x))
+
+
+@register
+class Softsign(Unary):
+    """y = x / (1 + |x|)."""
+
+    op_type = "Softsign"
+    input_names = ("features",)
+    fn = staticmethod(_softsign)
+
+    @staticmethod
+    def fn_into(x: np.ndarray, out: np.ndarray) -> np.ndarray:
+        np.abs(x, out=out)
+        np.add(out, 1, out=out)
+        return np.divide(x, out, out=out)
+
+    def grad(self, op: Operation, g: Tensor) -> list[Tensor]:
+        """d x/(1 + |x|) = g / (1 + |x|)^2."""
+        x = op.inputs[0]
+        one = op_builder.constant(1, dtype=x.dtype, graph=op.graph)
+        return [math_ops.realdiv(g, math_ops.square(math_ops.add(one, abs_(x))))]
+
+
+# ----------------------------------------------------------------------------------------
+# Piecewise activations with fused gradient ops
+# ----------------------------------------------------------------------------------------
+
+
+def _leaky_relu(x: np.ndarray, alpha: float) -> np.ndarray:
+    return np.where(x > 0, x, x * alpha)
+
+
+@register
+class LeakyRelu(Unary):
+    """y = x where x > 0, else alpha * x (attr ``alpha``, default 0.2)."""
+
+    op_type = "LeakyRelu"
+    input_names = ("features",)
+    attr_defaults = {"alpha": 0.2}
+    writes_out = True
+
+    def infer(self, ctx: InferContext) -> list[TensorSpec]:
+        x = ctx.inputs[0]
+        ctx.require_dtype(0, FLOAT[1], FLOAT[0])
+        alpha = float(ctx.attr("alpha"))
+        return [TensorSpec(x.dtype, x.shape, fold(lambda v: _leaky_relu(v, alpha), x.value))]
+
+    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        alpha, out = float(ctx.attr("alpha")), ctx.out[0]
+        if out is None:
+            return lambda x: _leaky_relu(x, alpha)
+
+        def leaky_relu_into(x: np.ndarray) -> np.ndarray:
+            np.multiply(x, alpha, out=out)
+            np.copyto(out, x, where=x > 0)
+            return out
+        return leaky_relu_into
+
+    def grad(self, op: Operation, g: Tensor) -> list[Tensor]:
+        """d leaky_relu(x) = g where x > 0, else alpha * g = LeakyReluGrad(g, x). It reads the
+        input x: with alpha <= 0 the output's sign would not tell the branch."""
+        return [leaky_relu_grad(g, op.inputs[0], alpha=op.get_attr("alpha"))]
+
+
+def _elu(x: np.ndarray) -> np.ndarray:
+    return np.where(x < 0, np.expm1(np.minimum(x, 0)), x)
+
+
+@register
+class Elu(Unary):
+    """y = x where x >= 0, else e^x - 1."""
+
+    op_type = "Elu"
+    input_names = ("features",)
+    fn = staticmethod(_elu)
+
+    @staticmethod
+    def fn_into(x: np.ndarray, out: np.ndarray) -> np.ndarray:
+        np.minimum(x, 0, out=out)
+        np.expm1(out, out=out)  # e^min(x, 0) - 1: never overflows, 0 where x >= 0
+        np.copyto(out, x, where=x > 0)
+        return out
+
+    def grad(self, op: Operation, g: Tensor) -> list[Tensor]:
+        """d elu(x) = g where y >= 0, else g * (y + 1) (= g e^x) = EluGrad(g, y): reads the
+        forward output y."""
+        return [elu_grad(g, op.outputs[0])]
+
+
+@register
+class Relu6(Unary):
+    """y = min(max(x, 0), 6)."""
+
+    op_type = "Relu6"
+    input_names = ("features",)
+    domain = NUMERIC
+
+    @staticmethod
+    def fn(x: np.ndarray) -> np.ndarray:
+        return np.clip(x, 0, 6)
+
+    @staticmethod
+    def fn_into(x: np.ndarray, out: np.ndarray) -> np.ndarray:
+        return np.clip(x, 0, 6, out=out)
+
+    def grad(self, op: Operation, g: Tensor) -> list[Tensor]:
+        """d relu6(x) = g * (0 < x < 6) = Relu6Grad(g, y): 0 < y < 6 exactly where
+        0 < x < 6, so the rule reads the forward output as TensorFlow's does."""
+        return [relu6_grad(g, op.outputs[0])]
+
+
+class _FusedGrad(Op):
+    """``backprops = f(gradients, features)``, both of one dtype and shape (TF's *Grad
+    activation ops); ``fn`` is the kernel, ``fn_into`` its planned-buffer form."""
+
+    input_names = ("gradients", "features")
+    domain = FLOAT
+
+    @staticmethod
+    def fn(gradients: np.ndarray, features: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def infer(self, ctx: InferContext) -> list[TensorSpec]:
+        dt = ctx.require_same_dtype(0, 1)
+        ctx.require_dtype(0, self.domain[1], self.domain[0])
+        g, f = ctx.inputs
+        if not g.shape.is_compatible_with(f.shape):
+            ctx.fail(f"{ctx.input_label(0)} and {ctx.input_label(1)} must have the same shape",
+                     "pass the upstream gradient of the activation and that activation's "
+                     "input or output")
+        return [TensorSpec(dt, g.shape.merge_with(f.shape))]
+
+    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        return bind_out(self, ctx)
+
+    @property
+    def writes_out(self) -> bool:  # type: ignore[override]
+        return can_write_out(self)
+
+
+@register
+class LeakyReluGrad(_FusedGrad):
+    """backprops = gradients where features > 0, else alpha * gradients."""
+
+    op_type = "LeakyReluGrad"
+    attr_defaults = {"alpha": 0.2}
+    writes_out = True  # type: ignore[assignment]
+
+    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        alpha, out = float(ctx.attr("alpha")), ctx.out[0]
+        if out is None:
+            return lambda g, f: np.where(f > 0, g, g * alpha)
+
+        def leaky_relu_grad_into(g: np.ndarray, f: np.ndarray) -> np.ndarray:
+            np.multiply(g, alpha, out=out)
+            np.copyto(out, g, where=f > 0)
+            return out
+        return leaky_relu_grad_into
+
+    def grad(self, op: Operation, g: Tensor) -> list[Tensor]:
+        """d[dy where x > 0 else alpha dy] = (LeakyReluGrad(g, x), 0): piecewise linear in
+        dy with a mask that is piecewise constant in x."""
+        features = op.inputs[1]
+        return [leaky_relu_grad(g, features, alpha=op.get_attr("alpha")),
+                array_ops.zeros_like(features)]
+
+
+@register
+class EluGrad(_FusedGrad):
+    """backprops = gradients where outputs >= 0, else gradients * (outputs + 1)."""
+
+    op_type = "EluGrad"
+    input_names = ("gradients", "outputs")
+
+    @staticmethod
+    def fn(gradients: np.ndarray, outputs: np.ndarray) -> np.ndarray:
+        return np.where(outputs < 0, gradients * (outputs + 1), gradients)
+
+    @staticmethod
+    def fn_into(gradients: np.ndarray, outputs: np.ndarray, out: np.ndarray) -> np.ndarray:
+        np.add(outputs, 1, out=out)
+        np.minimum(out, 1, out=out)  # outputs + 1 where outputs < 0, else 1
+        return np.multiply(out, gradients, out=out)
+
+    def grad(self, op: Operation, g: Tensor) -> list[Tensor]:
+        """d[dy where y >= 0 else dy (y + 1)] = (EluGrad(g, y), g * dy where y < 0 else 0)."""
+        dy, y = op.inputs
+        zeros = array_ops.zeros_like(y)
+        negative = math_ops.less(y, zeros)
+        return [elu_grad(g, y), math_ops.select_v2(negative, math_ops.multiply(g, dy), zeros)]
+
+
+@register
+class Relu6Grad(_FusedGrad):
+    """backprops = gradients * (0 < features < 6)."""
+
+    op_type = "Relu6Grad"
+    domain = NUMERIC
+
+    @staticmethod
+    def fn(gradients: np.ndarray, features: np.ndarray) -> np.ndarray:
+        return gradients * ((features > 0) & (features < 6))
+
+    @staticmethod
+    def fn_into(gradients: np.ndarray, features: np.ndarray, out: np.ndarray) -> np.ndarray:
+        return np.multiply(gradients, (features > 0) & (features < 6), out=out)
+
+    def grad(self, op: Operation, g: Tensor) -> list[Tensor]:
+        """d[dy * (0 < x < 6)] = (Relu6Grad(g, x), 0): the mask is piecewise constant."""
+        features = op.inputs[1]
+        return [relu6_grad(g, features), array_ops.zeros_like(features)]
+
+
+# ----------------------------------------------------------------------------------------
+# Builder functions (TF1 names)
+# ----------------------------------------------------------------------------------------
+
+
+def _unary(op_type: str, x: Any, name: str | None, attrs: dict[str, Any] | None = None
+           ) -> Tensor:
+    x = op_builder.convert_to_tensor(x)
+    return op_builder.apply1(op_type, [x], {"T": x.dtype, **(attrs or {})},
+                             name=name or op_type)
+
+
+def _grad_op(op_type: str, gradients: Any, features: Any, name: str | None,
+             attrs: dict[str, Any] | None = None) -> Tensor:
+    g, f = op_builder.convert_n([gradients, features])
+    return op_builder.apply1(op_type, [g, f], {"T": g.dtype, **(attrs or {})},
+                             name=name or op_type)
+
+
+def softplus(features: Any, name: str | None = None) -> Tensor:
+    """``tf.nn.softplus``: ln(1 + e^x), stable for large |x|."""
+    return _unary("Softplus", features, name)
+
+
+def softsign(features: Any, name: str | None = None) -> Tensor:
+    """``tf.nn.softsign``: x / (1 + |x|)."""
+    return _unary("Softsign", features, name)
+
+
+def leaky_relu(features: Any, alpha: float = 0.2, name: str | None = None) -> Tensor:
+    """``tf.nn.leaky_relu``: x where x > 0, else alpha * x. Integer features are cast to
+    float32 first (as TF does); ``alpha`` is a Python number (the node's attr)."""
+    if isinstance(alpha, Tensor):
+        raise TypeError("gf.nn.leaky_relu: alpha must be a Python number (it becomes the "
+                        "LeakyRelu node's attribute), got a Tensor")
+    x = op_builder.convert_to_tensor(features)
+    if x.dtype.is_integer:
+        x = linalg_ops.cast(x, dtypes.float32)
+    return _unary("LeakyRelu", x, name, {"alpha": float(np.asarray(alpha).item())})
+
+
+def elu(features: Any, name: str | None = None) -> Tensor:
+    """``tf.nn.elu``: x where x >= 0, else e^x - 1."""
+    return _unary("Elu", features, name)
+
+
+def relu6(features: Any, name: str | None = None) -> Tensor:
+    """``tf.nn.relu6``: min(max(x, 0), 6)."""
+    return _unary("Relu6", features, name)
+
+
+def leaky_relu_grad(gradients: Any, features: Any, alpha: float = 0.2,
+                    name: str | None = None) -> Tensor:
+    """TF's ``LeakyReluGrad(gradients, features)``."""
+    return _grad_op("LeakyReluGrad", gradients, features, name, {"alpha": float(alpha)})
+
+
+def elu_grad(gradients: Any, outputs: Any, name: str | None = None) -> Tensor:
+    """TF's ``EluGrad(gradients, outputs)`` (outputs: the Elu's forward output)."""
+    return _grad_op("EluGrad", gradients, outputs, name)
+
+
+def relu6_grad(gradients: Any, features: Any, name: str | None = None) -> Tensor:
+    """TF's ``Relu6Grad(gradients, features)`` (the Relu6's input or output)."""
+    return _grad_op("Relu6Grad", gradients, features, name)
