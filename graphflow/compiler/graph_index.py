@@ -64,10 +64,11 @@ def to_networkx(graph_def: graph_pb2.GraphDef) -> nx.DiGraph:
 
 
 def prune(graph_def: graph_pb2.GraphDef, targets: Iterable[str],
-          fed: Iterable[tuple[str, int]] = ()) -> set[str]:
+          fed: Iterable[tuple[str, int]] = (), follow_refs: bool = False) -> set[str]:
     """Names of the nodes that must run to compute ``targets`` (node names) when the tensors
     in ``fed`` (node, output) are supplied by the caller. Ref inputs (the variable an op
-    mutates) are not followed: the op needs the variable's storage, not its value."""
+    mutates) are not followed — the op needs the variable's storage, not its value — unless
+    ``follow_refs`` (every node the targets reference, as sub-graph extraction wants)."""
     by_name = {node.name: node for node in graph_def.node}
     fed_set = set(fed)
     needed: set[str] = set()
@@ -82,7 +83,7 @@ def prune(graph_def: graph_pb2.GraphDef, targets: Iterable[str],
             continue
         needed.add(name)
         node = by_name[name]
-        record = registry.lookup(node.op)
+        record = None if follow_refs else registry.lookup(node.op)
         refs = record.ref_inputs if record is not None else ()
         for i, text in enumerate(node.input):
             if i in refs:  # the op writes this variable; it does not need its value

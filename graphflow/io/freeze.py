@@ -19,18 +19,10 @@ def extract_sub_graph(graph_def: graph_pb2.GraphDef, dest_nodes: Iterable[str]
                       ) -> graph_pb2.GraphDef:
     """The nodes ``dest_nodes`` need (data and control inputs), in their original order."""
     dest = [graph_index.split_tensor_name(n)[0] for n in dest_nodes]
-    by_name = {n.name: n for n in graph_def.node}
-    for name in dest:
-        if name not in by_name:
-            raise NotFoundError(f"extract_sub_graph: the graph has no node named '{name}'")
-    keep: set[str] = set()
-    stack = list(dest)
-    while stack:
-        name = stack.pop()
-        if name in keep:
-            continue
-        keep.add(name)
-        stack.extend(graph_index.parse_input(i)[0] for i in by_name[name].input)
+    try:
+        keep = graph_index.prune(graph_def, dest, follow_refs=True)
+    except NotFoundError as err:
+        raise NotFoundError(f"extract_sub_graph: {err}") from None
     out = graph_pb2.GraphDef()
     out.versions.CopyFrom(graph_def.versions)
     out.node.extend(n for n in graph_def.node if n.name in keep)
