@@ -160,13 +160,29 @@ class Session:
             if fast_key is not None:
                 self._fast[fast_key] = (signature, rebuild)
             feed_values = [v for _, v in feeds]
-        values = [spec.check(v) for spec, v in zip(signature.feed_specs, feed_values)]
-        compiled = signature.compiled_for(tuple([v.shape for v in values]))
-        with np.errstate(all="ignore"):
-            results = compiled(values)
-        out = [_as_result(_copy_if_aliased(v) if alias else v)
-               for v, alias in zip(results, compiled.plan.fetch_aliases)]
-        return rebuild(out)
+        return rebuild(_execute(signature, feed_values))
+
+    def make_callable(self, fetches: Any, feed_list: Any = None,
+                      accept_options: bool = False) -> Any:
+        """TF1's ``Session.make_callable``: a function ``f(*feed_values)`` that runs
+        ``fetches`` with the values fed, in order, to the tensors of ``feed_list`` — the
+        signature is resolved once, so each call only checks feeds and runs the plan."""
+        if self._closed:
+            raise RuntimeError("attempted to use a closed Session")
+        flat, rebuild = flatten_fetches(self._graph, fetches)
+        feed_tensors = [self._graph.as_graph_element(f, allow_operation=False)
+                        for f in (feed_list or [])]
+        signature = self._signature(flat, feed_tensors)
+        n = len(feed_tensors)
+
+        def run_callable(*feed_values: Any, **kwargs: Any) -> Any:
+            if len(feed_values) != n:
+                raise TypeError(f"this callable takes {n} feed value(s) (for "
+                                f"{[t.name for t in feed_tensors]}), got {len(feed_values)}")
+            if self._closed:
+                raise RuntimeError("attempted to use a closed Session")
+            return rebuild(_execute(signature, feed_values))
+        return run_callable
 
     def _resolve_feeds(self, feed_dict: dict[Any, Any] | None) -> list[tuple[Tensor, Any]]:
         if not feed_dict:
@@ -252,6 +268,17 @@ def _unfed_message(placeholder: Operation, fetches: list[Any], feeds: list[Tenso
             f"{placeholder.outputs[0].dtype.name} and shape {shape}: "
             f"fetch {', '.join(repr(n) for n in needers)} depends on it. Add it to feed_dict, "
             f"e.g. feed_dict={{{placeholder.name}: value}}")
+
+
+def _execute(signature: _Signature, feed_values: Any) -> list[Any]:
+    """Check the feeds, pick the plan for their shapes, run it, and make the fetched values
+    safe to hand out (copies where they may share memory with state or reused buffers)."""
+    values = [spec.check(v) for spec, v in zip(signature.feed_specs, feed_values)]
+    compiled = signature.compiled_for(tuple([v.shape for v in values]))
+    with np.errstate(all="ignore"):
+        results = compiled(values)
+    return [_as_result(_copy_if_aliased(v) if alias else v)
+            for v, alias in zip(results, compiled.plan.fetch_aliases)]
 
 
 _FAST_ELEMENTS = (Tensor, Operation)

@@ -346,3 +346,19 @@ def test_interactive_session():
 def test_feeding_one_tensor_twice_is_a_clear_error(net):
     with pytest.raises(ValueError, match="tensor 'x:0' is fed more than once in feed_dict"):
         net["sess"].run(net["z"], {net["x"]: XV, "x:0": XV})
+
+
+def test_make_callable_runs_fetches_with_positional_feeds():
+    with gf.Graph().as_default():
+        x = gf.placeholder(gf.float32, [None], name="x")
+        y = gf.placeholder(gf.float32, [None], name="y")
+        total = gf.reduce_sum(x * y)
+        with gf.Session() as sess:
+            f = sess.make_callable([total, x + 1.0], feed_list=[x, "y:0"])
+            got_total, got_x1 = f(np.array([1.0, 2.0]), [3.0, 4.0])
+            assert got_total == 11.0 and list(got_x1) == [2.0, 3.0]
+            assert f([2.0], [5.0])[0] == 10.0  # another feed shape: another plan, same callable
+            with pytest.raises(TypeError, match="takes 2 feed value"):
+                f([1.0])
+            with pytest.raises(gf.InvalidArgumentError, match="shape"):
+                f(np.ones((2, 2)), np.ones((2, 2)))
