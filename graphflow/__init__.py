@@ -11,7 +11,8 @@ from graphflow.framework.dtypes import (DType, as_dtype, bool_ as bool, float16,
 from graphflow.framework.errors import (DataLossError, FailedPreconditionError,
                                         GraphBuildError, InvalidArgumentError, NotFoundError,
                                         OpError, UnimplementedError)
-from graphflow.framework.graph import (Graph, GraphKeys, control_dependencies,
+from graphflow.framework.graph import (Graph, GraphKeys, add_to_collection,
+                                       control_dependencies, get_collection,
                                        get_default_graph, name_scope, reset_default_graph)
 from graphflow.framework.indexed_slices import IndexedSlices, IndexedSlicesValue
 from graphflow.framework.tensor import Operation, Tensor
@@ -44,6 +45,13 @@ from graphflow.ops.state_ops import (assign, assign_add, assign_sub, group, no_o
                                      scatter_sub, scatter_update)
 from graphflow.ops.variables import (Variable, global_variables, global_variables_initializer,
                                      trainable_variables, variables_initializer)
+from graphflow.ops.variable_scope import (AUTO_REUSE, VariableScope, get_variable,
+                                          get_variable_scope, variable_scope)
+from graphflow.ops.initializers import (constant_initializer, glorot_normal_initializer,
+                                        glorot_uniform_initializer, ones_initializer,
+                                        random_normal_initializer, random_uniform_initializer,
+                                        truncated_normal_initializer,
+                                        variance_scaling_initializer, zeros_initializer)
 from graphflow.runtime.session import (InteractiveSession, Session, SessionConfig,
                                        get_default_session)
 
@@ -58,3 +66,4 @@ from graphflow import viz  # noqa: E402  (gf.viz: to_dot, render, compute_values
 from graphflow import graph_util  # noqa: E402
 from graphflow.ops.index_ops import argmax, argmin  # noqa: E402
 from graphflow import debug  # noqa: E402  (gf.debug: gradient-flow report, inspection)
+from graphflow import initializers, layers, losses  # noqa: E402  (gf.layers, gf.losses...)

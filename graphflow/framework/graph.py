@@ -37,6 +37,7 @@ class GraphKeys:
     TRAIN_OP = "train_op"
     GLOBAL_STEP = "global_step"
     LOSSES = "losses"
+    REGULARIZATION_LOSSES = "regularization_losses"
     UPDATE_OPS = "update_ops"
 
 
@@ -417,3 +418,13 @@ def name_scope(name: str | None, default_name: str | None = None,
 
 def control_dependencies(control_inputs: Sequence[Any] | None) -> Any:
     return get_default_graph().control_dependencies(control_inputs)
+
+
+def add_to_collection(name: str, value: Any) -> None:
+    """``tf.add_to_collection`` on the default graph."""
+    get_default_graph().add_to_collection(name, value)
+
+
+def get_collection(key: str, scope: str | None = None) -> list[Any]:
+    """``tf.get_collection`` on the default graph (``scope``: a regex on item names)."""
+    return get_default_graph().get_collection(key, scope)
