@@ -162,10 +162,6 @@ def as_shape(shape: Any) -> TensorShape:
     return shape if isinstance(shape, TensorShape) else TensorShape(shape)
 
 
-def unknown_shape() -> TensorShape:
-    return TensorShape(None)
-
-
 def scalar() -> TensorShape:
     return TensorShape(())
 

@@ -8,7 +8,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from graphflow.framework import dtypes
 from graphflow.framework.dtypes import DType
 from graphflow.framework.tensor import Tensor, TensorSpec
 from graphflow.framework.tensor_shape import TensorShape, broadcast_shapes
@@ -167,12 +166,3 @@ def _sum_static(grad: Tensor, x: Tensor, axes: list[int]) -> Tensor:
     if grad.shape.rank != x.shape.rank or not grad.shape.is_compatible_with(x.shape):
         grad = array_ops.reshape(grad, array_ops.static_or_dynamic_shape(x))
     return grad
-
-
-def as_dtype_of(value: Any, like: Tensor) -> Any:
-    """A Python scalar cast to ``like``'s dtype for use as a constant in gradient rules."""
-    return np.asarray(value, dtype=like.dtype.np_dtype)
-
-
-def is_float(dt: DType) -> bool:
-    return dt in (dtypes.float16, dtypes.float32, dtypes.float64)
