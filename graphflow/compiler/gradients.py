@@ -27,11 +27,11 @@ from typing import Any
 import networkx as nx
 
 from graphflow.compiler import graph_index
+from graphflow.framework import op_registry as registry
 from graphflow.framework.errors import GraphBuildError
 from graphflow.framework.graph import Graph, paused_gc
 from graphflow.framework.indexed_slices import IndexedSlices
 from graphflow.framework.tensor import Operation, Tensor
-from graphflow.ops import registry
 
 Grad = Tensor | IndexedSlices
 
@@ -45,7 +45,7 @@ def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients",
     stops = {id(t.op) for t in _as_tensor_list(stop_gradients or [], "stop_gradients")}
     graph = ys[0].graph
     for t in ys + xs:
-        graph._check_same_graph(t, "gf.gradients")
+        graph.check_same_graph(t, "gf.gradients")
     grad_ys = [None] * len(ys) if grad_ys is None else list(grad_ys)
     if len(grad_ys) != len(ys):
         raise ValueError(f"gradients: {len(grad_ys)} grad_ys given for {len(ys)} ys")
@@ -215,7 +215,7 @@ def add_gradients(graph_def: Any, ys: Sequence[str], xs: Sequence[str],
     """Pure form of the pass: GraphDef in, GraphDef (with the gradient subgraph) out, plus
     the name of each x's gradient tensor (None if disconnected). ``ys``/``xs`` are tensor
     names such as ``"loss:0"``."""
-    from graphflow.io.importer import import_graph_def
+    from graphflow.compiler.importer import import_graph_def
 
     graph = Graph()
     with graph.as_default():

@@ -1,7 +1,7 @@
 """GraphDef -> networkx DiGraph, pruning to what fetches need, deterministic ordering.
 
 Stages (each a plain function over the GraphDef):
-  1. ``parse_input`` splits NodeDef input strings (``"x"``, ``"x:1"``, ``"^x"``);
+  1. NodeDef input strings are split by ``framework.tensor_names.parse_input``;
   2. ``to_networkx`` builds a DiGraph with one node per NodeDef and edges for data
      (``kind="data"``, with ``ports=[(src_output, dst_input), ...]``) and control inputs
      (``kind="control"``); the DiGraph is derived on demand, never stored;
@@ -19,25 +19,10 @@ from typing import Any
 
 import networkx as nx
 
+from graphflow.framework import op_registry as registry
 from graphflow.framework.errors import GraphBuildError, NotFoundError
-from graphflow.ops import registry
+from graphflow.framework.tensor_names import parse_input
 from graphflow.proto import graph_pb2
-
-
-def parse_input(text: str) -> tuple[str, int, bool]:
-    """``"x"`` -> ("x", 0, False); ``"x:2"`` -> ("x", 2, False); ``"^x"`` -> ("x", 0, True)."""
-    if text.startswith("^"):
-        return text[1:], 0, True
-    name, sep, index = text.rpartition(":")
-    if sep and index.isdigit():
-        return name, int(index), False
-    return text, 0, False
-
-
-def split_tensor_name(name: str) -> tuple[str, int]:
-    """``"scope/x:1"`` -> ("scope/x", 1); a bare op name means output 0."""
-    node, index, _ = parse_input(name)
-    return node, index
 
 
 def to_networkx(graph_def: graph_pb2.GraphDef) -> nx.DiGraph:

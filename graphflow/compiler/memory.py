@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from graphflow.compiler.plan import Plan
-from graphflow.ops import registry
+from graphflow.framework import op_registry as registry
 
 _NEVER = 1 << 62  # "lives past the end of the run" (fetched)
 

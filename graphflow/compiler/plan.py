@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graphflow.compiler import graph_index
+from graphflow.framework import op_registry as registry
 from graphflow.framework.errors import GraphBuildError, InvalidArgumentError
 from graphflow.framework.graph import Graph
 from graphflow.framework.tensor import Operation, Tensor, TensorSpec
-from graphflow.ops import registry
 
 
 @dataclass

@@ -24,10 +24,11 @@ from typing import Any
 import numpy as np
 
 from graphflow.compiler.plan import Plan, PlanStep, assign_releases
+from graphflow.framework import op_registry as registry
 from graphflow.framework.errors import GraphBuildError, InvalidArgumentError
+from graphflow.framework.op_registry import InferContext, KernelContext
+from graphflow.framework.resources import RunResources
 from graphflow.framework.tensor import TensorSpec
-from graphflow.ops import registry
-from graphflow.ops.registry import InferContext, KernelContext
 
 #: Largest folded result (elements); bigger constant subexpressions are computed at run time.
 FOLD_LIMIT = 1 << 20
@@ -36,7 +37,7 @@ _IDENTITIES = {"Identity", "StopGradient", "Snapshot", "PlaceholderWithDefault"}
 _SAME_SHAPE_IDENTITIES = {"Reshape", "ExpandDims", "Squeeze", "BroadcastTo"}
 
 
-def specialize(plan: Plan, feed_specs: list[TensorSpec], session: Any,
+def specialize(plan: Plan, feed_specs: list[TensorSpec], resources: RunResources,
                fold_limit: int = FOLD_LIMIT, fold: bool = True) -> Plan:
     """A new plan with known values folded and identities removed (see module doc).
     ``fold=False`` keeps every step that computes something (check_numerics runs it so)."""
@@ -68,7 +69,7 @@ def specialize(plan: Plan, feed_specs: list[TensorSpec], session: Any,
                       for v, sp in zip(known, out_specs)]
         elif fold and pure and all(s in constants for s in ins) and \
                 _small(out_specs, fold_limit, op.type):
-            values = _evaluate(record, op, in_specs, out_specs, session,
+            values = _evaluate(record, op, in_specs, out_specs, resources,
                                [constants[s] for s in ins])
         else:
             values = None
@@ -145,9 +146,9 @@ def _small(out_specs: list[TensorSpec], limit: int, op_type: str) -> bool:
 
 
 def _evaluate(record: registry.Op, op: Any, in_specs: list[TensorSpec],
-              out_specs: list[TensorSpec], session: Any, values: list[np.ndarray]
+              out_specs: list[TensorSpec], resources: RunResources, values: list[np.ndarray]
               ) -> list[np.ndarray]:
-    ctx = KernelContext(record, op.node_def, in_specs, out_specs, session)
+    ctx = KernelContext(record, op.node_def, in_specs, out_specs, resources)
     try:
         with np.errstate(all="ignore"):
             result = record.kernel(ctx)(*values)

@@ -17,8 +17,8 @@ from graphflow.debug.gradient_flow import (
                                             gradient_flow_report,
 )
 from graphflow.debug.inspect_graph import GraphInspection, inspect_graph
-from graphflow.debug.numerics import NumericsError, ValueSummary
 from graphflow.debug.per_node_check import NodeCheckReport, NodeGradientCheck, check_node_gradients
+from graphflow.runtime.numerics import NumericsError, ValueSummary
 
 __all__ = [
     "ActivationFlow", "Flag", "GradientCheckResult", "GradientFlowReport", "GraphInspection",

@@ -26,10 +26,11 @@ from typing import Any
 
 import numpy as np
 
-from graphflow.compiler.graph_index import parse_input
+from graphflow.compiler.gradient_scopes import is_gradient_node
 from graphflow.debug.tables import format_table
-from graphflow.debug.workspace import VARIABLE_OPS, as_graph_def, is_gradient_node
-from graphflow.ops import registry
+from graphflow.debug.workspace import VARIABLE_OPS, as_graph_def
+from graphflow.framework import op_registry as registry
+from graphflow.framework.tensor_names import parse_input
 from graphflow.proto import graph_pb2
 
 #: A float Const with at least this many elements counts as a (frozen) parameter.
@@ -252,8 +253,8 @@ def _unlisted_kind(node: Any, by_name: dict[str, Any]) -> str | None:
 
 def _static_specs(graph_def: graph_pb2.GraphDef) -> dict[str, Any]:
     """Static spec of output 0 of each node, when the whole graph imports (else {})."""
+    from graphflow.compiler.importer import import_graph_def
     from graphflow.framework.graph import Graph
-    from graphflow.io.importer import import_graph_def
 
     graph = Graph()
     try:

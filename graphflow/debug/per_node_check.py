@@ -29,17 +29,12 @@ from typing import Any
 
 import numpy as np
 
+from graphflow.compiler.gradient_scopes import is_gradient_node
 from graphflow.debug.tables import format_table
-from graphflow.debug.workspace import (
-    Workspace,
-    ancestors,
-    is_gradient_node,
-    random_feeds,
-    tensor_name,
-)
+from graphflow.debug.workspace import Workspace, ancestors, random_feeds, tensor_name
+from graphflow.framework import op_registry as registry
 from graphflow.framework.graph import Graph
 from graphflow.framework.tensor import Operation, Tensor
-from graphflow.ops import registry
 from graphflow.proto import attr_value_pb2, types_pb2
 
 _TO_FLOAT64 = {types_pb2.DT_FLOAT, types_pb2.DT_HALF, types_pb2.DT_BFLOAT16}

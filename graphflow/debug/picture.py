@@ -29,8 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from graphflow.debug.numerics import forward_node_of, summarize
-from graphflow.debug.workspace import is_gradient_node
+from graphflow.compiler.gradient_scopes import forward_node_of, is_gradient_node
+from graphflow.runtime.numerics import summarize
 
 NAN_COLOR = "#7e22ce"
 NAN_FILL = "#f3e8ff"

@@ -15,7 +15,6 @@ Stages of ``Workspace.build``:
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,15 +27,6 @@ from graphflow.framework.tensor import Operation, Tensor
 from graphflow.proto import graph_pb2
 
 VARIABLE_OPS = ("VariableV2", "Variable")
-#: A name-scope component holding a gradient subgraph (``gf.gradients`` / ``tf.gradients``).
-GRADIENT_SCOPE = re.compile(r"^gradients(_\d+)?$")
-
-
-def is_gradient_node(name: str) -> bool:
-    """True if ``name`` lies under a ``gradients/`` or ``gradients_N/`` name scope."""
-    return any(GRADIENT_SCOPE.match(part) for part in name.split("/")[:-1])
-
-
 def as_graph_def(source: Any) -> graph_pb2.GraphDef:
     """The GraphDef of a Graph, a GraphDef, or a graph file path."""
     if isinstance(source, Graph):
@@ -81,7 +71,7 @@ class Workspace:
               variable_values: Mapping[str, np.ndarray] | None = None) -> Workspace:
         """Copy ``source``; take variable values from ``session`` and/or
         ``variable_values`` ({variable op name: value}); initialize the rest."""
-        from graphflow.io.importer import import_graph_def
+        from graphflow.compiler.importer import import_graph_def
         from graphflow.runtime.session import Session
 
         graph = Graph()

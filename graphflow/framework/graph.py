@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from graphflow.framework import attrs as attr_codec
+from graphflow.framework import op_registry
 from graphflow.framework.errors import GraphBuildError, NotFoundError
 from graphflow.framework.tensor import Operation, Tensor, TensorSpec
 from graphflow.proto import graph_pb2, node_def_pb2
@@ -109,7 +110,7 @@ class Graph:
                 if not isinstance(c, Operation):
                     raise TypeError(f"control_dependencies() takes Operations or Tensors, got "
                                     f"{type(c).__name__}: {c!r}")
-                self._check_same_graph(c, "control_dependencies")
+                self.check_same_graph(c, "control_dependencies")
                 ops.append(c)
             self._control_stack.append(ops)
         try:
@@ -165,9 +166,9 @@ class Graph:
                 if not isinstance(t, Tensor):
                     raise TypeError(f"{op_type} node '{node_name}': input {i} must be a "
                                     f"gf.Tensor, got {type(t).__name__}")
-                if t._op._graph is not self:
-                    self._check_same_graph(t, node_name)
-                node_inputs.append(t._input_ref())
+                if t.graph is not self:
+                    self.check_same_graph(t, node_name)
+                node_inputs.append(t.input_ref())
             controls: list[Operation] = list(control_inputs)
             if self._control_stack:
                 # As TF: a control input on an op that already is a data input is redundant.
@@ -175,7 +176,7 @@ class Graph:
                 context = [c for c in self._current_control_inputs() if id(c) not in data_ops]
                 controls = _dedupe(context + controls)
             for c in controls:
-                self._check_same_graph(c, node_name)
+                self.check_same_graph(c, node_name)
                 node_inputs.append("^" + c.name)
             if attrs:
                 node_attr = node.attr
@@ -191,11 +192,13 @@ class Graph:
             self.unique_name(name or op_type)
         return op
 
-    def _add_node(self, node: node_def_pb2.NodeDef, inputs: list[Tensor],
-                  control_inputs: list[Operation], name: str | None = None,
-                  input_refs: list[str] | None = None) -> Operation:
-        """Append a copy of a complete NodeDef (the importer's path), optionally renamed and
-        with rewritten input strings: defaults, shape rule, handles. Marks the name used."""
+    def add_node_def(self, node: node_def_pb2.NodeDef, inputs: Sequence[Tensor],
+                     control_inputs: Sequence[Operation], name: str | None = None,
+                     input_refs: Sequence[str] | None = None) -> Operation:
+        """Append a copy of a complete NodeDef (the importer's path): ``inputs`` and
+        ``control_inputs`` are the handles its input strings resolve to, ``name`` renames it
+        and ``input_refs`` rewrites its input strings. Runs the same path as ``create_op``
+        (attr defaults, shape rule, handles) and marks the name used."""
         stored = self._graph_def.node.add()
         stored.CopyFrom(node)
         if name is not None:
@@ -204,7 +207,7 @@ class Graph:
             del stored.input[:]
             stored.input.extend(input_refs)
         try:
-            op = self._register_node(stored, inputs, control_inputs)
+            op = self._register_node(stored, list(inputs), list(control_inputs))
         except BaseException:
             del self._graph_def.node[-1]
             raise
@@ -219,14 +222,13 @@ class Graph:
         if name in self._ops_by_name:
             raise GraphBuildError(f"duplicate node name '{name}' ({node.op}); node names "
                                   "must be unique in a graph")
-        registry = _registry()
-        record = registry.get(node.op, name)
+        record = op_registry.get(node.op, name)
         if record.attr_defaults:
             node_attr = node.attr
             for key, value in record.attr_defaults.items():
                 if key not in node_attr:
                     attr_codec.encode_into(node_attr[key], value)
-        specs = record.infer(registry.InferContext(record, node, [t._spec for t in inputs],
+        specs = record.infer(op_registry.InferContext(record, node, [t._spec for t in inputs],
                                                    inputs))
         for s in specs:
             if not isinstance(s, TensorSpec):
@@ -237,26 +239,45 @@ class Graph:
         consumers = self._consumers
         seen: set[int] = set()
         for t in inputs:
-            src = t._op
-            if src._id not in seen:
-                seen.add(src._id)
-                consumers.setdefault(src._id, []).append(op)
+            src = t.op
+            if src.index not in seen:
+                seen.add(src.index)
+                consumers.setdefault(src.index, []).append(op)
         return op
 
-    def _check_same_graph(self, element: Tensor | Operation, where: str) -> None:
+    def check_same_graph(self, element: Tensor | Operation, where: str) -> None:
+        """ValueError naming ``where`` unless ``element`` belongs to this graph."""
         if element.graph is not self:
             raise ValueError(f"{element!r} belongs to a different Graph than '{where}'. Build "
                              "every tensor of a computation inside the same `with "
                              "graph.as_default():` block (or import it with "
                              "gf.import_graph_def)")
 
-    def _consumers_of(self, tensor: Tensor) -> list[Operation]:
-        return [op for op in self._consumers.get(tensor.op._id, ())
+    def consumers(self, tensor: Tensor) -> list[Operation]:
+        """The ops that read ``tensor`` as a data input, in creation order."""
+        return [op for op in self._consumers.get(tensor.op.index, ())
                 if any(t is tensor for t in op.inputs)]
 
     # -- lookup ----------------------------------------------------------------------------
     def get_operations(self) -> list[Operation]:
+        """A list (a copy) of the graph's operations in creation order."""
         return list(self._ops)
+
+    @property
+    def operations(self) -> Sequence[Operation]:
+        """A read-only view of the operations in creation order (``operations[op.index]`` is
+        ``op``); no copy is made."""
+        return _ReadOnlyList(self._ops)
+
+    @property
+    def graph_def(self) -> graph_pb2.GraphDef:
+        """The graph's own GraphDef (no copy): read it, never modify it — nodes enter only
+        through ``create_op`` and ``add_node_def``. ``as_graph_def()`` returns a copy."""
+        return self._graph_def
+
+    def op_by_name(self, name: str) -> Operation | None:
+        """The operation named ``name``, or None (``get_operation_by_name`` raises instead)."""
+        return self._ops_by_name.get(name)
 
     def get_operation_by_name(self, name: str) -> Operation:
         try:
@@ -284,7 +305,7 @@ class Graph:
         if hasattr(obj, "_as_graph_element"):
             obj = obj._as_graph_element()
         if isinstance(obj, (Tensor, Operation)):
-            self._check_same_graph(obj, "this session's graph")
+            self.check_same_graph(obj, "this session's graph")
             if isinstance(obj, Tensor) and not allow_tensor:
                 raise TypeError(f"expected an Operation, got tensor '{obj.name}'")
             if isinstance(obj, Operation) and not allow_operation:
@@ -359,18 +380,22 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-_REGISTRY_MODULE: Any = None
+class _ReadOnlyList(Sequence[Operation]):
+    """A list seen through the Sequence interface only (no append, no item assignment)."""
 
+    __slots__ = ("_items",)
 
-def _registry() -> Any:
-    """graphflow.ops.registry, imported on first use (ops depend on framework, not the
-    other way round)."""
-    global _REGISTRY_MODULE
-    if _REGISTRY_MODULE is None:
-        from graphflow.ops import registry
+    def __init__(self, items: list[Operation]) -> None:
+        self._items = items
 
-        _REGISTRY_MODULE = registry
-    return _REGISTRY_MODULE
+    def __getitem__(self, index: Any) -> Any:
+        return self._items[index]
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[Operation]:
+        return iter(self._items)
 
 
 def _dedupe(ops: list[Operation]) -> list[Operation]:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from graphflow.framework import attrs as attr_codec
+from graphflow.framework.default_session import default_session_for
 from graphflow.framework.dtypes import DType
 from graphflow.framework.tensor_shape import TensorShape, as_shape
 
@@ -90,6 +91,11 @@ class Operation:
     def device(self) -> str:
         return self._node_def.device
 
+    @property
+    def index(self) -> int:
+        """The op's position in its graph (creation order; ``graph.operations[op.index]``)."""
+        return self._id
+
     def values(self) -> tuple[Tensor, ...]:
         return self._outputs
 
@@ -104,8 +110,7 @@ class Operation:
         return self._attr_cache[name]
 
     def run(self, feed_dict: Any = None, session: Any = None) -> None:
-        from graphflow.runtime.session import get_default_session_or_fail
-        get_default_session_or_fail(session, self).run(self, feed_dict)
+        default_session_for(session, self).run(self, feed_dict)
 
     def __repr__(self) -> str:
         return f"<gf.Operation '{self.name}' type={self.type}>"
@@ -167,13 +172,12 @@ class Tensor:
                              f"not compatible with the requested {as_shape(shape)}") from None
 
     def consumers(self) -> list[Operation]:
-        return self.graph._consumers_of(self)
+        return self.graph.consumers(self)
 
     def eval(self, feed_dict: Any = None, session: Any = None) -> Any:
-        from graphflow.runtime.session import get_default_session_or_fail
-        return get_default_session_or_fail(session, self).run(self, feed_dict)
+        return default_session_for(session, self).run(self, feed_dict)
 
-    def _input_ref(self) -> str:
+    def input_ref(self) -> str:
         """How a NodeDef input names this tensor: ``op`` for output 0, ``op:k`` otherwise."""
         return self._op.name if self._value_index == 0 else self.name
 

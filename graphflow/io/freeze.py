@@ -8,7 +8,7 @@ from typing import Any
 
 from graphflow.compiler import graph_index
 from graphflow.framework import attrs as attr_codec
-from graphflow.framework import dtypes, tensor_util
+from graphflow.framework import dtypes, tensor_names, tensor_util
 from graphflow.framework.errors import NotFoundError
 from graphflow.proto import graph_pb2
 
@@ -18,7 +18,7 @@ VARIABLE_OPS = ("VariableV2", "Variable")
 def extract_sub_graph(graph_def: graph_pb2.GraphDef, dest_nodes: Iterable[str]
                       ) -> graph_pb2.GraphDef:
     """The nodes ``dest_nodes`` need (data and control inputs), in their original order."""
-    dest = [graph_index.split_tensor_name(n)[0] for n in dest_nodes]
+    dest = [tensor_names.split_tensor_name(n)[0] for n in dest_nodes]
     try:
         keep = graph_index.prune(graph_def, dest, follow_refs=True)
     except NotFoundError as err:

@@ -10,6 +10,8 @@ from typing import Any
 
 from google.protobuf import message, text_format
 
+from graphflow.compiler.importer import import_graph_def
+from graphflow.framework import tensor_names
 from graphflow.framework.errors import (
     DataLossError,
     GraphflowError,
@@ -17,6 +19,7 @@ from graphflow.framework.errors import (
     UnimplementedError,
 )
 from graphflow.framework.graph import Graph
+from graphflow.framework.tensor_names import parse_input
 from graphflow.proto import graph_pb2
 
 TEXT_SUFFIXES = (".pbtxt", ".txt", ".prototxt")
@@ -30,23 +33,11 @@ _TF_ONLY_FIELDS = {("graphflow.NodeDef", "experimental_debug_info"),
 _UNKNOWN_FIELD = re.compile(r'Message type "([\w.]+)" has no field named "(\w+)"')
 
 
-def _as_graph_def(graph_or_graph_def: Any) -> graph_pb2.GraphDef:
-    if isinstance(graph_or_graph_def, Graph):
-        return graph_or_graph_def.as_graph_def()
-    if isinstance(graph_or_graph_def, graph_pb2.GraphDef):
-        return graph_or_graph_def
-    if hasattr(graph_or_graph_def, "SerializeToString"):  # e.g. a tensorflow GraphDef
-        out = graph_pb2.GraphDef()
-        out.ParseFromString(graph_or_graph_def.SerializeToString())
-        return out
-    raise TypeError(f"expected a gf.Graph or GraphDef, got {type(graph_or_graph_def).__name__}")
-
-
 def write_graph(graph_or_graph_def: Any, logdir: str | os.PathLike[str], name: str,
                 as_text: bool = True) -> str:
     """Write a graph to ``logdir/name`` as protobuf text (default) or binary; returns the path
     (TF's ``tf.io.write_graph`` signature). Output is deterministic."""
-    graph_def = _as_graph_def(graph_or_graph_def)
+    graph_def = tensor_names.as_graph_def(graph_or_graph_def)
     directory = Path(logdir)
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / name
@@ -124,8 +115,6 @@ def _validate(graph_def: graph_pb2.GraphDef, where: str) -> None:
         if node.name in names:
             raise DataLossError(f"'{where}': duplicate node name '{node.name}'")
         names.add(node.name)
-    from graphflow.compiler.graph_index import parse_input
-
     for node in graph_def.node:
         for text in node.input:
             src = parse_input(text)[0]
@@ -138,8 +127,6 @@ def _validate(graph_def: graph_pb2.GraphDef, where: str) -> None:
 def load_graph(path: str | os.PathLike[str], name: str = "") -> Graph:
     """Read a graph file and import it into a new ``Graph`` (names unchanged by default).
     Errors name the file, the node and its op type."""
-    from graphflow.io.importer import import_graph_def
-
     graph_def = read_graph(path)
     graph = Graph()
     with graph.as_default():

@@ -1,6 +1,6 @@
 """Op records and TF1-named builder functions, one module per op family.
 
-Importing this package registers every op record with ``graphflow.ops.registry``.
+Importing this package registers every op record with ``graphflow.framework.op_registry``.
 """
 
 from graphflow.ops import (  # noqa: F401  (import order registers the records)

@@ -13,11 +13,11 @@ from typing import Any
 import numpy as np
 
 from graphflow.framework import dtypes
+from graphflow.framework.op_registry import InferContext, KernelContext, Op, register
 from graphflow.framework.tensor import Operation, Tensor, TensorSpec
 from graphflow.ops import array_ops, linalg_ops, math_ops, op_builder
 from graphflow.ops.elementwise import FLOAT, NUMERIC, Unary, bind_out, can_write_out, fold
 from graphflow.ops.extra_math_ops import abs as abs_
-from graphflow.ops.registry import InferContext, KernelContext, Op, register
 
 # ----------------------------------------------------------------------------------------
 # Smooth activations (gradients built from existing ops)

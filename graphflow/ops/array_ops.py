@@ -12,11 +12,11 @@ import numpy as np
 
 from graphflow.framework import dtypes, tensor_util
 from graphflow.framework.errors import InvalidArgumentError
+from graphflow.framework.op_registry import InferContext, KernelContext, Op, register
 from graphflow.framework.tensor import Operation, Tensor, TensorSpec
 from graphflow.framework.tensor_shape import TensorShape, as_shape, broadcast_shapes, dims_from
 from graphflow.ops import op_builder
 from graphflow.ops.elementwise import unbroadcast
-from graphflow.ops.registry import InferContext, KernelContext, Op, register
 
 # ----------------------------------------------------------------------------------------
 # Sources

@@ -9,9 +9,9 @@ from typing import Any, ClassVar
 import numpy as np
 
 from graphflow.framework.dtypes import DType
+from graphflow.framework.op_registry import InferContext, KernelContext, Op
 from graphflow.framework.tensor import Tensor, TensorSpec
 from graphflow.framework.tensor_shape import TensorShape, broadcast_shapes
-from graphflow.ops.registry import InferContext, KernelContext, Op
 
 FLOAT = ("a floating-point tensor (float16/float32/float64)", lambda dt: dt.is_floating)
 NUMERIC = ("a numeric tensor", lambda dt: dt.is_numeric)

@@ -17,6 +17,7 @@ import numpy as np
 
 from graphflow.framework import dtypes
 from graphflow.framework.errors import InvalidArgumentError
+from graphflow.framework.op_registry import InferContext, KernelContext, Op, register
 from graphflow.framework.tensor import Operation, Tensor, TensorSpec
 from graphflow.ops import array_ops, op_builder
 from graphflow.ops.elementwise import (
@@ -28,7 +29,6 @@ from graphflow.ops.elementwise import (
     unbroadcast_pair,
 )
 from graphflow.ops.math_ops import add, exp, multiply, negative, realdiv, square, subtract
-from graphflow.ops.registry import InferContext, KernelContext, Op, register
 
 BOOL = ("a bool tensor", lambda dt: dt.is_bool)
 

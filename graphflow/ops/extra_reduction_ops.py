@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from graphflow.framework import dtypes
+from graphflow.framework.op_registry import InferContext, KernelContext, Op, register
 from graphflow.framework.tensor import Operation, Tensor, TensorSpec
 from graphflow.ops import array_ops, layout_ops, math_ops, op_builder, slice_ops
 from graphflow.ops.elementwise import fold
@@ -23,7 +24,6 @@ from graphflow.ops.reduction_ops import (
     _kernel_axes,
     _Reduce,
 )
-from graphflow.ops.registry import InferContext, KernelContext, Op, register
 
 # ----------------------------------------------------------------------------------------
 # Prod

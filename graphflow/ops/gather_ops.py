@@ -13,6 +13,7 @@ import numpy as np
 
 from graphflow.framework import dtypes, tensor_util
 from graphflow.framework.indexed_slices import IndexedSlices
+from graphflow.framework.op_registry import InferContext, KernelContext, Op, register
 from graphflow.framework.tensor import Operation, Tensor, TensorSpec
 from graphflow.framework.tensor_shape import TensorShape
 from graphflow.ops import array_ops, op_builder
@@ -27,7 +28,6 @@ from graphflow.ops.layout_ops import (
     static_ints,
     transpose,
 )
-from graphflow.ops.registry import InferContext, KernelContext, Op, register
 
 # ----------------------------------------------------------------------------------------
 # GatherV2

@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 
 from graphflow.framework import dtypes
+from graphflow.framework.op_registry import InferContext, KernelContext, Op, register
 from graphflow.framework.tensor import Tensor, TensorSpec
 from graphflow.ops import op_builder
-from graphflow.ops.registry import InferContext, KernelContext, Op, register
 
 
 class _ArgReduce(Op):

@@ -19,11 +19,11 @@ import numpy as np
 from graphflow.framework import dtypes
 from graphflow.framework.errors import InvalidArgumentError
 from graphflow.framework.indexed_slices import IndexedSlices
+from graphflow.framework.op_registry import InferContext, KernelContext, Op, describe, register
 from graphflow.framework.tensor import Operation, Tensor, TensorSpec
 from graphflow.framework.tensor_shape import TensorShape
 from graphflow.ops import array_ops, op_builder
 from graphflow.ops.elementwise import fold
-from graphflow.ops.registry import InferContext, KernelContext, Op, describe, register
 
 INDEX_TYPES = (dtypes.int32, dtypes.int64)
 INDEX_WHAT = "int32/int64"

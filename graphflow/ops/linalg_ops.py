@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 
 from graphflow.framework import dtypes
+from graphflow.framework.op_registry import InferContext, KernelContext, Op, register
 from graphflow.framework.tensor import Operation, Tensor, TensorSpec
 from graphflow.ops import op_builder
 from graphflow.ops.elementwise import fold
-from graphflow.ops.registry import InferContext, KernelContext, Op, register
 
 
 @register

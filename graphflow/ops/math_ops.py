@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from graphflow.framework import dtypes
+from graphflow.framework.op_registry import InferContext, KernelContext, Op, register
 from graphflow.framework.tensor import Operation, Tensor, TensorSpec
 from graphflow.ops import op_builder
 from graphflow.ops.elementwise import (
@@ -21,7 +22,6 @@ from graphflow.ops.elementwise import (
     unbroadcast,
     unbroadcast_pair,
 )
-from graphflow.ops.registry import InferContext, KernelContext, Op, register
 
 # ----------------------------------------------------------------------------------------
 # Binary arithmetic

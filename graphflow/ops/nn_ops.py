@@ -17,11 +17,11 @@ import numpy as np
 
 from graphflow.framework import dtypes
 from graphflow.framework.errors import InvalidArgumentError
+from graphflow.framework.op_registry import InferContext, KernelContext, Op, register
 from graphflow.framework.tensor import Operation, Tensor, TensorSpec
 from graphflow.framework.tensor_shape import TensorShape
 from graphflow.ops import array_ops, linalg_ops, math_ops, op_builder, reduction_ops
 from graphflow.ops.elementwise import NUMERIC, Unary
-from graphflow.ops.registry import InferContext, KernelContext, Op, register
 
 _DATA_FORMATS = ("NHWC", "NCHW")
 

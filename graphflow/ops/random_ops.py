@@ -13,10 +13,10 @@ import numpy as np
 
 from graphflow.framework import dtypes
 from graphflow.framework.graph import get_default_graph
+from graphflow.framework.op_registry import InferContext, KernelContext, Op, register
 from graphflow.framework.tensor import Tensor, TensorSpec
 from graphflow.ops import math_ops, op_builder
 from graphflow.ops.array_ops import shape_from_value
-from graphflow.ops.registry import InferContext, KernelContext, Op, register
 
 DEFAULT_GRAPH_SEED = 87654321
 
@@ -38,12 +38,8 @@ class _Random(Op):
 
     def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
         seed, seed2 = ctx.attr("seed"), ctx.attr("seed2")
-        session = ctx.session
-        if seed or seed2:
-            rngs = session.__dict__.setdefault("_op_rngs", {})
-            rng = rngs.setdefault(ctx.name, np.random.default_rng([seed, seed2]))
-        else:
-            rng = session.rng
+        resources = ctx.resources
+        rng = resources.op_rng(ctx.name, seed, seed2) if seed or seed2 else resources.rng
         np_dtype = ctx.attr("dtype").np_dtype
         sample = self.sample
         return lambda shape: sample(rng, tuple(int(d) for d in shape)).astype(np_dtype,

@@ -9,11 +9,11 @@ from typing import Any
 import numpy as np
 
 from graphflow.framework import dtypes
+from graphflow.framework.op_registry import InferContext, KernelContext, Op, register
 from graphflow.framework.tensor import Operation, Tensor, TensorSpec
 from graphflow.framework.tensor_shape import TensorShape
 from graphflow.ops import array_ops, op_builder
 from graphflow.ops.elementwise import fold
-from graphflow.ops.registry import InferContext, KernelContext, Op, register
 
 
 def _normalize_axes(ctx: InferContext, rank: int, value: np.ndarray) -> list[int]:

@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from graphflow.framework import dtypes
+from graphflow.framework.op_registry import InferContext, KernelContext, Op, register
 from graphflow.framework.tensor import Operation, Tensor, TensorSpec
 from graphflow.framework.tensor_shape import TensorShape
 from graphflow.ops import array_ops, op_builder
@@ -28,7 +29,6 @@ from graphflow.ops.layout_ops import (
     static_ints,
     vector_length,
 )
-from graphflow.ops.registry import InferContext, KernelContext, Op, register
 
 _pyslice = builtins.slice  # this module defines ``slice`` (TF's name) as a builder
 

@@ -14,10 +14,10 @@ import numpy as np
 
 from graphflow.framework import dtypes
 from graphflow.framework.errors import FailedPreconditionError, InvalidArgumentError
+from graphflow.framework.op_registry import InferContext, KernelContext, Op, register
 from graphflow.framework.tensor import Operation, Tensor, TensorSpec
 from graphflow.framework.tensor_shape import TensorShape
 from graphflow.ops import op_builder
-from graphflow.ops.registry import InferContext, KernelContext, Op, register
 
 
 def uninitialized(var_name: str, node: str, op_type: str) -> FailedPreconditionError:
@@ -42,7 +42,7 @@ class VariableV2(Op):
 
     def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
         name = ctx.attr("shared_name") or ctx.name
-        cell = ctx.session._cell(name)
+        cell = ctx.resources.cell(name)
         node = ctx.name
 
         def read() -> np.ndarray:

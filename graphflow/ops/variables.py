@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from graphflow.framework import dtypes
+from graphflow.framework.default_session import default_session_for
 from graphflow.framework.graph import Graph, GraphKeys, get_default_graph
 from graphflow.framework.tensor import Operation, Tensor
 from graphflow.framework.tensor_shape import TensorShape
@@ -122,14 +123,12 @@ class Variable:
 
     def load(self, value: Any, session: Any = None) -> None:
         """Write ``value`` into this variable's storage in ``session`` without graph ops."""
-        from graphflow.runtime.session import get_default_session_or_fail
-
-        sess = get_default_session_or_fail(session, self._variable)
+        sess = default_session_for(session, self._variable)
         array = np.array(value, dtype=self.dtype.np_dtype, copy=True)
         if not self.shape.is_compatible_with(array.shape):
             raise ValueError(f"cannot load a value of shape {array.shape} into variable "
                              f"'{self.op.name}' of shape {self.shape}")
-        sess._cell(self.op.get_attr("shared_name") or self.op.name).value = array
+        sess.resources.cell(self.op.get_attr("shared_name") or self.op.name).value = array
 
     def __repr__(self) -> str:
         return f"<gf.Variable '{self.name}' shape={self.shape} dtype={self.dtype.name}>"

@@ -20,9 +20,11 @@ from typing import Any
 import numpy as np
 
 from graphflow.compiler.plan import Plan, PlanStep
+from graphflow.framework import op_registry as registry
 from graphflow.framework.errors import InvalidArgumentError, OpError
-from graphflow.ops import registry
-from graphflow.ops.registry import KernelContext
+from graphflow.framework.op_registry import KernelContext
+from graphflow.framework.resources import RunResources
+from graphflow.runtime.numerics import numerics_error
 
 _HEADER_LINES = 2  # "def _plan(...):" and "pass" come before step 0
 
@@ -30,12 +32,13 @@ _HEADER_LINES = 2  # "def _plan(...):" and "pass" come before step 0
 class CompiledPlan:
     """A plan bound to one session's kernels; call with feed values, get fetch values."""
 
-    def __init__(self, plan: Plan, session: Any, check_numerics: bool = False) -> None:
+    def __init__(self, plan: Plan, resources: RunResources, check_numerics: bool = False
+                 ) -> None:
         self.plan = plan
         self._check = check_numerics
         self._lock = threading.Lock()
         self.buffers = [np.empty(shape, dtype=dtype) for shape, dtype in plan.buffers]
-        kernels = [_bind_kernel(plan, step, session, self.buffers) for step in plan.steps]
+        kernels = [_bind_kernel(plan, step, resources, self.buffers) for step in plan.steps]
         self.source = _generate_source(plan, check_numerics)
         namespace: dict[str, Any] = {f"k{i}": k for i, k in enumerate(kernels)}
         namespace.update({f"c{s}": v for s, v in plan.constants.items()})
@@ -71,7 +74,7 @@ class CompiledPlan:
         return None, {}
 
 
-def _bind_kernel(plan: Plan, step: PlanStep, session: Any, buffers: list[np.ndarray]
+def _bind_kernel(plan: Plan, step: PlanStep, resources: RunResources, buffers: list[np.ndarray]
                  ) -> Callable[..., Any]:
     """Ask the step's op record for its kernel, with the most concrete specs the plan knows
     and the planned output buffers (``ctx.out``) the kernel may write into."""
@@ -83,8 +86,8 @@ def _bind_kernel(plan: Plan, step: PlanStep, session: Any, buffers: list[np.ndar
                 for i, t in enumerate(op.inputs)]
     out_specs = [t.spec if s is None else _spec(specs, s, t.spec)
                  for s, t in zip(step.outputs, op.outputs)]
-    ctx = KernelContext(record, op.node_def, in_specs, out_specs, session)
-    ctx.refs = [session._cell(name, op) for name in step.refs]
+    ctx = KernelContext(record, op.node_def, in_specs, out_specs, resources)
+    ctx.refs = [resources.cell(name) for name in step.refs]
     ctx.out = [None if b is None else buffers[b] for b in step.out_buffers] or \
         [None] * len(op.outputs)
     return record.kernel(ctx)
@@ -148,7 +151,6 @@ def _node_error(plan: Plan, index: int, frame_locals: dict[str, Any],
                 err: BaseException) -> BaseException:
     step = plan.steps[index]
     if isinstance(err, _NumericsFailure):
-        from graphflow.debug.numerics import numerics_error
         return numerics_error(plan, step, frame_locals)
     if isinstance(err, OpError):
         return err

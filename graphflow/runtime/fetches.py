@@ -21,7 +21,7 @@ def flatten_fetches(graph: Graph, fetches: Any) -> tuple[list[Tensor | Operation
 
 def _flatten(graph: Graph, item: Any, flat: list[Any]) -> Callable[[list[Any]], Any]:
     if isinstance(item, (Tensor, Operation)):
-        graph._check_same_graph(item, "this session's graph")
+        graph.check_same_graph(item, "this session's graph")
         index = len(flat)
         flat.append(item)
         return lambda values: values[index]

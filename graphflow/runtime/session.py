@@ -9,7 +9,6 @@ functions (see ``runtime.executor``); a cached signature does no graph work at a
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,8 +17,10 @@ import numpy as np
 from graphflow.compiler.memory import plan_buffers
 from graphflow.compiler.plan import Plan, build_plan
 from graphflow.compiler.specialize import specialize
+from graphflow.framework import default_session
 from graphflow.framework.errors import InvalidArgumentError
 from graphflow.framework.graph import Graph, get_default_graph
+from graphflow.framework.resources import RunResources
 from graphflow.framework.tensor import Operation, Tensor, TensorSpec
 from graphflow.runtime.executor import CompiledPlan
 from graphflow.runtime.fetches import flatten_fetches
@@ -40,16 +41,6 @@ class SessionConfig:
 
     specialize: bool = True
     plan_memory: bool = True
-
-
-class VariableCell:
-    """The storage of one variable in one session (``value`` is None until initialized)."""
-
-    __slots__ = ("name", "value")
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.value: np.ndarray | None = None
 
 
 class _FeedSpec:
@@ -83,7 +74,6 @@ class Session:
     def __init__(self, target: str = "", graph: Graph | None = None, config: Any = None,
                  check_numerics: bool = False) -> None:
         self._graph = graph if graph is not None else get_default_graph()
-        self._cells: dict[str, VariableCell] = {}
         self._plans: dict[tuple[Any, ...], _Signature] = {}
         # (fetch ids, feed-key ids) of simple calls -> (signature, rebuild): skips flattening.
         self._fast: dict[tuple[Any, ...], tuple[_Signature, Any]] = {}
@@ -91,8 +81,8 @@ class Session:
         self.check_numerics = bool(check_numerics)
         # TF1 passes a ConfigProto here; graphflow reads only its own SessionConfig.
         self.config = config if isinstance(config, SessionConfig) else SessionConfig()
-        seed = self._graph.seed
-        self.rng = np.random.default_rng(seed)
+        #: Variable storage and random streams; kernels receive it through their context.
+        self.resources = RunResources(self._graph.seed)
         self._context_stack: list[Any] = []
 
     # -- properties ------------------------------------------------------------------------
@@ -108,7 +98,7 @@ class Session:
     def __enter__(self) -> Session:
         stack = contextlib.ExitStack()
         stack.enter_context(self._graph.as_default())
-        stack.enter_context(_as_default_session(self))
+        stack.enter_context(default_session.as_default_session(self))
         self._context_stack.append(stack)
         return self
 
@@ -117,25 +107,18 @@ class Session:
         self.close()
 
     def as_default(self) -> Any:
-        return _as_default_session(self)
+        return default_session.as_default_session(self)
 
     def close(self) -> None:
         self._closed = True
-        self._cells.clear()
+        self.resources.clear()
         self._plans.clear()
         self._fast.clear()
 
     # -- variables -------------------------------------------------------------------------
-    def _cell(self, name: str, op: Operation | None = None) -> VariableCell:
-        cell = self._cells.get(name)
-        if cell is None:
-            cell = self._cells[name] = VariableCell(name)
-        return cell
-
     def variable_value(self, name: str) -> np.ndarray | None:
         """The current value of the variable whose VariableV2 node is ``name`` (or None)."""
-        cell = self._cells.get(name)
-        return None if cell is None else cell.value
+        return self.resources.value_of(name)
 
     # -- running ---------------------------------------------------------------------------
     def run(self, fetches: Any, feed_dict: dict[Any, Any] | None = None, options: Any = None,
@@ -246,10 +229,10 @@ class _Signature:
         check, config = self.session.check_numerics, self.session.config
         plan = self.plan
         if config.specialize:
-            plan = specialize(plan, feed_specs, self.session, fold=not check)
+            plan = specialize(plan, feed_specs, self.session.resources, fold=not check)
             if plan_memory and config.plan_memory and not check:
                 plan = plan_buffers(plan)
-        return CompiledPlan(plan, self.session, check_numerics=check)
+        return CompiledPlan(plan, self.session.resources, check_numerics=check)
 
 
 def _unfed_message(placeholder: Operation, fetches: list[Any], feeds: list[Tensor],
@@ -358,31 +341,10 @@ def _as_result(value: Any) -> Any:
 
 # -- default session --------------------------------------------------------------------
 
-_session_stack: list[Session] = []
-
-
-@contextlib.contextmanager
-def _as_default_session(session: Session) -> Iterator[Session]:
-    _session_stack.append(session)
-    try:
-        yield session
-    finally:
-        _session_stack.pop()
-
-
 def get_default_session() -> Session | None:
-    return _session_stack[-1] if _session_stack else None
-
-
-def get_default_session_or_fail(session: Session | None, element: Any) -> Session:
-    s = session or get_default_session()
-    if s is None:
-        raise ValueError(f"cannot evaluate {element!r}: no default session is registered. Use "
-                         "`with gf.Session() as sess:` or pass session=sess")
-    if s.graph is not element.graph:
-        raise ValueError(f"cannot evaluate {element!r}: it belongs to a different graph than "
-                         "the session's")
-    return s
+    """The session installed by the innermost ``with sess:`` / ``sess.as_default()``."""
+    session = default_session.get_default_session()
+    return session if isinstance(session, Session) else None
 
 
 class InteractiveSession(Session):
@@ -391,7 +353,7 @@ class InteractiveSession(Session):
     def __init__(self, target: str = "", graph: Graph | None = None, config: Any = None,
                  check_numerics: bool = False) -> None:
         super().__init__(target, graph, config, check_numerics)
-        self._default = _as_default_session(self)
+        self._default = default_session.as_default_session(self)
         self._default.__enter__()
         self._graph_default = self._graph.as_default()
         self._graph_default.__enter__()

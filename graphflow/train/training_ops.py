@@ -11,8 +11,8 @@ import numpy as np
 
 from graphflow.framework import dtypes
 from graphflow.framework.errors import InvalidArgumentError
+from graphflow.framework.op_registry import InferContext, KernelContext, Op, register
 from graphflow.framework.tensor import TensorSpec
-from graphflow.ops.registry import InferContext, KernelContext, Op, register
 from graphflow.ops.state_ops import uninitialized
 
 

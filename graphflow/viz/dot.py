@@ -20,6 +20,7 @@ from typing import Any
 
 import pydot
 
+from graphflow.compiler import gradient_scopes
 from graphflow.framework.graph import Graph
 from graphflow.framework.tensor import TensorSpec
 from graphflow.viz import labels, layout, model, styles
@@ -119,7 +120,7 @@ class _Writer:
             parent, _, last = scope.rpartition("/")
             cluster = pydot.Cluster(self.cluster_id(scope), label=labels.html_label(
                 labels.font(last, bold=True)), tooltip=labels.quoted(scope),
-                **styles.cluster_attrs(styles.is_gradient_scope(scope)))
+                **styles.cluster_attrs(gradient_scopes.is_gradient_scope(scope)))
             out[parent].add_subgraph(cluster)
             out[scope] = cluster
         return out

@@ -26,11 +26,12 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from graphflow.compiler.graph_index import parse_input
+from graphflow.compiler import gradient_scopes
 from graphflow.framework import attrs as attr_codec
+from graphflow.framework import op_registry as registry
 from graphflow.framework.tensor import TensorSpec
+from graphflow.framework.tensor_names import parse_input
 from graphflow.framework.tensor_shape import TensorShape, as_shape
-from graphflow.ops import registry
 from graphflow.proto import graph_pb2
 from graphflow.proto.node_def_pb2 import NodeDef
 from graphflow.viz import labels, styles
@@ -134,7 +135,7 @@ def _parent(name: str) -> str:
 def _node(node: NodeDef, scopes: set[str]) -> VizNode:
     name, op = node.name, node.op
     container = name if name in scopes else _parent(name)  # "W" sits with "W/read"
-    return VizNode(name, op, styles.classify(op), styles.is_gradient_name(name), container)
+    return VizNode(name, op, styles.classify(op), gradient_scopes.is_gradient_node(name), container)
 
 
 def infer_specs(graph_def: graph_pb2.GraphDef, order: Sequence[str] | None = None
@@ -258,7 +259,7 @@ def collapse(vg: VizGraph, depth: int) -> VizGraph:
         if group is None:
             nodes.append(n)
         elif members[group][0] == n.name:  # first member (in drawing order) places the group
-            nodes.append(VizNode(group, "", styles.SCOPE, styles.is_gradient_scope(group),
+            nodes.append(VizNode(group, "", styles.SCOPE, gradient_scopes.is_gradient_scope(group),
                                  _parent(group), tuple(sorted(members[group]))))
     return VizGraph(tuple(nodes), _aggregate(vg.edges, group_of))
 

@@ -9,9 +9,7 @@ at a glance. Control edges are dashed.
 
 from __future__ import annotations
 
-import re
-
-from graphflow.ops import registry
+from graphflow.framework import op_registry as registry
 
 PLACEHOLDER = "placeholder"
 VARIABLE = "variable"
@@ -26,9 +24,6 @@ _PLACEHOLDER_OPS = {"Placeholder", "PlaceholderWithDefault"}
 _VARIABLE_OPS = {"VariableV2", "Variable", "VarHandleOp"}
 _CONSTANT_OPS = {"Const"}
 _NOOP_OPS = {"NoOp"}
-
-#: A name-scope component that holds a gradient subgraph (``gf.gradients`` / ``tf.gradients``).
-GRADIENT_SCOPE = re.compile(r"^gradients(_\d+)?$")
 
 FORWARD_VALUE_COLOR = "#15803d"
 GRADIENT_VALUE_COLOR = "#b91c1c"
@@ -64,16 +59,6 @@ def classify(op_type: str) -> str:
     if record is None:
         return UNKNOWN
     return UPDATE if record.ref_inputs else OP
-
-
-def is_gradient_name(name: str) -> bool:
-    """True if ``name`` lies under a ``gradients/`` or ``gradients_N/`` name scope."""
-    return any(GRADIENT_SCOPE.match(part) for part in name.split("/")[:-1])
-
-
-def is_gradient_scope(scope: str) -> bool:
-    """True if the name scope ``scope`` (no trailing ``/``) is or lies in a gradient scope."""
-    return any(GRADIENT_SCOPE.match(part) for part in scope.split("/"))
 
 
 def node_attrs(kind: str, gradient: bool) -> dict[str, str]:

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from graphflow.compiler import gradient_scopes
 from graphflow.compiler.gradients import gradients as _gradients
 from graphflow.framework.graph import Graph
 from graphflow.framework.tensor import Operation, Tensor
@@ -71,7 +72,7 @@ def compute_values(graph_or_graph_def: Any, feed_dict: Mapping[Any, Any] | None 
     if ``grad_of`` (a Tensor or tensor name) is given, the gradient of that tensor (summed
     when not a scalar) with respect to every forward tensor it depends on. ``session``
     supplies variable values; without it variables get their initializers' values."""
-    from graphflow.io.importer import import_graph_def
+    from graphflow.compiler.importer import import_graph_def
     from graphflow.runtime.session import Session
 
     work = Graph()
@@ -198,7 +199,7 @@ def _runnable(work: Graph, feeds: Mapping[Tensor, Any], initialized: set[str],
 
 
 def _ref_inputs(op: Operation) -> tuple[int, ...]:
-    from graphflow.ops import registry
+    from graphflow.framework import op_registry as registry
 
     record = registry.lookup(op.type)
     return record.ref_inputs if record is not None else ()
@@ -239,7 +240,8 @@ def _add_gradients(work: Graph, target: Tensor, runnable: set[str]
                         "only floating-point tensors can be differentiated")
     ancestors = {op.name for op in _ancestors(target)}
     xs = [t for op in work.get_operations() if op.name in ancestors and op.name in runnable
-          and not styles.is_gradient_name(op.name) for t in op.outputs if t.dtype.is_floating]
+          and not gradient_scopes.is_gradient_node(op.name)
+          for t in op.outputs if t.dtype.is_floating]
     before = {op.name for op in work.get_operations()}
     with work.as_default():
         try:
@@ -256,9 +258,9 @@ def _edge_shares(work: Graph, target: Tensor, grads: Mapping[str, Any]
     """The gradient flowing back along each forward edge on a path to ``target``: the
     tensor's own gradient where it has one consumer there, else the consumer's gradient rule
     applied to the consumer's upstream gradients (built in a helper scope)."""
-    from graphflow.ops import registry
+    from graphflow.framework import op_registry as registry
 
-    path = [op for op in _ancestors(target) if not styles.is_gradient_name(op.name)]
+    path = [op for op in _ancestors(target) if not gradient_scopes.is_gradient_node(op.name)]
     path_names = {op.name for op in path}
     readers: dict[str, int] = {}
     for op in path:

@@ -10,7 +10,8 @@ import pytest
 
 import graphflow as gf
 from graphflow.cli import main
-from graphflow.ops import math_ops, registry
+from graphflow.framework import op_registry as registry
+from graphflow.ops import math_ops
 
 
 def _graph(path: Path) -> Path:

@@ -18,9 +18,10 @@ import pytest
 
 import graphflow as gf
 from graphflow.compiler.gradients import add_gradients
+from graphflow.framework import op_registry as registry
+from graphflow.framework.op_registry import Op
 from graphflow.framework.tensor import TensorSpec
-from graphflow.ops import op_builder, registry
-from graphflow.ops.registry import Op
+from graphflow.ops import op_builder
 
 
 def run(fetches: Any, feeds: dict | None = None) -> Any:

@@ -7,6 +7,7 @@ import pytest
 
 import graphflow as gf
 from graphflow.compiler import graph_index as gi
+from graphflow.framework import tensor_names
 from graphflow.proto import graph_pb2
 
 
@@ -26,12 +27,12 @@ def graph_def(*nodes: tuple[str, str, list[str]]) -> graph_pb2.GraphDef:
     ("a:b", ("a:b", 0, False)),  # not a port number: part of the name
 ])
 def test_parse_input(text, parsed):
-    assert gi.parse_input(text) == parsed
+    assert tensor_names.parse_input(text) == parsed
 
 
 def test_split_tensor_name():
-    assert gi.split_tensor_name("scope/x:1") == ("scope/x", 1)
-    assert gi.split_tensor_name("x") == ("x", 0)
+    assert tensor_names.split_tensor_name("scope/x:1") == ("scope/x", 1)
+    assert tensor_names.split_tensor_name("x") == ("x", 0)
 
 
 @pytest.fixture()

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 import graphflow as gf
-from graphflow.debug.numerics import NumericsError, forward_node_of, summarize
+from graphflow.compiler.gradient_scopes import forward_node_of
 from graphflow.ops import array_ops
+from graphflow.runtime.numerics import NumericsError, summarize
 
 
 def _sources(sess: gf.Session) -> list[str]:

@@ -10,7 +10,8 @@ import pytest
 
 import graphflow as gf
 from graphflow.debug.per_node_check import check_node_gradients
-from graphflow.ops import math_ops, registry
+from graphflow.framework import op_registry as registry
+from graphflow.ops import math_ops
 
 from .conftest import deep_stack, training_graph
 

@@ -1,4 +1,4 @@
-"""Tests for graphflow.io.importer and gf.io.load_graph: exported graphs, read back and
+"""Tests for graphflow.compiler.importer and gf.io.load_graph: exported graphs, read back and
 imported into a fresh Graph, compute identical outputs; input_map, return_elements, name
 prefixes; unknown op types and version errors."""
 

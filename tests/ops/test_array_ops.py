@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import graphflow as gf
-from graphflow.ops import array_ops, registry
+from graphflow.framework import op_registry as registry
+from graphflow.ops import array_ops
 
 
 def run(fetches: Any, feeds: dict | None = None) -> Any:

@@ -22,7 +22,8 @@ import numpy as np
 import pytest
 
 import graphflow as gf
-from graphflow.ops import activation_ops, extra_math_ops, registry
+from graphflow.framework import op_registry as registry
+from graphflow.ops import activation_ops, extra_math_ops
 
 
 def run(fetches: Any, feeds: dict | None = None, config: Any = None) -> Any:

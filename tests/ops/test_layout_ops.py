@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 import graphflow as gf
-from graphflow.ops import gather_ops, layout_ops, registry, slice_ops
+from graphflow.framework import op_registry as registry
+from graphflow.ops import gather_ops, layout_ops, slice_ops
 
 
 def run(fetches: Any, feeds: dict | None = None) -> Any:

@@ -21,7 +21,8 @@ import numpy as np
 import pytest
 
 import graphflow as gf
-from graphflow.ops import op_builder, registry
+from graphflow.framework import op_registry as registry
+from graphflow.ops import op_builder
 
 RNG_SEED = 1234
 

@@ -572,7 +572,7 @@ NN_OPS = ("BiasAdd", "BiasAddGrad", "Relu", "ReluGrad", "Softmax", "LogSoftmax",
 
 @pytest.mark.parametrize("op_type", NN_OPS)
 def test_records_have_all_three_parts(op_type: str) -> None:
-    from graphflow.ops import registry
+    from graphflow.framework import op_registry as registry
 
     record = registry.get(op_type)
     assert record.differentiable

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import graphflow as gf
-from graphflow.ops import registry
+from graphflow.framework import op_registry as registry
 
 SHAPE = (2, 3, 4)
 

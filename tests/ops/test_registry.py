@@ -10,8 +10,8 @@ import re
 import pytest
 
 import graphflow as gf  # noqa: F401  (registers every op record)
-from graphflow.ops import registry
-from graphflow.ops.registry import Op
+from graphflow.framework import op_registry as registry
+from graphflow.framework.op_registry import Op
 
 RECORDS = sorted(registry.registered_ops().items())
 IDS = [name for name, _ in RECORDS]

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import graphflow as gf
-from graphflow.ops import registry
+from graphflow.framework import op_registry as registry
 
 W0 = np.arange(12, dtype=np.float64).reshape(4, 3)  # distinct dims: 4 rows, 3 columns
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import graphflow as gf
+from graphflow.framework import op_registry as registry
 from graphflow.framework.tensor import TensorSpec
-from graphflow.ops import registry
 
 
 class _Explode(registry.Op):

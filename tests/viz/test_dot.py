@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import graphflow as gf
+from graphflow.compiler import gradient_scopes
 from graphflow.proto import graph_pb2
-from graphflow.viz import styles
 from tests.viz.helpers import edge, edges, lecture_graph, nodes, scoped_model
 
 
@@ -101,11 +101,11 @@ def test_gradient_subgraph_is_styled_apart_and_laid_out_backwards() -> None:
 
 
 def test_gradient_scopes_are_recognised() -> None:
-    assert styles.is_gradient_name("gradients/mul_grad/Mul")
-    assert styles.is_gradient_name("gradients_3/a_grad/Sum")
-    assert styles.is_gradient_name("train/gradients/a_grad/Sum")
-    assert not styles.is_gradient_name("gradients")
-    assert not styles.is_gradient_name("my_gradients/x")
+    assert gradient_scopes.is_gradient_node("gradients/mul_grad/Mul")
+    assert gradient_scopes.is_gradient_node("gradients_3/a_grad/Sum")
+    assert gradient_scopes.is_gradient_node("train/gradients/a_grad/Sum")
+    assert not gradient_scopes.is_gradient_node("gradients")
+    assert not gradient_scopes.is_gradient_node("my_gradients/x")
 
 
 def test_hide_gradient_nodes() -> None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from graphflow.framework import attrs as attr_codec
 from graphflow.framework.dtypes import DType
 from graphflow.framework.errors import GraphBuildError, UnimplementedError
+from graphflow.framework.resources import RunResources
 from graphflow.framework.tensor import TensorSpec
 from graphflow.framework.tensor_shape import TensorShape
 
@@ -119,12 +120,13 @@ class KernelContext(_NodeContext):
     """What a kernel factory sees when the planner binds a node (once per plan)."""
 
     def __init__(self, record: Op, node_def: NodeDef, inputs: Sequence[TensorSpec],
-                 outputs: Sequence[TensorSpec], session: Any = None) -> None:
+                 outputs: Sequence[TensorSpec], resources: RunResources | None = None) -> None:
         self.record = record
         self.node_def = node_def
         self.inputs = list(inputs)
         self.outputs = list(outputs)
-        self.session = session
+        #: The session's run-time resources (variable cells, random streams).
+        self.resources = resources if resources is not None else RunResources()
         self.refs: list[Any] = []  # storage cells bound to the op's ref inputs, in order
         # Preallocated arrays (or None) per output, from the plan's memory plan; a kernel of a
         # record with ``writes_out = True`` writes its result into them and returns them.

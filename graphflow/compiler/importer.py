@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from graphflow.compiler import graph_index
+from graphflow.framework import tensor_names
 from graphflow.framework.errors import UnimplementedError
 from graphflow.framework.graph import PRODUCER_VERSION, get_default_graph, paused_gc
 from graphflow.framework.tensor import Operation, Tensor
@@ -23,9 +24,7 @@ def import_graph_def(graph_def: Any, input_map: dict[str, Any] | None = None,
                      ) -> list[Tensor | Operation] | None:
     """Import ``graph_def`` into the default graph under the scope ``name`` (``""``: keep the
     names). ``input_map`` maps tensor names in ``graph_def`` to Tensors that replace them."""
-    from graphflow.io.graph_io import _as_graph_def
-
-    graph_def = _as_graph_def(graph_def)
+    graph_def = tensor_names.as_graph_def(graph_def)
     if name is None:  # TF: None means the default scope "import"; "" keeps the names
         name = "import"
     graph = get_default_graph()
@@ -35,7 +34,7 @@ def import_graph_def(graph_def: Any, input_map: dict[str, Any] | None = None,
                                  "TensorFlow functions (inline them or export a TF1 graph)")
     mapped: dict[tuple[str, int], Tensor] = {}
     for key, value in (input_map or {}).items():
-        node, index = graph_index.split_tensor_name(key)
+        node, index = tensor_names.split_tensor_name(key)
         if not isinstance(value, Tensor):
             raise TypeError(f"input_map['{key}'] must be a gf.Tensor, got {type(value).__name__}")
         mapped[(node, index)] = value
@@ -89,7 +88,7 @@ def _import_nodes(graph: Any, order: list[str], by_name: dict[str, Any], prefix:
         controls: list[Operation] = []
         input_refs: list[str] = []
         for text in src.input:
-            in_node, port, is_control = graph_index.parse_input(text)
+            in_node, port, is_control = tensor_names.parse_input(text)
             if is_control:
                 op = created[in_node]
                 controls.append(op)
@@ -105,8 +104,8 @@ def _import_nodes(graph: Any, order: list[str], by_name: dict[str, Any], prefix:
                                      f"'{in_node}' ({op.type}), which has {len(op.outputs)}")
                 t = op.outputs[port]
             inputs.append(t)
-            input_refs.append(t._input_ref())
-        created[src.name] = graph._add_node(src, inputs, controls, prefix + src.name,
+            input_refs.append(t.input_ref())
+        created[src.name] = graph.add_node_def(src, inputs, controls, prefix + src.name,
                                             input_refs)
 
 
@@ -115,7 +114,7 @@ def _file_order_if_topological(graph_def: graph_pb2.GraphDef) -> list[str] | Non
     graphflow write) — checked in one pass — else None."""
     seen: set[str] = set()
     order = []
-    parse = graph_index.parse_input
+    parse = tensor_names.parse_input
     for node in graph_def.node:
         for text in node.input:
             if parse(text)[0] not in seen:

@@ -23,9 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from graphflow.debug.workspace import GRADIENT_SCOPE
+from graphflow.compiler.gradient_scopes import forward_node_of
+from graphflow.framework import op_registry as registry
 from graphflow.framework.errors import InvalidArgumentError
-from graphflow.ops import registry
 
 
 @dataclass(frozen=True)
@@ -94,18 +94,6 @@ def summarize(tensor: str, role: str, value: Any, source: str = "") -> ValueSumm
         lo, hi = float(finite_values.min()), float(finite_values.max())
     return ValueSummary(tensor, role, str(a.dtype), tuple(a.shape), True,
                         not (nan or posinf or neginf), lo, hi, nan, posinf, neginf, source)
-
-
-def forward_node_of(gradient_node: str) -> str | None:
-    """For ``gradients/scope/Log_grad/mul`` the forward node ``scope/Log``; None when the
-    name is not under a ``gradients/`` (or ``gradients_N/``) scope."""
-    parts = gradient_node.split("/")
-    for i, part in enumerate(parts[:-1]):
-        if GRADIENT_SCOPE.match(part):
-            rest = "/".join(parts[i + 1:])
-            cut = rest.rfind("_grad/")
-            return rest[:cut] if cut > 0 else None
-    return None
 
 
 class NumericsError(InvalidArgumentError):

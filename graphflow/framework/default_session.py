@@ -1,0 +1,42 @@
+"""The default-session stack (TF1's ``with sess.as_default():``).
+
+It lives in framework/ so that ``Tensor.eval``, ``Operation.run`` and ``Variable.load`` can
+find the session a ``with`` block installed without importing the runtime: a session is
+anything with a ``graph`` and a ``run(fetches, feed_dict)`` method (``gf.Session``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+_session_stack: list[Any] = []
+
+
+@contextlib.contextmanager
+def as_default_session(session: Any) -> Iterator[Any]:
+    """Install ``session`` as the default session inside a ``with`` block."""
+    _session_stack.append(session)
+    try:
+        yield session
+    finally:
+        _session_stack.pop()
+
+
+def get_default_session() -> Any:
+    """The innermost default session, or None."""
+    return _session_stack[-1] if _session_stack else None
+
+
+def default_session_for(session: Any, element: Any) -> Any:
+    """``session`` if given, else the default session; ValueError (saying what to do) when
+    there is none or it runs a different graph than ``element``'s."""
+    s = session or get_default_session()
+    if s is None:
+        raise ValueError(f"cannot evaluate {element!r}: no default session is registered. Use "
+                         "`with gf.Session() as sess:` or pass session=sess")
+    if s.graph is not element.graph:
+        raise ValueError(f"cannot evaluate {element!r}: it belongs to a different graph than "
+                         "the session's")
+    return s
