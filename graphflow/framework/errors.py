@@ -55,6 +55,10 @@ class DataLossError(GraphflowError, ValueError):
     """A file is truncated, corrupt, or not the format it claims to be."""
 
 
-def node_label(name: str, op_type: str) -> str:
-    """How errors refer to a node: ``'scope/add_1' (AddV2)``."""
-    return f"'{name}' ({op_type})"
+def node_error(name: str, op_type: str, message: str, fix: str | None = None) -> str:
+    """The one format of an error about a node: ``"AddV2 node 'scope/add_1': <message>.
+    Fix: <fix>"`` (every layer words its node errors through this helper)."""
+    text = f"{op_type} node '{name}': {message}"
+    if fix:
+        text += f". Fix: {fix}"
+    return text

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from graphflow.framework import attrs as attr_codec
 from graphflow.framework.dtypes import DType
-from graphflow.framework.errors import GraphBuildError, UnimplementedError
+from graphflow.framework.errors import GraphBuildError, UnimplementedError, node_error
 from graphflow.framework.resources import RunResources
 from graphflow.framework.tensor import TensorSpec
 from graphflow.framework.tensor_shape import TensorShape
@@ -107,13 +107,6 @@ class InferContext(_NodeContext):
             want = " or ".join(str(r) for r in ranks)
             self.fail(f"{self.input_label(i)} must have rank {want}, got rank {shape.rank}")
         return shape
-
-
-def node_error(name: str, op_type: str, message: str, fix: str | None = None) -> str:
-    text = f"{op_type} node '{name}': {message}"
-    if fix:
-        text += f". Fix: {fix}"
-    return text
 
 
 class KernelContext(_NodeContext):
