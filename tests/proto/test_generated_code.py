@@ -47,8 +47,9 @@ def test_generated_code_is_up_to_date(tmp_path):
     stale = [name for name in generated if generated[name] != committed[name]]
     assert not stale, (f"graphflow/proto is out of date for {stale}; regenerate with "
                        "`python scripts/gen_protos.py` and commit the result")
-    expected = {f"{m}_pb2{ext}" for m in ("attr_value", "graph", "node_def", "tensor",
-                                          "tensor_shape", "types", "versions")
+    expected = {f"{m}_pb2{ext}" for m in ("attr_value", "event", "graph", "node_def",
+                                          "summary", "tensor", "tensor_shape", "types",
+                                          "versions")
                 for ext in (".py", ".pyi")}
     assert set(committed) == expected
 
