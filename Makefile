@@ -40,9 +40,11 @@ demo: venv system-deps
 	$(PY) -m graphflow render $(DEMO_OUT)/model.pb -o $(DEMO_OUT)/model.svg
 	@echo "pictures: $(DEMO_OUT)/train_graph.svg (training graph, scopes collapsed), $(DEMO_OUT)/model.svg (frozen model)"
 
+# ruff and mypy come with the test extra (pyproject.toml); mypy checks the packages listed
+# under [tool.mypy] files (framework, compiler, runtime, io).
 lint: venv
-	$(PY) -m pip install --quiet ruff
 	$(PY) -m ruff check graphflow tests examples benchmarks scripts
+	$(PY) -m mypy
 
 protos:
 	$(PY) -m pip install --quiet grpcio-tools==1.85.1
