@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from graphflow.compiler import graph_index
-from graphflow.framework import tensor_names
-from graphflow.framework.errors import UnimplementedError
+from graphflow.framework import node_validation, tensor_names
+from graphflow.framework.errors import GraphBuildError, UnimplementedError, node_error
 from graphflow.framework.graph import PRODUCER_VERSION, get_default_graph, paused_gc
 from graphflow.framework.tensor import Operation, Tensor
 from graphflow.proto import graph_pb2
@@ -39,10 +39,13 @@ def import_graph_def(graph_def: Any, input_map: dict[str, Any] | None = None,
             raise TypeError(f"input_map['{key}'] must be a gf.Tensor, got {type(value).__name__}")
         mapped[(node, index)] = value
     by_name = {n.name: n for n in graph_def.node}
+    external = {n for n, _ in mapped if n not in by_name}  # supplied only by input_map
+    node_validation.check_graph_def_structure(graph_def, external)
     # GraphDef order where it is already topological, so import + export is the identity.
-    order = _file_order_if_topological(graph_def)
+    order = _file_order_if_topological(graph_def, external)
     if order is None:  # inputs listed after their consumers (or a cycle): sort with networkx
-        order = graph_index.topological_order(graph_def, state_last=False)
+        order = graph_index.topological_order(_without_inputs_from(graph_def, external),
+                                              state_last=False)
     if name:
         with graph.name_scope(name) as scope:
             prefix = scope
@@ -98,10 +101,16 @@ def _import_nodes(graph: Any, order: list[str], by_name: dict[str, Any], prefix:
                 t = mapped[(in_node, port)]
                 used_keys.add((in_node, port))
             else:
-                op = created[in_node]
+                op = created.get(in_node)
+                if op is None:  # only input_map names it, for another output
+                    raise GraphBuildError(node_error(
+                        src.name, src.op, f"input '{text}' is neither in the GraphDef nor a "
+                        "key of input_map", f"add '{text}' to input_map"))
                 if port >= len(op.outputs):
-                    raise ValueError(f"node '{src.name}' ({src.op}) reads output {port} of "
-                                     f"'{in_node}' ({op.type}), which has {len(op.outputs)}")
+                    raise GraphBuildError(node_error(
+                        src.name, src.op, f"input '{text}' reads output {port} of '{in_node}' "
+                        f"({op.type}), which has {len(op.outputs)} output(s)",
+                        f"read an output index below {len(op.outputs)}"))
                 t = op.outputs[port]
             inputs.append(t)
             input_refs.append(t.input_ref())
@@ -109,10 +118,11 @@ def _import_nodes(graph: Any, order: list[str], by_name: dict[str, Any], prefix:
                                             input_refs)
 
 
-def _file_order_if_topological(graph_def: graph_pb2.GraphDef) -> list[str] | None:
+def _file_order_if_topological(graph_def: graph_pb2.GraphDef, external: set[str]
+                               ) -> list[str] | None:
     """The nodes in file order when every input precedes its consumer (what TensorFlow and
-    graphflow write) — checked in one pass — else None."""
-    seen: set[str] = set()
+    graphflow write) — checked in one pass — else None. ``external`` names count as seen."""
+    seen: set[str] = set(external)
     order = []
     parse = tensor_names.parse_input
     for node in graph_def.node:
@@ -122,6 +132,21 @@ def _file_order_if_topological(graph_def: graph_pb2.GraphDef) -> list[str] | Non
         seen.add(node.name)
         order.append(node.name)
     return order
+
+
+def _without_inputs_from(graph_def: graph_pb2.GraphDef, external: set[str]
+                         ) -> graph_pb2.GraphDef:
+    """``graph_def`` itself, or (when input_map supplies nodes it lacks) a copy whose inputs
+    naming those nodes are dropped, so it can be ordered on its own."""
+    if not external:
+        return graph_def
+    out = graph_pb2.GraphDef()
+    out.CopyFrom(graph_def)
+    for node in out.node:
+        kept = [t for t in node.input if tensor_names.parse_input(t)[0] not in external]
+        del node.input[:]
+        node.input.extend(kept)
+    return out
 
 
 def _check_versions(graph_def: graph_pb2.GraphDef) -> None:

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from graphflow.framework import attrs as attr_codec
-from graphflow.framework import op_registry
+from graphflow.framework import node_validation, op_registry
 from graphflow.framework.errors import GraphBuildError, NotFoundError
 from graphflow.framework.tensor import Operation, Tensor, TensorSpec
 from graphflow.proto import graph_pb2, node_def_pb2
@@ -26,7 +26,6 @@ from graphflow.proto import graph_pb2, node_def_pb2
 PRODUCER_VERSION = 134
 MIN_CONSUMER_VERSION = 0
 
-_VALID_NAME = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\-/>]*$")
 _VALID_SCOPE = re.compile(r"^[A-Za-z0-9_.\-/>]*$")
 
 
@@ -154,9 +153,7 @@ class Graph:
             raise RuntimeError("this Graph is finalized and cannot be modified")
         exact = bool(name) and name.endswith("/")  # a scope name: use it exactly (TF)
         node_name = name[:-1] if exact else self.unique_name(name or op_type, mark_as_used=False)
-        if not _VALID_NAME.match(node_name):
-            raise ValueError(f"'{node_name}' is not a valid node name (start with a letter, digit "
-                             "or '.', then letters, digits, '_', '.', '-', '/')")
+        node_validation.check_node_name(node_name, op_type)
         node = self._graph_def.node.add()  # filled in place; removed again if rejected
         try:
             node.name = node_name
@@ -199,6 +196,8 @@ class Graph:
         ``control_inputs`` are the handles its input strings resolve to, ``name`` renames it
         and ``input_refs`` rewrites its input strings. Runs the same path as ``create_op``
         (attr defaults, shape rule, handles) and marks the name used."""
+        node_validation.check_node_name(name if name is not None else node.name, node.op)
+        node_validation.check_inputs_syntax(node, node.input)
         stored = self._graph_def.node.add()
         stored.CopyFrom(node)
         if name is not None:
@@ -223,6 +222,7 @@ class Graph:
             raise GraphBuildError(f"duplicate node name '{name}' ({node.op}); node names "
                                   "must be unique in a graph")
         record = op_registry.get(node.op, name)
+        node_validation.check_node(node, record, len(inputs))
         if record.attr_defaults:
             node_attr = node.attr
             for key, value in record.attr_defaults.items():

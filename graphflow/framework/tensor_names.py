@@ -17,7 +17,7 @@ def parse_input(text: str) -> tuple[str, int, bool]:
     if text.startswith("^"):
         return text[1:], 0, True
     name, sep, index = text.rpartition(":")
-    if sep and index.isdigit():
+    if sep and index.isascii() and index.isdigit():
         return name, int(index), False
     return text, 0, False
 
