@@ -9,7 +9,7 @@ The gradient pass, the planner and the importer only look records up by type.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Concatenate, TypeAlias
 
 from graphflow.framework import attrs as attr_codec
 from graphflow.framework.dtypes import DType
@@ -19,8 +19,17 @@ from graphflow.framework.tensor import TensorSpec
 from graphflow.framework.tensor_shape import TensorShape
 
 if TYPE_CHECKING:
+    from graphflow.framework.indexed_slices import IndexedSlices
     from graphflow.framework.tensor import Operation, Tensor
     from graphflow.proto.node_def_pb2 import NodeDef
+
+#: The type of a gradient rule, ``Op.grad``: called as ``record.grad(op, *grads)`` with the
+#: forward Operation and one upstream gradient (or None) per output of ``op``; returns one
+#: gradient (a Tensor, IndexedSlices for gather-like inputs, or None) per input of ``op``.
+#: The upstream gradients are left open (``...``) so a rule declares exactly as many as its
+#: op has outputs (``def grad(self, op, g)``) and still overrides the base declaration.
+GradRule: TypeAlias = (
+    "Callable[Concatenate[Any, Operation, ...], Sequence[Tensor | IndexedSlices | None]]")
 
 
 def describe(spec: TensorSpec) -> str:
@@ -141,6 +150,12 @@ class KernelContext(_NodeContext):
         return None if value is _MISSING else value
 
 
+def _no_gradient_rule(self: Op, op: Operation, *grads: Tensor | None
+                      ) -> Sequence[Tensor | IndexedSlices | None]:
+    """The gradient rule of a record that defines none (``Op.grad``)."""
+    raise NotImplementedError(f"{self.op_type} has no gradient rule")
+
+
 class Op:
     """Base class of op records; subclasses set ``op_type`` and implement the three parts."""
 
@@ -168,8 +183,8 @@ class Op:
     def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
         raise NotImplementedError(f"{self.op_type} has no kernel")
 
-    def grad(self, op: Operation, *grads: Tensor | None) -> Sequence[Tensor | None]:
-        raise NotImplementedError(f"{self.op_type} has no gradient rule")
+    #: The gradient rule (see ``GradRule``); the default raises NotImplementedError.
+    grad: ClassVar[GradRule] = _no_gradient_rule
 
     @property
     def mutates(self) -> bool:
