@@ -14,7 +14,7 @@ class DType:
 
     __slots__ = ("_enum", "_name", "_np")
 
-    def __init__(self, enum: int, name: str, np_dtype: Any) -> None:
+    def __init__(self, enum: types_pb2.DataType, name: str, np_dtype: Any) -> None:
         self._enum = enum
         self._name = name
         self._np = np.dtype(np_dtype) if np_dtype is not None else None
@@ -24,7 +24,7 @@ class DType:
         return self._name
 
     @property
-    def as_datatype_enum(self) -> int:
+    def as_datatype_enum(self) -> types_pb2.DataType:
         return self._enum
 
     @property
@@ -69,7 +69,7 @@ class DType:
         if isinstance(other, DType):
             return self._enum == other._enum
         try:
-            return self._enum == as_dtype(other)._enum  # type: ignore[arg-type]
+            return self._enum == as_dtype(other)._enum
         except TypeError:
             return False
 
@@ -96,7 +96,7 @@ double = float64
 
 _ALL = [float16, float32, float64, int8, int16, int32, int64, uint8, uint16, uint32, uint64,
         bool_, string]
-_BY_ENUM = {d.as_datatype_enum: d for d in _ALL}
+_BY_ENUM: dict[int, DType] = {d.as_datatype_enum: d for d in _ALL}
 _BY_NAME = {d.name: d for d in _ALL}
 _BY_NAME.update({"half": float16, "double": float64, "float": float32, "bool_": bool_})
 _BY_NP = {d.np_dtype: d for d in _ALL if d is not string}

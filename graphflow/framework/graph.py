@@ -151,8 +151,9 @@ class Graph:
         """Add a node built from Python values; runs the op's shape rule first."""
         if self._finalized:
             raise RuntimeError("this Graph is finalized and cannot be modified")
-        exact = bool(name) and name.endswith("/")  # a scope name: use it exactly (TF)
-        node_name = name[:-1] if exact else self.unique_name(name or op_type, mark_as_used=False)
+        exact = name is not None and name.endswith("/")  # a scope name: use it exactly (TF)
+        node_name = name[:-1] if exact and name else self.unique_name(name or op_type,
+                                                                      mark_as_used=False)
         node_validation.check_node_name(node_name, op_type)
         node = self._graph_def.node.add()  # filled in place; removed again if rejected
         try:

@@ -173,8 +173,9 @@ def broadcast_shapes(a: TensorShape, b: TensorShape) -> TensorShape:
     out: list[Dim] = []
     da, db = list(a.dims), list(b.dims)
     n = max(len(da), len(db))
-    da = [1] * (n - len(da)) + da
-    db = [1] * (n - len(db)) + db
+    one: list[Dim] = [1]
+    da = one * (n - len(da)) + da
+    db = one * (n - len(db)) + db
     for x, y in zip(da, db):
         if x == 1:
             out.append(y)

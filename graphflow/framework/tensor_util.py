@@ -8,7 +8,7 @@ typed ``*_val`` fields, and the version-0 rule that a single value fills the sha
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -115,7 +115,7 @@ def make_ndarray(proto: tensor_pb2.TensorProto) -> np.ndarray:
     shape = TensorShape(proto.tensor_shape)
     if not shape.is_fully_defined():
         raise ValueError(f"a TensorProto must have a fully defined shape, got {shape}")
-    dims = shape.as_list()
+    dims = cast("list[int]", shape.as_list())  # fully defined: no unknown (None) dims
     size = int(np.prod(dims, dtype=np.int64))
     if proto.tensor_content:
         np_dtype = dt.np_dtype.newbyteorder("<")
