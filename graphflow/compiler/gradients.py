@@ -1,9 +1,11 @@
 """Reverse-mode differentiation as a graph pass: writes the gradient subgraph into the graph.
 
 Stages of ``gradients(ys, xs)``:
-  1. derive a networkx DiGraph of the data edges (control edges carry no gradient);
-  2. keep the nodes on a path from an x to a y: descendants of the xs' ops intersected with
-     ancestors of the ys' ops;
+  1. walk the data edges (``Operation.inputs``; control edges carry no gradient) back from
+     the ys' ops: their ancestors;
+  2. keep the nodes on a path from an x to a y: among those ancestors, in creation order
+     (a topological order, graphs being append-only), the xs' ops and every op reading a
+     kept op. Both walks are linear in the ancestors, whatever the size of the graph;
   3. seed each y with ``grad_ys`` (default: ones of y's shape);
   4. visit the kept nodes in reverse topological order. For each op: sum the gradient
      contributions of each output with one ``AddN`` (fan-out), then ask the op's registered
@@ -24,14 +26,14 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-import networkx as nx
-
 from graphflow.compiler import graph_index
+from graphflow.compiler.importer import import_graph_def
 from graphflow.framework import op_registry as registry
 from graphflow.framework.errors import GraphBuildError
 from graphflow.framework.graph import Graph, paused_gc
 from graphflow.framework.indexed_slices import IndexedSlices
 from graphflow.framework.tensor import Operation, Tensor
+from graphflow.ops import array_ops, layout_ops, linalg_ops, op_builder
 
 Grad = Tensor | IndexedSlices
 
@@ -39,8 +41,6 @@ Grad = Tensor | IndexedSlices
 def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients",
               stop_gradients: Any = None) -> list[Grad | None]:
     """Symbolic d(sum ys)/d(x) for each x in ``xs`` (TF1 ``tf.gradients`` semantics)."""
-    from graphflow.ops import op_builder
-
     ys, xs = _as_tensor_list(ys, "ys"), _as_tensor_list(xs, "xs")
     stops = {id(t.op) for t in _as_tensor_list(stop_gradients or [], "stop_gradients")}
     graph = ys[0].graph
@@ -49,12 +49,12 @@ def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients",
     grad_ys = [None] * len(ys) if grad_ys is None else list(grad_ys)
     if len(grad_ys) != len(ys):
         raise ValueError(f"gradients: {len(grad_ys)} grad_ys given for {len(ys)} ys")
-    relevant = _between(graph, ys, xs)
-    x_ops = {x.op._id for x in xs}  # a set: the per-op membership test stays O(1)
+    relevant = _between(ys, xs)
+    x_ops = {x.op.index for x in xs}  # a set: the per-op membership test stays O(1)
     pending: dict[int, list[list[Grad]]] = {}  # op id -> per-output gradient contributions
 
     def contribute(t: Tensor, g: Grad) -> None:
-        pending.setdefault(t.op._id, [[] for _ in t.op.outputs])[t.value_index].append(g)
+        pending.setdefault(t.op.index, [[] for _ in t.op.outputs])[t.value_index].append(g)
 
     with graph.as_default(), graph.name_scope(name), paused_gc():
         for y, gy in zip(ys, grad_ys):
@@ -69,30 +69,30 @@ def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients",
                 _check_shape_convention(gy, y, "grad_ys for")
             contribute(y, gy)
 
-        for op in reversed(_order(graph, relevant)):
-            out_grads = pending.pop(op._id, None)
+        for op in reversed(graph_index.order_ops(list(relevant.values()))):
+            out_grads = pending.pop(op.index, None)
             if out_grads is None:
                 continue
             with graph.name_scope(_scope_of(op, "_grad")):
                 summed = [_aggregate(gs) for gs in out_grads]
                 # Keep x's own gradient available for the final answer.
-                if op._id in x_ops:
-                    pending[op._id] = [[s] if s is not None else [] for s in summed]
-                if id(op) in stops or not any(t.op._id in relevant for t in op.inputs):
+                if op.index in x_ops:
+                    pending[op.index] = [[s] if s is not None else [] for s in summed]
+                if id(op) in stops or not any(t.op.index in relevant for t in op.inputs):
                     continue
                 record = registry.get(op.type, op.name)
                 if not record.differentiable:
                     continue
                 in_grads = _call_rule(record, op, summed)
             for x_in, g in zip(op.inputs, in_grads):
-                if g is None or x_in.op._id not in relevant or not x_in.dtype.is_floating:
+                if g is None or x_in.op.index not in relevant or not x_in.dtype.is_floating:
                     continue
                 _check_shape_convention(g, x_in, f"gradient rule of {op.type} for input")
                 contribute(x_in, g)
 
         result: list[Grad | None] = []
         for x in xs:
-            grads = pending.get(x.op._id, [[] for _ in x.op.outputs])[x.value_index]
+            grads = pending.get(x.op.index, [[] for _ in x.op.outputs])[x.value_index]
             if not grads:
                 result.append(None)
                 continue
@@ -111,8 +111,6 @@ def _scope_of(op: Operation, suffix: str) -> str:
 
 
 def _as_tensor_list(values: Any, what: str) -> list[Tensor]:
-    from graphflow.ops import op_builder
-
     if not isinstance(values, (list, tuple)):
         values = [values]
     out = []
@@ -125,28 +123,23 @@ def _as_tensor_list(values: Any, what: str) -> list[Tensor]:
     return out
 
 
-def _between(graph: Graph, ys: list[Tensor], xs: list[Tensor]) -> set[int]:
-    """Ids of ops on a data path from some x to some y (both ends included)."""
-    g = nx.DiGraph()
-    for op in graph._ops:
-        g.add_node(op._id)
-        for t in op.inputs:
-            g.add_edge(t.op._id, op._id)
-    reach_from_x: set[int] = set()
-    for x in xs:
-        if x.op._id not in reach_from_x:
-            reach_from_x |= nx.descendants(g, x.op._id) | {x.op._id}
-    reach_to_y: set[int] = set()
-    for y in ys:
-        if y.op._id not in reach_to_y:
-            reach_to_y |= nx.ancestors(g, y.op._id) | {y.op._id}
-    return reach_from_x & reach_to_y
-
-
-def _order(graph: Graph, relevant: set[int]) -> list[Operation]:
-    ops = [graph._ops[i] for i in sorted(relevant)]
-    names = graph_index.topological_order(graph._graph_def, [op.name for op in ops])
-    return [graph._ops_by_name[n] for n in names]
+def _between(ys: list[Tensor], xs: list[Tensor]) -> dict[int, Operation]:
+    """The ops on a data path from some x to some y (both ends included), by index, in
+    creation order."""
+    upstream: dict[int, Operation] = {}
+    stack = [y.op for y in ys]
+    while stack:
+        op = stack.pop()
+        if op.index not in upstream:
+            upstream[op.index] = op
+            stack.extend(t.op for t in op.inputs if t.op.index not in upstream)
+    x_ops = {x.op.index for x in xs}
+    reached: dict[int, Operation] = {}
+    for index in sorted(upstream):  # every input of an op was created before it
+        op = upstream[index]
+        if index in x_ops or any(t.op.index in reached for t in op.inputs):
+            reached[index] = op
+    return reached
 
 
 def _call_rule(record: registry.Op, op: Operation, summed: list[Grad | None]
@@ -168,14 +161,11 @@ def _call_rule(record: registry.Op, op: Operation, summed: list[Grad | None]
 
 def _aggregate(grads: list[Grad]) -> Grad | None:
     """Sum the gradient contributions of one tensor (fan-out) with a single AddN."""
-    from graphflow.ops import linalg_ops, op_builder
-
     if not grads:
         return None
     if len(grads) == 1:
         return grads[0]
     if all(isinstance(g, IndexedSlices) for g in grads):
-        from graphflow.ops import layout_ops
         return IndexedSlices(layout_ops.concat([g.values for g in grads], 0),
                              layout_ops.concat([g.indices for g in grads], 0),
                              grads[0].dense_shape, grads[0].shape)
@@ -184,8 +174,6 @@ def _aggregate(grads: list[Grad]) -> Grad | None:
 
 
 def _ones_like(y: Tensor) -> Tensor:
-    from graphflow.ops import array_ops, op_builder
-
     if y.shape.is_fully_defined() and (y.shape.num_elements() or 0) <= 1:
         return op_builder.constant(1, dtype=y.dtype, shape=y.shape.as_list(), name="grad_ys")
     if y.shape.is_fully_defined():
@@ -215,8 +203,6 @@ def add_gradients(graph_def: Any, ys: Sequence[str], xs: Sequence[str],
     """Pure form of the pass: GraphDef in, GraphDef (with the gradient subgraph) out, plus
     the name of each x's gradient tensor (None if disconnected). ``ys``/``xs`` are tensor
     names such as ``"loss:0"``."""
-    from graphflow.compiler.importer import import_graph_def
-
     graph = Graph()
     with graph.as_default():
         import_graph_def(graph_def, name="")

@@ -1,4 +1,4 @@
-"""GraphDef -> networkx DiGraph, pruning to what fetches need, deterministic ordering.
+"""Pruning to what fetches need and deterministic ordering, over a GraphDef or a Graph.
 
 Stages (each a plain function over the GraphDef):
   1. NodeDef input strings are split by ``framework.tensor_names.parse_input``;
@@ -10,19 +10,28 @@ Stages (each a plain function over the GraphDef):
      ``networkx.lexicographical_topological_sort`` (ties: pure nodes before state-mutating
      nodes, then GraphDef position), so every pure computation that does not depend on a
      variable update runs before that update. A cycle raises an error naming its nodes.
+
+The same two walks over a ``Graph``'s handles (``prune_ops``, ``order_ops``) parse no input
+strings and build no networkx graph: the plan and the gradient pass use them, so their cost
+is linear in the nodes they keep (plus a heap), not in the whole GraphDef.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import heapq
+from collections.abc import Container, Iterable, Sequence
 from typing import Any
 
 import networkx as nx
 
 from graphflow.framework import op_registry as registry
 from graphflow.framework.errors import GraphBuildError, NotFoundError
+from graphflow.framework.tensor import Operation
 from graphflow.framework.tensor_names import parse_input
 from graphflow.proto import graph_pb2
+
+#: Op records by ``Operation.index``, filled by ``prune_ops`` so a pass looks each one up once.
+Records = dict[int, registry.Op]
 
 
 def to_networkx(graph_def: graph_pb2.GraphDef) -> nx.DiGraph:
@@ -111,3 +120,76 @@ def order_networkx(g: Any, state_last: bool = True) -> list[str]:
         path = " -> ".join(f"'{n}' ({g.nodes[n]['op']})" for n in names + [names[0]])
         raise GraphBuildError(f"the graph has a cycle: {path}. A GraphDef must be acyclic; "
                               "remove one of these inputs") from None
+
+
+def record_of(op: Operation, records: Records) -> registry.Op:
+    """The op record of ``op``, looked up by type string once and then kept in ``records``."""
+    record = records.get(op.index)
+    if record is None:
+        record = records[op.index] = registry.get(op.type, op.name)
+    return record
+
+
+def prune_ops(targets: Iterable[Operation], fed: Container[tuple[int, int]] = (),
+              records: Records | None = None, follow_refs: bool = False) -> list[Operation]:
+    """``prune`` over a Graph's handles: the operations that must run to compute ``targets``
+    when the tensors ``fed`` ((op index, output) pairs) are supplied, in creation order.
+    Follows data and control inputs, stops at fed tensors, and (unless ``follow_refs``) does
+    not follow ref inputs. ``records`` (op index -> record) is filled for every kept op."""
+    records = {} if records is None else records
+    needed: dict[int, Operation] = {}
+    stack = list(targets)
+    while stack:
+        op = stack.pop()
+        if op.index in needed:
+            continue
+        needed[op.index] = op
+        refs = () if follow_refs else record_of(op, records).ref_inputs
+        for i, t in enumerate(op.inputs):
+            src = t.op
+            if i in refs or (src.index, t.value_index) in fed:
+                continue
+            if src.index not in needed:
+                stack.append(src)
+        for c in op.control_inputs:
+            if (c.index, 0) not in fed and c.index not in needed:
+                stack.append(c)
+    return [needed[i] for i in sorted(needed)]
+
+
+def order_ops(ops: Sequence[Operation], records: Records | None = None,
+              state_last: bool = True) -> list[Operation]:
+    """``topological_order`` over handles: the same order (a lexicographical topological sort
+    keyed by (mutates state, position), over data and control edges among ``ops``)."""
+    records = {} if records is None else records
+    members = {op.index for op in ops}
+    waiting: dict[int, int] = {}
+    successors: dict[int, list[Operation]] = {}
+    for op in ops:
+        preds = {t.op.index for t in op.inputs} | {c.index for c in op.control_inputs}
+        preds &= members
+        waiting[op.index] = len(preds)
+        for p in preds:
+            successors.setdefault(p, []).append(op)
+
+    def key(op: Operation) -> tuple[int, int]:
+        late = 1 if state_last and record_of(op, records).ref_inputs else 0
+        return late, op.index
+
+    by_index = {op.index: op for op in ops}
+    heap = [key(op) for op in ops if waiting[op.index] == 0]
+    heapq.heapify(heap)
+    order: list[Operation] = []
+    while heap:
+        _, index = heapq.heappop(heap)
+        op = by_index[index]
+        order.append(op)
+        for succ in successors.get(index, ()):
+            waiting[succ.index] -= 1
+            if waiting[succ.index] == 0:
+                heapq.heappush(heap, key(succ))
+    if len(order) != len(ops):  # a Graph is append-only, so this needs a corrupted graph
+        stuck = sorted(i for i, n in waiting.items() if n > 0)
+        raise GraphBuildError("the graph has a cycle among: " + ", ".join(
+            f"'{by_index[i].name}' ({by_index[i].type})" for i in stuck[:10]))
+    return order

@@ -23,7 +23,6 @@ from typing import Any
 import numpy as np
 
 from graphflow.compiler.plan import Plan
-from graphflow.framework import op_registry as registry
 
 _NEVER = 1 << 62  # "lives past the end of the run" (fetched)
 
@@ -32,7 +31,7 @@ def plan_buffers(plan: Plan) -> Plan:
     """A copy of ``plan`` with ``buffers`` and per-step ``out_buffers`` filled in."""
     roots: dict[int, frozenset[int]] = {}
     for step in plan.steps:
-        record = registry.get(step.op.type, step.op.name)
+        record = step.record
         if record.returns_alias or record.stateful:
             shared = frozenset(r for s in step.inputs for r in roots.get(s, {s}))
             for o in step.outputs:
@@ -59,7 +58,7 @@ def plan_buffers(plan: Plan) -> Plan:
     dying_at: dict[int, list[int]] = {}
     steps = []
     for i, step in enumerate(plan.steps):
-        record = registry.get(step.op.type, step.op.name)
+        record = step.record
         assigned: list[int | None] = []
         for o in step.outputs:
             key = _key(plan, o) if record.writes_out and o is not None else None

@@ -1,26 +1,27 @@
 """Execution plans: what a Session runs for one (fetches, feeds) signature.
 
-Stages:
-  1. prune the GraphDef to the nodes the fetches need, stopping at fed tensors
-     (``graph_index.prune``);
-  2. order them deterministically (``graph_index.topological_order``);
+Stages of ``build_plan`` (over the Graph's handles: no input strings are parsed):
+  1. prune to the operations the fetches need, stopping at fed tensors
+     (``graph_index.prune_ops``; each op's record is looked up once, here);
+  2. order them deterministically (``graph_index.order_ops``);
   3. give every tensor that is fed, produced or fetched a slot index;
   4. for each node, record its slots: value inputs, outputs, and ref inputs (variables it
      mutates, which are bound by name instead of by value);
   5. compute each slot's last use so the session can release buffers early.
 
-A ``Plan`` is plain data (inspect it with ``describe()``); ``runtime.session`` binds
-kernels to it once and then only loops over the bound steps.
+A ``Plan`` is plain data (inspect it with ``describe()``); every ``PlanStep`` carries its op
+record, so later passes never look a record up by its type string again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from graphflow.compiler import graph_index
 from graphflow.framework import op_registry as registry
-from graphflow.framework.errors import GraphBuildError, InvalidArgumentError
+from graphflow.framework.errors import GraphBuildError, InvalidArgumentError, node_error
 from graphflow.framework.graph import Graph
 from graphflow.framework.tensor import Operation, Tensor, TensorSpec
 
@@ -30,6 +31,7 @@ class PlanStep:
     """One node to run: its Operation, where its inputs/outputs live, which vars it mutates."""
 
     op: Operation
+    record: registry.Op
     inputs: tuple[int, ...]
     outputs: tuple[int | None, ...]  # None: output not used by anything in the plan
     refs: tuple[str, ...] = ()  # names of VariableV2 nodes bound to the op's ref inputs
@@ -81,20 +83,22 @@ class Plan:
         return "\n".join(lines)
 
 
-def build_plan(graph: Graph, fetches: list[Tensor | Operation], feeds: list[Tensor]) -> Plan:
+def build_plan(graph: Graph, fetches: Sequence[Tensor | Operation], feeds: Sequence[Tensor]
+               ) -> Plan:
     """Compile a plan computing ``fetches`` given values for ``feeds`` (see module doc)."""
-    graph_def = graph._graph_def
-    fed_keys = {(t.op.name, t.value_index) for t in feeds}
-    targets = {f.name if isinstance(f, Operation) else f.op.name for f in fetches
-               if not (isinstance(f, Tensor) and (f.op.name, f.value_index) in fed_keys)}
-    needed = graph_index.prune(graph_def, targets, fed_keys)
-    order = graph_index.topological_order(graph_def, needed)
+    for element in [*fetches, *feeds]:
+        graph.check_same_graph(element, "this plan's graph")
+    fed_keys = {(t.op.index, t.value_index) for t in feeds}
+    targets = [f if isinstance(f, Operation) else f.op for f in fetches
+               if not (isinstance(f, Tensor) and (f.op.index, f.value_index) in fed_keys)]
+    records: graph_index.Records = {}
+    order = graph_index.order_ops(graph_index.prune_ops(targets, fed_keys, records), records)
 
-    slots: dict[tuple[str, int], int] = {}
+    slots: dict[tuple[int, int], int] = {}
     slot_tensors: list[Tensor] = []
 
     def slot_of(t: Tensor) -> int:
-        key = (t.op.name, t.value_index)
+        key = (t.op.index, t.value_index)
         if key not in slots:
             slots[key] = len(slot_tensors)
             slot_tensors.append(t)
@@ -102,14 +106,12 @@ def build_plan(graph: Graph, fetches: list[Tensor | Operation], feeds: list[Tens
 
     feed_slots = [(t, slot_of(t)) for t in feeds]
     steps: list[PlanStep] = []
-    ops_by_name = graph._ops_by_name
-    for name in order:
-        op = ops_by_name[name]
-        record = registry.get(op.type, op.name)
+    for op in order:
+        record = records[op.index]
         ref_idx = set(record.ref_inputs)
         refs = tuple(_ref_variable(op, i) for i in record.ref_inputs)
         inputs = tuple(slot_of(t) for i, t in enumerate(op.inputs) if i not in ref_idx)
-        steps.append(PlanStep(op, inputs, (), refs))
+        steps.append(PlanStep(op, record, inputs, (), refs))
     # Outputs get slots only if something reads them (a later step or a fetch).
     used = {s for st in steps for s in st.inputs}
     fetch_slots: list[int | None] = []
@@ -122,23 +124,26 @@ def build_plan(graph: Graph, fetches: list[Tensor | Operation], feeds: list[Tens
             fetch_slots.append(s)
     fed_slots = {s for _, s in feed_slots}
     for st in steps:
-        st.outputs = tuple(
-            slots[(st.name, i)] if (st.name, i) in slots and slots[(st.name, i)] in used
-            and slots[(st.name, i)] not in fed_slots else None
-            for i in range(len(st.op.outputs)))
+        index = st.op.index
+        outputs: list[int | None] = []
+        for i in range(len(st.op.outputs)):
+            s = slots.get((index, i))
+            outputs.append(s if s is not None and s in used and s not in fed_slots else None)
+        st.outputs = tuple(outputs)
     _check_inputs_available(steps, fed_slots, slot_tensors)
     assign_releases(steps, set(s for s in fetch_slots if s is not None) | fed_slots)
-    aliases = [False if s is None else _may_alias(slot_tensors[s]) for s in fetch_slots]
+    aliases = [False if s is None else _may_alias(slot_tensors[s], records)
+               for s in fetch_slots]
     return Plan(steps, len(slot_tensors), feed_slots, fetch_slots, aliases, slot_tensors)
 
 
 def _ref_variable(op: Operation, index: int) -> str:
     src = op.inputs[index].op
     if src.type not in ("VariableV2", "Variable"):
-        raise GraphBuildError(
-            f"{op.type} node '{op.name}': input {index} must be a variable (a VariableV2 node) "
-            f"because the op updates it in place, but it comes from '{src.name}' ({src.type}). "
-            "Fix: pass the gf.Variable itself, not a value read from it")
+        raise GraphBuildError(node_error(
+            op.name, op.type, f"input {index} must be a variable (a VariableV2 node) because "
+            f"the op updates it in place, but it comes from '{src.name}' ({src.type})",
+            "pass the gf.Variable itself, not a value read from it"))
     return src.get_attr("shared_name") or src.name
 
 
@@ -147,9 +152,9 @@ def _check_inputs_available(steps: list[PlanStep], fed: set[int], tensors: list[
     for st in steps:
         for s in st.inputs:
             if s not in produced:  # only possible when a producer was pruned away wrongly
-                raise InvalidArgumentError(
-                    f"node '{st.name}' ({st.op_type}) needs '{tensors[s].name}', which nothing "
-                    "in the plan produces", st.name, st.op_type)
+                raise InvalidArgumentError(node_error(
+                    st.name, st.op_type, f"needs '{tensors[s].name}', which nothing in the "
+                    "plan produces"), st.name, st.op_type)
         produced.update(s for s in st.outputs if s is not None)
 
 
@@ -166,8 +171,10 @@ def assign_releases(steps: list[PlanStep], keep: set[int]) -> None:
         st.release = tuple(sorted(per_step.get(i, ())))
 
 
-def _may_alias(t: Tensor) -> bool:
+def _may_alias(t: Tensor, records: graph_index.Records) -> bool:
     """True if a fetched value might share memory with variable storage, a constant or a
     reused buffer (the session then copies it before returning it)."""
-    record = registry.lookup(t.op.type)
+    record = records.get(t.op.index)
+    if record is None:  # a fed tensor, fetched back: its producer is not in the plan
+        record = registry.lookup(t.op.type)
     return record is None or record.returns_alias or record.stateful

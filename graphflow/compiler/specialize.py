@@ -25,7 +25,7 @@ import numpy as np
 
 from graphflow.compiler.plan import Plan, PlanStep, assign_releases
 from graphflow.framework import op_registry as registry
-from graphflow.framework.errors import GraphBuildError, InvalidArgumentError
+from graphflow.framework.errors import GraphBuildError, InvalidArgumentError, node_error
 from graphflow.framework.op_registry import InferContext, KernelContext
 from graphflow.framework.resources import RunResources
 from graphflow.framework.tensor import TensorSpec
@@ -52,8 +52,7 @@ def specialize(plan: Plan, feed_specs: list[TensorSpec], resources: RunResources
         return s
 
     for step in plan.steps:
-        op = step.op
-        record = registry.get(op.type, op.name)
+        op, record = step.op, step.record
         ins = tuple(canon(s) for s in step.inputs)
         in_specs = _input_specs(step, record, ins, specs, constants)
         out_specs = _infer(record, op, in_specs)
@@ -82,7 +81,7 @@ def specialize(plan: Plan, feed_specs: list[TensorSpec], resources: RunResources
         if pure and out0 is not None and _is_identity(op, in_specs, out_specs):
             alias[out0] = ins[0]
             continue
-        steps.append(PlanStep(op, ins, step.outputs, step.refs))
+        steps.append(PlanStep(op, record, ins, step.outputs, step.refs))
 
     fetches = [None if s is None else canon(s) for s in plan.fetches]
     steps = _without_dead_steps(steps, fetches)
@@ -103,7 +102,7 @@ def _without_dead_steps(steps: list[PlanStep], fetches: list[int | None]) -> lis
     live = {s for s in fetches if s is not None}
     kept: list[PlanStep] = []
     for step in reversed(steps):
-        record = registry.get(step.op.type, step.op.name)
+        record = step.record
         needed = record.stateful or bool(record.ref_inputs) or any(
             o is not None and o in live for o in step.outputs)
         if needed:
@@ -153,9 +152,9 @@ def _evaluate(record: registry.Op, op: Any, in_specs: list[TensorSpec],
         with np.errstate(all="ignore"):
             result = record.kernel(ctx)(*values)
     except Exception as err:  # noqa: BLE001 - the same message a run would give
-        raise InvalidArgumentError(f"{op.type} node '{op.name}' failed while folding its "
-                                   f"constant inputs: {type(err).__name__}: {err}",
-                                   op.name, op.type) from err
+        raise InvalidArgumentError(node_error(
+            op.name, op.type, f"failed while folding its constant inputs: "
+            f"{type(err).__name__}: {err}"), op.name, op.type) from err
     outs = list(result) if len(op.outputs) > 1 else [result]
     return [_frozen(v) for v in outs]
 

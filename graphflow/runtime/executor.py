@@ -1,85 +1,105 @@
-"""Bind a ``Plan`` to kernels and compile it into one straight-line Python function.
+"""Bind a ``CompiledPlan`` to kernels and run it: generated code, or a plain interpreter loop.
 
-Stages:
-  1. ask each step's op record for its kernel (``record.kernel(KernelContext)``), once;
-  2. generate the source of a function whose body is one line per step, keeping every
-     tensor in a local variable (``s3 = k2(s0, s1)``) and deleting it after its last use;
-  3. compile it with ``exec``; running a step is then a single Python call, with no graph
-     walking, name lookups or shape inference on the hot path.
-
-When a kernel raises, the failing line number gives the step, and the frame's locals give
-the input values, so the error names the node, its op type and its input shapes/dtypes.
+Stages of ``BoundPlan``:
+  1. allocate the plan's buffers and ask each step's op record for its kernel
+     (``record.kernel(KernelContext)``), once;
+  2. either compile the generated source (``compiler.codegen``) with the kernels and
+     constants as its globals — running a step is then a single Python call, with no graph
+     walking, name lookups or shape inference on the hot path — or, for an interpreted plan
+     (``SessionConfig(interpret=True)``), keep the same bound kernels for a Python loop over
+     the steps (the reference the generated code must match);
+  3. on a kernel failure, find the step (the generated code's line -> step map, or the loop's
+     index) and the values alive at that point, and raise an error naming the node, its op
+     type and its inputs' shapes/dtypes (or, under ``check_numerics``, the NaN/Inf origin).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
+from graphflow.compiler import codegen
+from graphflow.compiler.pipeline import CompiledPlan
 from graphflow.compiler.plan import Plan, PlanStep
-from graphflow.framework import op_registry as registry
-from graphflow.framework.errors import InvalidArgumentError, OpError
+from graphflow.framework.errors import InvalidArgumentError, OpError, node_error
 from graphflow.framework.op_registry import KernelContext
 from graphflow.framework.resources import RunResources
+from graphflow.framework.tensor import TensorSpec
 from graphflow.runtime.numerics import numerics_error
 
-_HEADER_LINES = 2  # "def _plan(...):" and "pass" come before step 0
+Kernel = Callable[..., Any]
 
 
-class CompiledPlan:
-    """A plan bound to one session's kernels; call with feed values, get fetch values."""
+class BoundPlan:
+    """A compiled plan bound to one session's kernels; call with feed values, get fetches."""
 
-    def __init__(self, plan: Plan, resources: RunResources, check_numerics: bool = False
-                 ) -> None:
-        self.plan = plan
-        self._check = check_numerics
+    def __init__(self, compiled: CompiledPlan, resources: RunResources) -> None:
+        self.compiled = compiled
+        self.plan = compiled.plan
+        self._check = compiled.options.check_numerics
         self._lock = threading.Lock()
-        self.buffers = [np.empty(shape, dtype=dtype) for shape, dtype in plan.buffers]
-        kernels = [_bind_kernel(plan, step, resources, self.buffers) for step in plan.steps]
-        self.source = _generate_source(plan, check_numerics)
-        namespace: dict[str, Any] = {f"k{i}": k for i, k in enumerate(kernels)}
-        namespace.update({f"c{s}": v for s, v in plan.constants.items()})
-        namespace["_numerics"] = _numerics_failure
-        code = compile(self.source, f"<graphflow plan {id(self):x}>", "exec")
-        exec(code, namespace)  # noqa: S102 - source generated above from the plan
-        self._fn: Callable[..., Any] = namespace["_plan"]
-        self._code = namespace["_plan"].__code__
+        self.buffers = [np.empty(shape, dtype=dtype) for shape, dtype in self.plan.buffers]
+        self.kernels = [bind_kernel(self.plan, step, resources, self.buffers)
+                        for step in self.plan.steps]
+        self._code: Any = None
+        if compiled.code is not None:
+            self._run: Callable[..., Any] = self._compile(compiled.code)
+        else:
+            self._interpreter = _Interpreter(self.plan, self.kernels, self._check)
+            self._run = self._interpreter.run
 
-    def __call__(self, feed_values: list[Any]) -> Any:
+    @property
+    def source(self) -> str:
+        return self.compiled.source
+
+    def _compile(self, code: codegen.GeneratedCode) -> Callable[..., Any]:
+        namespace: dict[str, Any] = {codegen.kernel_name(i): k
+                                     for i, k in enumerate(self.kernels)}
+        namespace.update({codegen.constant_name(s): v for s, v in self.plan.constants.items()})
+        namespace[codegen.NUMERICS_HOOK] = _numerics_check
+        exec(compile(code.source, code.filename, "exec"), namespace)  # noqa: S102 - generated
+        fn = namespace[codegen.FUNCTION]
+        self._code = fn.__code__
+        return fn  # type: ignore[no-any-return]
+
+    def __call__(self, feed_values: Sequence[Any]) -> Any:
         # The plan's buffers and kernel scratch are shared by its runs: two threads running
         # the same compiled plan take turns (an uncontended lock costs ~0.1 us).
         with self._lock:
-            return self._call(feed_values)
-
-    def _call(self, feed_values: list[Any]) -> Any:
-        try:
-            return self._fn(*feed_values)
-        except Exception as err:  # noqa: BLE001 - re-raised with the node that failed
-            step_index, frame_locals = self._locate(err)
-            if step_index is None:
-                raise
-            raise _node_error(self.plan, step_index, frame_locals, err) from err
+            try:
+                return self._run(*feed_values)
+            except _StepFailure as failure:  # from the interpreter: it knows the step
+                index, alive, err = failure.index, failure.values, failure.error
+            except Exception as caught:  # noqa: BLE001 - re-raised with the node that failed
+                located, alive = self._locate(caught)
+                if located is None:
+                    raise
+                index, err = located, caught
+        error = _node_error(self.plan, index, alive, err)
+        if error is err:  # an OpError from the kernel: it already names what failed
+            raise err
+        raise error from err
 
     def _locate(self, err: BaseException) -> tuple[int | None, dict[str, Any]]:
+        """The step whose generated line raised (from the line -> step map) and the frame's
+        locals there (the values alive at that point)."""
+        code = self.compiled.code
         tb = err.__traceback__
-        while tb is not None:
+        while tb is not None and code is not None:
             if tb.tb_frame.f_code is self._code:
-                line = tb.tb_lineno - 1 - _HEADER_LINES
-                per_step = 2 if self._check else 1
-                return line // per_step, dict(tb.tb_frame.f_locals)
+                return code.step_at(tb.tb_lineno), dict(tb.tb_frame.f_locals)
             tb = tb.tb_next
         return None, {}
 
 
-def _bind_kernel(plan: Plan, step: PlanStep, resources: RunResources, buffers: list[np.ndarray]
-                 ) -> Callable[..., Any]:
+def bind_kernel(plan: Plan, step: PlanStep, resources: RunResources,
+                buffers: Sequence[np.ndarray]) -> Kernel:
     """Ask the step's op record for its kernel, with the most concrete specs the plan knows
     and the planned output buffers (``ctx.out``) the kernel may write into."""
-    op = step.op
-    record = registry.get(op.type, op.name)
+    op, record = step.op, step.record
     specs = plan.slot_specs
     ins = iter(step.inputs)
     in_specs = [t.spec if i in record.ref_inputs else _spec(specs, next(ins), t.spec)
@@ -93,45 +113,73 @@ def _bind_kernel(plan: Plan, step: PlanStep, resources: RunResources, buffers: l
     return record.kernel(ctx)
 
 
-def _spec(specs: list[Any], slot: int, default: Any) -> Any:
+def _spec(specs: list[TensorSpec], slot: int, default: TensorSpec) -> TensorSpec:
     return specs[slot] if slot < len(specs) else default
 
 
-def _ref(plan: Plan, slot: int) -> str:
-    """How generated code names a slot: a plan constant or a local variable."""
-    return f"c{slot}" if slot in plan.constants else f"s{slot}"
+class _Interpreter:
+    """The plain loop: values in a list indexed by slot, one kernel call per step, releases
+    and numerics checks exactly where the generated code has them."""
+
+    def __init__(self, plan: Plan, kernels: list[Kernel], check_numerics: bool) -> None:
+        self.plan = plan
+        self.check = check_numerics
+        self.initial: list[Any] = [None] * plan.num_slots
+        for slot, value in plan.constants.items():
+            self.initial[slot] = value
+        self.feed_slots = [s for _, s in plan.feeds]
+        self.steps = [(k, st.inputs, st.outputs, () if check_numerics else st.release)
+                      for k, st in zip(kernels, plan.steps)]
+
+    def run(self, *feed_values: Any) -> tuple[Any, ...]:
+        values = list(self.initial)
+        for slot, value in zip(self.feed_slots, feed_values):
+            values[slot] = value
+        for index, (kernel, inputs, outputs, release) in enumerate(self.steps):
+            try:
+                result = kernel(*[values[s] for s in inputs])
+                if len(outputs) == 1:
+                    produced: Sequence[Any] = (result,)
+                elif outputs:
+                    produced = tuple(result)
+                    if len(produced) != len(outputs):
+                        raise ValueError(f"expected {len(outputs)} values to unpack, got "
+                                         f"{len(produced)}")
+                else:
+                    produced = ()
+                for slot, value in zip(outputs, produced):
+                    if slot is not None:
+                        values[slot] = value
+                if self.check:
+                    _numerics_check(index, tuple(values[s] for s in outputs if s is not None))
+            except Exception as err:  # noqa: BLE001 - reported with the step below
+                raise _StepFailure(index, self._alive(values), err) from err
+            for slot in release:
+                values[slot] = None
+        return tuple(None if s is None else values[s] for s in self.plan.fetches)
+
+    def _alive(self, values: list[Any]) -> dict[str, Any]:
+        """The values as the generated function's locals would hold them."""
+        constants = self.plan.constants
+        return {codegen.local_name(s): v for s, v in enumerate(values)
+                if v is not None and s not in constants}
 
 
-def _generate_source(plan: Plan, check_numerics: bool) -> str:
-    params = ", ".join(f"s{s}" for _, s in plan.feeds)
-    lines = [f"def _plan({params}):", "    pass"]
-    for i, step in enumerate(plan.steps):
-        args = ", ".join(_ref(plan, s) for s in step.inputs)
-        outs = [("_" if s is None else f"s{s}") for s in step.outputs]
-        if not outs:
-            target = ""
-        elif len(outs) == 1:
-            target = f"{outs[0]} = "
-        else:
-            target = f"{', '.join(outs)} = "
-        # Under check_numerics inputs stay alive, so an error can report their min/max.
-        release = "" if check_numerics else "".join(f"; del s{s}" for s in step.release)
-        lines.append(f"    {target}k{i}({args}){release}")
-        if check_numerics:
-            produced = [f"s{s}" for s in step.outputs if s is not None]
-            tensors = ", ".join(produced)
-            lines.append(f"    _numerics({i}, ({tensors}{',' if len(produced) == 1 else ''}))"
-                         if produced else "    pass")
-    fetched = ", ".join("None" if s is None else _ref(plan, s) for s in plan.fetches)
-    lines.append(f"    return ({fetched}{',' if len(plan.fetches) == 1 else ''})")
-    return "\n".join(lines) + "\n"
+class _StepFailure(Exception):
+    """Raised by the interpreter: step ``index`` raised ``error`` with ``values`` alive."""
+
+    def __init__(self, index: int, values: dict[str, Any], error: Exception) -> None:
+        super().__init__(index)
+        self.index = index
+        self.values = values
+        self.error = error
 
 
 class _NumericsFailure(Exception):
     """Raised inside the plan when check_numerics finds NaN/Inf; carries the step index."""
 
 
-def _numerics_failure(step_index: int, values: tuple[Any, ...]) -> None:
+def _numerics_check(step_index: int, values: tuple[Any, ...]) -> None:
     for v in values:
         if isinstance(v, np.ndarray) and v.dtype.kind == "f" and not np.isfinite(v).all():
             raise _NumericsFailure(step_index)
@@ -154,10 +202,10 @@ def _node_error(plan: Plan, index: int, frame_locals: dict[str, Any],
         return numerics_error(plan, step, frame_locals)
     if isinstance(err, OpError):
         return err
-    inputs = [plan.constants[s] if s in plan.constants else frame_locals.get(f"s{s}")
-              for s in step.inputs]
+    inputs = [plan.constants[s] if s in plan.constants
+              else frame_locals.get(codegen.local_name(s)) for s in step.inputs]
     described = ", ".join(f"{t.name}: {_describe_value(v)}" for t, v in
                           zip([plan.slot_tensors[s] for s in step.inputs], inputs))
-    message = (f"{step.op_type} node '{step.name}' failed while running: "
-               f"{type(err).__name__}: {err}. Inputs: [{described}]")
+    message = node_error(step.name, step.op_type, f"failed while running: "
+                         f"{type(err).__name__}: {err}. Inputs: [{described}]")
     return InvalidArgumentError(message, step.name, step.op_type)

@@ -113,7 +113,7 @@ def numerics_error(plan: Any, step: Any, frame_locals: Mapping[str, Any]) -> Num
     """The error for ``step``, the first step of ``plan`` whose output is not finite;
     ``frame_locals`` are the plan function's locals (``s<slot>`` values)."""
     index = next((i for i, st in enumerate(plan.steps) if st is step), -1)
-    record = registry.lookup(step.op_type)
+    record = step.record
     fed = {s for _, s in plan.feeds}
 
     def value_of(slot: int) -> Any:

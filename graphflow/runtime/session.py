@@ -2,8 +2,10 @@
 
 ``run(fetches, feed_dict)`` flattens the fetches, validates feeds against their tensors'
 static dtype and shape, looks up (or compiles and caches) the plan for this
-(fetches, feeds) signature, and calls it. Compiled plans are straight-line Python
-functions (see ``runtime.executor``); a cached signature does no graph work at all.
+(fetches, feeds) signature and feed shapes, and calls it. Plans come from the compiler's
+pipeline (``compiler.pipeline.compile_plan``) and are bound to kernels by
+``runtime.executor``; a cached signature does no graph work at all. ``explain`` returns the
+plan a run would use, without running it.
 """
 
 from __future__ import annotations
@@ -14,15 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from graphflow.compiler.memory import plan_buffers
-from graphflow.compiler.plan import Plan, build_plan
-from graphflow.compiler.specialize import specialize
+from graphflow.compiler.pipeline import CompiledPlan, CompileOptions, compile_plan, signature_plan
+from graphflow.compiler.plan import Plan
 from graphflow.framework import default_session
 from graphflow.framework.errors import InvalidArgumentError
 from graphflow.framework.graph import Graph, get_default_graph
 from graphflow.framework.resources import RunResources
-from graphflow.framework.tensor import Operation, Tensor, TensorSpec
-from graphflow.runtime.executor import CompiledPlan
+from graphflow.framework.tensor import Operation, Tensor
+from graphflow.runtime.executor import BoundPlan
 from graphflow.runtime.fetches import flatten_fetches
 
 
@@ -37,10 +38,14 @@ class SessionConfig:
             drop identity and dead steps (``compiler/specialize.py``).
         plan_memory: preallocate and reuse output buffers (``compiler/memory.py``); needs
             ``specialize``.
+        interpret: run each plan with a plain Python loop over its bound kernels instead of
+            generated code (``runtime/executor.py``): slower, the same results — the
+            reference the generated code is tested against.
     """
 
     specialize: bool = True
     plan_memory: bool = True
+    interpret: bool = False
 
 
 class _FeedSpec:
@@ -137,9 +142,7 @@ class Session:
             flat, rebuild = flatten_fetches(self._graph, fetches)
             feeds = self._resolve_feeds(feed_dict)
             key = (tuple(id(e) for e in flat), tuple(id(t) for t, _ in feeds))
-            signature = self._plans.get(key)
-            if signature is None:
-                signature = self._plans[key] = self._signature(flat, [t for t, _ in feeds])
+            signature = self._signature_for(key, flat, [t for t, _ in feeds])
             if fast_key is not None:
                 self._fast[fast_key] = (signature, rebuild)
             feed_values = [v for _, v in feeds]
@@ -189,13 +192,29 @@ class Session:
             seen.add(id(t))
         return out
 
+    def explain(self, fetches: Any, feed_dict: dict[Any, Any] | None = None) -> CompiledPlan:
+        """The plan ``run(fetches, feed_dict)`` would use (compiled and cached as a run would,
+        but not run): its steps (node, op, input and output tensors), folded constants,
+        buffers and generated source; ``str()`` of it is a readable listing. Feed values
+        only contribute their shapes (and are checked as a run checks them)."""
+        if self._closed:
+            raise RuntimeError("attempted to use a closed Session")
+        flat, _ = flatten_fetches(self._graph, fetches)
+        feeds = self._resolve_feeds(feed_dict)
+        key = (tuple(id(e) for e in flat), tuple(id(t) for t, _ in feeds))
+        signature = self._signature_for(key, flat, [t for t, _ in feeds])
+        values = [spec.check(v) for spec, (_, v) in zip(signature.feed_specs, feeds)]
+        return signature.compiled_for(tuple([v.shape for v in values])).compiled
+
+    def _signature_for(self, key: tuple[Any, ...], flat: list[Any], feeds: list[Tensor]
+                       ) -> _Signature:
+        signature = self._plans.get(key)
+        if signature is None:
+            signature = self._plans[key] = self._signature(flat, feeds)
+        return signature
+
     def _signature(self, flat: list[Any], feeds: list[Tensor]) -> _Signature:
-        plan = build_plan(self._graph, flat, feeds)
-        unfed = [st for st in plan.steps if st.op_type == "Placeholder"]
-        if unfed:
-            raise InvalidArgumentError(_unfed_message(unfed[0].op, flat, feeds, self._graph),
-                                       unfed[0].name, "Placeholder")
-        return _Signature(plan, [_FeedSpec(t) for t in feeds], self)
+        return _Signature(self._graph, flat, feeds, self)
 
 
 class _Signature:
@@ -205,52 +224,35 @@ class _Signature:
 
     MAX_SPECIALIZED = 8
 
-    def __init__(self, plan: Plan, feed_specs: list[_FeedSpec], session: Session) -> None:
-        self.plan = plan
-        self.feed_specs = feed_specs
+    def __init__(self, graph: Graph, fetches: list[Any], feeds: list[Tensor],
+                 session: Session) -> None:
+        self.graph, self.fetches, self.feeds = graph, fetches, feeds
+        self.plan: Plan = signature_plan(graph, fetches, feeds)
+        self.feed_specs = [_FeedSpec(t) for t in feeds]
         self.session = session
-        self.by_shape: dict[tuple[Any, ...], CompiledPlan] = {}
-        self.generic: CompiledPlan | None = None
+        self.by_shape: dict[tuple[Any, ...], BoundPlan] = {}
+        self.generic: BoundPlan | None = None
 
-    def compiled_for(self, shapes: tuple[Any, ...]) -> CompiledPlan:
+    def compiled_for(self, shapes: tuple[Any, ...]) -> BoundPlan:
         compiled = self.by_shape.get(shapes)
         if compiled is not None:
             return compiled
         if len(self.by_shape) < self.MAX_SPECIALIZED:
-            specs = [TensorSpec(f.tensor.dtype, shape) for f, shape in
-                     zip(self.feed_specs, shapes)]
-            compiled = self.by_shape[shapes] = self._compile(specs, plan_memory=True)
+            compiled = self.by_shape[shapes] = self._compile(shapes)
             return compiled
         if self.generic is None:
-            self.generic = self._compile([f.tensor.spec for f in self.feed_specs], False)
+            self.generic = self._compile(None)
         return self.generic
 
-    def _compile(self, feed_specs: list[TensorSpec], plan_memory: bool) -> CompiledPlan:
-        check, config = self.session.check_numerics, self.session.config
-        plan = self.plan
-        if config.specialize:
-            plan = specialize(plan, feed_specs, self.session.resources, fold=not check)
-            if plan_memory and config.plan_memory and not check:
-                plan = plan_buffers(plan)
-        return CompiledPlan(plan, self.session.resources, check_numerics=check)
-
-
-def _unfed_message(placeholder: Operation, fetches: list[Any], feeds: list[Tensor],
-                   graph: Graph) -> str:
-    from graphflow.compiler.graph_index import prune
-
-    # Only the fetches that need the placeholder given the feeds (a fed tensor in between
-    # cuts the dependency), so the message names the fetch to fix.
-    fed_keys = {(t.op.name, t.value_index) for t in feeds}
-    needers = [f.name for f in fetches
-               if placeholder.name in prune(graph._graph_def,
-                                            [f.name if isinstance(f, Operation) else f.op.name],
-                                            fed_keys)]
-    shape = placeholder.outputs[0].shape
-    return (f"You must feed a value for placeholder tensor '{placeholder.name}' with dtype "
-            f"{placeholder.outputs[0].dtype.name} and shape {shape}: "
-            f"fetch {', '.join(repr(n) for n in needers)} depends on it. Add it to feed_dict, "
-            f"e.g. feed_dict={{{placeholder.name}: value}}")
+    def _compile(self, shapes: tuple[Any, ...] | None) -> BoundPlan:
+        session = self.session
+        config = session.config
+        options = CompileOptions(specialize=config.specialize, plan_memory=config.plan_memory,
+                                 check_numerics=session.check_numerics,
+                                 codegen=not config.interpret)
+        compiled = compile_plan(self.graph, self.fetches, self.feeds, shapes, options,
+                                session.resources, base=self.plan)
+        return BoundPlan(compiled, session.resources)
 
 
 def _execute(signature: _Signature, feed_values: Any) -> list[Any]:

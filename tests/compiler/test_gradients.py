@@ -423,3 +423,25 @@ def test_fan_out_chain_gradient_value(graph) -> None:
         d *= 2 * hv + 1
         hv = hv * hv + hv
     assert run(gx, {x: xv}) == pytest.approx(d, rel=1e-12)
+
+
+def test_gradients_build_no_networkx_graph(monkeypatch):
+    """Reachability and order come from the Graph's handles (linear in the ops between the
+    xs and the ys), never from a networkx graph of the whole GraphDef."""
+    import networkx
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("gf.gradients built a networkx graph")
+
+    with gf.Graph().as_default():
+        x = gf.placeholder(gf.float64, [3], name="x")
+        unrelated = gf.tanh(gf.placeholder(gf.float64, [3]))
+        y = gf.reduce_sum(gf.exp(x) * x) + gf.reduce_sum(unrelated)
+        monkeypatch.setattr(networkx, "DiGraph", refuse)
+        monkeypatch.setattr(networkx, "lexicographical_topological_sort", refuse)
+        (dx,) = gf.gradients(y, [x])
+        monkeypatch.undo()
+        value = np.array([0.1, -0.7, 2.0])
+        with gf.Session() as sess:
+            got = sess.run(dx, {x: value})
+    np.testing.assert_allclose(got, np.exp(value) * (value + 1), rtol=1e-12)

@@ -141,3 +141,46 @@ def test_control_edge_cycle_is_found():
     with pytest.raises(gf.GraphBuildError, match=r"cycle: '(a|b)' \(NoOp\) -> '(a|b)' \(NoOp\) "
                                                   r"-> '(a|b)' \(NoOp\)"):
         gi.topological_order(gd)
+
+
+# -- the same walks over a Graph's handles ----------------------------------------------------
+
+def test_prune_ops_matches_prune_on_the_graph_def(small):
+    gd = small.as_graph_def()
+    ops = {op.name: op for op in small.get_operations()}
+    for target, fed in [("w", []), ("v", []), ("c", []), ("v", [("y", 0)]), ("v", [("z", 0)]),
+                        ("v", [("z", 1)])]:
+        fed_idx = {(ops[n].index, i) for n, i in fed}
+        kept = gi.prune_ops([ops[target]], fed_idx)
+        assert {op.name for op in kept} == gi.prune(gd, [target], fed)
+        assert [op.index for op in kept] == sorted(op.index for op in kept)
+
+
+def test_prune_ops_fills_records_and_skips_ref_inputs():
+    g = gf.Graph()
+    with g.as_default():
+        w = gf.Variable(1.0, name="W")
+        step = w.assign_add(2.0, name="step")
+    records: gi.Records = {}
+    kept = gi.prune_ops([step.op], records=records)
+    assert "W" not in {op.name for op in kept}
+    assert set(records) == {op.index for op in kept}
+    assert records[step.op.index].op_type == "AssignAdd"
+    assert "W" in {op.name for op in gi.prune_ops([step.op], follow_refs=True)}
+
+
+def test_order_ops_matches_topological_order():
+    g = gf.Graph()
+    with g.as_default():
+        w = gf.Variable(1.0, name="W")
+        upd = w.assign(5.0, name="upd")
+        later = gf.identity(w.value(), name="later")
+        with gf.control_dependencies([upd]):
+            after = gf.identity(later, name="after")
+        gf.add(after, later, name="sum")
+    ops = g.get_operations()
+    assert [op.name for op in gi.order_ops(ops)] == gi.topological_order(g.as_graph_def())
+    assert [op.name for op in gi.order_ops(ops, state_last=False)] == \
+        gi.topological_order(g.as_graph_def(), state_last=False)
+    subset = [op for op in ops if op.name in ("upd", "later", "after")]
+    assert [op.name for op in gi.order_ops(subset)] == ["later", "upd", "after"]

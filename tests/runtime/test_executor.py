@@ -55,7 +55,7 @@ def test_numpy_failure_becomes_invalid_argument_naming_node_and_inputs(explode_o
                 s.run(result, {x: [1.0, 2.0, 3.0]})
     err = info.value
     assert err.node_name == "layer/boom" and err.op_type == "TestExplode"
-    assert str(err) == ("TestExplode node 'layer/boom' failed while running: ValueError: "
+    assert str(err) == ("TestExplode node 'layer/boom': failed while running: ValueError: "
                         "operands could not be broadcast. Inputs: [x:0: float32 (3,), "
                         "k:0: int32 (2, 4)]")
     assert isinstance(err.__cause__, ValueError)
@@ -78,14 +78,39 @@ def test_generated_source_has_one_line_per_step():
         y = gf.tanh(x * 2.0, name="y")
         with gf.Session(graph=g) as s:
             s.run(y, {x: [1.0, 2.0]})
-            (signature,) = s._plans.values()
-            (compiled,) = signature.by_shape.values()
+            compiled = s.explain(y, {x: [1.0, 2.0]})
     lines = compiled.source.splitlines()
     assert lines[0] == "def _plan(s0):"
-    assert len(lines) == 2 + len(compiled.plan.steps) + 1
+    assert len(lines) == 1 + len(compiled.plan.steps) + 1
     assert [st.op_type for st in compiled.plan.steps] == ["Mul", "Tanh"]  # the Const folded
     assert lines[-1].strip().startswith("return (")
     assert "del s" in compiled.source  # intermediates are released after their last use
+    # The line -> step map names the line of each step (1-based, as tracebacks count).
+    assert compiled.code.line_steps == {2: 0, 3: 1}
+    assert "k1(" in lines[2] and compiled.code.step_at(1) is None
+
+
+@pytest.mark.parametrize("explode_op", [ValueError("boom")], indirect=True)
+@pytest.mark.parametrize("check_numerics", [False, True])
+def test_traceback_shows_the_generated_line_of_the_failing_step(explode_op, check_numerics):
+    """The generated source is registered with linecache: the traceback of the kernel's
+    error (the InvalidArgumentError's cause) shows the plan line that called it."""
+    import traceback
+
+    with gf.Graph().as_default() as g:
+        x = gf.placeholder(gf.float32, [None], name="x")
+        out = g.create_op("TestExplode", [gf.tanh(x), x], name="boom").outputs[0]
+        with gf.Session(graph=g, check_numerics=check_numerics) as s:
+            with pytest.raises(gf.InvalidArgumentError) as info:
+                s.run(out, {x: [1.0, 2.0, 3.0]})
+            compiled = s.explain(out, {x: [1.0, 2.0, 3.0]})
+    assert info.value.node_name == "boom"
+    text = "".join(traceback.format_exception(info.value.__cause__))
+    index = [st.name for st in compiled.plan.steps].index("boom")
+    line = next(n for n, i in compiled.code.line_steps.items() if i == index)
+    generated = compiled.code.lines()[line - 1].strip()
+    assert generated.startswith("s2 = k1(") and f'File "{compiled.code.filename}", line ' \
+        f"{line}, in _plan\n    {generated}\n" in text
 
 
 def test_check_numerics_reached_only_by_a_control_dependency_still_runs():
@@ -107,8 +132,7 @@ def test_specialization_folds_shape_machinery_and_drops_dead_steps():
         (dx,) = gf.gradients(loss, [x])
         with gf.Session(graph=g) as s:
             got = s.run(dx, {x: np.ones((4, 3), np.float32)})
-            (signature,) = s._plans.values()
-            (compiled,) = signature.by_shape.values()
+            compiled = s.explain(dx, {x: np.ones((4, 3), np.float32)})
     np.testing.assert_allclose(got, (1 - np.tanh(1.0) ** 2) / 12, rtol=1e-6)
     kinds = [st.op_type for st in compiled.plan.steps]
     # Size/Shape/Cast/RealDiv of the Mean gradient are folded with the fed shape (4, 3).

@@ -246,23 +246,30 @@ def test_fetched_constants_are_writable_copies():
 
 def test_plans_are_cached_per_signature(net):
     s, x, y, z = net["sess"], net["x"], net["y"], net["z"]
-    with mock.patch.object(session_mod, "build_plan", wraps=session_mod.build_plan) as spy:
+    with mock.patch.object(session_mod, "signature_plan",
+                           wraps=session_mod.signature_plan) as spy:
         s.run(z, {x: XV})
         s.run(z, {"x:0": XV + 1})  # same tensors by name: same signature
         s.run("z:0", {x: XV})
-        assert spy.call_count == 1 and len(s._plans) == 1
+        assert spy.call_count == 1
+        first = s.explain(z, {x: XV})
+        assert s.explain("z:0", {"x:0": XV}) is first  # the very plan the runs used
         s.run([z, y], {x: XV})  # new fetches
         s.run(z, {y: XV})  # new feeds
-        assert spy.call_count == 3 and len(s._plans) == 3
+        assert spy.call_count == 3
         s.run([z, y], {x: XV})
         assert spy.call_count == 3
+        assert s.explain([z, y], {x: XV}) is not first
 
 
 def test_failed_compile_is_not_cached(net):
     s = net["sess"]
-    with pytest.raises(gf.InvalidArgumentError):
-        s.run(net["z"])
-    assert len(s._plans) == 0
+    with mock.patch.object(session_mod, "signature_plan",
+                           wraps=session_mod.signature_plan) as spy:
+        for _ in range(2):
+            with pytest.raises(gf.InvalidArgumentError):
+                s.run(net["z"])
+    assert spy.call_count == 2  # the failed signature was tried again, not cached
 
 
 # -- run-time kernel failure ---------------------------------------------------------------
