@@ -12,12 +12,25 @@ Run in float64 for meaningful comparisons (float32 round-off swamps h^2 terms).
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from graphflow.compiler.gradients import gradients
+from graphflow.framework.graph import Graph
+from graphflow.framework.indexed_slices import as_dense
 from graphflow.framework.tensor import Tensor
+from graphflow.ops import array_ops
+from graphflow.ops.variables import Variable, global_variables_initializer
+from graphflow.runtime.session import Session, get_default_session
+
+#: The gradient nodes ``check_gradients`` built, per graph: {(id(y), ids of xs): (w, grads)}.
+#: Built once per (y, xs) and reused by later checks; dropped with the graph.
+_GRADIENT_NODES: weakref.WeakKeyDictionary[Graph, dict[tuple[int, tuple[int, ...]],
+                                                    tuple[Tensor, list[Any]]]] = \
+    weakref.WeakKeyDictionary()
 
 
 @dataclass
@@ -61,8 +74,8 @@ def _as_list(v: Any) -> list[Any]:
 
 
 def _as_tensor(x: Any) -> Tensor:
-    if hasattr(x, "value") and callable(x.value) and hasattr(x, "_gradient_target"):
-        return x.value()  # a Variable: perturb its read
+    if isinstance(x, Variable):
+        return x.value()  # perturb its read
     return x
 
 
@@ -72,10 +85,6 @@ def check_gradients(y: Tensor, xs: Any, feed_dict: dict[Any, Any] | None = None,
     """Compare analytic and central-difference Jacobians of ``y`` w.r.t. each x.
 
     ``x_values`` gives the point (default: x's fed value, else its current value)."""
-    from graphflow.compiler.gradients import gradients
-    from graphflow.ops import array_ops
-    from graphflow.runtime.session import Session, get_default_session
-
     xs_t = [_as_tensor(x) for x in _as_list(xs)]
     feeds = dict(feed_dict or {})
     graph = y.graph
@@ -83,10 +92,8 @@ def check_gradients(y: Tensor, xs: Any, feed_dict: dict[Any, Any] | None = None,
     if sess is None:  # a private session: start the variables from their initializers
         sess = Session(graph=graph)
         with graph.as_default():
-            from graphflow.ops.variables import global_variables_initializer
             sess.run(global_variables_initializer())
-    # The gradient nodes are built once per (y, xs) and reused by later checks.
-    cache = graph.__dict__.setdefault("_gradient_check_cache", {})
+    cache = _GRADIENT_NODES.setdefault(graph, {})
     key = (id(y), tuple(id(x) for x in xs_t))
     if key not in cache:
         with graph.as_default():
@@ -114,9 +121,7 @@ def check_gradients(y: Tensor, xs: Any, feed_dict: dict[Any, Any] | None = None,
                 onehot = np.zeros(ny, dtype=y.dtype.np_dtype)
                 onehot[j] = 1
                 gv = sess.run(g, {**feeds, w: onehot.reshape(y0.shape)})
-                if hasattr(gv, "to_dense"):
-                    gv = gv.to_dense()
-                jac_a[:, j] = np.asarray(gv, dtype=np.float64).reshape(-1)
+                jac_a[:, j] = as_dense(gv, np.float64).reshape(-1)
         jac_n = np.zeros((nx_, ny))
         flat = base[k].reshape(-1)
         for i in range(nx_):
@@ -147,8 +152,6 @@ def compute_gradient(x: Any, x_shape: Any, y: Tensor, y_shape: Any, x_init_value
                      extra_feed_dict: dict[Any, Any] | None = None) -> Any:
     """TF1 ``tf.test.compute_gradient``: (theoretical, numerical) Jacobians of shape
     (x.size, y.size); lists of them when ``x`` is a list."""
-    from graphflow.runtime.session import get_default_session
-
     sess = get_default_session()
     if init_targets is not None and sess is not None:
         sess.run(init_targets)
@@ -162,8 +165,6 @@ def compute_gradient_error(x: Any, x_shape: Any, y: Tensor, y_shape: Any,
                            init_targets: Any = None,
                            extra_feed_dict: dict[Any, Any] | None = None) -> float:
     """TF1 ``tf.test.compute_gradient_error``: max |theoretical - numerical| over all x."""
-    from graphflow.runtime.session import get_default_session
-
     sess = get_default_session()
     if init_targets is not None and sess is not None:
         sess.run(init_targets)

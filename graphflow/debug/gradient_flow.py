@@ -41,7 +41,14 @@ from typing import Any
 
 import numpy as np
 
+from graphflow.compiler import graph_index
+from graphflow.compiler.gradients import gradients
+from graphflow.debug.tables import format_table
 from graphflow.debug.workspace import Workspace, ancestors, tensor_name
+from graphflow.framework.graph import Graph
+from graphflow.framework.indexed_slices import as_dense
+from graphflow.framework.tensor_names import split_tensor_name
+from graphflow.ops.variables import trainable_variables
 
 ACTIVATIONS = ("Tanh", "Sigmoid", "Relu")
 
@@ -157,8 +164,6 @@ class GradientFlowReport:
                        f"{', '.join(x.name for x in self.layers)}")
 
     def to_table(self, variables: bool = True) -> str:
-        from graphflow.debug.tables import format_table
-
         mean_loss = float(np.mean(self.losses)) if self.losses else float("nan")
         out = [(f"gradient flow of '{self.loss}' over {len(self.losses)} batch(es): mean loss "
                 f"{mean_loss:.6g}; update/weight for learning rate {self.learning_rate:g}"),
@@ -227,8 +232,6 @@ def _batches(feed_dicts: Any) -> list[Mapping[Any, Any]]:
 def _report(ws: Workspace, loss_key: Any, batches: list[Mapping[Any, Any]], source: Any,
             var_list: Sequence[Any] | None, learning_rate: float, thresholds: Thresholds
             ) -> GradientFlowReport:
-    from graphflow.compiler.gradients import gradients
-
     loss = ws.tensor(loss_key)
     if not loss.dtype.is_floating:
         raise TypeError(f"gradient_flow_report: loss '{loss.name}' has dtype "
@@ -256,7 +259,7 @@ def _report(ws: Workspace, loss_key: Any, batches: list[Mapping[Any, Any]], sour
         out = ws.run(fetch, batch)
         losses.append(float(np.sum(out["loss"])))
         for name, g in out["grads"].items():
-            stats[name].add(_dense(g), np.asarray(out["weights"][name]), learning_rate)
+            stats[name].add(as_dense(g), np.asarray(out["weights"][name]), learning_rate)
         for name, y in out["acts"].items():
             act_stats[name].add(np.asarray(y))
     depth = _depth_to(ws.graph, loss, upstream)
@@ -273,11 +276,8 @@ def _report(ws: Workspace, loss_key: Any, batches: list[Mapping[Any, Any]], sour
 
 def _variables(ws: Workspace, source: Any, var_list: Sequence[Any] | None,
                upstream: set[str]) -> list[Any]:
-    from graphflow.framework.graph import Graph
-    from graphflow.ops.variables import trainable_variables
-
     if var_list is not None:
-        names = [tensor_name(v).rpartition(":")[0] for v in var_list]
+        names = [split_tensor_name(tensor_name(v))[0] for v in var_list]
     elif isinstance(source, Graph) and trainable_variables(source):
         names = [v.op.name for v in trainable_variables(source)]
     else:
@@ -358,8 +358,6 @@ def _match_layer(op_name: str, layers: set[str]) -> str:
 
 def _depth_to(graph: Any, loss: Any, upstream: set[str]) -> dict[str, int]:
     """Longest data-path length from each op to the loss's op (0 for the loss's op)."""
-    from graphflow.compiler import graph_index
-
     order = graph_index.topological_order(graph.as_graph_def(), upstream)
     consumers: dict[str, set[str]] = {}
     for name in order:
@@ -462,10 +460,6 @@ def _flag(layers: list[LayerFlow], variables: list[VariableFlow], th: Thresholds
                      x.zero_fraction, x.saturated, x.dead, ratios[i], tuple(notes[i]))
            for i, x in enumerate(layers)]
     return out, flags
-
-
-def _dense(value: Any) -> np.ndarray:
-    return np.asarray(value.to_dense() if hasattr(value, "to_dense") else value)
 
 
 def _mean(values: list[float]) -> float:

@@ -27,9 +27,12 @@ from typing import Any
 import numpy as np
 
 from graphflow.compiler.gradient_scopes import is_gradient_node
+from graphflow.compiler.importer import import_graph_def
 from graphflow.debug.tables import format_table
 from graphflow.debug.workspace import VARIABLE_OPS, as_graph_def
+from graphflow.framework import dtypes
 from graphflow.framework import op_registry as registry
+from graphflow.framework.graph import Graph
 from graphflow.framework.tensor_names import parse_input
 from graphflow.proto import graph_pb2
 
@@ -253,9 +256,6 @@ def _unlisted_kind(node: Any, by_name: dict[str, Any]) -> str | None:
 
 def _static_specs(graph_def: graph_pb2.GraphDef) -> dict[str, Any]:
     """Static spec of output 0 of each node, when the whole graph imports (else {})."""
-    from graphflow.compiler.importer import import_graph_def
-    from graphflow.framework.graph import Graph
-
     graph = Graph()
     try:
         with graph.as_default():
@@ -268,8 +268,6 @@ def _static_specs(graph_def: graph_pb2.GraphDef) -> dict[str, Any]:
 def _dtype(node: Any, attr: str) -> str | None:
     if attr not in node.attr or node.attr[attr].WhichOneof("value") != "type":
         return None
-    from graphflow.framework import dtypes
-
     try:
         return dtypes.as_dtype(node.attr[attr].type).name
     except (TypeError, ValueError, KeyError):

@@ -29,13 +29,19 @@ from typing import Any
 
 import numpy as np
 
+from graphflow.compiler import graph_index
 from graphflow.compiler.gradient_scopes import is_gradient_node
+from graphflow.compiler.gradients import gradients
 from graphflow.debug.tables import format_table
 from graphflow.debug.workspace import Workspace, ancestors, random_feeds, tensor_name
 from graphflow.framework import op_registry as registry
+from graphflow.framework.errors import node_error
 from graphflow.framework.graph import Graph
+from graphflow.framework.indexed_slices import as_dense
 from graphflow.framework.tensor import Operation, Tensor
+from graphflow.ops import array_ops, linalg_ops, math_ops, op_builder, reduction_ops
 from graphflow.proto import attr_value_pb2, types_pb2
+from graphflow.runtime.session import Session
 
 _TO_FLOAT64 = {types_pb2.DT_FLOAT, types_pb2.DT_HALF, types_pb2.DT_BFLOAT16}
 _EPS = float(np.finfo(np.float64).eps)
@@ -62,16 +68,18 @@ class NodeGradientCheck:
     reason: str = ""
 
     def describe(self) -> str:
-        head = f"{self.op_type} node '{self.node}'"
         if self.status == WRONG:
-            return (f"{head}: gradient rule is wrong for input {self.input_index} "
-                    f"'{self.input_tensor}' at {list(self.element or ())}: rule gives "
-                    f"{self.analytic:.6g}, finite differences {self.numeric:.6g} "
-                    f"(relative error {self.error:.3g})")
-        if self.status in (ERROR, SKIPPED):
-            return f"{head}: {self.status}: {self.reason}"
-        kinks = f", {self.kinks} kink(s) ignored" if self.kinks else ""
-        return f"{head}: ok ({self.checked} entries, max relative error {self.error:.2g}{kinks})"
+            message = (f"gradient rule is wrong for input {self.input_index} "
+                       f"'{self.input_tensor}' at {list(self.element or ())}: rule gives "
+                       f"{self.analytic:.6g}, finite differences {self.numeric:.6g} "
+                       f"(relative error {self.error:.3g})")
+        elif self.status in (ERROR, SKIPPED):
+            message = f"{self.status}: {self.reason}"
+        else:
+            kinks = f", {self.kinks} kink(s) ignored" if self.kinks else ""
+            message = (f"ok ({self.checked} entries, max relative error {self.error:.2g}"
+                       f"{kinks})")
+        return node_error(self.node, self.op_type, message)
 
 
 @dataclass
@@ -196,8 +204,6 @@ def _floating_outputs(graph: Graph) -> list[Tensor]:
 
 
 def _topological(graph: Graph, names: set[str]) -> list[Operation]:
-    from graphflow.compiler import graph_index
-
     order = graph_index.topological_order(graph.as_graph_def(), names)
     return [graph.get_operation_by_name(n) for n in order]
 
@@ -255,9 +261,6 @@ class _Probe:
     """The node alone in a float64 graph, with ``f = sum_k sum(out_k * w_k)``."""
 
     def __init__(self, op: Operation, ins: list[np.ndarray], rng: np.random.Generator) -> None:
-        from graphflow.ops import array_ops, op_builder
-        from graphflow.runtime.session import Session
-
         self.op = op
         self.graph = Graph()
         self.x_index: list[int] = []
@@ -285,8 +288,6 @@ class _Probe:
         self._build_objective(float_outs)
 
     def _build_objective(self, float_outs: list[Tensor]) -> None:
-        from graphflow.ops import linalg_ops, math_ops, op_builder, reduction_ops
-
         with self.graph.as_default():
             terms = []
             for t, w in zip(float_outs, self.weights):
@@ -297,8 +298,6 @@ class _Probe:
 
     def build_gradients(self) -> None:
         """Apply the node's registered rule (through ``gf.gradients``)."""
-        from graphflow.compiler.gradients import gradients
-
         with self.graph.as_default():
             self.grads = gradients(self.f, self.xs)
 
@@ -320,7 +319,7 @@ class _Probe:
         self.build_gradients()
         present = [g for g in self.grads if g is not None]
         got = iter(self.session.run(present, self.feeds()) if present else [])
-        analytic = [np.zeros_like(b) if g is None else _dense(next(got))
+        analytic = [np.zeros_like(b) if g is None else as_dense(next(got), np.float64)
                     for g, b in zip(self.grads, self.base)]
         f0 = self.value(0, self.base[0]) if self.base else 0.0
         worst: tuple[float, int, tuple[int, ...], float, float] | None = None
@@ -388,8 +387,3 @@ def _sample(a: np.ndarray, budget: int, rng: np.random.Generator) -> Sequence[in
     rest = np.setdiff1d(np.arange(n), top)
     extra = rng.choice(rest, size=budget - len(top), replace=False)
     return sorted(int(i) for i in np.concatenate([top, extra]))
-
-
-def _dense(value: Any) -> np.ndarray:
-    return np.asarray(value.to_dense() if hasattr(value, "to_dense") else value,
-                      dtype=np.float64)

@@ -28,9 +28,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pydot
 
 from graphflow.compiler.gradient_scopes import forward_node_of, is_gradient_node
+from graphflow.framework.graph import Graph
+from graphflow.framework.indexed_slices import as_dense
+from graphflow.framework.tensor_names import split_tensor_name
 from graphflow.runtime.numerics import summarize
+from graphflow.viz.dot import to_dot
+from graphflow.viz.options import Annotations, RenderOptions
+from graphflow.viz.output import render
+from graphflow.viz.values import GraphValues, compute_values
 
 NAN_COLOR = "#7e22ce"
 NAN_FILL = "#f3e8ff"
@@ -53,7 +61,7 @@ class NanOrigin:
 
 def gradient_magnitude(g: Any) -> float:
     """RMS of a gradient value (NaN when it is not finite)."""
-    a = np.asarray(g.to_dense() if hasattr(g, "to_dense") else g, dtype=np.float64)
+    a = as_dense(g, np.float64)
     if a.size == 0:
         return 0.0
     if not np.isfinite(a).all():
@@ -70,16 +78,14 @@ def heat_color(fraction: float) -> str:
     return "#" + "".join(f"{round(x + (y - x) * t):02x}" for x, y in zip(a, b))
 
 
-def gradient_heatmap(values: Any, vmin: float | None = None, vmax: float | None = None,
-                     notes: bool = False) -> Any:
+def gradient_heatmap(values: GraphValues, vmin: float | None = None,
+                     vmax: float | None = None, notes: bool = False) -> Annotations:
     """``gf.viz.Annotations`` colouring each forward edge by the magnitude of the gradient
-    of its tensor (``values`` from ``gf.viz.compute_values(..., grad_of=...)``).
+    of its tensor (``values`` from ``gf.compute_values(..., grad_of=...)``).
     ``vmin``/``vmax`` fix the scale's ends (default: the picture's extremes); ``notes``
     adds ``|g| rms=...`` to the edge labels."""
-    from graphflow.viz import Annotations
-
     mags = {t: gradient_magnitude(g) for t, g in values.gradients.items()
-            if not is_gradient_node(t.rpartition(":")[0])}
+            if not is_gradient_node(split_tensor_name(t)[0])}
     positive = [m for m in mags.values() if m > 0 and math.isfinite(m)]
     lo = math.log10(vmin) if vmin else (math.log10(min(positive)) if positive else 0.0)
     hi = math.log10(vmax) if vmax else (math.log10(max(positive)) if positive else 0.0)
@@ -100,10 +106,25 @@ def gradient_heatmap(values: Any, vmin: float | None = None, vmax: float | None 
                                   "penwidth": f"{1 + 2.5 * min(max(frac, 0.0), 1.0):.2f}"}
         if notes:
             edge_notes[tensor] = f"|g| rms={m:.3g}"
-    return Annotations(edge_attrs=edge_attrs, edge_notes=edge_notes)
+    return Annotations(edge_attrs=edge_attrs, edge_notes=edge_notes,
+                       legend=heatmap_legend(lo, hi, any(m == 0 for m in mags.values()),
+                                             any(math.isnan(m) for m in mags.values())))
 
 
-def find_nan_origin(values: Any) -> NanOrigin | None:
+def heatmap_legend(lo: float, hi: float, zero: bool = False, nan: bool = False
+                   ) -> tuple[tuple[str, str], ...]:
+    """The heat map's legend rows: its colour scale (log10 ends ``lo``/``hi``) and marks."""
+    rows = [(heat_color(0.0), f"small gradient: rms {10 ** lo:.3g} (vanishing signal)"),
+            (heat_color(0.5), f"rms {10 ** ((lo + hi) / 2):.3g} (log scale)"),
+            (heat_color(1.0), f"large gradient: rms {10 ** hi:.3g}")]
+    if zero:
+        rows.append((f"{ZERO_COLOR} dotted", "zero gradient"))
+    if nan:
+        rows.append((f"{GRADIENT_NAN_COLOR} dashed", "NaN/Inf gradient"))
+    return tuple(rows)
+
+
+def find_nan_origin(values: GraphValues) -> NanOrigin | None:
     """The first node of ``values.graph`` (execution order) whose output has NaN/Inf, and
     the non-finite forward tensors downstream of it; None when everything is finite."""
     graph = values.graph
@@ -136,37 +157,39 @@ def find_nan_origin(values: Any) -> NanOrigin | None:
     return NanOrigin(origin.name, origin.type, drawn, path, "\n".join(parts))
 
 
-def nan_annotations(values: Any, origin: NanOrigin | None = None) -> Any:
+def nan_annotations(values: GraphValues, origin: NanOrigin | None = None) -> Annotations:
     """``gf.viz.Annotations`` marking the NaN/Inf origin and its path (empty if none)."""
-    from graphflow.viz import Annotations
-
     origin = origin or find_nan_origin(values)
     if origin is None:
         return Annotations()
     node_attrs = {origin.drawn_node: {"color": NAN_COLOR, "fillcolor": NAN_FILL,
                                       "penwidth": "3.5", "style": "filled,bold"}}
-    downstream = {t.rpartition(":")[0] for t in origin.tensors} - {origin.drawn_node}
-    downstream -= {t.rpartition(":")[0] for t in origin.tensors if origin.node != origin.drawn_node}
+    downstream = {split_tensor_name(t)[0] for t in origin.tensors} - {origin.drawn_node}
+    if origin.node != origin.drawn_node:
+        downstream -= {split_tensor_name(t)[0] for t in origin.tensors}
     for name in sorted(downstream):
         node_attrs[name] = {"color": NAN_COLOR, "penwidth": "2"}
     edges = {t: {"color": NAN_COLOR, "penwidth": "3", "style": "bold"} for t in origin.tensors}
+    legend = ((NAN_COLOR, f"NaN/Inf origin: {origin.drawn_node}"),
+              (NAN_COLOR, "the path the NaN/Inf took (bold)"))
     return Annotations(node_attrs=node_attrs, edge_attrs=edges,
-                       node_notes={origin.drawn_node: origin.note})
+                       node_notes={origin.drawn_node: origin.note}, legend=legend)
 
 
-def merge(*annotations: Any) -> Any:
+def merge(*annotations: Annotations) -> Annotations:
     """One ``Annotations`` from several; later ones win per node/edge."""
-    from graphflow.viz import Annotations
-
     out: dict[str, dict[str, Any]] = {"node_attrs": {}, "edge_attrs": {}, "node_notes": {},
                                       "edge_notes": {}}
+    legend: dict[tuple[str, str], None] = {}
     for a in annotations:
         for key, table in out.items():
             table.update(getattr(a, key))
-    return Annotations(**out)
+        legend.update(dict.fromkeys(a.legend))
+    return Annotations(**out, legend=tuple(legend))
 
 
-def debug_annotations(values: Any, heatmap: bool = True, notes: bool = False) -> Any:
+def debug_annotations(values: GraphValues, heatmap: bool = True, notes: bool = False
+                      ) -> Annotations:
     """Heat map (when ``values`` has gradients) with the NaN origin and path on top."""
     parts = []
     if heatmap and values.target is not None:
@@ -176,32 +199,30 @@ def debug_annotations(values: Any, heatmap: bool = True, notes: bool = False) ->
 
 
 def debug_dot(graph: Any, feed_dict: Mapping[Any, Any] | None = None, grad_of: Any = None,
-              session: Any = None, options: Any = None, heatmap: bool = True) -> Any:
+              session: Any = None, options: RenderOptions | None = None,
+              heatmap: bool = True) -> pydot.Dot:
     """The values view of ``graph`` (``pydot.Dot``) with the heat map and NaN marks."""
-    from graphflow import viz
-
-    values = viz.compute_values(graph, feed_dict, grad_of=grad_of, session=session)
-    return viz.to_dot(values, options, debug_annotations(values, heatmap))
+    values = compute_values(graph, feed_dict, grad_of=grad_of, session=session)
+    return to_dot(values, options, debug_annotations(values, heatmap))
 
 
 def render_debug(graph: Any, path: str | os.PathLike[str],
                  feed_dict: Mapping[Any, Any] | None = None, grad_of: Any = None,
-                 session: Any = None, options: Any = None, heatmap: bool = True) -> Path:
+                 session: Any = None, options: RenderOptions | None = None,
+                 heatmap: bool = True) -> Path:
     """Write ``debug_dot``'s picture to ``path`` (.dot, .svg, .png, .pdf)."""
-    from graphflow import viz
-
-    values = viz.compute_values(graph, feed_dict, grad_of=grad_of, session=session)
-    return viz.render(values, path, options, debug_annotations(values, heatmap))
+    values = compute_values(graph, feed_dict, grad_of=grad_of, session=session)
+    return render(values, path, options, debug_annotations(values, heatmap))
 
 
 def _bad(value: Any) -> bool:
     if value is None:
         return False
-    a = np.asarray(value.to_dense() if hasattr(value, "to_dense") else value)
+    a = as_dense(value)
     return a.dtype.kind in "fc" and not np.isfinite(a).all()
 
 
-def _downstream(graph: Any, name: str) -> set[str]:
+def _downstream(graph: Graph, name: str) -> set[str]:
     """``name`` and every op reachable from it through data edges."""
     consumers: dict[str, list[str]] = {}
     for op in graph.get_operations():

@@ -22,40 +22,42 @@ from typing import Any
 
 import numpy as np
 
+from graphflow.compiler.importer import import_graph_def
+from graphflow.framework import tensor_names
 from graphflow.framework.graph import Graph
 from graphflow.framework.tensor import Operation, Tensor
+from graphflow.io.graph_io import read_graph
+from graphflow.ops.variables import Variable
 from graphflow.proto import graph_pb2
+from graphflow.runtime.session import Session
 
 VARIABLE_OPS = ("VariableV2", "Variable")
+
+
 def as_graph_def(source: Any) -> graph_pb2.GraphDef:
-    """The GraphDef of a Graph, a GraphDef, or a graph file path."""
-    if isinstance(source, Graph):
-        return source.as_graph_def()
-    if isinstance(source, graph_pb2.GraphDef):
-        return source
+    """The GraphDef of a Graph, a GraphDef, or a graph file path (read with
+    ``io.read_graph``); everything but the path is ``tensor_names.as_graph_def``'s."""
     if isinstance(source, (str, os.PathLike)):
-        from graphflow.io.graph_io import read_graph
         return read_graph(source)
-    if hasattr(source, "SerializeToString"):
-        out = graph_pb2.GraphDef()
-        out.ParseFromString(source.SerializeToString())
-        return out
-    raise TypeError(f"expected a gf.Graph, a GraphDef or a graph file path, got "
-                    f"{type(source).__name__}")
+    try:
+        return tensor_names.as_graph_def(source)
+    except TypeError:
+        raise TypeError(f"expected a gf.Graph, a GraphDef or a graph file path, got "
+                        f"{type(source).__name__}") from None
 
 
 def tensor_name(key: Any) -> str:
     """``"op:k"`` for a Tensor, Variable, Operation or name (a bare name means output 0)."""
-    if hasattr(key, "_as_graph_element"):
-        key = key._as_graph_element()
+    if isinstance(key, Variable):
+        return key.name  # its VariableV2 output
     if isinstance(key, Operation):
         return f"{key.name}:0"
     if isinstance(key, Tensor):
         return key.name
     if not isinstance(key, str):
         raise TypeError(f"expected a Tensor or a tensor name, got {type(key).__name__} {key!r}")
-    _, sep, index = key.rpartition(":")
-    return key if sep and index.isdigit() else f"{key}:0"
+    node, index = tensor_names.split_tensor_name(key)
+    return f"{node}:{index}"
 
 
 @dataclass
@@ -71,9 +73,6 @@ class Workspace:
               variable_values: Mapping[str, np.ndarray] | None = None) -> Workspace:
         """Copy ``source``; take variable values from ``session`` and/or
         ``variable_values`` ({variable op name: value}); initialize the rest."""
-        from graphflow.compiler.importer import import_graph_def
-        from graphflow.runtime.session import Session
-
         graph = Graph()
         with graph.as_default():
             import_graph_def(as_graph_def(source), name="")
@@ -86,7 +85,7 @@ class Workspace:
                 value = session.variable_value(op.name)
             if value is not None:
                 ws.variable_values[op.outputs[0]] = np.asarray(value)
-        ws._initialize()
+        _initialize(ws)
         return ws
 
     def close(self) -> None:
@@ -114,20 +113,22 @@ class Workspace:
     def run(self, fetches: Any, feed_dict: Mapping[Any, Any] | None = None) -> Any:
         return self.session.run(fetches, self.feeds(feed_dict))
 
-    def _initialize(self) -> None:
-        fed = {t.op.name for t in self.variable_values}
-        inits = []
-        for var in self.variables():
-            if var.name in fed:
-                continue
-            try:
-                init = self.graph.get_operation_by_name(f"{var.name}/Assign")
-            except KeyError:
-                continue
-            if init.inputs and init.inputs[0].op is var:
-                inits.append(init)
-        if inits:
-            self.session.run(inits, dict(self.variable_values))
+
+def _initialize(ws: Workspace) -> None:
+    """Run the initializer (``<var>/Assign``) of every variable not given a value."""
+    fed = {t.op.name for t in ws.variable_values}
+    inits = []
+    for var in ws.variables():
+        if var.name in fed:
+            continue
+        try:
+            init = ws.graph.get_operation_by_name(f"{var.name}/Assign")
+        except KeyError:
+            continue
+        if init.inputs and init.inputs[0].op is var:
+            inits.append(init)
+    if inits:
+        ws.session.run(inits, dict(ws.variable_values))
 
 
 def placeholders(graph: Graph, needed: Iterable[str] | None = None) -> list[Operation]:

@@ -26,6 +26,14 @@ class IndexedSlicesValue(NamedTuple):
         return out
 
 
+def as_dense(value: Any, dtype: Any = None) -> np.ndarray:
+    """A fetched value as a dense array: an ``IndexedSlicesValue`` scattered into its dense
+    shape (``to_dense``), anything else through ``np.asarray`` (with ``dtype`` if given)."""
+    if isinstance(value, IndexedSlicesValue):
+        value = value.to_dense()
+    return np.asarray(value, dtype=dtype)
+
+
 class IndexedSlices:
     """Rows ``values[i]`` of a dense tensor of shape ``dense_shape`` at row ``indices[i]``;
     duplicate indices mean their rows are summed."""

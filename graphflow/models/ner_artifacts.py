@@ -21,12 +21,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-import graphflow as gf
 from graphflow.data import Sentence, TagSet
+from graphflow.framework.graph import Graph
+from graphflow.io.freeze import convert_variables_to_constants
+from graphflow.io.graph_io import load_graph, write_graph
 from graphflow.models import window_ner
-from graphflow.models.ner_decode import Entity, entities, tokenize
+from graphflow.models.ner_decode import Entity, decode_all, entities, tokenize
 from graphflow.models.ner_features import FeatureWindows, NERFeatures
 from graphflow.models.window_ner import WindowNERConfig
+from graphflow.ops.variables import global_variables_initializer
+from graphflow.runtime.session import Session
 
 if TYPE_CHECKING:
     from graphflow.models.ner_trainer import NERTrainer, TrainResult
@@ -42,15 +46,15 @@ def export(trainer: NERTrainer, out_dir: str | Path, result: TrainResult | None 
     cfg = trainer.config
     inference = window_ner.build(cfg, trainer.features.sizes(), len(trainer.tags),
                                  training=False)
-    with inference.graph.as_default(), gf.Session() as sess:
-        sess.run(gf.global_variables_initializer())
+    with inference.graph.as_default(), Session() as sess:
+        sess.run(global_variables_initializer())
         for key, var in inference.variables.items():
             var.load(trainer.session.run(trainer.model.variables[key]), sess)
-        frozen = gf.graph_util.convert_variables_to_constants(
+        frozen = convert_variables_to_constants(
             sess, inference.graph.as_graph_def(),
             [window_ner.OUTPUT_PROBABILITIES, window_ner.OUTPUT_PREDICTIONS])
-    gf.io.write_graph(frozen, out, MODEL_FILE, as_text=False)
-    gf.io.write_graph(trainer.model.graph, out, TRAIN_GRAPH_FILE, as_text=False)
+    write_graph(frozen, out, MODEL_FILE, as_text=False)
+    write_graph(trainer.model.graph, out, TRAIN_GRAPH_FILE, as_text=False)
     trainer.features.save(out)
     trainer.tags.save(out / "tags.json")
     meta = {"config": cfg.to_dict(),
@@ -68,11 +72,11 @@ def export(trainer: NERTrainer, out_dir: str | Path, result: TrainResult | None 
 class NERPredictor:
     """Predict entities with an exported model directory alone."""
 
-    def __init__(self, graph: gf.Graph, features: NERFeatures, tags: TagSet,
+    def __init__(self, graph: Graph, features: NERFeatures, tags: TagSet,
                  config: WindowNERConfig, meta: dict[str, Any]) -> None:
         self.graph, self.features, self.tags, self.config, self.meta = (
             graph, features, tags, config, meta)
-        self.session = gf.Session(graph=graph)
+        self.session = Session(graph=graph)
         self._inputs = {n: graph.get_tensor_by_name(t) for n, t in meta["inputs"].items()}
         self._probs = graph.get_tensor_by_name(meta["outputs"]["probabilities"])
 
@@ -86,7 +90,7 @@ class NERPredictor:
                                     f"{', '.join(missing)} (train one with `graphflow ner train`)")
         meta = json.loads((d / "config.json").read_text())
         config = WindowNERConfig.from_dict(meta["config"])
-        return cls(gf.io.load_graph(d / MODEL_FILE), NERFeatures.load(d, config),
+        return cls(load_graph(d / MODEL_FILE), NERFeatures.load(d, config),
                    TagSet.load(d / "tags.json"), config, meta)
 
     @property
@@ -106,8 +110,6 @@ class NERPredictor:
 
     def predict_tags(self, token_lists: Sequence[Sequence[str]]) -> list[list[str]]:
         """IOB2 tags for already tokenized sentences."""
-        from graphflow.models.ner_trainer import decode_all
-
         sents = [Sentence(list(t), ["O"] * len(t)) for t in token_lists]
         probs, data = self.probabilities(sents)
         return decode_all(probs, data.split, self.tags.tags, self.config)

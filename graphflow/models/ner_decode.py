@@ -4,19 +4,25 @@
   ``B-X`` or ``I-X``): the window classifier scores tokens independently, and this decode
   only forbids impossible transitions — it learns nothing.
 * ``tokenize``: a small regex tokenizer for raw sentences ("Hilton," -> "Hilton", ",").
+* ``decode_all``: per-sentence tag sequences from a model's per-token probabilities
+  (Viterbi, argmax, or the binary task's threshold, as the model's config says).
 * ``entities``: (text, type, start, end) spans from a tag sequence, via conlleval's chunks.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from graphflow.data.conll import split_tag
+from graphflow.data.conll import split_tag, to_iob2
 from graphflow.data.metrics import extract_chunks
+
+if TYPE_CHECKING:
+    from graphflow.models.window_ner import WindowNERConfig
 
 _TOKEN = re.compile(r"(?:[A-Za-z]\.){2,}|\w+(?:[-'’]\w+)*|[^\w\s]")
 
@@ -75,3 +81,19 @@ class Entity:
 def entities(words: Sequence[str], tags: Sequence[str]) -> list[Entity]:
     """Entities in a tagged sentence (IOB1/IOB2/IO tags, conlleval's chunk rules)."""
     return [Entity(" ".join(words[s:e]), t, s, e) for t, s, e in extract_chunks(list(tags))]
+
+
+def decode_all(probs: np.ndarray, split: Callable[[np.ndarray], list[np.ndarray]],
+               tags: Sequence[str], config: WindowNERConfig) -> list[list[str]]:
+    """Per-sentence IOB2 tag sequences from per-token probabilities."""
+    if config.binary_class is not None:
+        cls = config.binary_class
+        return [to_iob2([cls if p > 0.5 else "O" for p in sent]) for sent in split(probs)]
+    out = []
+    for sent in split(probs):
+        if config.scheme == "iob" and config.decode == "viterbi":
+            ids = viterbi_iob(sent, tags)
+        else:
+            ids = np.argmax(sent, axis=1) if len(sent) else np.zeros(0, np.int64)
+        out.append(to_iob2([tags[i] for i in ids]))
+    return out

@@ -28,7 +28,6 @@ from typing import Any
 
 import numpy as np
 
-import graphflow as gf
 from graphflow.data import (
     UNK_ID,
     Sentence,
@@ -41,9 +40,12 @@ from graphflow.data import (
 )
 from graphflow.data.metrics import EntityScores
 from graphflow.models import ner_artifacts, window_ner
-from graphflow.models.ner_decode import viterbi_iob
+from graphflow.models.ner_decode import decode_all
 from graphflow.models.ner_features import FeatureWindows, NERFeatures
 from graphflow.models.window_ner import WindowNERConfig
+from graphflow.ops.variables import global_variables_initializer
+from graphflow.runtime.session import Session
+from graphflow.train.saver import Saver
 
 STATE_FILE = "training_state.json"
 
@@ -93,12 +95,12 @@ class NERTrainer:
         self.features = NERFeatures.build(config, vocab, self.train_sents)
         self.tags = TagSet.build(self.train_sents)
         self.model = window_ner.build(config, self.features.sizes(), len(self.tags))
-        self.session = gf.Session(graph=self.model.graph)
+        self.session = Session(graph=self.model.graph)
         with self.model.graph.as_default():
-            self.session.run(gf.global_variables_initializer())
+            self.session.run(global_variables_initializer())
             if self.pretrained is not None:
                 self.model.variables["embeddings/words"].load(self.pretrained, self.session)
-            self.saver = gf.train.Saver()
+            self.saver = Saver()
 
     @property
     def vocab(self) -> Vocabulary:
@@ -221,22 +223,6 @@ class NERTrainer:
 def binary_tags(tags: Sequence[str], cls: str) -> list[str]:
     """Gold tags of the binary task: ``B-/I-<cls>`` kept, everything else ``O``."""
     return [t if t != "O" and t.split("-", 1)[-1] == cls else "O" for t in to_iob2(tags)]
-
-
-def decode_all(probs: np.ndarray, split: Callable[[np.ndarray], list[np.ndarray]],
-               tags: Sequence[str], config: WindowNERConfig) -> list[list[str]]:
-    """Per-sentence IOB2 tag sequences from per-token probabilities."""
-    if config.binary_class is not None:
-        cls = config.binary_class
-        return [to_iob2([cls if p > 0.5 else "O" for p in sent]) for sent in split(probs)]
-    out = []
-    for sent in split(probs):
-        if config.scheme == "iob" and config.decode == "viterbi":
-            ids = viterbi_iob(sent, tags)
-        else:
-            ids = np.argmax(sent, axis=1) if len(sent) else np.zeros(0, np.int64)
-        out.append(to_iob2([tags[i] for i in ids]))
-    return out
 
 
 def _write_state(out: Path, epoch: int, result: TrainResult, rng: np.random.Generator) -> None:

@@ -22,7 +22,9 @@ from typing import Any
 
 import numpy as np
 
-import graphflow as gf
+from graphflow.framework import dtypes
+from graphflow.framework.graph import Graph, name_scope
+from graphflow.framework.tensor import Operation, Tensor
 from graphflow.models.ner_features import (
     CASINGS,
     PREFIX,
@@ -32,6 +34,23 @@ from graphflow.models.ner_features import (
     active_features,
     feature_dim,
 )
+from graphflow.ops.activation_ops import relu, sigmoid, tanh
+from graphflow.ops.array_ops import placeholder, placeholder_with_default, reshape
+from graphflow.ops.comparison_ops import greater
+from graphflow.ops.cross_entropy_ops import sparse_softmax_cross_entropy_with_logits
+from graphflow.ops.gather_ops import argmax, embedding_lookup
+from graphflow.ops.layout_ops import concat
+from graphflow.ops.linalg_ops import cast, matmul
+from graphflow.ops.math_ops import exp, log, maximum
+from graphflow.ops.nn_ops import bias_add, dropout, softmax
+from graphflow.ops.random_ops import random_uniform
+from graphflow.ops.reduction_ops import reduce_mean
+from graphflow.ops.variables import Variable
+from graphflow.train.adam import AdamOptimizer
+from graphflow.train.gradient_descent import GradientDescentOptimizer
+from graphflow.train.lazy_adam import LazyAdamOptimizer
+from graphflow.train.momentum import MomentumOptimizer
+from graphflow.train.optimizer import Optimizer, get_or_create_global_step
 
 INPUT_WORDS = "word_windows"
 INPUT_CASINGS = "casing_windows"
@@ -135,24 +154,24 @@ class WindowNERConfig:
 class WindowNERGraph:
     """Handles to the tensors and ops of one built model graph."""
 
-    graph: gf.Graph
-    inputs: dict[str, gf.Tensor]
-    labels: gf.Tensor | None
-    dropout_rate: gf.Tensor | None
-    scores: gf.Tensor
-    probabilities: gf.Tensor
-    predictions: gf.Tensor
-    loss: gf.Tensor | None = None
-    train_op: gf.Operation | None = None
+    graph: Graph
+    inputs: dict[str, Tensor]
+    labels: Tensor | None
+    dropout_rate: Tensor | None
+    scores: Tensor
+    probabilities: Tensor
+    predictions: Tensor
+    loss: Tensor | None = None
+    train_op: Operation | None = None
     global_step: Any = None
     variables: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def words(self) -> gf.Tensor:
+    def words(self) -> Tensor:
         return self.inputs[WORDS]
 
     @property
-    def casings(self) -> gf.Tensor:
+    def casings(self) -> Tensor:
         return self.inputs[CASINGS]
 
     def feed(self, inputs: dict[str, np.ndarray], index: Any = slice(None)) -> dict[Any, Any]:
@@ -161,11 +180,11 @@ class WindowNERGraph:
 
 
 def build(config: WindowNERConfig, feature_sizes: dict[str, int], num_classes: int,
-          training: bool = True, graph: gf.Graph | None = None) -> WindowNERGraph:
+          training: bool = True, graph: Graph | None = None) -> WindowNERGraph:
     """Build the model graph; ``feature_sizes`` gives the rows of each active feature's
     embedding matrix (``NERFeatures.sizes()``). ``training`` adds labels, dropout, the loss,
     its gradient subgraph and the optimizer's update ops; otherwise only inference."""
-    graph = graph or gf.Graph()
+    graph = graph or Graph()
     seeds = iter(range(1000 * config.seed + 1, 1000 * config.seed + 100))
     binary = config.binary_class is not None
     n_out = 1 if binary else num_classes
@@ -174,84 +193,84 @@ def build(config: WindowNERConfig, feature_sizes: dict[str, int], num_classes: i
     if missing:
         raise ValueError(f"feature_sizes lacks the active feature(s) {missing}")
     with graph.as_default():
-        inputs = {n: gf.placeholder(gf.int32, [None, config.width], name=INPUT_NAMES[n])
+        inputs = {n: placeholder(dtypes.int32, [None, config.width], name=INPUT_NAMES[n])
                   for n in names}
         labels = None
         rate = None
         if training:
-            labels = gf.placeholder(gf.float32 if binary else gf.int32, [None], name="labels")
-            rate = gf.placeholder_with_default(np.float32(0.0), [], name="dropout_rate")
+            labels = placeholder(dtypes.float32 if binary else dtypes.int32, [None], name="labels")
+            rate = placeholder_with_default(np.float32(0.0), [], name="dropout_rate")
         n_in = config.width * sum(feature_dim(n, config) for n in names)
         variables: dict[str, Any] = {}
         parts = []
-        with gf.name_scope("embeddings"):
+        with name_scope("embeddings"):
             for n in names:
                 dim = feature_dim(n, config)
-                var = gf.Variable(_uniform(seeds, (feature_sizes[n], dim), 0.1),
+                var = Variable(_uniform(seeds, (feature_sizes[n], dim), 0.1),
                                   name=EMBEDDING_NAMES[n],
                                   trainable=config.train_embeddings or n != WORDS)
                 variables[f"embeddings/{EMBEDDING_NAMES[n]}"] = var
-                parts.append(gf.reshape(gf.nn.embedding_lookup(var, inputs[n]),
+                parts.append(reshape(embedding_lookup(var, inputs[n]),
                                         [-1, config.width * dim]))
-            x = gf.concat(parts, 1, name="x")
+            x = concat(parts, 1, name="x")
         if rate is not None and config.dropout > 0:
-            x = gf.nn.dropout(x, rate=rate, seed=config.seed)
-        with gf.name_scope("hidden"):
-            W = gf.Variable(_glorot(seeds, n_in, config.hidden), name="W")
-            b1 = gf.Variable(np.zeros(config.hidden, np.float32), name="b1")
-            z = gf.nn.bias_add(gf.matmul(x, W), b1, name="z")
-            h = gf.tanh(z, name="h") if config.activation == "tanh" else gf.nn.relu(z, name="h")
+            x = dropout(x, rate=rate, seed=config.seed)
+        with name_scope("hidden"):
+            W = Variable(_glorot(seeds, n_in, config.hidden), name="W")
+            b1 = Variable(np.zeros(config.hidden, np.float32), name="b1")
+            z = bias_add(matmul(x, W), b1, name="z")
+            h = tanh(z, name="h") if config.activation == "tanh" else relu(z, name="h")
         if rate is not None and config.dropout > 0:
-            h = gf.nn.dropout(h, rate=rate, seed=config.seed + 1)
-        with gf.name_scope("output"):
-            U = gf.Variable(_glorot(seeds, config.hidden, n_out), name="U")
-            b2 = gf.Variable(np.zeros(n_out, np.float32), name="b2")
-            scores = gf.nn.bias_add(gf.matmul(h, U), b2, name="scores")
+            h = dropout(h, rate=rate, seed=config.seed + 1)
+        with name_scope("output"):
+            U = Variable(_glorot(seeds, config.hidden, n_out), name="U")
+            b2 = Variable(np.zeros(n_out, np.float32), name="b2")
+            scores = bias_add(matmul(h, U), b2, name="scores")
         if binary:
-            s = gf.reshape(scores, [-1], name="s")
-            probabilities = gf.sigmoid(s, name=OUTPUT_PROBABILITIES)
-            predictions = gf.cast(gf.greater(s, 0.0), gf.int64, name=OUTPUT_PREDICTIONS)
+            s = reshape(scores, [-1], name="s")
+            probabilities = sigmoid(s, name=OUTPUT_PROBABILITIES)
+            predictions = cast(greater(s, 0.0), dtypes.int64, name=OUTPUT_PREDICTIONS)
         else:
-            probabilities = gf.nn.softmax(scores, name=OUTPUT_PROBABILITIES)
-            predictions = gf.argmax(scores, 1, name=OUTPUT_PREDICTIONS)
+            probabilities = softmax(scores, name=OUTPUT_PROBABILITIES)
+            predictions = argmax(scores, 1, name=OUTPUT_PREDICTIONS)
         variables.update({"hidden/W": W, "hidden/b1": b1, "output/U": U, "output/b2": b2})
         model = WindowNERGraph(graph, inputs, labels, rate, scores, probabilities,
                                predictions, variables=variables)
         if training:
-            with gf.name_scope("loss"):
+            with name_scope("loss"):
                 if binary:
                     per_token = sigmoid_cross_entropy(labels, s)
                 else:
-                    per_token = gf.nn.sparse_softmax_cross_entropy_with_logits(
+                    per_token = sparse_softmax_cross_entropy_with_logits(
                         labels=labels, logits=scores)
-                model.loss = gf.reduce_mean(per_token, name="mean")
-            model.global_step = gf.train.get_or_create_global_step()
+                model.loss = reduce_mean(per_token, name="mean")
+            model.global_step = get_or_create_global_step()
             model.train_op = make_optimizer(config).minimize(model.loss,
                                                              global_step=model.global_step)
     return model
 
 
-def sigmoid_cross_entropy(labels: gf.Tensor, logits: gf.Tensor) -> gf.Tensor:
+def sigmoid_cross_entropy(labels: Tensor, logits: Tensor) -> Tensor:
     """-[t log sigmoid(s) + (1-t) log(1 - sigmoid(s))] = max(s, 0) - s t + log(1 + e^-|s|),
     built from primitives (stable for large |s|)."""
-    abs_s = gf.maximum(logits, -logits)
-    return gf.maximum(logits, 0.0) - logits * labels + gf.log(1.0 + gf.exp(-abs_s))
+    abs_s = maximum(logits, -logits)
+    return maximum(logits, 0.0) - logits * labels + log(1.0 + exp(-abs_s))
 
 
-def make_optimizer(config: WindowNERConfig) -> gf.train.Optimizer:
+def make_optimizer(config: WindowNERConfig) -> Optimizer:
     if config.optimizer == "adam":
-        return gf.train.AdamOptimizer(config.learning_rate)
+        return AdamOptimizer(config.learning_rate)
     if config.optimizer == "lazy_adam":
-        return gf.train.LazyAdamOptimizer(config.learning_rate)
+        return LazyAdamOptimizer(config.learning_rate)
     if config.optimizer == "momentum":
-        return gf.train.MomentumOptimizer(config.learning_rate, 0.9)
-    return gf.train.GradientDescentOptimizer(config.learning_rate)
+        return MomentumOptimizer(config.learning_rate, 0.9)
+    return GradientDescentOptimizer(config.learning_rate)
 
 
 def _uniform(seeds: Any, shape: tuple[int, int], scale: float) -> Any:
     """An initializer tensor (RandomUniform op, seeded): keeps the graph small, unlike a
     constant holding the initial matrix."""
-    return lambda: gf.random_uniform(list(shape), -scale, scale, seed=next(seeds))
+    return lambda: random_uniform(list(shape), -scale, scale, seed=next(seeds))
 
 
 def _glorot(seeds: Any, n_in: int, n_out: int) -> Any:

@@ -279,22 +279,22 @@ def _ref_update(op_type: str, ref: Tensor, value: Any, name: str | None,
 def assign(ref: Any, value: Any, validate_shape: bool = True, use_locking: bool = True,
            name: str | None = None) -> Tensor:
     """``tf.assign``: store ``value`` in variable ``ref``; returns the new value."""
-    return _ref_update("Assign", _as_ref(ref), value, name,
+    return _ref_update("Assign", as_ref(ref), value, name,
                        {"validate_shape": validate_shape, "use_locking": use_locking})
 
 
 def assign_add(ref: Any, value: Any, use_locking: bool = False, name: str | None = None
                ) -> Tensor:
-    return _ref_update("AssignAdd", _as_ref(ref), value, name, {"use_locking": use_locking})
+    return _ref_update("AssignAdd", as_ref(ref), value, name, {"use_locking": use_locking})
 
 
 def assign_sub(ref: Any, value: Any, use_locking: bool = False, name: str | None = None
                ) -> Tensor:
-    return _ref_update("AssignSub", _as_ref(ref), value, name, {"use_locking": use_locking})
+    return _ref_update("AssignSub", as_ref(ref), value, name, {"use_locking": use_locking})
 
 
 def _scatter(op_type: str, ref: Any, indices: Any, updates: Any, name: str | None) -> Tensor:
-    r = _as_ref(ref)
+    r = as_ref(ref)
     with r.graph.as_default():
         idx = op_builder.convert_to_tensor(indices, preferred_dtype=dtypes.int32)
         upd = op_builder.convert_to_tensor(updates, dtype=r.dtype)
@@ -315,7 +315,8 @@ def scatter_update(ref: Any, indices: Any, updates: Any, name: str | None = None
     return _scatter("ScatterUpdate", ref, indices, updates, name)
 
 
-def _as_ref(ref: Any) -> Tensor:
+def as_ref(ref: Any) -> Tensor:
+    """The ``VariableV2`` output an update op writes: a ``gf.Variable``'s, or that tensor."""
     if hasattr(ref, "_gradient_target"):  # gf.Variable -> its VariableV2 output
         return ref._gradient_target()
     if isinstance(ref, Tensor) and ref.op.type in ("VariableV2", "Variable"):

@@ -40,7 +40,7 @@ class AdamOptimizer(Optimizer):
     def _apply_dense(self, grad: Tensor, var: Any) -> Any:
         m, v = self.get_slot(var, "m"), self.get_slot(var, "v")
         b1p, b2p = self._powers(var)
-        ins = [state_ops._as_ref(var), state_ops._as_ref(m), state_ops._as_ref(v), b1p, b2p,
+        ins = [state_ops.as_ref(var), state_ops.as_ref(m), state_ops.as_ref(v), b1p, b2p,
                *self._hypers(var), grad]
         return op_builder.apply("ApplyAdam", ins, {"T": var.dtype,
                                                    "use_locking": self._use_locking,

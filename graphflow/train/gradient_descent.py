@@ -20,7 +20,7 @@ class GradientDescentOptimizer(Optimizer):
 
     def _apply_dense(self, grad: Tensor, var: Any) -> Any:
         lr = self._hyper("learning_rate", self._learning_rate, var)
-        return op_builder.apply("ApplyGradientDescent", [state_ops._as_ref(var), lr, grad],
+        return op_builder.apply("ApplyGradientDescent", [state_ops.as_ref(var), lr, grad],
                                 {"T": var.dtype, "use_locking": self._use_locking})
 
     def _apply_sparse_duplicate_indices(self, grad: IndexedSlices, var: Any) -> Any:

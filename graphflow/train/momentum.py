@@ -32,7 +32,7 @@ class MomentumOptimizer(Optimizer):
     def _apply_dense(self, grad: Tensor, var: Any) -> Any:
         accum = self.get_slot(var, "momentum")
         return op_builder.apply("ApplyMomentum",
-                                [state_ops._as_ref(var), state_ops._as_ref(accum),
+                                [state_ops.as_ref(var), state_ops.as_ref(accum),
                                  self._hyper("learning_rate", self._learning_rate, var), grad,
                                  self._hyper("momentum", self._momentum, var)], self._attrs(var))
 
@@ -40,7 +40,7 @@ class MomentumOptimizer(Optimizer):
         accum = self.get_slot(var, "momentum")
         attrs = {**self._attrs(var), "Tindices": grad.indices.dtype}
         return op_builder.apply("SparseApplyMomentum",
-                                [state_ops._as_ref(var), state_ops._as_ref(accum),
+                                [state_ops.as_ref(var), state_ops.as_ref(accum),
                                  self._hyper("learning_rate", self._learning_rate, var),
                                  grad.values, grad.indices,
                                  self._hyper("momentum", self._momentum, var)], attrs)

@@ -22,7 +22,15 @@ from graphflow.compiler.gradients import gradients
 from graphflow.framework.graph import GraphKeys, get_default_graph
 from graphflow.framework.indexed_slices import IndexedSlices
 from graphflow.framework.tensor import Operation, Tensor
-from graphflow.ops import linalg_ops, op_builder, state_ops, variables
+from graphflow.ops import (
+    array_ops,
+    gather_ops,
+    linalg_ops,
+    op_builder,
+    set_ops,
+    state_ops,
+    variables,
+)
 
 Grad = Tensor | IndexedSlices
 
@@ -39,6 +47,7 @@ class Optimizer:
         self._name = name
         self._slots: dict[str, dict[str, variables.Variable]] = {}
         self._non_slot: dict[str, variables.Variable] = {}
+        self._hyper_cache: dict[Any, Tensor] = {}  # reset by each apply_gradients
 
     def get_name(self) -> str:
         return self._name
@@ -73,7 +82,7 @@ class Optimizer:
         with graph.as_default(), graph.control_dependencies(None):
             self._create_slots(var_list)
         with graph.as_default(), graph.name_scope(name or self._name) as scope:
-            self._hyper_cache: dict[Any, Tensor] = {}
+            self._hyper_cache = {}
             updates = []
             for g, v in with_grads:
                 with graph.name_scope(f"update_{v.op.name}"):
@@ -152,7 +161,7 @@ class Optimizer:
         """Hyper-parameter ``name`` as a tensor of ``var``'s dtype, made once per dtype inside
         the optimizer's name scope. Python numbers become constants of that dtype directly
         (so float64 variables get a float64 learning rate, not a rounded float32 one)."""
-        cache = self.__dict__.setdefault("_hyper_cache", {})
+        cache = self._hyper_cache
         key = (name, var.dtype)
         if key not in cache:
             if isinstance(value, Tensor):
@@ -164,11 +173,9 @@ class Optimizer:
 
 def deduplicate(grad: IndexedSlices) -> IndexedSlices:
     """Rows with equal indices summed: (unique indices, summed values)."""
-    from graphflow.ops import array_ops, layout_ops, set_ops
-
     unique_indices, positions = set_ops.unique(grad.indices)
     n = array_ops.size(unique_indices)
-    summed = layout_ops.unsorted_segment_sum(grad.values, positions, n)
+    summed = gather_ops.unsorted_segment_sum(grad.values, positions, n)
     return IndexedSlices(summed, unique_indices, grad.dense_shape, grad.shape)
 
 

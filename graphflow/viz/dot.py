@@ -23,10 +23,11 @@ import pydot
 from graphflow.compiler import gradient_scopes
 from graphflow.framework.graph import Graph
 from graphflow.framework.tensor import TensorSpec
+from graphflow.framework.tensor_names import as_graph_def, split_tensor_name
 from graphflow.viz import labels, layout, model, styles
 from graphflow.viz.model import VizEdge, VizGraph, VizNode
 from graphflow.viz.options import Annotations, RenderOptions
-from graphflow.viz.values import GraphValues, _graph_def
+from graphflow.viz.values import GraphValues
 
 
 def to_dot(graph: Any, options: RenderOptions | None = None,
@@ -36,7 +37,7 @@ def to_dot(graph: Any, options: RenderOptions | None = None,
     options = options or RenderOptions()
     values = graph if isinstance(graph, GraphValues) else None
     source = values.graph if values is not None else graph
-    graph_def = _graph_def(source)
+    graph_def = as_graph_def(source)
     vg = model.build(graph_def, _specs(source))
     show_gradients = options.show_gradient_nodes
     if show_gradients is None:
@@ -63,7 +64,7 @@ def _unread(vg: VizGraph, values: GraphValues) -> list[str]:
     """Evaluated tensors of drawn nodes that no drawn edge carries (e.g. the loss)."""
     drawn = {n.name for n in vg.nodes}
     carried = {t for e in vg.edges for t in e.tensors}
-    out = [t for t in values.forward if t.rpartition(":")[0] in drawn and t not in carried]
+    out = [t for t in values.forward if split_tensor_name(t)[0] in drawn and t not in carried]
     if values.target is not None and values.target not in carried:
         out.append(values.target)
     return sorted(set(out))
@@ -84,7 +85,8 @@ class _Writer:
         self.cluster_id = labels.IdMaker("")
         self.ids: dict[str, str] = {}
         self.readers = _gradient_readers(values) if values is not None else {}
-        self.ran = {t.rpartition(":")[0] for t in values.forward} if values is not None else set()
+        self.ran = ({split_tensor_name(t)[0] for t in values.forward} if values is not None
+                    else set())
         self.gradient: set[str] = set()
 
     def write(self, vg: VizGraph) -> pydot.Dot:
@@ -189,7 +191,7 @@ class _Writer:
         if self.values is not None and single is not None and self._ran(edge):
             parts += self._value_lines(single, edge)
         if not parts and self.options.show_shapes and edge.label:
-            port = single.rpartition(":")[2] if single else "0"
+            port = str(split_tensor_name(single)[1]) if single else "0"
             text = edge.label if port == "0" else f":{port} {edge.label}"
             color = styles.MUTED_COLOR if self.values is not None else None
             parts.append(labels.font(text, color=color))

@@ -30,7 +30,7 @@ from graphflow.compiler import gradient_scopes
 from graphflow.framework import attrs as attr_codec
 from graphflow.framework import op_registry as registry
 from graphflow.framework.tensor import TensorSpec
-from graphflow.framework.tensor_names import parse_input
+from graphflow.framework.tensor_names import parse_input, split_tensor_name
 from graphflow.framework.tensor_shape import TensorShape, as_shape
 from graphflow.proto import graph_pb2
 from graphflow.proto.node_def_pb2 import NodeDef
@@ -233,7 +233,7 @@ def add_sinks(vg: VizGraph, tensors: Iterable[str]) -> VizGraph:
     carried = {t for e in vg.edges for t in e.tensors}
     nodes, edges = list(vg.nodes), list(vg.edges)
     for tensor in sorted(set(tensors) - carried):
-        src = tensor.rpartition(":")[0]
+        src = split_tensor_name(tensor)[0]
         if src not in by_name:
             continue
         sink = SINK_PREFIX + tensor
@@ -297,4 +297,3 @@ def op_summary(members: Sequence[str], op_of: Mapping[str, str], limit: int = 3)
         parts.append("...")
     noun = "op" if len(members) == 1 else "ops"
     return f"{len(members)} {noun}: {', '.join(parts)}"
-

@@ -26,9 +26,14 @@ import numpy as np
 
 from graphflow.compiler import gradient_scopes
 from graphflow.compiler.gradients import gradients as _gradients
+from graphflow.compiler.importer import import_graph_def
+from graphflow.framework import op_registry as registry
 from graphflow.framework.graph import Graph
+from graphflow.framework.indexed_slices import as_dense
 from graphflow.framework.tensor import Operation, Tensor
-from graphflow.proto import graph_pb2
+from graphflow.framework.tensor_names import as_graph_def, split_tensor_name
+from graphflow.ops.variables import Variable
+from graphflow.runtime.session import Session
 from graphflow.viz import styles
 
 
@@ -72,13 +77,10 @@ def compute_values(graph_or_graph_def: Any, feed_dict: Mapping[Any, Any] | None 
     if ``grad_of`` (a Tensor or tensor name) is given, the gradient of that tensor (summed
     when not a scalar) with respect to every forward tensor it depends on. ``session``
     supplies variable values; without it variables get their initializers' values."""
-    from graphflow.compiler.importer import import_graph_def
-    from graphflow.runtime.session import Session
-
     work = Graph()
     with work.as_default():
         try:
-            import_graph_def(_graph_def(graph_or_graph_def), name="")
+            import_graph_def(as_graph_def(graph_or_graph_def), name="")
         except Exception as err:  # noqa: BLE001 - re-raised with context
             raise _with_context(err, "values view: cannot build a runnable copy of the graph: "
                                 f"{err} (draw it without feeds/grad_of to see its structure)"
@@ -105,33 +107,22 @@ def compute_values(graph_or_graph_def: Any, feed_dict: Mapping[Any, Any] | None 
                             "edges": edge_fetches}, feeds)
     finally:
         sess.close()
-    grads = {name: _dense(v) for name, v in results["gradients"].items()}
-    edges = {key: _dense(v) for key, v in results["edges"].items()}
+    grads = {name: as_dense(v) for name, v in results["gradients"].items()}
+    edges = {key: as_dense(v) for key, v in results["edges"].items()}
     return GraphValues(work, results["forward"], grads, None if target is None else target.name,
                        edges, added, helpers)
 
 
 # -- inputs --------------------------------------------------------------------------------
-def _graph_def(obj: Any) -> graph_pb2.GraphDef:
-    if isinstance(obj, Graph):
-        return obj.as_graph_def()
-    if isinstance(obj, graph_pb2.GraphDef):
-        return obj
-    if hasattr(obj, "SerializeToString"):
-        out = graph_pb2.GraphDef()
-        out.ParseFromString(obj.SerializeToString())
-        return out
-    raise TypeError(f"expected a gf.Graph or GraphDef, got {type(obj).__name__}")
-
-
 def _tensor_name(name: str) -> str:
-    return name if ":" in name and name.rpartition(":")[2].isdigit() else f"{name}:0"
+    node, index = split_tensor_name(name)
+    return f"{node}:{index}"
 
 
 def _resolve(work: Graph, key: Any, what: str) -> Tensor:
     """The tensor of the copy with the name of ``key`` (a Tensor, Variable, name or op)."""
-    if hasattr(key, "_as_graph_element"):
-        key = key._as_graph_element()
+    if isinstance(key, Variable):
+        key = key.name  # its VariableV2 output
     if isinstance(key, Operation):
         key = key.outputs[0] if key.outputs else key.name
     name = key.name if isinstance(key, Tensor) else key
@@ -199,8 +190,6 @@ def _runnable(work: Graph, feeds: Mapping[Tensor, Any], initialized: set[str],
 
 
 def _ref_inputs(op: Operation) -> tuple[int, ...]:
-    from graphflow.framework import op_registry as registry
-
     record = registry.lookup(op.type)
     return record.ref_inputs if record is not None else ()
 
@@ -258,8 +247,6 @@ def _edge_shares(work: Graph, target: Tensor, grads: Mapping[str, Any]
     """The gradient flowing back along each forward edge on a path to ``target``: the
     tensor's own gradient where it has one consumer there, else the consumer's gradient rule
     applied to the consumer's upstream gradients (built in a helper scope)."""
-    from graphflow.framework import op_registry as registry
-
     path = [op for op in _ancestors(target) if not gradient_scopes.is_gradient_node(op.name)]
     path_names = {op.name for op in path}
     readers: dict[str, int] = {}
@@ -301,7 +288,3 @@ def _with_context(err: Exception, message: str) -> Exception:
         out = ValueError(message)
     out.__cause__ = err
     return out
-
-
-def _dense(value: Any) -> np.ndarray:
-    return value.to_dense() if hasattr(value, "to_dense") else np.asarray(value)

@@ -14,6 +14,7 @@ import graphflow as gf
 from graphflow.data import Sentence
 from graphflow.models import window_ner
 from graphflow.models.ner_artifacts import MODEL_FILE, NERPredictor
+from graphflow.models.ner_decode import decode_all
 from graphflow.models.ner_trainer import NERTrainer
 from graphflow.models.window_ner import WindowNERConfig
 
@@ -156,8 +157,6 @@ def test_predictor_from_the_artefact_alone_equals_the_trainer(trained: Trained,
     assert predictor.graph is not trainer.model.graph
     got, _ = predictor.probabilities(sentences)
     np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
-    from graphflow.models.ner_trainer import decode_all
-
     want_tags = decode_all(want, data.split, trainer.tags.tags, trainer.config)
     assert predictor.predict_tags([s.words for s in sentences]) == want_tags
 
