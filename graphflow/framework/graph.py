@@ -17,7 +17,7 @@ from typing import Any
 
 from graphflow.framework import attrs as attr_codec
 from graphflow.framework import node_validation, op_registry
-from graphflow.framework.errors import GraphBuildError, NotFoundError
+from graphflow.framework.errors import GraphBuildError, GraphflowError, NotFoundError, node_error
 from graphflow.framework.tensor import Operation, Tensor, TensorSpec
 from graphflow.proto import graph_pb2, node_def_pb2
 
@@ -229,8 +229,21 @@ class Graph:
             for key, value in record.attr_defaults.items():
                 if key not in node_attr:
                     attr_codec.encode_into(node_attr[key], value)
-        specs = record.infer(op_registry.InferContext(record, node, [t._spec for t in inputs],
-                                                   inputs))
+        ctx = op_registry.InferContext(record, node, [t.spec for t in inputs], inputs)
+        try:
+            specs = record.infer(ctx)
+        except GraphflowError:
+            raise
+        except (ArithmeticError, AttributeError, IndexError, KeyError, TypeError,
+                ValueError) as err:
+            # A shape rule met an input it did not anticipate (a malformed attr or constant
+            # value): say which node, and what it saw, instead of the bare exception.
+            inputs_text = ", ".join(ctx.input_label(i) for i in range(len(inputs))) or "none"
+            raise GraphBuildError(node_error(
+                name, node.op, f"its shape rule cannot handle this node "
+                f"({type(err).__name__}: {err}); inputs: [{inputs_text}]",
+                f"check the node's inputs and attrs against TensorFlow's definition of "
+                f"{node.op}")) from err
         for s in specs:
             if not isinstance(s, TensorSpec):
                 raise TypeError(f"shape rule of {node.op} returned {specs!r}, not TensorSpecs")

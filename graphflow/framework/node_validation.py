@@ -21,7 +21,7 @@ import re
 from collections.abc import Container, Iterable
 from typing import TYPE_CHECKING
 
-from graphflow.framework import dtypes
+from graphflow.framework import dtypes, tensor_util
 from graphflow.framework.errors import GraphBuildError, node_error
 from graphflow.framework.tensor_names import parse_input
 from graphflow.proto import graph_pb2, node_def_pb2, tensor_shape_pb2
@@ -135,6 +135,12 @@ def check_node(node: node_def_pb2.NodeDef, record: Op, num_inputs: int) -> None:
             _check_dtype(node, key, attr.type)
         elif kind == _SHAPE:
             _check_shape(node, key, attr.shape)
+        elif kind == _TENSOR:
+            try:
+                tensor_util.check_tensor_proto(attr.tensor)
+            except (TypeError, ValueError) as err:
+                raise _fail(node, f"attr '{key}' holds an invalid tensor: {err}",
+                            "re-export the constant (the file may be corrupt)") from None
         elif kind == _LIST:
             for t in attr.list.type:
                 _check_dtype(node, key, t)

@@ -109,6 +109,37 @@ def _is_splat(flat: np.ndarray) -> bool:
     return bool(np.all(flat == flat[0]))
 
 
+def check_tensor_proto(proto: tensor_pb2.TensorProto) -> None:
+    """What ``make_ndarray`` would refuse, found without decoding the values (cheap for large
+    constants): an unsupported dtype, a shape that is not fully defined, content whose byte
+    count does not match the shape, or more values than the shape holds. Raises ValueError
+    or TypeError with the reason."""
+    dt = dtypes.as_dtype(proto.dtype)
+    shape = TensorShape(proto.tensor_shape)
+    if not shape.is_fully_defined():
+        raise ValueError(f"a TensorProto must have a fully defined shape, got {shape}")
+    dims = cast("list[int]", shape.as_list())
+    size = int(np.prod(dims, dtype=np.int64))
+    if proto.tensor_content:
+        expected = size * dt.np_dtype.itemsize
+        if dt is dtypes.string or len(proto.tensor_content) != expected:
+            raise ValueError(f"TensorProto content has {len(proto.tensor_content)} bytes, "
+                             f"expected {expected} for {dt.name} {tuple(dims)}")
+        return
+    if dt is dtypes.string:
+        count = len(proto.string_val)
+    elif dt is dtypes.float16:
+        count = len(proto.half_val)
+    else:
+        field = _VAL_FIELD.get(dt.as_datatype_enum)
+        if field is None:
+            raise TypeError(f"cannot decode a TensorProto of dtype {dt.name}")
+        count = len(getattr(proto, field))
+    if count > size:
+        raise ValueError(f"TensorProto holds {count} values but its shape {tuple(dims)} "
+                         f"needs {size}")
+
+
 def make_ndarray(proto: tensor_pb2.TensorProto) -> np.ndarray:
     """Decode a ``TensorProto`` into a new numpy array (TF's ``tf.make_ndarray``)."""
     dt = dtypes.as_dtype(proto.dtype)

@@ -17,6 +17,7 @@ from graphflow.framework.errors import (
     GraphflowError,
     NotFoundError,
     UnimplementedError,
+    node_error,
 )
 from graphflow.framework.graph import Graph
 from graphflow.framework.tensor_names import parse_input
@@ -41,6 +42,9 @@ def write_graph(graph_or_graph_def: Any, logdir: str | os.PathLike[str], name: s
     directory = Path(logdir)
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / name
+    if path.is_dir():
+        raise ValueError(f"cannot write the graph to '{path}': it is a directory; pass a file "
+                         "name as `name`")
     if as_text:
         path.write_text(text_format.MessageToString(graph_def), encoding="utf-8")
     else:
@@ -55,33 +59,54 @@ def read_graph(path: str | os.PathLike[str]) -> graph_pb2.GraphDef:
     p = Path(path)
     if not p.exists():
         raise NotFoundError(f"graph file '{p}' does not exist")
-    data = p.read_bytes()
+    if p.is_dir():
+        raise NotFoundError(f"'{p}' is a directory, not a graph file; name the .pb/.pbtxt "
+                            "file inside it")
+    try:
+        data = p.read_bytes()
+    except OSError as err:
+        raise DataLossError(f"cannot read graph file '{p}': {err.strerror or err}") from None
+    return parse_graph_def(data, str(p), as_text=True if p.suffix in TEXT_SUFFIXES else None)
+
+
+def parse_graph_def(data: bytes, where: str, as_text: bool | None = None) -> graph_pb2.GraphDef:
+    """Parse GraphDef bytes (``where`` names their source in errors): binary, or text when
+    ``as_text`` (None: binary, falling back to text when the bytes look like text); checked
+    for unique names and dangling inputs. Every failure is a DataLossError."""
+    p = Path(where)
     graph_def = graph_pb2.GraphDef()
-    if p.suffix in TEXT_SUFFIXES:
-        _parse_text(data, graph_def, p)
-    else:
-        try:
-            graph_def.ParseFromString(data)
-        except message.DecodeError as err:
-            if _looks_like_text(data):  # tf.io.write_graph writes text by default, any name
-                graph_def.Clear()
-                try:
-                    _parse_text(data, graph_def, p)
-                except DataLossError:
-                    pass
-                else:
-                    _validate(graph_def, str(p))
-                    return graph_def
-            hint = " (is it a text-format file? name it .pbtxt)" if _looks_like_text(data) else ""
-            raise DataLossError(f"'{p}' is not a valid binary GraphDef: {err}; the file is "
-                                f"truncated or not a GraphDef{hint}") from None
-        if data and not graph_def.HasField("versions"):
-            raise DataLossError(
-                f"'{p}' parsed, but has no 'versions' field, which every TensorFlow and "
-                "graphflow writer stores after the nodes: the file is probably truncated or "
-                "is not a GraphDef")
-    _validate(graph_def, str(p))
+    try:
+        if as_text:
+            _parse_text(data, graph_def, p)
+        else:
+            _parse_binary(data, graph_def, p)
+    except RecursionError:
+        raise DataLossError(f"'{p}' nests messages too deeply to parse; the file is corrupt or "
+                            "not a GraphDef") from None
+    _validate(graph_def, where)
     return graph_def
+
+
+def _parse_binary(data: bytes, graph_def: graph_pb2.GraphDef, p: Path) -> None:
+    try:
+        graph_def.ParseFromString(data)
+    except message.DecodeError as err:
+        if _looks_like_text(data):  # tf.io.write_graph writes text by default, any name
+            graph_def.Clear()
+            try:
+                _parse_text(data, graph_def, p)
+            except DataLossError:
+                pass
+            else:
+                return
+        hint = " (is it a text-format file? name it .pbtxt)" if _looks_like_text(data) else ""
+        raise DataLossError(f"'{p}' is not a valid binary GraphDef: {err}; the file is "
+                            f"truncated or not a GraphDef{hint}") from None
+    if data and not graph_def.HasField("versions"):
+        raise DataLossError(
+            f"'{p}' parsed, but has no 'versions' field, which every TensorFlow and "
+            "graphflow writer stores after the nodes: the file is probably truncated or "
+            "is not a GraphDef")
 
 
 def _parse_text(data: bytes, graph_def: graph_pb2.GraphDef, p: Path) -> None:
@@ -119,9 +144,9 @@ def _validate(graph_def: graph_pb2.GraphDef, where: str) -> None:
         for text in node.input:
             src = parse_input(text)[0]
             if src not in names:
-                raise DataLossError(f"'{where}': node '{node.name}' ({node.op}) has input "
-                                    f"'{text}', but no node '{src}' exists; the file is "
-                                    "truncated or corrupt")
+                raise DataLossError(f"'{where}': " + node_error(
+                    node.name, node.op, f"has input '{text}', but no node '{src}' exists; the "
+                    "file is truncated or corrupt"))
 
 
 def load_graph(path: str | os.PathLike[str], name: str = "") -> Graph:
