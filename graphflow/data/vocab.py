@@ -151,18 +151,9 @@ class Vocabulary:
                         key=lambda w: (-counts[w], w))
         if max_size is not None:
             ranked = ranked[:max_size]
-        vocab = cls(ranked)
-        for w in extra_words:
-            vocab._add(normalize_word(w))
+        vocab = cls([*ranked, *(normalize_word(w) for w in extra_words)])
         vocab.counts = {w: counts[w] for w in ranked}
         return vocab
-
-    def _add(self, word: str) -> int:
-        idx = self._index.get(word)
-        if idx is None:
-            idx = self._index[word] = len(self._words)
-            self._words.append(word)
-        return idx
 
     @property
     def words(self) -> list[str]:
@@ -193,7 +184,7 @@ class Vocabulary:
         return len(self._words)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Vocabulary) and self._words == other._words
+        return isinstance(other, Vocabulary) and self._words == other.words
 
     def __repr__(self) -> str:
         return f"Vocabulary({len(self)} entries incl. {len(SPECIAL_TOKENS)} special)"
@@ -260,7 +251,7 @@ class TagSet:
         return tag in self._index
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, TagSet) and self._tags == other._tags
+        return isinstance(other, TagSet) and self._tags == other.tags
 
     def __repr__(self) -> str:
         return f"TagSet({self._tags})"

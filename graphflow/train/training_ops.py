@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from graphflow.framework import dtypes
-from graphflow.framework.errors import InvalidArgumentError
+from graphflow.framework.errors import InvalidArgumentError, node_error
 from graphflow.framework.op_registry import InferContext, KernelContext, Op, register
 from graphflow.framework.tensor import TensorSpec
 from graphflow.ops.state_ops import uninitialized
@@ -138,9 +138,9 @@ class SparseApplyMomentum(_Apply):
                   momentum: np.ndarray) -> np.ndarray:
             var, accum = _values(cells, name, "SparseApplyMomentum")
             if indices.size and (indices.min() < 0 or indices.max() >= var.shape[0]):
-                raise InvalidArgumentError(f"SparseApplyMomentum node '{name}': index out of "
-                                           f"range [0, {var.shape[0]})", name,
-                                           "SparseApplyMomentum")
+                raise InvalidArgumentError(node_error(name, "SparseApplyMomentum",
+                                                      f"index out of range [0, {var.shape[0]})"),
+                                           name, "SparseApplyMomentum")
             rows = accum[indices] * momentum + grad
             accum[indices] = rows
             if nesterov:

@@ -90,8 +90,9 @@ def test_truncation_that_drops_nodes_an_input_needs(tmp_path, pb_bytes):
     partial.versions.CopyFrom(full.versions)
     path = tmp_path / "partial.pb"
     path.write_bytes(partial.SerializeToString())
-    with pytest.raises(gf.DataLossError, match=r"node '.*' \(.*\) has input '.*', but no node "
-                                               r"'.*' exists; the file is truncated or corrupt"):
+    with pytest.raises(gf.DataLossError, match=r"'.*partial.pb': \w+ node '[^']+': has input "
+                                               r"'.*', but no node '.*' exists; the file is "
+                                               r"truncated or corrupt"):
         gf.io.read_graph(path)
 
 
