@@ -67,3 +67,5 @@ from graphflow import graph_util  # noqa: E402
 from graphflow.ops.index_ops import argmax, argmin  # noqa: E402
 from graphflow import debug  # noqa: E402  (gf.debug: gradient-flow report, inspection)
 from graphflow import initializers, layers, losses  # noqa: E402  (gf.layers, gf.losses...)
+from graphflow import summary  # noqa: E402  (gf.summary: summary ops, FileWriter)
+from graphflow.proto.summary_pb2 import Summary  # noqa: E402  (tf.Summary, hand-made values)

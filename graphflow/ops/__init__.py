@@ -19,6 +19,7 @@ from graphflow.ops import (  # noqa: F401  (import order registers the records)
     set_ops,
     slice_ops,
     state_ops,
+    summary_ops,
     tensor_operators,
     variables,
 )
