@@ -68,7 +68,8 @@ def add_parser(subparsers: Any) -> None:
     pred.set_defaults(run=run_predict)
 
 
-def _config(args: argparse.Namespace) -> Any:
+def config_from_args(args: argparse.Namespace) -> Any:
+    """The ``WindowNERConfig`` the ``ner train`` flags ask for (defaults where not given)."""
     from graphflow.models.window_ner import WindowNERConfig
 
     overrides = {name: getattr(args, name) for name, _, _ in _TRAIN_OPTIONS
@@ -89,7 +90,7 @@ def run_train(args: argparse.Namespace) -> int:
         if not (data_dir / split).exists():
             raise FileNotFoundError(f"'{data_dir / split}' not found: --data must be a "
                                     "directory holding train.txt and dev.txt")
-    config = _config(args)
+    config = config_from_args(args)
     train, dev = read_conll(data_dir / "train.txt"), read_conll(data_dir / "dev.txt")
     print(f"data: {data_dir} ({len(train)} train / {len(dev)} dev sentences)")
     trainer = NERTrainer(config, train, embeddings_path=args.embeddings)

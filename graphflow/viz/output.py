@@ -78,16 +78,17 @@ def _write(dot: pydot.Dot, path: Path, program: str | None) -> Path:
         path.write_text(text, encoding="utf-8")
         return path
     fmt = IMAGE_FORMATS[path.suffix.lower()]
-    error = _run_dot(program, fmt, path, text)
+    error = run_dot(program, fmt, path, text)
     if error is not None:  # a Graphviz layout bug: retry the simplest layout
-        retry = _run_dot(program, fmt, path, _flattened(dot).to_string())
+        retry = run_dot(program, fmt, path, _flattened(dot).to_string())
         if retry is not None:
             raise RuntimeError(f"Graphviz's dot failed writing '{path}': {error}")
     return path
 
 
-def _run_dot(program: str, fmt: str, path: Path, text: str) -> str | None:
-    """Run ``dot``; None on success, else its error output."""
+def run_dot(program: str, fmt: str, path: Path, text: str) -> str | None:
+    """Run Graphviz's ``program`` (``dot``) writing ``path`` in ``fmt``; None on success, else
+    its error output (``render`` retries a failed layout once without clusters)."""
     proc = subprocess.run([program, f"-T{fmt}", "-o", str(path)], input=text.encode("utf-8"),
                           capture_output=True, check=False)
     if proc.returncode == 0:

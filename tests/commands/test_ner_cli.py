@@ -135,16 +135,16 @@ def test_train_with_data_missing_dev_fails_before_training(
 
 def test_train_flags_map_onto_the_model_config() -> None:
     from graphflow.cli import build_parser
-    from graphflow.commands.ner import _config
+    from graphflow.commands.ner import config_from_args
     from graphflow.models.window_ner import WindowNERConfig
 
     args = build_parser().parse_args(
         ["ner", "train", "--out", "m", "--suffix-dim", "0", "--shape-dim", "7",
          "--activation", "tanh", "--optimizer", "adam", "--learning-rate", "0.001",
          "--word-dropout", "0", "--decode", "greedy", "--freeze-embeddings", "--binary", "PER"])
-    cfg = _config(args)
+    cfg = config_from_args(args)
     assert (cfg.suffix_dim, cfg.shape_dim, cfg.activation, cfg.optimizer) == (0, 7, "tanh", "adam")
     assert (cfg.learning_rate, cfg.word_dropout, cfg.decode) == (0.001, 0.0, "greedy")
     assert cfg.train_embeddings is False and cfg.binary_class == "PER"
-    defaults = _config(build_parser().parse_args(["ner", "train", "--out", "m"]))
+    defaults = config_from_args(build_parser().parse_args(["ner", "train", "--out", "m"]))
     assert defaults == WindowNERConfig()

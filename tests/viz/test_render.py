@@ -110,7 +110,7 @@ def test_values_view_svg_shows_forward_values_and_gradients(tmp_path: Path) -> N
 @needs_dot
 def test_a_graphviz_failure_is_retried_without_clusters(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = render_module._run_dot
+    real = render_module.run_dot
     seen: list[str] = []
 
     def flaky(program: str, fmt: str, path: Path, text: str) -> str | None:
@@ -119,12 +119,12 @@ def test_a_graphviz_failure_is_retried_without_clusters(
             return "exit 1: Error: trouble in init_rank"
         return real(program, fmt, path, text)
 
-    monkeypatch.setattr(render_module, "_run_dot", flaky)
+    monkeypatch.setattr(render_module, "run_dot", flaky)
     g, _ = scoped_model()
     texts = _svg_texts(gf.viz.render(g, tmp_path / "retry.svg"))
     assert len(seen) == 2 and "splines=line" in seen[1] and "subgraph" not in seen[1]
     assert "MatMul" in texts
 
-    monkeypatch.setattr(render_module, "_run_dot", lambda *a: "exit 1: Error: broken")
+    monkeypatch.setattr(render_module, "run_dot", lambda *a: "exit 1: Error: broken")
     with pytest.raises(RuntimeError, match="dot failed writing .*broken"):
         gf.viz.render(g, tmp_path / "fail.svg")
