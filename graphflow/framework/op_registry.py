@@ -8,15 +8,23 @@ The gradient pass, the planner and the importer only look records up by type.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Concatenate, TypeAlias
 
+import numpy as np
+
 from graphflow.framework import attrs as attr_codec
 from graphflow.framework.dtypes import DType
-from graphflow.framework.errors import GraphBuildError, UnimplementedError, node_error
+from graphflow.framework.errors import (
+    GraphBuildError,
+    InvalidArgumentError,
+    UnimplementedError,
+    node_error,
+)
 from graphflow.framework.resources import RunResources
 from graphflow.framework.tensor import TensorSpec
-from graphflow.framework.tensor_shape import TensorShape
+from graphflow.framework.tensor_shape import TensorShape, dims_from
 
 if TYPE_CHECKING:
     from graphflow.framework.indexed_slices import IndexedSlices
@@ -36,6 +44,11 @@ def describe(spec: TensorSpec) -> str:
     return f"{spec.dtype.name} {spec.shape}"
 
 
+def static_ints(spec: TensorSpec) -> list[int] | None:
+    """The statically known value of an integer tensor, flattened; None when unknown."""
+    return None if spec.value is None else [int(v) for v in np.asarray(spec.value).reshape(-1)]
+
+
 _MISSING = object()
 
 
@@ -44,6 +57,7 @@ class _NodeContext:
 
     record: Op
     node_def: NodeDef
+    inputs: list[TensorSpec]
 
     @property
     def name(self) -> str:
@@ -58,6 +72,10 @@ class _NodeContext:
         if name in self.node_def.attr:
             return attr_codec.decode(self.node_def.attr[name])
         return self.record.attr_defaults.get(name, _MISSING)
+
+    def static_ints(self, i: int) -> list[int] | None:
+        """Input ``i``'s statically known integer value, flattened; None when unknown."""
+        return static_ints(self.inputs[i])
 
 
 class InferContext(_NodeContext):
@@ -117,6 +135,53 @@ class InferContext(_NodeContext):
             self.fail(f"{self.input_label(i)} must have rank {want}, got rank {shape.rank}")
         return shape
 
+    # -- helpers shared by the shape rules of several op families --------------------------
+
+    def role_label(self, i: int, role: str) -> str:
+        """``role 'tensor:0' [float32 (2, 3)]`` for input ``i`` (for ops whose variadic input
+        is not the last one, where ``input_label`` would name the wrong role)."""
+        tensor = f" '{self.input_names[i]}'" if i < len(self.input_names) else ""
+        return f"{role}{tensor} [{describe(self.inputs[i])}]"
+
+    def require_index(self, *indices: int) -> None:
+        """Inputs ``indices`` must be int32/int64 (index, shape and axis inputs)."""
+        for i in indices:
+            self.require_dtype(i, lambda d: d.name in ("int32", "int64"), "int32/int64")
+
+    def static_axis(self, i: int, rank: int | None, extra: int = 0,
+                    what: str = "axis") -> int | None:
+        """Input ``i`` as an axis in ``[0, rank + extra)`` (negative counts from the end),
+        when it and ``rank`` are known at build time; a build error names the valid range."""
+        values = self.static_ints(i)
+        if values is None:
+            return None
+        if len(values) != 1:
+            self.fail(f"{what} {self.input_label(i)} must be a scalar")
+        if rank is None:
+            return None
+        a, n = values[0], rank + extra
+        if not -n <= a < n:
+            self.fail(f"{what} {a} is out of range for an input of rank {rank}",
+                      f"use an {what} in [-{n}, {n})")
+        return a % n
+
+    def vector_length(self, i: int) -> int | None:
+        """Static length of the 1-D integer input ``i`` (build error if it is not 1-D)."""
+        shape = self.require_rank(i, 1)
+        return None if shape.rank is None else shape[0]
+
+    def shape_from_value(self, i: int, what: str = "shape") -> TensorShape:
+        """The static shape that the int32/int64 shape vector input ``i`` describes, as far
+        as it is known at build time."""
+        spec = self.inputs[i]
+        self.require_dtype(i, lambda d: d.name in ("int32", "int64"), "an int32/int64 vector")
+        if spec.value is not None:
+            if spec.value.ndim != 1:
+                self.fail(f"{what} {self.input_label(i)} must be a 1-D vector")
+            return dims_from(spec.value)
+        rank = spec.shape[0] if spec.shape.rank == 1 else None
+        return TensorShape(None) if rank is None else TensorShape([None] * rank)
+
 
 class KernelContext(_NodeContext):
     """What a kernel factory sees when the planner binds a node (once per plan)."""
@@ -137,8 +202,6 @@ class KernelContext(_NodeContext):
     def scratch(self, shape: Any, dtype: Any) -> Any:
         """A work array the kernel keeps across runs (allocated once, when the plan is bound),
         so steady-state runs make no temporaries of that size."""
-        import numpy as np
-
         return np.empty(tuple(shape), dtype=dtype)
 
     def concrete(self, spec: Any) -> tuple[int, ...] | None:
@@ -148,6 +211,70 @@ class KernelContext(_NodeContext):
     def attr(self, name: str) -> Any:
         value = self._attr(name)
         return None if value is _MISSING else value
+
+    # -- run-time checks (what TensorFlow validates when the op runs) ----------------------
+
+    def invalid(self, message: str, fix: str | None = None) -> InvalidArgumentError:
+        """The error a kernel raises for a bad run-time value (``raise ctx.invalid(...)``):
+        an InvalidArgumentError naming this node and op, the value, and the fix."""
+        return InvalidArgumentError(node_error(self.name, self.op_type, message, fix),
+                                    self.name, self.op_type)
+
+    def check_axes(self, axes: Any, rank: int, what: str = "axis") -> tuple[int, ...]:
+        """Fed or constant axes normalized to ``[0, rank)``; an error for an axis out of
+        range or given twice (as TensorFlow: "Invalid reduction dimension", "duplicate")."""
+        flat = np.asarray(axes).reshape(-1)
+        out: list[int] = []
+        for a in flat.tolist():
+            a = int(a)
+            if not -rank <= a < rank:
+                raise self.invalid(
+                    f"{what} {a} is out of range for a rank-{rank} input (valid: {-rank} to "
+                    f"{rank - 1})", f"use an {what} in [{-rank}, {rank})")
+            norm = a % rank
+            if norm in out:
+                raise self.invalid(f"{what} {a} appears more than once in {flat.tolist()}",
+                                   f"list each {what} once")
+            out.append(norm)
+        return tuple(out)
+
+    def check_indices(self, indices: Any, limit: int, what: str = "indices") -> None:
+        """Every index in ``[0, limit)``; the error names the first offending position."""
+        flat = np.asarray(indices).reshape(-1)
+        if flat.size and (int(flat.min()) < 0 or int(flat.max()) >= limit):
+            bad = int(np.flatnonzero((flat < 0) | (flat >= limit))[0])
+            where = np.unravel_index(bad, np.shape(indices)) if np.ndim(indices) else ()
+            at = "".join(f"[{i}]" for i in where)
+            raise self.invalid(f"{what}{at} = {int(flat[bad])} is not in [0, {limit})",
+                               f"keep {what} within the {limit} valid positions (an id "
+                               "outside the vocabulary?)")
+
+    def check_size(self, shape: Any, dtype: Any) -> None:
+        """The size guard: refuse to allocate more than the session's ``max_tensor_bytes``
+        (``SessionConfig``) for one output, naming the node and the size."""
+        dims = [int(d) for d in shape]
+        if any(d < 0 for d in dims):
+            raise self.invalid(f"dims must be >= 0, got {dims}", "pass non-negative sizes")
+        limit = self.resources.max_tensor_bytes
+        if limit is None:
+            return
+        nbytes = math.prod(dims) * np.dtype(dtype).itemsize
+        if nbytes > limit:
+            raise self.invalid(
+                f"would allocate {format_bytes(nbytes)} for an output of shape {tuple(dims)} "
+                f"({np.dtype(dtype).name}), over the limit of {format_bytes(limit)}",
+                "check the sizes; raise the limit with gf.Session(config=gf.SessionConfig("
+                "max_tensor_bytes=...)) if this is intended")
+
+
+def format_bytes(n: int) -> str:
+    """``4.0 TB``-style sizes (powers of 1000, as the limits are stated)."""
+    size = float(n)
+    for unit in ("B", "kB", "MB", "GB", "TB", "PB"):
+        if size < 1000 or unit == "PB":
+            return f"{size:.1f} {unit}" if unit != "B" else f"{int(size)} B"
+        size /= 1000
+    return f"{size:.1f} PB"
 
 
 def _no_gradient_rule(self: Op, op: Operation, *grads: Tensor | None

@@ -24,7 +24,13 @@ class VariableCell:
 class RunResources:
     """Variable cells by variable name, and random streams (TF1 seeding semantics)."""
 
-    def __init__(self, seed: int | None = None) -> None:
+    #: Default size guard: no single output above this many bytes (SessionConfig overrides).
+    DEFAULT_MAX_TENSOR_BYTES = 16 * 1000**3
+
+    def __init__(self, seed: int | None = None,
+                 max_tensor_bytes: int | None = DEFAULT_MAX_TENSOR_BYTES) -> None:
+        #: The size guard kernels apply (``KernelContext.check_size``); None: no limit.
+        self.max_tensor_bytes = max_tensor_bytes
         self._cells: dict[str, VariableCell] = {}
         #: The stream of random ops with neither an op seed nor a graph seed.
         self.rng = np.random.default_rng(seed)

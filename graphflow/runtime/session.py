@@ -41,11 +41,15 @@ class SessionConfig:
         interpret: run each plan with a plain Python loop over its bound kernels instead of
             generated code (``runtime/executor.py``): slower, the same results — the
             reference the generated code is tested against.
+        max_tensor_bytes: the size guard — an op that would allocate (or constant folding
+            that would compute) a single output larger than this many bytes raises an
+            InvalidArgumentError naming the node and the size instead; None: no limit.
     """
 
     specialize: bool = True
     plan_memory: bool = True
     interpret: bool = False
+    max_tensor_bytes: int | None = RunResources.DEFAULT_MAX_TENSOR_BYTES
 
 
 class _FeedSpec:
@@ -87,7 +91,7 @@ class Session:
         # TF1 passes a ConfigProto here; graphflow reads only its own SessionConfig.
         self.config = config if isinstance(config, SessionConfig) else SessionConfig()
         #: Variable storage and random streams; kernels receive it through their context.
-        self.resources = RunResources(self._graph.seed)
+        self.resources = RunResources(self._graph.seed, self.config.max_tensor_bytes)
         self._context_stack: list[Any] = []
 
     # -- properties ------------------------------------------------------------------------
