@@ -15,3 +15,9 @@ def graph() -> Iterator[gf.Graph]:
     g = gf.Graph()
     with g.as_default():
         yield g
+
+
+@pytest.fixture
+def g(graph: gf.Graph) -> gf.Graph:
+    """The ``graph`` fixture under the short name the framework tests use."""
+    return graph

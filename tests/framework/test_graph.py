@@ -10,13 +10,6 @@ import graphflow as gf
 from graphflow.proto import graph_pb2
 
 
-@pytest.fixture()
-def g():
-    graph = gf.Graph()
-    with graph.as_default():
-        yield graph
-
-
 def names(graph: gf.Graph) -> list[str]:
     return [op.name for op in graph.get_operations()]
 

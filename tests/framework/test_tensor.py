@@ -9,19 +9,7 @@ import numpy as np
 import pytest
 
 import graphflow as gf
-
-
-@pytest.fixture()
-def g():
-    graph = gf.Graph()
-    with graph.as_default():
-        yield graph
-
-
-def run(t, feed=None):
-    with gf.Session(graph=t.graph) as sess:
-        return sess.run(t, feed)
-
+from tests.helpers import run
 
 X = np.array([[1.0, -2.0, 3.0], [0.5, 4.0, -1.5]], np.float32)  # shape (2, 3)
 Y = np.array([[2.0, 1.0, -3.0], [4.0, 0.25, 2.0]], np.float32)

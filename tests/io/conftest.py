@@ -8,17 +8,13 @@ import numpy as np
 import pytest
 
 import graphflow as gf
+from tests.helpers import lecture_graph as walkthrough
 
 
 def lecture_graph() -> gf.Graph:
-    """The lecture's f = (x + y) * max(y, z)."""
-    g = gf.Graph()
-    with g.as_default():
-        x = gf.placeholder(gf.float32, name="x")
-        y = gf.placeholder(gf.float32, name="y")
-        z = gf.placeholder(gf.float32, name="z")
-        gf.multiply(x + y, gf.maximum(y, z), name="f")
-    return g
+    """The lecture's f = (x + y) * max(y, z), placeholders of unknown shape, default node
+    names (add, Maximum, f)."""
+    return walkthrough(scalars=False, named=False)[0]
 
 
 def mlp_graph(seed: int = 0) -> gf.Graph:

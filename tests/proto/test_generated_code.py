@@ -20,6 +20,7 @@ from graphflow.proto import (
     types_pb2,
     versions_pb2,
 )
+from tests.helpers import field_numbers
 
 REPO = Path(__file__).resolve().parents[2]
 PROTO_PACKAGE = REPO / "graphflow" / "proto"
@@ -64,10 +65,6 @@ def test_runtime_pin_matches_gencode_version():
     assert f'"protobuf>={version},<{major + 1}"' in pyproject
 
 
-def _numbers(message) -> dict[str, int]:
-    return {f.name: f.number for f in message.DESCRIPTOR.fields}
-
-
 # Field numbers of TensorFlow's tensorflow/core/framework/*.proto.
 TF_FIELDS = {
     graph_pb2.GraphDef: {"node": 1, "library": 2, "version": 3, "versions": 4},
@@ -90,7 +87,7 @@ TF_FIELDS = {
 
 @pytest.mark.parametrize("message", list(TF_FIELDS), ids=lambda m: m.DESCRIPTOR.full_name)
 def test_field_numbers_match_tensorflow(message):
-    assert _numbers(message) == TF_FIELDS[message]
+    assert field_numbers(message) == TF_FIELDS[message]
 
 
 def test_field_types_match_tensorflow():

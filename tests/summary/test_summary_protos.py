@@ -11,11 +11,7 @@ import pytest
 from google.protobuf import descriptor_pb2
 
 from graphflow.proto import event_pb2, summary_pb2
-
-
-def _numbers(message) -> dict[str, int]:
-    return {f.name: f.number for f in message.DESCRIPTOR.fields}
-
+from tests.helpers import field_numbers
 
 TF_FIELDS = {
     summary_pb2.HistogramProto: {"min": 1, "max": 2, "num": 3, "sum": 4, "sum_squares": 5,
@@ -44,7 +40,7 @@ TF_FIELDS = {
 
 @pytest.mark.parametrize("message", list(TF_FIELDS), ids=lambda m: m.DESCRIPTOR.full_name)
 def test_field_numbers_match_tensorflow(message):
-    assert _numbers(message) == TF_FIELDS[message]
+    assert field_numbers(message) == TF_FIELDS[message]
 
 
 def test_oneofs_and_enums_match_tensorflow():

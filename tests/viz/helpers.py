@@ -7,23 +7,11 @@ import re
 import numpy as np
 
 import graphflow as gf
+from tests.helpers import lecture_graph  # noqa: F401  (the viz tests' walkthrough graph)
 
 # a DOT node statement: `id [attrs];` (attrs may contain nested <...> HTML labels)
 _NODE = re.compile(r"^(\w+) \[(.*)\];$")
 _EDGE = re.compile(r"^(\w+) -> (\w+) \[(.*)\];$")
-
-
-def lecture_graph() -> tuple[gf.Graph, dict[str, gf.Tensor]]:
-    """f = (x + y) * max(y, z), the lecture's walkthrough (node names a, b, f)."""
-    g = gf.Graph()
-    with g.as_default():
-        x = gf.placeholder(gf.float32, [], name="x")
-        y = gf.placeholder(gf.float32, [], name="y")
-        z = gf.placeholder(gf.float32, [], name="z")
-        a = gf.add(x, y, name="a")
-        b = gf.maximum(y, z, name="b")
-        f = gf.multiply(a, b, name="f")
-    return g, {"x": x, "y": y, "z": z, "a": a, "b": b, "f": f}
 
 
 def scoped_model(with_gradients: bool = True) -> tuple[gf.Graph, dict[str, object]]:
