@@ -157,11 +157,22 @@ def prune_ops(targets: Iterable[Operation], fed: Container[tuple[int, int]] = ()
     return [needed[i] for i in sorted(needed)]
 
 
+def _index(op: Operation) -> int:
+    return op.index
+
+
 def order_ops(ops: Sequence[Operation], records: Records | None = None,
               state_last: bool = True) -> list[Operation]:
     """``topological_order`` over handles: the same order (a lexicographical topological sort
     keyed by (mutates state, position), over data and control edges among ``ops``)."""
     records = {} if records is None else records
+    ops = sorted(ops, key=_index)
+    late = [op for op in ops if record_of(op, records).ref_inputs] if state_last else []
+    if not late:
+        # Graphs are append-only (every input, data or control, is created before its
+        # consumer), so creation order is topological, and the smallest waiting position is
+        # always ready: the sort below would return exactly this order.
+        return ops
     members = {op.index for op in ops}
     waiting: dict[int, int] = {}
     successors: dict[int, list[Operation]] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -126,3 +127,48 @@ def test_inspect_flow_reads_variable_values_from_a_checkpoint(
     assert row.split()[4] == "0"  # weight norm (after "(16, 16)") of the checkpoint's zeros
     row = next(line for line in section.splitlines() if line.strip().startswith("layer2/W "))
     assert float(row.split()[4]) > 1
+
+
+def test_inspect_plan_prints_what_a_session_would_run(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _mlp(tmp_path / "mlp.pb")
+    assert main(["inspect", str(path), "--plan", "--fetch", "loss:0", "--fetch", "train",
+                 "--feed", "x=8,16", "--feed", "y=(8)"]) == 0
+    out = capsys.readouterr().out
+    plan = out[out.index("\nplan: "):]
+    # The same plan Session.explain gives for a fresh import of the file.
+    graph = gf.io.load_graph(path)
+    with gf.Session(graph=graph) as sess:
+        want = sess.explain(["loss:0", "train"], {"x:0": np.zeros((8, 16), np.float32),
+                                                  "y:0": np.zeros(8, np.int32)})
+    def unnamed(text: str) -> str:  # each generated function has its own file name
+        return re.sub(r"<graphflow plan \d+>", "<plan>", text).strip()
+
+    assert unnamed(plan) == unnamed(str(want))
+    assert "feeds:\n  s0 = x:0 float32 (8, 16)\n  s1 = y:0 int32 (8,)\n" in plan
+    assert "MatMul" in plan and "ApplyGradientDescent" in plan and "train" in plan
+    assert "def _plan(s0, s1):" in plan and "buffers:" in plan
+
+
+def test_inspect_plan_feeds_from_an_npz_and_interprets(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _mlp(tmp_path / "mlp.pb")
+    batch = tmp_path / "batch.npz"
+    np.savez(batch, x=np.ones((3, 16), np.float32), y=np.zeros(3, np.int32))
+    assert main(["inspect", str(path), "--plan", "--fetch", "loss:0", "--feed", str(batch),
+                 "--interpret"]) == 0
+    out = capsys.readouterr().out
+    assert "x:0 float32 (3, 16)" in out and "(interpreted;" in out and "def _plan" not in out
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--plan"], "--plan needs at least one --fetch NAME"),
+    (["--plan", "--fetch", "loss:0"], "You must feed a value for placeholder tensor 'x'"),
+    (["--plan", "--fetch", "loss:0", "--feed", "x=eight"], "'eight' is not a shape"),
+    (["--plan", "--fetch", "nope:0", "--feed", "x=2,16"], "nope"),
+])
+def test_inspect_plan_errors_name_the_fix(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                          argv: list[str], message: str) -> None:
+    path = _mlp(tmp_path / "mlp.pb")
+    assert main(["inspect", str(path), *argv]) == 1
+    assert message in capsys.readouterr().err
