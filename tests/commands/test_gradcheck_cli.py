@@ -12,6 +12,7 @@ import graphflow as gf
 from graphflow.cli import main
 from graphflow.framework import op_registry as registry
 from graphflow.ops import math_ops
+from tests.helpers import replaced_record
 
 
 def _graph(path: Path) -> Path:
@@ -37,10 +38,9 @@ class _BrokenSigmoid(math_ops.Sigmoid):
 
 
 @pytest.fixture()
-def broken_sigmoid() -> Iterator[None]:
-    previous = registry.override("Sigmoid", _BrokenSigmoid())
-    yield
-    registry.restore("Sigmoid", previous)
+def broken_sigmoid() -> Iterator[registry.Op]:
+    with replaced_record("Sigmoid", _BrokenSigmoid()) as record:
+        yield record
 
 
 def test_gradcheck_passes_a_correct_graph(tmp_path: Path,

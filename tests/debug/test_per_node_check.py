@@ -12,6 +12,7 @@ import graphflow as gf
 from graphflow.debug.per_node_check import check_node_gradients
 from graphflow.framework import op_registry as registry
 from graphflow.ops import math_ops
+from tests.helpers import replaced_record
 
 from .conftest import deep_stack, training_graph
 
@@ -36,22 +37,16 @@ class _RaisingSigmoid(math_ops.Sigmoid):
         raise ValueError("rule crashed")
 
 
-def _override(op_type: str, record: registry.Op) -> Iterator[None]:
-    previous = registry.override(op_type, record)
-    try:
-        yield
-    finally:
-        registry.restore(op_type, previous)
+@pytest.fixture()
+def broken_tanh() -> Iterator[registry.Op]:
+    with replaced_record("Tanh", _TanhWithoutDerivative()) as record:
+        yield record
 
 
 @pytest.fixture()
-def broken_tanh() -> Iterator[None]:
-    yield from _override("Tanh", _TanhWithoutDerivative())
-
-
-@pytest.fixture()
-def broken_mul() -> Iterator[None]:
-    yield from _override("Mul", _MulForgetsY())
+def broken_mul() -> Iterator[registry.Op]:
+    with replaced_record("Mul", _MulForgetsY()) as record:
+        yield record
 
 
 def test_correct_rules_all_pass_on_a_float32_training_graph() -> None:
@@ -106,7 +101,7 @@ def test_a_rule_that_raises_is_an_error_naming_the_node() -> None:
     with g.as_default():
         x = gf.placeholder(gf.float64, [3], name="x")
         gf.reduce_sum(gf.sigmoid(x, name="s"), name="total")
-    with _context("Sigmoid", _RaisingSigmoid()):
+    with replaced_record("Sigmoid", _RaisingSigmoid()):
         report = check_node_gradients(g, "total", {x: np.array([0.1, 0.2, 0.3])})
     first = report.first_wrong
     assert first.node == "s" and first.status == "error" and "rule crashed" in first.reason
@@ -140,8 +135,3 @@ def test_large_inputs_are_sampled() -> None:
     report = check_node_gradients(g, "total", max_elements=16)
     assert report.check("sq").checked == 16 and report.ok
 
-
-def _context(op_type: str, record: registry.Op):  # a with-able override
-    import contextlib
-
-    return contextlib.contextmanager(lambda: _override(op_type, record))()
