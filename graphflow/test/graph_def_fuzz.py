@@ -24,6 +24,7 @@ import numpy as np
 from graphflow.compiler.importer import import_graph_def
 from graphflow.framework.errors import GraphflowError
 from graphflow.framework.graph import Graph
+from graphflow.framework.tensor_names import split_tensor_name
 from graphflow.io.graph_io import parse_graph_def
 from graphflow.proto import graph_pb2, node_def_pb2, types_pb2
 from graphflow.runtime.session import Session
@@ -184,8 +185,8 @@ def _try(mutant: bytes, original: bytes, feeds: Mapping[str, Any],
         with graph.as_default():
             import_graph_def(parsed, name="")
         names = {op.name for op in graph.get_operations()}
-        runnable = [f for f in fetches if f.rpartition(":")[0] in names]
-        fed = {k: v for k, v in feeds.items() if k.rpartition(":")[0] in names}
+        runnable = [f for f in fetches if split_tensor_name(f)[0] in names]
+        fed = {k: v for k, v in feeds.items() if split_tensor_name(k)[0] in names}
         with Session(graph=graph) as sess, np.errstate(all="ignore"):
             for fetch in runnable:
                 try:
