@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: demo test venv system-deps lint protos bench clean
+.PHONY: demo test venv system-deps lint protos docs bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -49,6 +49,15 @@ lint: venv
 protos:
 	$(PY) -m pip install --quiet grpcio-tools==1.85.1
 	$(PY) scripts/gen_protos.py
+
+# The API reference: one HTML page per module of graphflow (the public namespaces gf, gf.nn,
+# gf.train, gf.layers, gf.losses, gf.io, gf.viz, gf.debug, gf.test, gf.summary and the
+# packages behind them), generated from the docstrings by pdoc into docs/api/ (not committed).
+docs: venv
+	$(PY) -m pip install --quiet -e '.[docs]'
+	rm -rf docs/api
+	$(PY) -m pdoc --docformat google --output-directory docs/api graphflow '!graphflow.proto'
+	@echo "API reference: docs/api/index.html"
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -35,10 +35,15 @@ _UNKNOWN_FIELD = re.compile(r'Message type "([\w.]+)" has no field named "(\w+)"
 
 
 def write_graph(graph_or_graph_def: Any, logdir: str | os.PathLike[str], name: str,
-                as_text: bool = True) -> str:
+                as_text: bool = True, add_shapes: bool = False) -> str:
     """Write a graph to ``logdir/name`` as protobuf text (default) or binary; returns the path
-    (TF's ``tf.io.write_graph`` signature). Output is deterministic."""
-    graph_def = tensor_names.as_graph_def(graph_or_graph_def)
+    (TF's ``tf.io.write_graph`` signature). Output is deterministic. ``add_shapes`` adds
+    TF's ``_output_shapes`` attr to every node (as ``Graph.as_graph_def(add_shapes=True)``),
+    so TensorBoard and Netron label the edges with static shapes."""
+    if add_shapes:
+        graph_def = with_output_shapes(graph_or_graph_def)
+    else:
+        graph_def = tensor_names.as_graph_def(graph_or_graph_def)
     directory = Path(logdir)
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / name
@@ -50,6 +55,23 @@ def write_graph(graph_or_graph_def: Any, logdir: str | os.PathLike[str], name: s
     else:
         path.write_bytes(graph_def.SerializeToString(deterministic=True))
     return str(path)
+
+
+def with_output_shapes(graph_or_graph_def: Any) -> graph_pb2.GraphDef:
+    """A copy of the GraphDef with ``_output_shapes`` on every node: a ``gf.Graph`` gives its
+    static shapes; a GraphDef is imported into a scratch Graph to infer them (its nodes are
+    otherwise unchanged)."""
+    if isinstance(graph_or_graph_def, Graph):
+        return graph_or_graph_def.as_graph_def(add_shapes=True)
+    graph_def = graph_pb2.GraphDef()
+    graph_def.CopyFrom(tensor_names.as_graph_def(graph_or_graph_def))
+    scratch = Graph()
+    with scratch.as_default():
+        import_graph_def(graph_def, name="")
+    shaped = {n.name: n.attr["_output_shapes"] for n in scratch.as_graph_def(add_shapes=True).node}
+    for node in graph_def.node:
+        node.attr["_output_shapes"].CopyFrom(shaped[node.name])
+    return graph_def
 
 
 def read_graph(path: str | os.PathLike[str]) -> graph_pb2.GraphDef:

@@ -62,3 +62,12 @@ def test_masked_crc_matches_tensorboard():
 
 def test_implementation_is_reported():
     assert crc.IMPLEMENTATION in ("google-crc32c", "python")
+
+
+def test_records_are_identical_with_the_pure_python_crc(monkeypatch):
+    from graphflow.summary import records
+
+    data = bytes(range(200)) * 7
+    fast = records.encode_record(data)
+    monkeypatch.setattr(crc, "_FAST", None)
+    assert records.encode_record(data) == fast
