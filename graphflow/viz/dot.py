@@ -24,7 +24,7 @@ from graphflow.compiler import gradient_scopes
 from graphflow.framework.graph import Graph
 from graphflow.framework.tensor import TensorSpec
 from graphflow.framework.tensor_names import as_graph_def, split_tensor_name
-from graphflow.viz import labels, layout, model, styles
+from graphflow.viz import labels, layout, model, rules, simplify, styles
 from graphflow.viz.model import VizEdge, VizGraph, VizNode
 from graphflow.viz.options import Annotations, RenderOptions
 from graphflow.viz.values import GraphValues
@@ -46,12 +46,24 @@ def to_dot(graph: Any, options: RenderOptions | None = None,
         vg = model.hide_gradients(vg)
     if values is not None:
         vg = model.restrict(vg, {n.name for n in vg.nodes} - values.helper_nodes)
+    vg = simplified(vg, graph_def, options)
+    if values is not None:
         vg = model.add_sinks(vg, _unread(vg, values))
     if options.collapse_depth is not None:
         vg = model.collapse(vg, options.collapse_depth)
     op_of = {n.name: n.op for n in graph_def.node}
     options = layout.resolve_auto(options, vg)
     return _Writer(options, annotations or Annotations(), values, op_of).write(vg)
+
+
+def simplified(vg: VizGraph, graph_def: Any, options: RenderOptions) -> VizGraph:
+    """``vg`` with the teaching simplifications ``options`` ask for (``viz.simplify``)."""
+    if not options.show_plumbing:
+        vg = simplify.fold_variables(vg)
+    if options.fold_constants:
+        vg = simplify.fold_constants(vg, {n.name: n for n in graph_def.node},
+                                     options.max_elements, options.precision)
+    return simplify.place_gradients(vg)
 
 
 def _specs(source: Any) -> dict[str, list[TensorSpec | None]] | None:
@@ -62,7 +74,7 @@ def _specs(source: Any) -> dict[str, list[TensorSpec | None]] | None:
 
 def _unread(vg: VizGraph, values: GraphValues) -> list[str]:
     """Evaluated tensors of drawn nodes that no drawn edge carries (e.g. the loss)."""
-    drawn = {n.name for n in vg.nodes}
+    drawn = {n.name for n in vg.nodes if not (n.kind == styles.VARIABLE and n.absorbed)}
     carried = {t for e in vg.edges for t in e.tensors}
     out = [t for t in values.forward if split_tensor_name(t)[0] in drawn and t not in carried]
     if values.target is not None and values.target not in carried:
@@ -106,6 +118,8 @@ class _Writer:
             dot.add_edge(self._edge(edge, edge.src in self.gradient or edge.dst in self.gradient))
         if self.values is not None and self.options.legend:
             dot.add_node(self._legend())
+        if self.notes.legend and self.options.legend:
+            dot.add_node(self._marks_legend())
         return dot
 
     # -- clusters --------------------------------------------------------------------------
@@ -151,6 +165,7 @@ class _Writer:
             detail = node.op + (" (unknown op)" if node.kind == styles.UNKNOWN else "")
         parts = [labels.font(title, bold=True),
                  labels.font(detail, color=styles.MUTED_COLOR, size=9)]
+        parts += [labels.font(line, color=styles.MUTED_COLOR, size=9) for line in node.notes]
         note = next((self.notes.node_notes[n] for n in node.names
                      if n in self.notes.node_notes), None)
         if note:
@@ -160,6 +175,8 @@ class _Writer:
     def _relative_name(self, node: VizNode) -> str:
         if not self.options.clusters or not node.container:
             return node.name
+        if node.label:
+            return node.label
         if node.name == node.container:
             return node.name.rpartition("/")[2]
         return node.name[len(node.container) + 1:]
@@ -195,11 +212,23 @@ class _Writer:
             text = edge.label if port == "0" else f":{port} {edge.label}"
             color = styles.MUTED_COLOR if self.values is not None else None
             parts.append(labels.font(text, color=color))
+        rule = self._rule(edge)
+        if rule:
+            parts.append(labels.font(rule, color=styles.GRADIENT_VALUE_COLOR, italic=True))
         note = next((self.notes.edge_notes[t] for t in edge.tensors
                      if t in self.notes.edge_notes), None)
         if note:
             parts.append(labels.font(note, color=styles.GRADIENT_VALUE_COLOR, bold=True))
         return labels.html_label(*parts) if parts else ""
+
+    def _rule(self, edge: VizEdge) -> str:
+        """On an edge leaving the gradient group of a forward node X: X's local rule."""
+        if edge.src not in self.gradient or edge.count > 1:
+            return ""
+        forward = gradient_scopes.forward_node_of(edge.src)
+        if forward is None or forward == gradient_scopes.forward_node_of(edge.dst):
+            return ""
+        return rules.short_rule(self.op_of.get(forward, ""))
 
     def _ran(self, edge: VizEdge) -> bool:
         """Values are written on edges into nodes that ran (not into, e.g., initializers)."""
@@ -246,6 +275,20 @@ class _Writer:
                                     color=styles.GRADIENT_VALUE_COLOR))
         return pydot.Node("legend__", shape="note", label=labels.html_label(*rows),
                           fillcolor="#ffffff", style="filled", color=styles.MUTED_COLOR)
+
+
+    def _marks_legend(self) -> pydot.Node:
+        """The annotations' legend: a colour swatch (solid, dashed or dotted) per row."""
+        rows = []
+        for colour, text in self.notes.legend:
+            hue, _, style = colour.partition(" ")
+            mark = {"dashed": "- - -", "dotted": ". . . ."}.get(style, "&#9608;&#9608;&#9608;")
+            rows.append(f'<tr><td><font color="{labels.html_text(hue)}">{mark}</font></td>'
+                        f'<td align="left">{labels.html_text(text)}</td></tr>')
+        body = "".join(rows)
+        return pydot.Node("marks_legend__", shape="plaintext",
+                          label=f'<<table border="1" cellborder="0" color="{styles.MUTED_COLOR}"'
+                                f' cellspacing="2">{body}</table>>')
 
 
 def _gradient_readers(values: GraphValues) -> dict[str, int]:

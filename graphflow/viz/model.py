@@ -50,11 +50,14 @@ class VizNode:
     gradient: bool
     container: str  # the name scope (cluster) the node is drawn in; "" for the top level
     members: tuple[str, ...] = ()  # graph nodes inside a collapsed scope
+    absorbed: tuple[str, ...] = ()  # graph nodes folded into this one (viz.simplify)
+    notes: tuple[str, ...] = ()  # extra label lines, e.g. folded constants ("shape = [1, -1]")
+    label: str = ""  # the name to print inside its cluster, when not a suffix of the container
 
     @property
     def names(self) -> tuple[str, ...]:
         """The graph node names this drawn node stands for."""
-        return self.members or (self.name,)
+        return (self.members or (self.name,)) + self.absorbed
 
 
 @dataclass(frozen=True)
@@ -249,7 +252,10 @@ def collapse(vg: VizGraph, depth: int) -> VizGraph:
     for n in vg.nodes:
         parts = n.container.split("/") if n.container else []
         if n.kind != SINK and len(parts) >= depth:
-            group_of[n.name] = "/".join(parts[:depth])
+            group = "/".join(parts[:depth])
+            if n.gradient and not gradient_scopes.is_gradient_scope(group):
+                group += "/gradients"  # gradients placed beside a forward scope: own group
+            group_of[n.name] = group
     members: dict[str, list[str]] = {}
     for name, group in group_of.items():
         members.setdefault(group, []).append(name)
@@ -259,8 +265,10 @@ def collapse(vg: VizGraph, depth: int) -> VizGraph:
         if group is None:
             nodes.append(n)
         elif members[group][0] == n.name:  # first member (in drawing order) places the group
+            beside = n.gradient and not gradient_scopes.is_gradient_scope(_parent(group))
             nodes.append(VizNode(group, "", styles.SCOPE, gradient_scopes.is_gradient_scope(group),
-                                 _parent(group), tuple(sorted(members[group]))))
+                                 _parent(_parent(group)) if beside else _parent(group),
+                                 tuple(sorted(members[group]))))
     return VizGraph(tuple(nodes), _aggregate(vg.edges, group_of))
 
 
@@ -297,3 +305,4 @@ def op_summary(members: Sequence[str], op_of: Mapping[str, str], limit: int = 3)
         parts.append("...")
     noun = "op" if len(members) == 1 else "ops"
     return f"{len(members)} {noun}: {', '.join(parts)}"
+

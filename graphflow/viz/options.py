@@ -43,6 +43,10 @@ class RenderOptions:
         fast_layout: trade layout polish for speed (edge labels placed after layout, bounded
             Graphviz iterations). ``None`` (auto): when more than ``FAST_LAYOUT_LIMIT`` nodes
             are drawn.
+        show_plumbing: draw each variable's read/Assign/initializer nodes and the ``init`` op
+            (default: a variable is one node, ``viz.simplify.fold_variables``).
+        fold_constants: write constants into their readers' labels instead of drawing them
+            as nodes (``viz.simplify.fold_constants``).
     """
 
     clusters: bool | None = None
@@ -54,6 +58,8 @@ class RenderOptions:
     rankdir: str | None = None
     legend: bool = True
     fast_layout: bool | None = None
+    show_plumbing: bool = False
+    fold_constants: bool = True
 
     def __post_init__(self) -> None:
         if self.collapse_depth is not None and self.collapse_depth < 1:
@@ -81,6 +87,8 @@ class Annotations:
             tensor, e.g. ``{"hidden/Tanh:0": {"color": "#d7301f", "penwidth": "2.5"}}``.
         node_notes: node name -> an extra line printed in the node's label (e.g. ``"NaN here"``).
         edge_notes: tensor name -> an extra line printed in the label of its edges.
+        legend: ``(colour, text)`` rows drawn in a legend box explaining these marks (e.g.
+            the heat map's scale); a colour may be ``"#rrggbb"`` or ``"#rrggbb dashed"``.
 
     When a name scope is collapsed, the collapsed node takes the attributes and notes of its
     members (first member by name wins for attributes), and an aggregated edge those of the
@@ -91,3 +99,4 @@ class Annotations:
     edge_attrs: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     node_notes: Mapping[str, str] = field(default_factory=dict)
     edge_notes: Mapping[str, str] = field(default_factory=dict)
+    legend: tuple[tuple[str, str], ...] = ()  # (colour, text) rows of a legend box

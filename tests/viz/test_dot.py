@@ -13,6 +13,9 @@ from graphflow.compiler import gradient_scopes
 from graphflow.proto import graph_pb2
 from tests.viz.helpers import edge, edges, lecture_graph, nodes, scoped_model
 
+#: The raw graph: every variable's plumbing and every constant drawn as nodes.
+RAW = gf.viz.RenderOptions(show_plumbing=True, fold_constants=False)
+
 
 def test_nodes_are_labelled_with_name_and_op_type() -> None:
     g, _ = lecture_graph()
@@ -28,14 +31,14 @@ def test_edges_carry_static_shapes_and_non_float32_dtypes() -> None:
     g, _ = scoped_model(with_gradients=False)
     text = gf.viz.to_dot(g).to_string()
     assert "label=<(?, 4)>" in edge(text, "n_x", "n_layer1_MatMul")
-    assert "label=<(4, 3)>" in edge(text, "n_layer1_W_read", "n_layer1_MatMul")
+    assert "label=<(4, 3)>" in edge(text, "n_layer1_W", "n_layer1_MatMul")  # W/read folded
     assert "label=<(?,) int32>" in edge(text, "n_ids", "n_Cast")
     assert "label=<()>" not in edge(text, "n_layer1_h", "n_layer2_logits")
 
 
 def test_kinds_are_visually_distinct() -> None:
     g, _ = scoped_model(with_gradients=False)
-    found = nodes(gf.viz.to_dot(g).to_string())
+    found = nodes(gf.viz.to_dot(g, RAW).to_string())
     shape = {k: re.search(r"shape=(\w+)", v).group(1) for k, v in found.items()}
     kinds = {shape["n_x"], shape["n_layer1_W"], shape["n_layer1_W_initial_value"],
              shape["n_layer1_MatMul"], shape["n_layer1_W_Assign"]}
@@ -44,7 +47,7 @@ def test_kinds_are_visually_distinct() -> None:
 
 def test_name_scopes_are_nested_clusters() -> None:
     g, _ = scoped_model(with_gradients=False)
-    text = gf.viz.to_dot(g).to_string()
+    text = gf.viz.to_dot(g, RAW).to_string()
     lines = [line.strip() for line in text.splitlines()]
     assert "subgraph cluster_layer1 {" in lines
     assert "subgraph cluster_layer2 {" in lines
@@ -90,7 +93,7 @@ def test_gradient_subgraph_is_styled_apart_and_laid_out_backwards() -> None:
     # gradient -> gradient edges are written reversed with dir=back (drawn flowing back)
     assert "n_gradients_layer2_logits_grad_MatMul -> n_gradients_Square_grad_Mul_1 " \
            "[dir=back," in text
-    assert "label=<(?, 2)>" in edge(text, "n_gradients_Square_grad_Mul_1",
+    assert "label=<(?, 2)" in edge(text, "n_gradients_Square_grad_Mul_1",
                                     "n_gradients_layer2_logits_grad_MatMul")
     back = [(a, b) for a, b, attrs in edges(text) if "dir=back" in attrs]
     assert back and all(a.startswith("n_gradients") and b.startswith("n_gradients")
@@ -120,18 +123,22 @@ def test_hide_gradient_nodes() -> None:
 
 def test_collapse_reduces_nodes_and_aggregates_edges() -> None:
     g, _ = scoped_model()
-    full = nodes(gf.viz.to_dot(g).to_string())
-    text = gf.viz.to_dot(g, gf.viz.RenderOptions(collapse_depth=1)).to_string()
+    full = nodes(gf.viz.to_dot(g, RAW).to_string())
+    text = gf.viz.to_dot(g, RAW.replace(collapse_depth=1)).to_string()
     collapsed = nodes(text)
     assert len(collapsed) < len(full) / 3
-    assert {"s_layer1", "s_layer2", "s_gradients", "s_SGD"} <= set(collapsed)
+    # each layer's gradient group is its own box beside the layer (viz.simplify)
+    assert {"s_layer1", "s_layer2", "s_gradients", "s_SGD", "s_layer1_gradients",
+            "s_layer2_gradients"} <= set(collapsed)
+    assert "<b>layer1/gradients/</b>" in collapsed["s_layer1_gradients"]
     assert "n_x" in collapsed and "n_loss" in collapsed  # top-level nodes stay
     assert "box3d" in collapsed["s_layer1"] and re.search(r"\d+ ops: ", collapsed["s_layer1"])
     assert 'fillcolor="#fecaca"' in collapsed["s_gradients"]
     pairs = [(a, b) for a, b, _ in edges(text)]
     assert len(pairs) == len(set(pairs))  # parallel edges were merged into one
-    assert "tensors>" in edge(text, "s_layer1", "s_gradients")  # several tensors, one edge
-    assert "penwidth" in edge(text, "s_layer1", "s_gradients")
+    # several tensors, one edge
+    assert "tensors>" in edge(text, "s_layer1", "s_layer1_gradients")
+    assert "penwidth" in edge(text, "s_layer1", "s_layer1_gradients")
     assert "subgraph" not in text  # depth 1 leaves no scope around the collapsed nodes
 
 
@@ -248,4 +255,4 @@ def test_variables_keep_shapes_in_values_free_view() -> None:
         v = gf.Variable(np.zeros((2, 5), np.float64), name="v")
         gf.reduce_sum(v, name="s")
     text = gf.viz.to_dot(g).to_string()
-    assert "label=<(2, 5) float64>" in edge(text, "n_v_read", "n_s")
+    assert "label=<(2, 5) float64>" in edge(text, "n_v", "n_s")
