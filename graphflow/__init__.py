@@ -18,25 +18,27 @@ from graphflow.framework.indexed_slices import IndexedSlices, IndexedSlicesValue
 from graphflow.framework.tensor import Operation, Tensor
 from graphflow.framework.tensor_shape import TensorShape
 from graphflow.io import import_graph_def
+from graphflow.ops.activation_ops import sigmoid, tanh
 from graphflow.ops.array_ops import (broadcast_to, check_numerics, constant, expand_dims, fill,
                                      identity, ones, ones_like, placeholder,
-                                     placeholder_with_default, reshape, shape, size, squeeze,
-                                     stop_gradient, zeros, zeros_like)
-from graphflow.ops.gather_ops import embedding_lookup, gather, one_hot, unsorted_segment_sum
-from graphflow.ops.layout_ops import (concat, invert_permutation, range_, stack, tile,
+                                     placeholder_with_default, rank, reshape, shape, size,
+                                     squeeze, stop_gradient, zeros, zeros_like)
+from graphflow.ops.comparison_ops import (equal, greater, greater_equal, less, less_equal,
+                                          logical_and, logical_not, logical_or, not_equal,
+                                          where, where_v2)
+from graphflow.ops.gather_ops import (argmax, argmin, embedding_lookup, gather, one_hot,
+                                      unsorted_segment_sum)
+from graphflow.ops.layout_ops import (concat, invert_permutation, pad, range_, stack, tile,
                                       transpose, unstack)
 from graphflow.ops.layout_ops import range_ as range  # noqa: A001  (tf.range)
-from graphflow.ops.slice_ops import pad, slice, strided_slice  # noqa: A004  (tf.slice)
+from graphflow.ops.layout_ops import slice  # noqa: A004  (tf.slice)
+from graphflow.ops.strided_slice_ops import strided_slice
 from graphflow.ops.linalg_ops import add_n, cast, matmul, to_float
-from graphflow.ops.math_ops import (add, divide, equal, exp, greater, greater_equal, less,
-                                    less_equal, log, maximum, minimum, multiply, negative,
-                                    not_equal, pow, sigmoid, sqrt, square, subtract, tanh,
-                                    truediv, where, where_v2)
-from graphflow.ops.extra_math_ops import (abs, expm1, floor, floordiv, floormod, log1p,
-                                          logical_and, logical_not, logical_or, mod, rank,
-                                          reciprocal, rsqrt, sign, squared_difference)
-from graphflow.ops.extra_reduction_ops import (cumprod, cumsum, reduce_all, reduce_any,
-                                               reduce_prod)
+from graphflow.ops.math_ops import (abs, add, divide, exp, expm1, floor, floordiv, floormod,
+                                    log, log1p, maximum, minimum, mod, multiply, negative, pow,
+                                    reciprocal, rsqrt, sign, sqrt, square, squared_difference,
+                                    subtract, truediv)
+from graphflow.ops.reduction_ops import (cumprod, cumsum, reduce_all, reduce_any, reduce_prod)
 from graphflow.ops.op_builder import convert_to_tensor
 from graphflow.ops.random_ops import (random_normal, random_uniform, set_random_seed,
                                       truncated_normal)
@@ -64,7 +66,6 @@ from graphflow import debugging  # noqa: E402  (gf.debugging.check_numerics)
 from graphflow import train  # noqa: E402  (gf.train optimizers)
 from graphflow import viz  # noqa: E402  (gf.viz: to_dot, render, compute_values)
 from graphflow import graph_util  # noqa: E402
-from graphflow.ops.index_ops import argmax, argmin  # noqa: E402
 from graphflow import debug  # noqa: E402  (gf.debug: gradient-flow report, inspection)
 from graphflow import initializers, layers, losses  # noqa: E402  (gf.layers, gf.losses...)
 from graphflow import summary  # noqa: E402  (gf.summary: summary ops, FileWriter)

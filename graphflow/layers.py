@@ -21,13 +21,12 @@ from graphflow.framework import dtypes
 from graphflow.framework.tensor import Tensor
 from graphflow.ops import (
     array_ops,
+    comparison_ops,
     initializers,
     layout_ops,
     linalg_ops,
-    math_ops,
     nn_ops,
     op_builder,
-    slice_ops,
 )
 from graphflow.ops.variable_scope import REGULARIZATION_LOSSES, get_variable, variable_scope
 
@@ -121,7 +120,7 @@ def _tensordot_last(x: Tensor, kernel: Any, units: int) -> Tensor:
         if lead.is_fully_defined():
             out_shape: Any = lead.as_list() + [units]
         else:
-            dyn = slice_ops.slice(array_ops.shape(x), [0], [lead.rank])
+            dyn = layout_ops.slice(array_ops.shape(x), [0], [lead.rank])
             out_shape = layout_ops.concat([dyn, op_builder.constant([units])], 0)
         out = array_ops.reshape(prod, out_shape, name=scope)
     out.set_shape(lead.concatenate([units]))
@@ -154,7 +153,7 @@ def dropout(inputs: Any, rate: Any = 0.5, noise_shape: Any = None, seed: int | N
             raise ValueError(f"gf.layers.dropout: training must be a Python bool or a scalar "
                              f"bool tensor, got '{flag.name}' ({flag.dtype.name}, shape "
                              f"{flag.shape})")
-        return math_ops.select_v2(flag, dropped, x, name="cond")
+        return comparison_ops.select_v2(flag, dropped, x, name="cond")
 
 
 def _static_bool(training: Any) -> bool | None:

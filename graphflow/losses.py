@@ -30,11 +30,11 @@ from graphflow.framework.graph import GraphKeys, get_default_graph
 from graphflow.framework.tensor import Tensor
 from graphflow.framework.tensor_shape import TensorShape
 from graphflow.ops import (
+    activation_ops,
     array_ops,
-    extra_math_ops,
+    comparison_ops,
     linalg_ops,
     math_ops,
-    nn_ops,
     op_builder,
     reduction_ops,
 )
@@ -156,9 +156,9 @@ def _as_weights(weights: Any, losses: Tensor) -> Tensor:
 def _div_no_nan(x: Tensor, y: Tensor, name: str) -> Tensor:
     """x / y, or 0 where y == 0 (TF's div_no_nan) as Select(y != 0, x / y', 0) with
     y' = Select(y != 0, y, 1), so neither branch divides by zero."""
-    nonzero = math_ops.not_equal(y, array_ops.zeros_like(y))
-    safe = math_ops.where(nonzero, y, array_ops.ones_like(y))
-    return math_ops.where(nonzero, math_ops.realdiv(x, safe), array_ops.zeros_like(x),
+    nonzero = comparison_ops.not_equal(y, array_ops.zeros_like(y))
+    safe = comparison_ops.where(nonzero, y, array_ops.ones_like(y))
+    return comparison_ops.where(nonzero, math_ops.realdiv(x, safe), array_ops.zeros_like(x),
                           name=name)
 
 
@@ -172,7 +172,7 @@ def _num_present(losses: Tensor, weights: Any, w: Tensor) -> Tensor:
     if isinstance(weights, (int, float)) and not isinstance(weights, bool) and weights != 0:
         return _num_elements(losses)
     with losses.graph.name_scope("num_present") as scope:
-        present = math_ops.where(math_ops.equal(w, array_ops.zeros_like(w)),
+        present = comparison_ops.where(comparison_ops.equal(w, array_ops.zeros_like(w)),
                                  array_ops.zeros_like(w), array_ops.ones_like(w))
         present = math_ops.multiply(present, array_ops.ones_like(losses))
         return reduction_ops.reduce_sum(present, name=scope)
@@ -257,7 +257,7 @@ def mean_squared_error(labels: Any, predictions: Any, weights: Any = 1.0,
     graph, ctx = _loss_scope(scope, "mean_squared_error", predictions, labels, weights)
     with graph.as_default(), ctx as s:
         lab, p = _pair("mean_squared_error", labels, predictions)
-        losses = extra_math_ops.squared_difference(p, lab)
+        losses = math_ops.squared_difference(p, lab)
         return compute_weighted_loss(losses, weights, s, loss_collection, reduction)
 
 
@@ -269,7 +269,7 @@ def absolute_difference(labels: Any, predictions: Any, weights: Any = 1.0,
     graph, ctx = _loss_scope(scope, "absolute_difference", predictions, labels, weights)
     with graph.as_default(), ctx as s:
         lab, p = _pair("absolute_difference", labels, predictions)
-        losses = extra_math_ops.abs(math_ops.subtract(p, lab))
+        losses = math_ops.abs(math_ops.subtract(p, lab))
         return compute_weighted_loss(losses, weights, s, loss_collection, reduction)
 
 
@@ -281,7 +281,7 @@ def huber_loss(labels: Any, predictions: Any, weights: Any = 1.0, delta: float =
     graph, ctx = _loss_scope(scope, "huber_loss", predictions, labels, weights)
     with graph.as_default(), ctx as s:
         lab, p = _pair("huber_loss", labels, predictions)
-        error = extra_math_ops.abs(math_ops.subtract(p, lab))
+        error = math_ops.abs(math_ops.subtract(p, lab))
         quadratic = math_ops.minimum(error, op_builder.constant(delta, dtype=p.dtype))
         linear = math_ops.subtract(error, quadratic)
         half = op_builder.constant(0.5, dtype=p.dtype)
@@ -318,7 +318,7 @@ def hinge_loss(labels: Any, logits: Any, weights: Any = 1.0, scope: str | None =
         one = op_builder.constant(1.0, dtype=x.dtype)
         signs = math_ops.subtract(math_ops.multiply(op_builder.constant(2.0, dtype=x.dtype), y),
                                   one)
-        losses = nn_ops.relu(math_ops.subtract(one, math_ops.multiply(signs, x)))
+        losses = activation_ops.relu(math_ops.subtract(one, math_ops.multiply(signs, x)))
         return compute_weighted_loss(losses, weights, s, loss_collection, reduction)
 
 

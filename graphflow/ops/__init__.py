@@ -1,25 +1,55 @@
 """Op records and TF1-named builder functions, one module per op family.
 
-Importing this package registers every op record with ``graphflow.framework.op_registry``.
+Importing this package registers every op record with ``graphflow.framework.op_registry``
+and installs the Python operators on ``Tensor`` (``tensor_operators``).
+
+The modules import each other one way only, in this order (each may import those above it):
+
+1. ``op_builder`` (graph choice, conversions, ``apply``, ``int_input``, ``raw_op``) and
+   ``op_base`` (element-wise record bases, constant folding, kernel helpers);
+2. ``linalg_ops`` (MatMul, AddN, Cast: every family above casts or sums);
+3. ``array_ops`` (sources, identity, shapes, reshape, fill, broadcast, ``unbroadcast``);
+4. ``comparison_ops`` (comparisons, logic, Select) -> ``math_ops`` (arithmetic);
+5. ``layout_ops`` (transpose, concat, pack, tile, range, slice, pad) -> ``reduction_ops``
+   (Sum ... Prod, All, Any, Cumsum, Cumprod);
+6. ``strided_slice_ops`` (``t[...]``) -> ``gather_ops`` (gather, segment sums, one-hot,
+   arg-max);
+7. ``random_ops`` -> ``activation_ops`` -> ``nn_ops`` -> ``cross_entropy_ops``;
+8. ``state_ops`` -> ``variables`` -> ``set_ops``, ``initializers`` -> ``variable_scope``;
+9. ``tensor_operators`` (the Python operators, from the families above).
+
+Where a gradient rule of a low family needs an op of a higher one — the ``Sum`` that
+``unbroadcast``, Fill's and Tile's gradients emit (reductions sit above arrays and layout,
+because their own gradients reshape, broadcast, transpose and slice) — it adds that node
+with ``op_builder.raw_sum``/``raw_op`` (TF's ``gen_*_ops``), building exactly the node the
+higher builder would. Shape-rule helpers shared by several families are ``InferContext``
+methods (``require_index``, ``static_axis``, ``vector_length``, ``shape_from_value``, ...).
 """
 
 from graphflow.ops import (  # noqa: F401  (import order registers the records)
     activation_ops,
     array_ops,
-    extra_math_ops,
-    extra_reduction_ops,
+    comparison_ops,
+    conv_ops,
+    cross_entropy_ops,
     gather_ops,
-    index_ops,
+    initializers,
     layout_ops,
     linalg_ops,
     math_ops,
+    mirror_pad_ops,
     nn_ops,
+    normalization_ops,
+    op_base,
+    op_builder,
+    pooling_ops,
     random_ops,
     reduction_ops,
     set_ops,
-    slice_ops,
     state_ops,
+    strided_slice_ops,
     summary_ops,
     tensor_operators,
+    variable_scope,
     variables,
 )

@@ -1,8 +1,9 @@
-"""Neural-network activations beyond Relu/Sigmoid/Tanh: Softplus, Softsign, LeakyRelu, Elu,
-Relu6 and TF's fused gradient ops LeakyReluGrad, EluGrad, Relu6Grad (each with a gradient
-of its own, so second-order gradients work). Records with their TF1-named builders;
-``graphflow.nn`` re-exports the activations as ``gf.nn``. Each gradient docstring states
-its math.
+"""Activations with their fused gradient ops: Tanh/TanhGrad, Sigmoid/SigmoidGrad,
+Relu/ReluGrad, Softplus, Softsign, LeakyRelu/LeakyReluGrad, Elu/EluGrad and Relu6/Relu6Grad.
+Each fused gradient op (TF's op types) has a gradient of its own, so second-order gradients
+work. Records with their TF1-named builders; ``graphflow.nn`` re-exports the activations as
+``gf.nn`` (and ``tanh``/``sigmoid`` are also ``gf.tanh``/``gf.sigmoid``). Each gradient
+docstring states its math.
 """
 
 from __future__ import annotations
@@ -15,9 +16,158 @@ import numpy as np
 from graphflow.framework import dtypes
 from graphflow.framework.op_registry import InferContext, KernelContext, Op, register
 from graphflow.framework.tensor import Operation, Tensor, TensorSpec
-from graphflow.ops import array_ops, linalg_ops, math_ops, op_builder
-from graphflow.ops.elementwise import FLOAT, NUMERIC, Unary, bind_out, can_write_out, fold
-from graphflow.ops.extra_math_ops import abs as abs_
+from graphflow.ops import array_ops, comparison_ops, linalg_ops, math_ops, op_builder
+from graphflow.ops.op_base import FLOAT, NUMERIC, Binary, Unary, bind_out, can_write_out, fold
+
+# ----------------------------------------------------------------------------------------
+# Tanh, Sigmoid: gradients read the forward output
+# ----------------------------------------------------------------------------------------
+
+
+@register
+class Tanh(Unary):
+    """y = tanh(x)."""
+
+    op_type = "Tanh"
+    fn = staticmethod(np.tanh)
+
+    def grad(self, op: Operation, g: Tensor) -> list[Tensor]:
+        """d tanh(x) = g * (1 - y^2)  (TanhGrad reads the forward output y)."""
+        return [op_builder.apply1("TanhGrad", [op.outputs[0], g], {"T": g.dtype})]
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    # exp(-|x|) never overflows; two branches keep full precision on both sides of 0.
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+@register
+class Sigmoid(Unary):
+    """y = 1 / (1 + e^-x), computed without overflow."""
+
+    op_type = "Sigmoid"
+    fn = staticmethod(_sigmoid)
+
+    def grad(self, op: Operation, g: Tensor) -> list[Tensor]:
+        """d sigmoid(x) = g * y * (1 - y)  (SigmoidGrad reads the forward output y)."""
+        return [op_builder.apply1("SigmoidGrad", [op.outputs[0], g], {"T": g.dtype})]
+
+
+# -- fused gradient kernels (TF op types), with their own gradients for higher order -----
+
+
+class _ActivationGrad(Binary):
+    """Element-wise ``f(y, dy)`` used by activation gradients; inputs (y, dy)."""
+
+    input_names = ("y", "dy")
+    domain = FLOAT
+
+
+@register
+class TanhGrad(_ActivationGrad):
+    """z = dy * (1 - y^2)."""
+
+    op_type = "TanhGrad"
+
+    @staticmethod
+    def fn(y: np.ndarray, dy: np.ndarray) -> np.ndarray:
+        return dy * (1 - y * y)
+
+    @staticmethod
+    def fn_into(y: np.ndarray, dy: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """``fn`` computed in the planned buffer, with no temporaries."""
+        np.multiply(y, y, out=out)
+        np.subtract(1, out, out=out)
+        return np.multiply(out, dy, out=out)
+
+    def grad(self, op: Operation, g: Tensor) -> list[Tensor]:
+        """d[dy (1 - y^2)] = (g * dy * -2y, g * (1 - y^2))."""
+        y, dy = op.inputs
+        minus_two = op_builder.constant(-2, dtype=y.dtype, graph=op.graph)
+        return [math_ops.multiply(math_ops.multiply(g, dy), math_ops.multiply(minus_two, y)),
+                op_builder.apply1("TanhGrad", [y, g], {"T": g.dtype})]
+
+
+@register
+class SigmoidGrad(_ActivationGrad):
+    """z = dy * y * (1 - y)."""
+
+    op_type = "SigmoidGrad"
+
+    @staticmethod
+    def fn(y: np.ndarray, dy: np.ndarray) -> np.ndarray:
+        return dy * y * (1 - y)
+
+    @staticmethod
+    def fn_into(y: np.ndarray, dy: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """``fn`` computed in the planned buffer, with no temporaries."""
+        np.subtract(1, y, out=out)
+        np.multiply(out, y, out=out)
+        return np.multiply(out, dy, out=out)
+
+    def grad(self, op: Operation, g: Tensor) -> list[Tensor]:
+        """d[dy y (1 - y)] = (g * dy * (1 - 2y), g * y * (1 - y))."""
+        y, dy = op.inputs
+        one = op_builder.constant(1, dtype=y.dtype, graph=op.graph)
+        two = op_builder.constant(2, dtype=y.dtype, graph=op.graph)
+        return [math_ops.multiply(math_ops.multiply(g, dy),
+                                  math_ops.subtract(one, math_ops.multiply(two, y))),
+                op_builder.apply1("SigmoidGrad", [y, g], {"T": g.dtype})]
+
+
+# ----------------------------------------------------------------------------------------
+# Relu / ReluGrad
+# ----------------------------------------------------------------------------------------
+
+
+@register
+class Relu(Unary):
+    """y = max(features, 0)."""
+
+    op_type = "Relu"
+    input_names = ("features",)
+    domain = NUMERIC
+
+    @staticmethod
+    def fn(x: np.ndarray) -> np.ndarray:
+        return np.maximum(x, 0)
+
+    def grad(self, op: Operation, g: Tensor) -> list[Tensor]:
+        """d relu(x) = g * (x > 0) = ReluGrad(g, y); y > 0 exactly where x > 0, so the rule
+        reads the forward output as TensorFlow's does."""
+        return [relu_grad(g, op.outputs[0])]
+
+
+@register
+class ReluGrad(Op):
+    """backprops = gradients * (features > 0) (TF input order: gradients first)."""
+
+    op_type = "ReluGrad"
+    input_names = ("gradients", "features")
+
+    @staticmethod
+    def fn(gradients: np.ndarray, features: np.ndarray) -> np.ndarray:
+        return gradients * (features > 0)
+
+    def infer(self, ctx: InferContext) -> list[TensorSpec]:
+        dt = ctx.require_same_dtype(0, 1)
+        ctx.require_dtype(0, NUMERIC[1], NUMERIC[0])
+        g, f = ctx.inputs
+        if not g.shape.is_compatible_with(f.shape):
+            ctx.fail(f"{ctx.input_label(0)} and {ctx.input_label(1)} must have the same shape",
+                     "pass the upstream gradient of a Relu and that Relu's input or output")
+        return [TensorSpec(dt, g.shape.merge_with(f.shape))]
+
+    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        return self.fn
+
+    def grad(self, op: Operation, g: Tensor) -> list[Tensor]:
+        """d[dy * (x > 0)] = (g * (x > 0), 0) = (ReluGrad(g, x), zeros_like(x)): the mask is
+        piecewise constant in x."""
+        features = op.inputs[1]
+        return [relu_grad(g, features), array_ops.zeros_like(features)]
+
 
 # ----------------------------------------------------------------------------------------
 # Smooth activations (gradients built from existing ops)
@@ -43,7 +193,7 @@ class Softplus(Unary):
 
     def grad(self, op: Operation, g: Tensor) -> list[Tensor]:
         """d ln(1 + e^x) = g * sigmoid(x)."""
-        return [math_ops.multiply(g, math_ops.sigmoid(op.inputs[0]))]
+        return [math_ops.multiply(g, sigmoid(op.inputs[0]))]
 
 
 def _softsign(x: np.ndarray) -> np.ndarray:
@@ -68,7 +218,7 @@ class Softsign(Unary):
         """d x/(1 + |x|) = g / (1 + |x|)^2."""
         x = op.inputs[0]
         one = op_builder.constant(1, dtype=x.dtype, graph=op.graph)
-        return [math_ops.realdiv(g, math_ops.square(math_ops.add(one, abs_(x))))]
+        return [math_ops.realdiv(g, math_ops.square(math_ops.add(one, math_ops.abs(x))))]
 
 
 # ----------------------------------------------------------------------------------------
@@ -236,8 +386,9 @@ class EluGrad(_FusedGrad):
         """d[dy where y >= 0 else dy (y + 1)] = (EluGrad(g, y), g * dy where y < 0 else 0)."""
         dy, y = op.inputs
         zeros = array_ops.zeros_like(y)
-        negative = math_ops.less(y, zeros)
-        return [elu_grad(g, y), math_ops.select_v2(negative, math_ops.multiply(g, dy), zeros)]
+        negative = comparison_ops.less(y, zeros)
+        return [elu_grad(g, y),
+                comparison_ops.select_v2(negative, math_ops.multiply(g, dy), zeros)]
 
 
 @register
@@ -326,3 +477,20 @@ def elu_grad(gradients: Any, outputs: Any, name: str | None = None) -> Tensor:
 def relu6_grad(gradients: Any, features: Any, name: str | None = None) -> Tensor:
     """TF's ``Relu6Grad(gradients, features)`` (the Relu6's input or output)."""
     return _grad_op("Relu6Grad", gradients, features, name)
+
+
+def tanh(x: Any, name: str | None = None) -> Tensor:
+    return _unary("Tanh", x, name)
+
+
+def sigmoid(x: Any, name: str | None = None) -> Tensor:
+    return _unary("Sigmoid", x, name)
+
+
+def relu(features: Any, name: str | None = None) -> Tensor:
+    """``tf.nn.relu``: max(features, 0)."""
+    return _unary("Relu", features, name)
+
+
+def relu_grad(gradients: Any, features: Any, name: str | None = None) -> Tensor:
+    return _grad_op("ReluGrad", gradients, features, name)

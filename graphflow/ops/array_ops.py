@@ -1,7 +1,11 @@
-"""Sources, shapes and tensor plumbing: Const, Placeholder, Identity, StopGradient, Shape,
-Size, Reshape, ExpandDims, Squeeze, Fill, ZerosLike, OnesLike, BroadcastTo and
-BroadcastGradientArgs. Layout ops (Transpose, ConcatV2, GatherV2, Slice, ...) are in
-``layout_ops``."""
+"""Sources, shapes and tensor plumbing: Const, Placeholder, PlaceholderWithDefault,
+Identity, StopGradient, CheckNumerics, Snapshot, Shape, Size, Rank, Reshape, ExpandDims,
+Squeeze, Fill, ZerosLike, OnesLike, BroadcastTo and BroadcastGradientArgs, with their
+TF1-named builders, and ``unbroadcast`` (summing a gradient back to the shape of a
+broadcast operand), which the element-wise families above use.
+
+This module sits below the reductions: the ``Sum`` nodes that ``unbroadcast`` and Fill's
+gradient need are added with ``op_builder.raw_op`` (see the package docstring)."""
 
 from __future__ import annotations
 
@@ -14,9 +18,9 @@ from graphflow.framework import dtypes, tensor_util
 from graphflow.framework.errors import InvalidArgumentError
 from graphflow.framework.op_registry import InferContext, KernelContext, Op, register
 from graphflow.framework.tensor import Operation, Tensor, TensorSpec
-from graphflow.framework.tensor_shape import TensorShape, as_shape, broadcast_shapes, dims_from
+from graphflow.framework.tensor_shape import TensorShape, as_shape, broadcast_shapes
 from graphflow.ops import op_builder
-from graphflow.ops.elementwise import unbroadcast
+from graphflow.ops.op_base import ANY, Unary, run_error
 
 # ----------------------------------------------------------------------------------------
 # Sources
@@ -155,6 +159,25 @@ class CheckNumerics(Identity):
                                   f"gradient. {op.get_attr('message')}")]
 
 
+@register
+class Snapshot(Unary):
+    """y = a copy of ``input`` (never an alias of it), any dtype."""
+
+    op_type = "Snapshot"
+    input_names = ("input",)
+    domain = ANY
+    fn = staticmethod(np.copy)
+
+    @staticmethod
+    def fn_into(x: np.ndarray, out: np.ndarray) -> np.ndarray:
+        np.copyto(out, x)
+        return out
+
+    def grad(self, op: Operation, g: Tensor) -> list[Tensor]:
+        """d snapshot(x) = g."""
+        return [g]
+
+
 # ----------------------------------------------------------------------------------------
 # Shape queries
 # ----------------------------------------------------------------------------------------
@@ -198,16 +221,22 @@ class Size(_ShapeQuery):
         return lambda x: np.array(np.size(x), dtype=np_dtype)
 
 
-def shape_from_value(ctx: InferContext, index: int, what: str = "shape") -> TensorShape:
-    """Static shape described by integer input ``index`` (a shape vector), as far as known."""
-    spec = ctx.inputs[index]
-    ctx.require_dtype(index, lambda d: d in (dtypes.int32, dtypes.int64), "an int32/int64 vector")
-    if spec.value is not None:
-        if spec.value.ndim != 1:
-            ctx.fail(f"{what} {ctx.input_label(index)} must be a 1-D vector")
-        return dims_from(spec.value)
-    rank = spec.shape[0] if spec.shape.rank == 1 else None
-    return TensorShape(None) if rank is None else TensorShape([None] * rank)
+@register
+class Rank(Op):
+    """The number of dimensions of ``input`` as an int32 scalar (value known statically
+    when the rank is)."""
+
+    op_type = "Rank"
+    input_names = ("input",)
+    differentiable = False
+
+    def infer(self, ctx: InferContext) -> list[TensorSpec]:
+        rank = ctx.inputs[0].shape.rank
+        return [TensorSpec(dtypes.int32, (), None if rank is None
+                           else np.array(rank, dtype=np.int32))]
+
+    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        return lambda x: np.array(np.ndim(x), dtype=np.int32)
 
 
 # ----------------------------------------------------------------------------------------
@@ -228,7 +257,7 @@ class Reshape(Op):
         x = ctx.inputs[0]
         target = ctx.inputs[1].value
         if target is None:
-            return [TensorSpec(x.dtype, shape_from_value(ctx, 1))]
+            return [TensorSpec(x.dtype, ctx.shape_from_value(1))]
         dims = [int(d) for d in np.asarray(target).reshape(-1)]
         if dims.count(-1) > 1:
             ctx.fail(f"shape {dims} has more than one -1", "give all but one dimension")
@@ -257,10 +286,9 @@ class Reshape(Op):
             try:
                 return np.reshape(x, shape)
             except ValueError:
-                raise InvalidArgumentError(
-                    f"Reshape node '{name}': cannot reshape a tensor of shape {x.shape} "
-                    f"({x.size} elements) into shape {tuple(int(d) for d in shape)}",
-                    name, "Reshape") from None
+                raise run_error(name, "Reshape", f"cannot reshape a tensor of shape {x.shape} "
+                                f"({x.size} elements) into shape "
+                                f"{tuple(int(d) for d in shape)}") from None
         return reshape_kernel
 
     def grad(self, op: Operation, g: Tensor) -> list[Tensor | None]:
@@ -355,7 +383,7 @@ class Fill(Op):
     def infer(self, ctx: InferContext) -> list[TensorSpec]:
         value = ctx.inputs[1]
         ctx.require_rank(1, 0)
-        shape = shape_from_value(ctx, 0, "dims")
+        shape = ctx.shape_from_value(0, "dims")
         folded = None
         if value.value is not None and shape.is_fully_defined() and \
                 (shape.num_elements() or 0) <= 4096:
@@ -367,8 +395,7 @@ class Fill(Op):
 
     def grad(self, op: Operation, g: Tensor) -> list[Tensor | None]:
         """d fill(dims, v) = (None, sum(g)): every element is a copy of v."""
-        from graphflow.ops import reduction_ops
-        return [None, reduction_ops.reduce_sum(g)]
+        return [None, op_builder.raw_sum(g, _all_axes(g))]
 
 
 class _FillLike(Op):
@@ -416,7 +443,7 @@ class BroadcastTo(Op):
 
     def infer(self, ctx: InferContext) -> list[TensorSpec]:
         x = ctx.inputs[0]
-        target = shape_from_value(ctx, 1)
+        target = ctx.shape_from_value(1)
         try:
             out = broadcast_shapes(x.shape, target)
         except ValueError as err:
@@ -462,8 +489,7 @@ class BroadcastGradientArgs(Op):
             try:
                 r0, r1 = _broadcast_gradient_args(s0, s1)
             except ValueError as err:
-                raise InvalidArgumentError(f"BroadcastGradientArgs node '{name}': {err}", name,
-                                           "BroadcastGradientArgs") from None
+                raise run_error(name, "BroadcastGradientArgs", str(err)) from None
             return r0.astype(np_dtype), r1.astype(np_dtype)
         return bga
 
@@ -487,6 +513,85 @@ def _broadcast_gradient_args(s0: np.ndarray, s1: np.ndarray) -> tuple[np.ndarray
             raise ValueError(f"incompatible shapes {tuple(int(d) for d in s0)} and "
                              f"{tuple(int(d) for d in s1)} (dimension {x} vs {y})")
     return np.array(r0, dtype=np.int64), np.array(r1, dtype=np.int64)
+
+
+# ----------------------------------------------------------------------------------------
+# Gradient helpers: un-broadcasting
+# ----------------------------------------------------------------------------------------
+
+
+def _all_axes(x: Tensor) -> Any:
+    """Every axis of ``x``: a list when its rank is static, else ``Range(0, Size(Shape(x)),
+    1)`` named as ``layout_ops.range_`` names it."""
+    if x.shape.rank is not None:
+        return list(range(x.shape.rank))
+    n = size(shape(x))
+    g = x.graph
+    with g.as_default(), g.name_scope("range") as scope:
+        start = op_builder.constant(0, name="start")
+        delta = op_builder.constant(1, name="delta")
+        return op_builder.apply1("Range", [start, n, delta], {"Tidx": dtypes.int32},
+                                 name=scope)
+
+
+def _reduction_axes(x: TensorShape, other: TensorShape, out: TensorShape) -> list[int] | None:
+    """Axes of ``out`` to sum so a gradient of shape ``out`` gets ``x``'s shape, when this is
+    decidable statically; None when it depends on run-time dims."""
+    if x.rank is None or other.rank is None or out.rank is None:
+        return None
+    axes = list(range(out.rank - x.rank))  # leading axes x does not have
+    lead_other = out.rank - other.rank
+    for k in range(x.rank):
+        ok = k + out.rank - x.rank
+        xd, od = x[k], out[ok]
+        od_other = other[ok - lead_other] if ok >= lead_other else 1
+        if xd == 1:
+            if od != 1:
+                axes.append(ok)  # summing an axis that turns out to be 1 is harmless
+        elif xd is None and od_other != 1:
+            return None  # x's dim may be 1 at run time while the other one is larger
+    return axes
+
+
+def unbroadcast(grad: Tensor, x: Tensor, other: Tensor) -> Tensor:
+    """Sum ``grad`` (shaped like the broadcast result of ``x`` and ``other``) down to
+    ``x``'s shape: static axes when the shapes decide them, else TF's
+    BroadcastGradientArgs on the run-time shapes."""
+    return unbroadcast_pair(grad, None, x, other)[0]
+
+
+def unbroadcast_pair(gx: Tensor | None, gy: Tensor | None, x: Tensor, y: Tensor
+                     ) -> list[Tensor | None]:
+    """``unbroadcast`` for both operands of a binary op, sharing one run-time
+    Shape/Shape/BroadcastGradientArgs triple when either operand needs it."""
+    dynamic: list[Tensor] = []  # [shape(x), shape(y), rx, ry], built on first need
+
+    def run_time(i: int) -> tuple[Tensor, Tensor]:
+        if not dynamic:
+            sx, sy = shape(x), shape(y)
+            dynamic.extend([sx, sy, *broadcast_gradient_args(sx, sy)])
+        return dynamic[2 + i], dynamic[i]
+
+    out: list[Tensor | None] = []
+    for i, (g, a, b) in enumerate(((gx, x, y), (gy, y, x))):
+        if g is None:
+            out.append(None)
+            continue
+        axes = _reduction_axes(a.shape, b.shape, g.shape)
+        if axes is None:
+            axes_t, shape_t = run_time(i)
+            out.append(reshape(op_builder.raw_sum(g, axes_t), shape_t))
+        else:
+            out.append(_sum_static(g, a, axes))
+    return out
+
+
+def _sum_static(grad: Tensor, x: Tensor, axes: list[int]) -> Tensor:
+    if axes:
+        grad = op_builder.raw_sum(grad, axes)
+    if grad.shape.rank != x.shape.rank or not grad.shape.is_compatible_with(x.shape):
+        grad = reshape(grad, static_or_dynamic_shape(x))
+    return grad
 
 
 # ----------------------------------------------------------------------------------------
@@ -532,6 +637,18 @@ def shape(x: Any, out_type: Any = dtypes.int32, name: str | None = None) -> Tens
     x = op_builder.convert_to_tensor(x)
     return op_builder.apply1("Shape", [x], {"T": x.dtype, "out_type": dtypes.as_dtype(out_type)},
                              name=name or "Shape")
+
+
+def snapshot(x: Any, name: str | None = None) -> Tensor:
+    """A copy of x (``Snapshot``); gradients pass through unchanged."""
+    x = op_builder.convert_to_tensor(x)
+    return op_builder.apply1("Snapshot", [x], {"T": x.dtype}, name=name or "Snapshot")
+
+
+def rank(x: Any, name: str | None = None) -> Tensor:
+    """``tf.rank``: the int32 scalar number of dimensions (``Rank``)."""
+    x = op_builder.convert_to_tensor(x)
+    return op_builder.apply1("Rank", [x], {"T": x.dtype}, name=name or "Rank")
 
 
 def size(x: Any, out_type: Any = dtypes.int32, name: str | None = None) -> Tensor:

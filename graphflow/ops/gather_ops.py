@@ -1,7 +1,9 @@
-"""Gather ops: GatherV2 (+ ``embedding_lookup``, whose gradient is an ``IndexedSlices`` of
-the looked-up rows only — never a vocabulary-sized dense array), UnsortedSegmentSum (+ the
-IndexedSlices -> Tensor conversion that densifies such gradients) and OneHot: records
-(shape rule with constant folding, numpy kernel, gradient rule) and TF1-named builders.
+"""Indexing by index tensors: GatherV2 (+ ``embedding_lookup``, whose gradient is an
+``IndexedSlices`` of the looked-up rows only — never a vocabulary-sized dense array),
+UnsortedSegmentSum (+ the IndexedSlices -> Tensor conversion that densifies such
+gradients), OneHot, and ArgMax/ArgMin (the index of the largest/smallest value along an
+axis; integer outputs, registered non-differentiable): records (shape rule with constant
+folding, numpy kernel, gradient rule) and TF1-named builders.
 """
 
 from __future__ import annotations
@@ -12,22 +14,16 @@ from typing import Any
 import numpy as np
 
 from graphflow.framework import dtypes, tensor_util
+from graphflow.framework.errors import node_error
 from graphflow.framework.indexed_slices import IndexedSlices
-from graphflow.framework.op_registry import InferContext, KernelContext, Op, register
+from graphflow.framework.op_registry import InferContext, KernelContext, Op, register, static_ints
 from graphflow.framework.tensor import Operation, Tensor, TensorSpec
 from graphflow.framework.tensor_shape import TensorShape
-from graphflow.ops import array_ops, op_builder
-from graphflow.ops.elementwise import fold
-from graphflow.ops.layout_ops import (
-    concat,
-    dense,
-    int_input,
-    require_index,
-    run_error,
-    static_axis,
-    static_ints,
-    transpose,
-)
+from graphflow.ops import array_ops, comparison_ops, math_ops, op_builder
+from graphflow.ops.layout_ops import concat, transpose
+from graphflow.ops.op_base import fold, run_error
+from graphflow.ops.op_builder import int_input
+from graphflow.ops.strided_slice_ops import strided_slice
 
 # ----------------------------------------------------------------------------------------
 # GatherV2
@@ -60,14 +56,14 @@ class GatherV2(Op):
 
     def infer(self, ctx: InferContext) -> list[TensorSpec]:
         params, indices = ctx.inputs[:2]
-        require_index(ctx, 1, 2)
+        ctx.require_index(1, 2)
         if ctx.attr("batch_dims") != 0:
             ctx.fail(f"batch_dims={ctx.attr('batch_dims')} is not supported",
                      "use batch_dims=0 (gather along one axis)")
         rank = params.shape.rank
         if rank == 0:
             ctx.fail(f"{ctx.input_label(0)} must have rank >= 1")
-        axis = static_axis(ctx, 2, rank)
+        axis = ctx.static_axis(2, rank)
         if axis is None or indices.shape.rank is None:
             return [TensorSpec(params.dtype, TensorShape(None))]
         n = params.shape[axis]
@@ -118,23 +114,21 @@ class GatherV2(Op):
         idx[k] of d params receives g's k-th row (duplicates sum when densified); only the
         looked-up rows are materialized. For axis a != 0 the gradient is dense:
         transpose(unsorted_segment_sum(g with idx's axes moved first, idx, params.shape[a]))."""
-        from graphflow.ops.slice_ops import strided_slice
-
         params, indices, axis_t = op.inputs
-        g = dense(g)
+        g = op_builder.dense(g)
         a = static_ints(axis_t.spec)
         prank, qrank = params.shape.rank, indices.shape.rank
         if a is None or (a[0] < 0 and prank is None):
-            raise NotImplementedError(f"GatherV2 node '{op.name}': the gradient needs the axis "
-                                      "(and for a negative axis the rank of params) known when "
-                                      "the graph is built")
+            raise NotImplementedError(node_error(
+                op.name, "GatherV2", "the gradient needs the axis (and for a negative axis the "
+                "rank of params) known when the graph is built"))
         axis = a[0] % prank if a[0] < 0 else a[0]  # type: ignore[operator]
         if axis == 0:
             return [_rows_gradient(params, indices, g), None, None]
         if prank is None or qrank is None:
-            raise NotImplementedError(f"GatherV2 node '{op.name}': the gradient along axis "
-                                      f"{axis} needs the ranks of params and indices known when "
-                                      "the graph is built")
+            raise NotImplementedError(node_error(
+                op.name, "GatherV2", f"the gradient along axis {axis} needs the ranks of params "
+                "and indices known when the graph is built"))
         moved = list(range(axis, axis + qrank)) + list(range(axis)) + \
             list(range(axis + qrank, prank + qrank - 1))
         num = params.shape[axis] if params.shape[axis] is not None else \
@@ -149,7 +143,6 @@ def _rows_gradient(params: Tensor, indices: Tensor, g: Tensor) -> IndexedSlices:
     if params.shape.rank is not None and inner.is_fully_defined():
         values = array_ops.reshape(g, [-1] + inner.as_list())
     else:
-        from graphflow.ops.slice_ops import strided_slice
         tail = strided_slice(array_ops.shape(params), [1], [0], [1], end_mask=1)
         values = array_ops.reshape(g, concat([[-1], tail], 0))
     flat = array_ops.reshape(indices, [-1])
@@ -188,9 +181,9 @@ class UnsortedSegmentSum(Op):
     def infer(self, ctx: InferContext) -> list[TensorSpec]:
         data, ids, num = ctx.inputs
         ctx.require_dtype(0, lambda d: d.is_numeric, "numeric")
-        require_index(ctx, 1, 2)
+        ctx.require_index(1, 2)
         ctx.require_rank(2, 0)
-        n = static_ints(num)
+        n = ctx.static_ints(2)
         n0 = None if n is None else n[0]
         if n0 is not None and n0 < 0:
             ctx.fail(f"num_segments = {n0} must be >= 0")
@@ -233,27 +226,23 @@ class UnsortedSegmentSum(Op):
         """d unsorted_segment_sum(data, ids, n) = (gather(g, ids), None, None): data[i] was
         added into segment ids[i], so it receives that segment's gradient (0 where ids[i] < 0:
         those rows were dropped)."""
-        from graphflow.ops import math_ops
-        from graphflow.ops.slice_ops import strided_slice
-
-        g = dense(g)
+        g = op_builder.dense(g)
         ids = op.inputs[1]
         known = static_ints(ids.spec)
         if known is not None and min(known, default=0) >= 0:
             return [gather(g, ids), None, None]
         gathered = gather(g, math_ops.maximum(ids, 0))
-        keep = math_ops.greater_equal(ids, 0)
+        keep = comparison_ops.greater_equal(ids, 0)
         tail = strided_slice(array_ops.shape(g), [1], [0], [1], end_mask=1)
         mask_shape = concat([array_ops.shape(ids), array_ops.ones_like(tail)], 0)
         keep = array_ops.reshape(keep, mask_shape)
-        return [math_ops.select_v2(keep, gathered, array_ops.zeros_like(gathered)), None, None]
+        zeros = array_ops.zeros_like(gathered)
+        return [comparison_ops.select_v2(keep, gathered, zeros), None, None]
 
 
 def _indexed_slices_to_tensor(value: IndexedSlices, dtype: Any = None,
                               name: str | None = None) -> Tensor:
     """Densify: unsorted_segment_sum(values, indices, dense_shape[0]) (duplicates sum)."""
-    from graphflow.ops.slice_ops import strided_slice
-
     if dtype is not None and dtypes.as_dtype(dtype) != value.dtype:
         raise TypeError(f"cannot convert IndexedSlices of dtype {value.dtype.name} ('{value.name}'"
                         f") to {dtypes.as_dtype(dtype).name}")
@@ -298,7 +287,7 @@ class OneHot(Op):
         dt = ctx.require_same_dtype(2, 3)
         ctx.require_rank(2, 0)
         ctx.require_rank(3, 0)
-        depth = static_ints(ctx.inputs[1])
+        depth = ctx.static_ints(1)
         d = None if depth is None else depth[0]
         if d is not None and d < 0:
             ctx.fail(f"depth = {d} must be >= 0")
@@ -332,6 +321,53 @@ def _one_hot(indices: np.ndarray, depth: int, on: Any, off: Any, axis: int,
 
 
 # ----------------------------------------------------------------------------------------
+# ArgMax / ArgMin
+# ----------------------------------------------------------------------------------------
+
+
+class _ArgReduce(Op):
+    input_names = ("input", "dimension")
+    differentiable = False
+    attr_defaults = {"output_type": dtypes.int64, "Tidx": dtypes.int32}
+    np_fn: Callable[..., np.ndarray] = staticmethod(np.argmax)
+
+    def infer(self, ctx: InferContext) -> list[TensorSpec]:
+        x, axis = ctx.inputs
+        ctx.require_dtype(0, lambda d: d.is_numeric, "a numeric tensor")
+        ctx.require_rank(1, 0)
+        out_type = ctx.attr("output_type")
+        if x.shape.rank is None or axis.value is None:
+            return [TensorSpec(out_type, None if x.shape.rank is None
+                               else [None] * (x.shape.rank - 1))]
+        rank = x.shape.rank
+        a = int(axis.value)
+        if not -rank <= a < rank:
+            ctx.fail(f"axis {a} is out of range for {ctx.input_label(0)} (rank {rank})")
+        dims = [d for i, d in enumerate(x.shape.dims) if i != a % rank]
+        return [TensorSpec(out_type, dims)]
+
+    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        fn, np_dtype = self.np_fn, ctx.attr("output_type").np_dtype
+        return lambda x, axis: fn(x, axis=int(axis)).astype(np_dtype, copy=False)
+
+
+@register
+class ArgMax(_ArgReduce):
+    """Index of the maximum along ``dimension`` (first one on ties)."""
+
+    op_type = "ArgMax"
+    np_fn = staticmethod(np.argmax)
+
+
+@register
+class ArgMin(_ArgReduce):
+    """Index of the minimum along ``dimension`` (first one on ties)."""
+
+    op_type = "ArgMin"
+    np_fn = staticmethod(np.argmin)
+
+
+# ----------------------------------------------------------------------------------------
 # Builder functions
 # ----------------------------------------------------------------------------------------
 
@@ -353,15 +389,18 @@ def gather(params: Any, indices: Any, axis: Any = None, batch_dims: int = 0,
 def embedding_lookup(params: Any, ids: Any, partition_strategy: str = "mod",
                      name: str | None = None, validate_indices: bool = True,
                      max_norm: Any = None) -> Tensor:
-    """``tf.nn.embedding_lookup`` for one (unsharded) params tensor: rows ``params[ids]``, a
-    GatherV2 along axis 0 whose gradient is an IndexedSlices of the looked-up rows."""
+    """``tf.nn.embedding_lookup`` (``gf.nn.embedding_lookup``) for one (unsharded) params
+    tensor: rows ``params[ids]``, a GatherV2 along axis 0 whose gradient is an IndexedSlices
+    of the looked-up rows. ``partition_strategy``/``validate_indices`` only matter for
+    sharded params in TF and are accepted for compatibility."""
     if isinstance(params, (list, tuple)):
         if len(params) != 1:
             raise NotImplementedError(f"embedding_lookup: {len(params)} sharded params tensors "
                                       "are not supported; pass one tensor (gf.concat shards)")
         params = params[0]
     if max_norm is not None:
-        raise NotImplementedError("embedding_lookup: max_norm is not supported")
+        raise NotImplementedError("embedding_lookup: max_norm is not supported; clip the "
+                                  "looked-up rows explicitly instead")
     g = op_builder.graph_of(params, ids)
     with g.as_default(), g.name_scope(name or "embedding_lookup") as scope:
         return gather(params, ids, axis=0, name=scope)
@@ -401,3 +440,23 @@ def one_hot(indices: Any, depth: Any, on_value: Any = None, off_value: Any = Non
         return op_builder.apply1("OneHot", [idx, d, on, off],
                                  {"axis": -1 if axis is None else int(axis), "T": want,
                                   "TI": idx.dtype}, name=scope)
+
+
+def _arg(op_type: str, x: Any, axis: int, output_type: Any, name: str | None) -> Tensor:
+    x = op_builder.convert_to_tensor(x)
+    with x.graph.as_default():
+        a = op_builder.constant(np.int32(axis), name="dimension")
+    return op_builder.apply1(op_type, [x, a], {"T": x.dtype, "Tidx": a.dtype,
+                                               "output_type": dtypes.as_dtype(output_type)},
+                             name=name or op_type)
+
+
+def argmax(input: Any, axis: int | None = None, name: str | None = None,
+           output_type: Any = dtypes.int64) -> Tensor:
+    """``tf.argmax`` (axis defaults to 0, as TF1's ``dimension``)."""
+    return _arg("ArgMax", input, 0 if axis is None else axis, output_type, name)
+
+
+def argmin(input: Any, axis: int | None = None, name: str | None = None,
+           output_type: Any = dtypes.int64) -> Tensor:
+    return _arg("ArgMin", input, 0 if axis is None else axis, output_type, name)

@@ -1,94 +1,31 @@
-"""Layout ops: Transpose, InvertPermutation, ConcatV2, ConcatOffset, Pack, Unpack, Tile and
-Range — records (shape rule with constant folding, numpy kernel, gradient rule) and their
-TF1-named builders, plus the helpers the sibling families share. Those families:
-``gather_ops`` (GatherV2, ``embedding_lookup``, UnsortedSegmentSum, OneHot) and
-``slice_ops`` (Slice, Pad, StridedSlice, ``t[...]``). The gather builders are also
-reachable as ``layout_ops.<name>`` (see ``__getattr__``).
+"""Layout ops: Transpose, InvertPermutation, ConcatV2, ConcatOffset, Pack, Unpack, Tile,
+Range, Slice and Pad — records (shape rule with constant folding, numpy kernel, gradient
+rule) and their TF1-named builders. Slice and Pad live here because each is the other's
+gradient and ConcatV2's gradient slices; strided slicing (``t[...]``) is in
+``strided_slice_ops``, gathers in ``gather_ops``.
 
 Builders follow TF1's naming: ``transpose(x, [1, 0])`` adds ``transpose/perm`` (Const) and
 ``transpose`` (the op), i.e. an op's helper constants live under the op's own name scope.
+Tile's gradient sums with ``op_builder.raw_sum`` (the reductions sit above this module).
 """
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from graphflow.framework import dtypes
-from graphflow.framework.errors import InvalidArgumentError
-from graphflow.framework.indexed_slices import IndexedSlices
-from graphflow.framework.op_registry import InferContext, KernelContext, Op, describe, register
+from graphflow.framework.op_registry import InferContext, KernelContext, Op, register, static_ints
 from graphflow.framework.tensor import Operation, Tensor, TensorSpec
 from graphflow.framework.tensor_shape import TensorShape
-from graphflow.ops import array_ops, op_builder
-from graphflow.ops.elementwise import fold
+from graphflow.ops import array_ops, linalg_ops, math_ops, op_builder
+from graphflow.ops.op_base import fold, one_or_tuple, run_error
+from graphflow.ops.op_builder import int_input
 
-INDEX_TYPES = (dtypes.int32, dtypes.int64)
-INDEX_WHAT = "int32/int64"
-
-# ----------------------------------------------------------------------------------------
-# Helpers shared by the records (also used by ``gather_ops`` and ``slice_ops``)
-# ----------------------------------------------------------------------------------------
-
-
-def label(ctx: InferContext, i: int, role: str) -> str:
-    """``role 'tensor:0' [float32 (2, 3)]`` for input ``i`` (ops whose variadic input is not
-    the last one, where ``ctx.input_label`` would name the wrong role)."""
-    tensor = f" '{ctx.input_names[i]}'" if i < len(ctx.input_names) else ""
-    return f"{role}{tensor} [{describe(ctx.inputs[i])}]"
-
-
-def require_index(ctx: InferContext, *indices: int) -> None:
-    for i in indices:
-        ctx.require_dtype(i, lambda d: d in INDEX_TYPES, INDEX_WHAT)
-
-
-def static_ints(spec: TensorSpec) -> list[int] | None:
-    """The statically known value of an integer tensor, flattened; None when unknown."""
-    return None if spec.value is None else [int(v) for v in np.asarray(spec.value).reshape(-1)]
-
-
-def static_axis(ctx: InferContext, i: int, rank: int | None, extra: int = 0,
-                what: str = "axis") -> int | None:
-    """Input ``i`` as an axis in ``[0, rank + extra)`` (negative counts from the end), when
-    it and ``rank`` are known at build time; a build error names the valid range."""
-    spec = ctx.inputs[i]
-    if spec.value is None:
-        return None
-    if np.size(spec.value) != 1:
-        ctx.fail(f"{what} {ctx.input_label(i)} must be a scalar")
-    if rank is None:
-        return None
-    a, n = int(np.asarray(spec.value).reshape(-1)[0]), rank + extra
-    if not -n <= a < n:
-        ctx.fail(f"{what} {a} is out of range for an input of rank {rank}",
-                 f"use an {what} in [-{n}, {n})")
-    return a % n
-
-
-def vector_length(ctx: InferContext, i: int) -> int | None:
-    """Static length of the 1-D integer input ``i`` (build error if it is not 1-D)."""
-    ctx.require_rank(i, 1)
-    shape = ctx.inputs[i].shape
-    return None if shape.rank is None else shape[0]
-
-
-def dense(g: Any) -> Tensor:
-    """An upstream gradient as a dense Tensor (an IndexedSlices is scattered into zeros)."""
-    return op_builder.convert_to_tensor(g) if isinstance(g, IndexedSlices) else g
-
-
-def one_or_tuple(outputs: list[np.ndarray]) -> Any:
-    """Kernels of multi-output ops return a tuple, but a single output bare (the plan
-    assigns a one-output step's result to one slot)."""
-    return outputs[0] if len(outputs) == 1 else tuple(outputs)
-
-
-def run_error(name: str, op_type: str, message: str) -> InvalidArgumentError:
-    return InvalidArgumentError(f"{op_type} node '{name}': {message}", name, op_type)
-
+_pyslice = builtins.slice  # this module defines ``slice`` (TF's name) as a builder
 
 # ----------------------------------------------------------------------------------------
 # Transpose, InvertPermutation
@@ -106,9 +43,9 @@ class Transpose(Op):
 
     def infer(self, ctx: InferContext) -> list[TensorSpec]:
         x = ctx.inputs[0]
-        require_index(ctx, 1)
-        n = vector_length(ctx, 1)
-        perm = static_ints(ctx.inputs[1])
+        ctx.require_index(1)
+        n = ctx.vector_length(1)
+        perm = ctx.static_ints(1)
         rank = x.shape.rank
         if perm is None:
             n = n if n is not None else rank
@@ -121,7 +58,7 @@ class Transpose(Op):
         return [TensorSpec(x.dtype, dims, fold(lambda v: np.transpose(v, perm), x.value))]
 
     def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
-        perm = static_ints(ctx.inputs[1])
+        perm = ctx.static_ints(1)
         if perm is not None:
             return lambda x, _perm: np.transpose(x, perm)
         return lambda x, p: np.transpose(x, [int(a) for a in p])
@@ -129,7 +66,7 @@ class Transpose(Op):
     def grad(self, op: Operation, g: Any) -> list[Tensor | None]:
         """d transpose(x, p) = transpose(g, p^-1): the inverse permutation puts every axis of
         g back where it came from (a constant when p is static, else InvertPermutation)."""
-        g = dense(g)
+        g = op_builder.dense(g)
         perm = static_ints(op.inputs[1].spec)
         if perm is not None:
             return [transpose(g, [int(a) for a in np.argsort(perm)]), None]
@@ -147,8 +84,8 @@ class InvertPermutation(Op):
 
     def infer(self, ctx: InferContext) -> list[TensorSpec]:
         x = ctx.inputs[0]
-        require_index(ctx, 0)
-        n = vector_length(ctx, 0)
+        ctx.require_index(0)
+        n = ctx.vector_length(0)
         value = None
         if x.value is not None:
             p = static_ints(x)
@@ -188,25 +125,26 @@ class ConcatV2(Op):
         values, n = ctx.inputs[:-1], len(ctx.inputs) - 1
         if n < 1:
             ctx.fail("needs at least one value and an axis")
-        ctx.require_dtype(n, lambda d: d in INDEX_TYPES, INDEX_WHAT)
+        ctx.require_index(n)
         dt = values[0].dtype
         rank = None
         first = 0
         for i, v in enumerate(values):
             if v.dtype != dt:
-                ctx.fail(f"all values must have the same dtype, got {label(ctx, 0, 'values[0]')} "
-                         f"and {label(ctx, i, f'values[{i}]')}", "convert with gf.cast")
+                ctx.fail(f"all values must have the same dtype, got "
+                         f"{ctx.role_label(0, 'values[0]')} and "
+                         f"{ctx.role_label(i, f'values[{i}]')}", "convert with gf.cast")
             if v.shape.rank is not None:
                 if rank is None:
                     rank, first = v.shape.rank, i
                 elif v.shape.rank != rank:
                     ctx.fail(f"all values must have the same rank, got "
-                             f"{label(ctx, first, f'values[{first}]')} (rank {rank}) and "
-                             f"{label(ctx, i, f'values[{i}]')} (rank {v.shape.rank})",
+                             f"{ctx.role_label(first, f'values[{first}]')} (rank {rank}) and "
+                             f"{ctx.role_label(i, f'values[{i}]')} (rank {v.shape.rank})",
                              "reshape or expand_dims the inputs to one rank")
         if rank == 0:
             ctx.fail("cannot concatenate scalars", "use gf.stack to join scalars into a vector")
-        axis = static_axis(ctx, n, rank)
+        axis = ctx.static_axis(n, rank)
         if rank is None:
             return [TensorSpec(dt, TensorShape(None))]
         if axis is None:
@@ -223,8 +161,9 @@ class ConcatV2(Op):
                 elif d is not None:
                     if dims[k] is not None and dims[k] != d:
                         ctx.fail(f"dimension {k} of every value must match (concatenating "
-                                 f"along axis {axis}), but {label(ctx, i, f'values[{i}]')} has "
-                                 f"{d} where an earlier value has {dims[k]}",
+                                 f"along axis {axis}), but "
+                                 f"{ctx.role_label(i, f'values[{i}]')} has {d} where an "
+                                 f"earlier value has {dims[k]}",
                                  "only the sizes along the concat axis may differ")
                     dims[k] = d
         dims[axis] = total
@@ -243,9 +182,7 @@ class ConcatV2(Op):
         None): each input receives its own slab of g, where o_i is the offset of x_i along
         the axis. Static sizes -> Slice with constant begin/size; otherwise ConcatOffset
         computes the offsets from the run-time shapes."""
-        from graphflow.ops.slice_ops import slice
-
-        g = dense(g)
+        g = op_builder.dense(g)
         values, axis_t = list(op.inputs[:-1]), op.inputs[-1]
         if len(values) == 1:
             return [g, None]
@@ -284,16 +221,16 @@ class ConcatOffset(Op):
         n = len(ctx.inputs) - 1
         if n < 1:
             ctx.fail("needs concat_dim and at least one shape")
-        ctx.require_dtype(0, lambda d: d in INDEX_TYPES, INDEX_WHAT)
+        ctx.require_index(0)
         dt = ctx.require_same_dtype(*range(1, n + 1))
-        require_index(ctx, 1)
-        lengths = {vector_length(ctx, i) for i in range(1, n + 1)} - {None}
+        ctx.require_index(1)
+        lengths = {ctx.vector_length(i) for i in range(1, n + 1)} - {None}
         if len(lengths) > 1:
             ctx.fail(f"all shapes must have the same length (rank), got {sorted(lengths)}")
         rank = lengths.pop() if lengths else None
         values = None
         shapes = [static_ints(s) for s in ctx.inputs[1:]]
-        dim = static_ints(ctx.inputs[0])
+        dim = ctx.static_ints(0)
         if dim is not None and None not in shapes and rank is not None:
             try:
                 values = [o.astype(dt.np_dtype) for o in _concat_offsets(dim[0], shapes)]
@@ -372,7 +309,7 @@ class Pack(Op):
 
     def grad(self, op: Operation, g: Any) -> list[Tensor | None]:
         """d stack(x_1..x_n, axis) = unstack(g, axis): x_i gets the i-th slice of g."""
-        return list(unstack(dense(g), num=len(op.inputs), axis=op.get_attr("axis")))
+        return list(unstack(op_builder.dense(g), num=len(op.inputs), axis=op.get_attr("axis")))
 
 
 @register
@@ -413,7 +350,7 @@ class Unpack(Op):
 
     def grad(self, op: Operation, *grads: Any) -> list[Tensor | None]:
         """d unstack(x, axis) = stack(g_1..g_n, axis), with zeros for unused outputs."""
-        parts = [array_ops.zeros_like(y) if g is None else dense(g)
+        parts = [array_ops.zeros_like(y) if g is None else op_builder.dense(g)
                  for g, y in zip(grads, op.outputs)]
         return [stack(parts, axis=op.get_attr("axis"))]
 
@@ -428,8 +365,8 @@ class Tile(Op):
 
     def infer(self, ctx: InferContext) -> list[TensorSpec]:
         x = ctx.inputs[0]
-        require_index(ctx, 1)
-        n = vector_length(ctx, 1)
+        ctx.require_index(1)
+        n = ctx.vector_length(1)
         rank = x.shape.rank
         if n is not None and rank is not None and n != rank:
             ctx.fail(f"multiples {ctx.input_label(1)} must have one entry per dimension of "
@@ -437,7 +374,7 @@ class Tile(Op):
         rank = rank if rank is not None else n
         if rank is None:
             return [TensorSpec(x.dtype, TensorShape(None))]
-        m = static_ints(ctx.inputs[1])
+        m = ctx.static_ints(1)
         if m is None:
             return [TensorSpec(x.dtype, [None] * rank)]
         if min(m, default=0) < 0:
@@ -452,9 +389,7 @@ class Tile(Op):
     def grad(self, op: Operation, g: Any) -> list[Tensor | None]:
         """d tile(x, m) = sum over the copies: reshape g to [m_0, d_0, m_1, d_1, ...] and sum
         the m_i axes (constant shapes when static, else built from shape(x) and m)."""
-        from graphflow.ops import reduction_ops
-
-        g = dense(g)
+        g = op_builder.dense(g)
         x, m_t = op.inputs
         m = static_ints(m_t.spec)
         if x.shape.rank == 0:
@@ -462,11 +397,11 @@ class Tile(Op):
         if m is not None and x.shape.is_fully_defined():
             split = [v for pair in zip(m, x.shape.as_list()) for v in pair]
             axes = list(range(0, len(split), 2))
-            return [reduction_ops.reduce_sum(array_ops.reshape(g, split), axes), None]
+            return [op_builder.raw_sum(array_ops.reshape(g, split), axes), None]
         pairs = transpose(stack([m_t, array_ops.shape(x, out_type=m_t.dtype)]))
         split_t = array_ops.reshape(pairs, [-1])
         axes_t = range_(0, array_ops.size(split_t, out_type=m_t.dtype), 2)
-        return [reduction_ops.reduce_sum(array_ops.reshape(g, split_t), axes_t), None]
+        return [op_builder.raw_sum(array_ops.reshape(g, split_t), axes_t), None]
 
 
 # ----------------------------------------------------------------------------------------
@@ -527,24 +462,159 @@ class Range(Op):
         return range_kernel
 
 
-# Builder functions
+# ----------------------------------------------------------------------------------------
+# Slice, Pad
 # ----------------------------------------------------------------------------------------
 
 
-def int_input(value: Any, name: str, dtype: Any = None) -> Tensor:
-    """An integer index/shape input: Tensors pass through, lists containing Tensors are
-    stacked, Python/numpy integers become an int32 Const (int64 if they need it)."""
-    if isinstance(value, Tensor) or hasattr(value, "_as_graph_element"):
-        return op_builder.convert_to_tensor(value, dtype=dtype)
-    if isinstance(value, (list, tuple)) and any(isinstance(v, Tensor) for v in value):
-        return stack(list(value), name=name)
-    array = np.asarray(value)
-    if array.size and array.dtype.kind not in "iu":
-        raise TypeError(f"{name} must be integers (or an int32/int64 tensor), got {value!r}")
-    if dtype is None:
-        fits = not array.size or (array.min() >= -2 ** 31 and array.max() < 2 ** 31)
-        dtype = dtypes.int32 if fits else dtypes.int64
-    return op_builder.constant(array.astype(dtypes.as_dtype(dtype).np_dtype), name=name)
+def _slice_bounds(dims: Sequence[int], begin: Sequence[int], size: Sequence[int]
+                  ) -> tuple[Any, ...]:
+    """Numpy index for Slice; ValueError unless 0 <= begin <= begin + size <= dim."""
+    if not len(dims) == len(begin) == len(size):
+        raise ValueError(f"begin {list(begin)} and size {list(size)} must both have one entry "
+                         f"per dimension of the input (rank {len(dims)})")
+    index = []
+    for k, (d, b, s) in enumerate(zip(dims, begin, size)):
+        end = d if s == -1 else b + s
+        if not 0 <= b <= d or s < -1 or end > d:
+            raise ValueError(f"in dimension {k} (size {d}), begin {b} and size {s} select "
+                             f"[{b}, {end}), which is not inside [0, {d}]")
+        index.append(_pyslice(b, end))
+    return tuple(index)
+
+
+@register
+class Slice(Op):
+    """y = x[begin[0]:begin[0]+size[0], ...]; size -1 means "to the end of that axis"."""
+
+    op_type = "Slice"
+    input_names = ("input", "begin", "size")
+    attr_defaults = {"Index": dtypes.int32}
+    returns_alias = True  # a numpy view
+
+    def infer(self, ctx: InferContext) -> list[TensorSpec]:
+        x = ctx.inputs[0]
+        ctx.require_index(1, 2)
+        ctx.require_same_dtype(1, 2)
+        lengths = {ctx.vector_length(1), ctx.vector_length(2), x.shape.rank} - {None}
+        if len(lengths) > 1:
+            ctx.fail(f"begin and size must have one entry per dimension of {ctx.input_label(0)}"
+                     f", got {ctx.input_label(1)} and {ctx.input_label(2)}")
+        rank = lengths.pop() if lengths else None
+        if rank is None:
+            return [TensorSpec(x.dtype, TensorShape(None))]
+        begin, size = ctx.static_ints(1), ctx.static_ints(2)
+        xdims = x.shape.dims if x.shape.rank is not None else (None,) * rank
+        dims: list[int | None] = []
+        for k in range(rank):
+            d = xdims[k]
+            b = None if begin is None else begin[k]
+            s = None if size is None else size[k]
+            if (s is not None and s < -1) or (b is not None and b < 0):
+                ctx.fail(f"begin[{k}] = {b} and size[{k}] = {s} are invalid",
+                         "begin must be >= 0 and size >= 0 (or -1 for 'to the end')")
+            if s == -1:
+                dims.append(None if d is None or b is None else d - b)
+            else:
+                dims.append(s)
+            if d is not None and b is not None and (b > d or (s is not None and s >= 0 and
+                                                              b + s > d)):
+                ctx.fail(f"begin[{k}] = {b} with size[{k}] = {s} is out of bounds for "
+                         f"dimension {k} of {ctx.input_label(0)}",
+                         "keep begin + size within the dimension")
+        value = None
+        if x.value is not None and begin is not None and size is not None:
+            value = x.value[_slice_bounds(x.value.shape, begin, size)]
+        return [TensorSpec(x.dtype, dims, value)]
+
+    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        name = ctx.name
+
+        def slice_kernel(x: np.ndarray, begin: np.ndarray, size: np.ndarray) -> np.ndarray:
+            try:
+                return x[_slice_bounds(x.shape, [int(b) for b in begin], [int(s) for s in size])]
+            except ValueError as err:
+                raise run_error(name, "Slice", f"input of shape {x.shape}: {err}") from None
+        return slice_kernel
+
+    def grad(self, op: Operation, g: Any) -> list[Tensor | None]:
+        """d slice(x, b, s) = pad(g, [[b_i, dim_i - b_i - s_i]]): the slice's gradient sits at
+        its position inside zeros of x's shape (paddings constant when shapes are static)."""
+        g = op_builder.dense(g)
+        x, begin_t = op.inputs[0], op.inputs[1]
+        y = op.outputs[0]
+        begin = static_ints(begin_t.spec)
+        if begin is not None and x.shape.is_fully_defined() and y.shape.is_fully_defined():
+            after = [d - b - s for d, b, s in zip(x.shape.as_list(), begin, y.shape.as_list())]
+            return [pad(g, [[b, a] for b, a in zip(begin, after)]), None, None]
+        before = array_ops.reshape(begin_t, [-1, 1])
+        rest = math_ops.subtract(math_ops.subtract(array_ops.shape(x, out_type=begin_t.dtype),
+                                                   array_ops.shape(y, out_type=begin_t.dtype)),
+                                 begin_t)
+        paddings = concat([before, array_ops.reshape(rest, [-1, 1])], 1)
+        return [pad(g, paddings), None, None]
+
+
+@register
+class Pad(Op):
+    """Zero padding: paddings[i] = [before_i, after_i] for each dimension i."""
+
+    op_type = "Pad"
+    input_names = ("input", "paddings")
+    attr_defaults = {"Tpaddings": dtypes.int32}
+
+    def infer(self, ctx: InferContext) -> list[TensorSpec]:
+        x, p = ctx.inputs
+        ctx.require_index(1)
+        pshape = ctx.require_rank(1, 2)
+        rank = x.shape.rank
+        if pshape.rank == 2 and ((pshape[1] is not None and pshape[1] != 2) or (
+                rank is not None and pshape[0] is not None and pshape[0] != rank)):
+            ctx.fail(f"paddings {ctx.input_label(1)} must have shape [rank, 2] = [{rank}, 2] "
+                     f"for {ctx.input_label(0)}", "give one [before, after] pair per dimension")
+        if rank is None and pshape.rank == 2:
+            rank = pshape[0]
+        if rank is None:
+            return [TensorSpec(x.dtype, TensorShape(None))]
+        if p.value is None:
+            return [TensorSpec(x.dtype, [None] * rank)]
+        pads = np.asarray(p.value).reshape(rank, 2)
+        if (pads < 0).any():
+            ctx.fail(f"paddings must be >= 0, got {pads.tolist()}")
+        xdims = x.shape.dims if x.shape.rank is not None else (None,) * rank
+        dims = [None if d is None else d + int(a) + int(b) for d, (a, b) in zip(xdims, pads)]
+        value = fold(lambda v: np.pad(v, pads), x.value)
+        return [TensorSpec(x.dtype, dims, value)]
+
+    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        name = ctx.name
+
+        def pad_kernel(x: np.ndarray, paddings: np.ndarray) -> np.ndarray:
+            pads = np.asarray(paddings).reshape(-1, 2)
+            if pads.shape[0] != x.ndim or (pads < 0).any():
+                raise run_error(name, "Pad", f"paddings {pads.tolist()} must be >= 0 with one "
+                                f"[before, after] pair per dimension of input shape {x.shape}")
+            out = np.zeros([d + int(a) + int(b) for d, (a, b) in zip(x.shape, pads)],
+                           dtype=x.dtype)
+            out[tuple(_pyslice(int(a), int(a) + d) for d, (a, _) in zip(x.shape, pads))] = x
+            return out
+        return pad_kernel
+
+    def grad(self, op: Operation, g: Any) -> list[Tensor | None]:
+        """d pad(x, p) = slice(g, p[:, 0], shape(x)): x's gradient is the un-padded centre."""
+        g = op_builder.dense(g)
+        x, p = op.inputs
+        if p.spec.value is not None:
+            begin = [int(v) for v in np.asarray(p.spec.value).reshape(-1, 2)[:, 0]]
+            size = x.shape.as_list() if x.shape.is_fully_defined() else array_ops.shape(x)
+            return [slice(g, begin, size), None]
+        begin = array_ops.reshape(slice(p, [0, 0], [-1, 1]), [-1])
+        return [slice(g, begin, array_ops.shape(x, out_type=p.dtype)), None]
+
+
+# ----------------------------------------------------------------------------------------
+# Builder functions
+# ----------------------------------------------------------------------------------------
 
 
 def transpose(a: Any, perm: Any = None, name: str | None = None,
@@ -557,7 +627,6 @@ def transpose(a: Any, perm: Any = None, name: str | None = None,
             if x.shape.rank is not None:
                 perm = list(range(x.shape.rank - 1, -1, -1))
             else:
-                from graphflow.ops import math_ops
                 rank = array_ops.size(array_ops.shape(x))
                 perm = math_ops.subtract(math_ops.subtract(rank, 1), range_(0, rank, 1))
         p = int_input(perm, "perm")
@@ -594,7 +663,6 @@ def concat_offset(concat_dim: Any, shape: Sequence[Tensor], name: str | None = N
     with g.as_default(), g.name_scope(name or "ConcatOffset") as scope:
         dim = int_input(concat_dim, "concat_dim")
         if dim.dtype != dtypes.int32:
-            from graphflow.ops import linalg_ops
             dim = linalg_ops.cast(dim, dtypes.int32)
         shapes = [int_input(s, "shape") for s in shape]
         return list(op_builder.apply("ConcatOffset", [dim] + shapes, {"N": len(shapes)},
@@ -651,8 +719,6 @@ def range_(start: Any, limit: Any = None, delta: Any = 1, dtype: Any = None,
            name: str | None = None) -> Tensor:
     """``tf.range``: [start, start+delta, ...) below ``limit``; ``range_(n)`` is [0, n). The
     dtype is the widest of the inputs' (int32 < int64 < float32 < float64) unless given."""
-    from graphflow.ops import linalg_ops
-
     if limit is None:
         start, limit = 0, start
     g = op_builder.graph_of(start, limit, delta)
@@ -674,13 +740,33 @@ def range_(start: Any, limit: Any = None, delta: Any = 1, dtype: Any = None,
         return op_builder.apply1("Range", parts, {"Tidx": want}, name=scope)
 
 
-_GATHER_BUILDERS = ("embedding_lookup", "gather", "one_hot", "unsorted_segment_sum")
+def slice(input_: Any, begin: Any, size: Any, name: str | None = None) -> Tensor:  # noqa: A001
+    """``tf.slice``: ``size[i]`` elements from ``begin[i]`` in each dimension (-1: to the end)."""
+    g = op_builder.graph_of(input_, begin, size)
+    with g.as_default(), g.name_scope(name or "Slice") as scope:
+        x = op_builder.convert_to_tensor(input_, name="input")
+        if isinstance(begin, Tensor) or not isinstance(size, Tensor):
+            b = int_input(begin, "begin")
+            s = int_input(size, "size", dtype=None if isinstance(size, Tensor) else b.dtype)
+        else:
+            s = int_input(size, "size")
+            b = int_input(begin, "begin", dtype=s.dtype)
+        return op_builder.apply1("Slice", [x, b, s], {"T": x.dtype, "Index": b.dtype},
+                                 name=scope)
 
 
-def __getattr__(name: str) -> Any:
-    """``layout_ops.gather`` etc.: the gather family's builders, resolved lazily because
-    ``gather_ops`` imports this module's helpers (an eager import would be circular)."""
-    if name in _GATHER_BUILDERS:
-        from graphflow.ops import gather_ops
-        return getattr(gather_ops, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+def pad(tensor: Any, paddings: Any, mode: str = "CONSTANT", name: str | None = None,
+        constant_values: Any = 0) -> Tensor:
+    """``tf.pad`` with zeros (mode "CONSTANT"); other modes and fill values are not supported."""
+    if str(mode).upper() != "CONSTANT":
+        raise NotImplementedError(f"pad: mode {mode!r} is not supported by graphflow (it needs "
+                                  "MirrorPad); only mode='CONSTANT' (zero padding) is available")
+    if isinstance(constant_values, Tensor) or np.any(np.asarray(constant_values) != 0):
+        raise NotImplementedError("pad: only constant_values=0 is supported (PadV2 is not "
+                                  "implemented); add the constant to a padded mask instead")
+    g = op_builder.graph_of(tensor, paddings)
+    with g.as_default(), g.name_scope(name or "Pad") as scope:
+        x = op_builder.convert_to_tensor(tensor, name="input")
+        p = int_input(paddings, "paddings")
+        return op_builder.apply1("Pad", [x, p], {"T": x.dtype, "Tpaddings": p.dtype},
+                                 name=scope)

@@ -11,7 +11,7 @@ from graphflow.framework import dtypes
 from graphflow.framework.op_registry import InferContext, KernelContext, Op, register
 from graphflow.framework.tensor import Operation, Tensor, TensorSpec
 from graphflow.ops import op_builder
-from graphflow.ops.elementwise import fold
+from graphflow.ops.op_base import fold
 
 
 @register

@@ -1,6 +1,15 @@
-"""Element-wise arithmetic, activations and comparisons: records (shape rule, kernel,
-gradient) and their TF1-named builder functions. ``MatMul``/``AddN``/``Cast`` live in
-``linalg_ops``; each gradient docstring states its math."""
+"""Element-wise arithmetic: AddV2/Add, Sub, Mul, RealDiv, Maximum, Minimum, Pow,
+SquaredDifference, FloorDiv, FloorMod, Neg, Square, Sqrt, Exp, Log, Abs, Sign, Reciprocal,
+Rsqrt, Log1p, Expm1, Floor, and the fused gradient ops SqrtGrad, ReciprocalGrad and
+RsqrtGrad (each with a gradient of its own, for higher order): records (shape rule, numpy
+kernel, gradient rule or ``differentiable = False``) and their TF1-named builders.
+
+Comparisons, logic and selection are in ``comparison_ops``; activations (Tanh, Sigmoid,
+Relu, ...) with their fused gradients in ``activation_ops``; ``MatMul``/``AddN``/``Cast`` in
+``linalg_ops``. Kernels are numpy ufuncs where one exists (so a planned buffer is filled
+through ``out=``), else ``fn_into`` writes into the buffer. Each gradient docstring states
+its math.
+"""
 
 from __future__ import annotations
 
@@ -10,18 +19,12 @@ from typing import Any
 import numpy as np
 
 from graphflow.framework import dtypes
-from graphflow.framework.op_registry import InferContext, KernelContext, Op, register
-from graphflow.framework.tensor import Operation, Tensor, TensorSpec
-from graphflow.ops import op_builder
-from graphflow.ops.elementwise import (
-    ANY,
-    FLOAT,
-    NUMERIC,
-    Binary,
-    Unary,
-    unbroadcast,
-    unbroadcast_pair,
-)
+from graphflow.framework.op_registry import KernelContext, register
+from graphflow.framework.tensor import Operation, Tensor
+from graphflow.ops import array_ops, linalg_ops, op_builder
+from graphflow.ops.array_ops import unbroadcast_pair
+from graphflow.ops.comparison_ops import greater, greater_equal, less_equal, select_v2
+from graphflow.ops.op_base import FLOAT, NUMERIC, Binary, Unary, run_error
 
 # ----------------------------------------------------------------------------------------
 # Binary arithmetic
@@ -92,8 +95,6 @@ class RealDiv(Binary):
 
 def _route_to_winner(g: Tensor, mask: Tensor, x: Tensor, y: Tensor) -> list[Tensor]:
     """Send ``g`` to x where ``mask`` holds and to y elsewhere, each summed to its shape."""
-    from graphflow.ops import array_ops
-
     zeros = array_ops.zeros_like(g)
     return unbroadcast_pair(select_v2(mask, g, zeros), select_v2(mask, zeros, g), x, y)
 
@@ -134,8 +135,6 @@ class Pow(Binary):
 
     def grad(self, op: Operation, g: Tensor) -> list[Tensor]:
         """d(x^y) = (g * y * x^(y-1), g * x^y * log(x)) with log(x) taken as 0 where x <= 0."""
-        from graphflow.ops import array_ops
-
         x, y = op.inputs
         z = op.outputs[0]
         one = op_builder.constant(1, dtype=y.dtype, graph=op.graph)
@@ -148,6 +147,93 @@ class Pow(Binary):
         log_x = select_v2(positive, log(safe_x), zeros)
         gy = multiply(g, multiply(z, log_x))
         return unbroadcast_pair(gx, gy, x, y)
+
+
+def _squared_difference(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return np.square(np.subtract(x, y))
+
+
+@register
+class SquaredDifference(Binary):
+    """z = (x - y)^2 with broadcasting."""
+
+    op_type = "SquaredDifference"
+    fn = staticmethod(_squared_difference)
+
+    @staticmethod
+    def fn_into(x: np.ndarray, y: np.ndarray, out: np.ndarray) -> np.ndarray:
+        np.subtract(x, y, out=out)
+        return np.square(out, out=out)
+
+    def grad(self, op: Operation, g: Tensor) -> list[Tensor]:
+        """d(x - y)^2 = (2 (x - y) g, -2 (x - y) g), each summed to its input's shape."""
+        x, y = op.inputs
+        gx = multiply(multiply(_const(2, x), g), subtract(x, y))
+        return unbroadcast_pair(gx, negative(gx), x, y)
+
+
+def _floor_div(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """TF's FloorDiv: floor(x / y) for floats (not numpy's fmod-based floor_divide, which
+    gives 9.0 for 1 // 0.1), floor division for integers; an integer zero divisor raises."""
+    if np.asarray(x).dtype.kind in "iu":
+        if not np.all(y):
+            raise ZeroDivisionError("Integer division by zero")
+        return np.floor_divide(x, y)
+    return np.floor(np.true_divide(x, y))
+
+
+def _floor_mod(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """TF's FloorMod: the remainder takes the sign of the divisor (numpy's ``mod``)."""
+    if np.asarray(x).dtype.kind in "iu" and not np.all(y):
+        raise ZeroDivisionError("Integer division by zero")
+    return np.mod(x, y)
+
+
+class _FloorBinary(Binary):
+    """Floor division family: integer zero divisors fail the run (as in TensorFlow) with an
+    InvalidArgumentError naming the node; floats follow IEEE (x / 0 = inf, mod 0 = nan)."""
+
+    writes_out = True
+
+    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        name, op_type, out = ctx.name, ctx.op_type, ctx.out[0]
+        integer = ctx.inputs[0].dtype.is_integer
+        fn = self.fn
+
+        def floor_kernel(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+            if integer and not np.all(y):
+                raise run_error(name, op_type, f"integer division by zero (divisor {y.shape} "
+                                "contains 0)", "guard the divisor, e.g. gf.maximum(y, 1)")
+            with np.errstate(divide="ignore", invalid="ignore"):
+                result = fn(x, y)
+            if out is None:
+                return result
+            np.copyto(out, result)
+            return out
+        return floor_kernel
+
+
+@register
+class FloorDiv(_FloorBinary):
+    """z = floor(x / y) element-wise (integers and floats)."""
+
+    op_type = "FloorDiv"
+    fn = staticmethod(_floor_div)
+    differentiable = False  # TensorFlow's gradient is (None, None): piecewise constant
+
+
+@register
+class FloorMod(_FloorBinary):
+    """z = x - floor(x / y) * y, the remainder with the sign of y (integers and floats)."""
+
+    op_type = "FloorMod"
+    fn = staticmethod(_floor_mod)
+
+    def grad(self, op: Operation, g: Tensor) -> list[Tensor | None]:
+        """d mod(x, y) = (g, -g * floor(x / y)) away from the jumps (TensorFlow's rule),
+        each summed to its input's shape."""
+        x, y = op.inputs
+        return unbroadcast_pair(g, negative(multiply(g, floordiv(x, y))), x, y)
 
 
 # ----------------------------------------------------------------------------------------
@@ -220,98 +306,157 @@ class Log(Unary):
 
 
 @register
-class Tanh(Unary):
-    """y = tanh(x)."""
+class Abs(Unary):
+    """y = |x|."""
 
-    op_type = "Tanh"
-    fn = staticmethod(np.tanh)
+    op_type = "Abs"
+    domain = NUMERIC
+    fn = staticmethod(np.abs)
 
     def grad(self, op: Operation, g: Tensor) -> list[Tensor]:
-        """d tanh(x) = g * (1 - y^2)  (TanhGrad reads the forward output y)."""
-        return [op_builder.apply1("TanhGrad", [op.outputs[0], g], {"T": g.dtype})]
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    # exp(-|x|) never overflows; two branches keep full precision on both sides of 0.
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        """d|x| = g * sign(x) (0 at x = 0, TensorFlow's choice at the kink)."""
+        return [multiply(g, sign(op.inputs[0]))]
 
 
 @register
-class Sigmoid(Unary):
-    """y = 1 / (1 + e^-x), computed without overflow."""
+class Sign(Unary):
+    """y = -1, 0 or 1 by the sign of x."""
 
-    op_type = "Sigmoid"
-    fn = staticmethod(_sigmoid)
+    op_type = "Sign"
+    domain = NUMERIC
+    fn = staticmethod(np.sign)
 
     def grad(self, op: Operation, g: Tensor) -> list[Tensor]:
-        """d sigmoid(x) = g * y * (1 - y)  (SigmoidGrad reads the forward output y)."""
-        return [op_builder.apply1("SigmoidGrad", [op.outputs[0], g], {"T": g.dtype})]
+        """d sign(x) = 0 (piecewise constant): zeros_like(x), as TensorFlow returns."""
+        return [array_ops.zeros_like(op.inputs[0])]
 
 
-# -- fused gradient kernels (TF op types), with their own gradients for higher order -----
+@register
+class Reciprocal(Unary):
+    """y = 1 / x."""
+
+    op_type = "Reciprocal"
+    fn = staticmethod(np.reciprocal)
+
+    def grad(self, op: Operation, g: Tensor) -> list[Tensor]:
+        """d(1/x) = -g * y^2 = ReciprocalGrad(y, g) (reads the forward output y)."""
+        return [reciprocal_grad(op.outputs[0], g)]
 
 
-class _ActivationGrad(Binary):
-    """Element-wise ``f(y, dy)`` used by activation gradients; inputs (y, dy)."""
+def _rsqrt(x: np.ndarray) -> np.ndarray:
+    return np.reciprocal(np.sqrt(x))
+
+
+@register
+class Rsqrt(Unary):
+    """y = 1 / sqrt(x)."""
+
+    op_type = "Rsqrt"
+    fn = staticmethod(_rsqrt)
+
+    @staticmethod
+    def fn_into(x: np.ndarray, out: np.ndarray) -> np.ndarray:
+        np.sqrt(x, out=out)
+        return np.reciprocal(out, out=out)
+
+    def grad(self, op: Operation, g: Tensor) -> list[Tensor]:
+        """d x^(-1/2) = -0.5 * g * y^3 = RsqrtGrad(y, g) (reads the forward output y)."""
+        return [rsqrt_grad(op.outputs[0], g)]
+
+
+@register
+class Log1p(Unary):
+    """y = ln(1 + x), accurate for small x."""
+
+    op_type = "Log1p"
+    fn = staticmethod(np.log1p)
+
+    def grad(self, op: Operation, g: Tensor) -> list[Tensor]:
+        """d ln(1 + x) = g / (1 + x)."""
+        x = op.inputs[0]
+        return [realdiv(g, add(_const(1, x), x))]
+
+
+@register
+class Expm1(Unary):
+    """y = e^x - 1, accurate for small x."""
+
+    op_type = "Expm1"
+    fn = staticmethod(np.expm1)
+
+    def grad(self, op: Operation, g: Tensor) -> list[Tensor]:
+        """d(e^x - 1) = g * e^x."""
+        return [multiply(g, exp(op.inputs[0]))]
+
+
+@register
+class Floor(Unary):
+    """y = the largest integer <= x (floating point). TensorFlow registers no gradient
+    (``None``), so it is non-differentiable here too."""
+
+    op_type = "Floor"
+    fn = staticmethod(np.floor)
+    differentiable = False
+
+
+# -- fused gradient kernels (TF op types), inputs (y, dy) ---------------------------------
+
+
+class _OutputGrad(Binary):
+    """Element-wise ``f(y, dy)`` of an activation gradient that reads the forward output."""
 
     input_names = ("y", "dy")
     domain = FLOAT
 
 
 @register
-class TanhGrad(_ActivationGrad):
-    """z = dy * (1 - y^2)."""
+class ReciprocalGrad(_OutputGrad):
+    """z = -dy * y^2."""
 
-    op_type = "TanhGrad"
+    op_type = "ReciprocalGrad"
 
     @staticmethod
     def fn(y: np.ndarray, dy: np.ndarray) -> np.ndarray:
-        return dy * (1 - y * y)
+        return -dy * y * y
 
     @staticmethod
     def fn_into(y: np.ndarray, dy: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """``fn`` computed in the planned buffer, with no temporaries."""
         np.multiply(y, y, out=out)
-        np.subtract(1, out, out=out)
-        return np.multiply(out, dy, out=out)
+        np.multiply(out, dy, out=out)
+        return np.negative(out, out=out)
 
     def grad(self, op: Operation, g: Tensor) -> list[Tensor]:
-        """d[dy (1 - y^2)] = (g * dy * -2y, g * (1 - y^2))."""
+        """d[-dy y^2] = (-2 g dy y, -g y^2) = (-2 g dy y, ReciprocalGrad(y, g))."""
         y, dy = op.inputs
-        minus_two = op_builder.constant(-2, dtype=y.dtype, graph=op.graph)
-        return [multiply(multiply(g, dy), multiply(minus_two, y)),
-                op_builder.apply1("TanhGrad", [y, g], {"T": g.dtype})]
+        return [multiply(_const(-2, y), multiply(multiply(g, dy), y)), reciprocal_grad(y, g)]
 
 
 @register
-class SigmoidGrad(_ActivationGrad):
-    """z = dy * y * (1 - y)."""
+class RsqrtGrad(_OutputGrad):
+    """z = -0.5 * dy * y^3."""
 
-    op_type = "SigmoidGrad"
+    op_type = "RsqrtGrad"
 
     @staticmethod
     def fn(y: np.ndarray, dy: np.ndarray) -> np.ndarray:
-        return dy * y * (1 - y)
+        return -0.5 * dy * y * y * y
 
     @staticmethod
     def fn_into(y: np.ndarray, dy: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """``fn`` computed in the planned buffer, with no temporaries."""
-        np.subtract(1, y, out=out)
+        np.multiply(y, y, out=out)
         np.multiply(out, y, out=out)
-        return np.multiply(out, dy, out=out)
+        np.multiply(out, dy, out=out)
+        return np.multiply(out, -0.5, out=out)
 
     def grad(self, op: Operation, g: Tensor) -> list[Tensor]:
-        """d[dy y (1 - y)] = (g * dy * (1 - 2y), g * y * (1 - y))."""
+        """d[-0.5 dy y^3] = (-1.5 g dy y^2, -0.5 g y^3) = (-1.5 g dy y^2, RsqrtGrad(y, g))."""
         y, dy = op.inputs
-        one = op_builder.constant(1, dtype=y.dtype, graph=op.graph)
-        two = op_builder.constant(2, dtype=y.dtype, graph=op.graph)
-        return [multiply(multiply(g, dy), subtract(one, multiply(two, y))),
-                op_builder.apply1("SigmoidGrad", [y, g], {"T": g.dtype})]
+        return [multiply(_const(-1.5, y), multiply(multiply(g, dy), square(y))),
+                rsqrt_grad(y, g)]
 
 
 @register
-class SqrtGrad(_ActivationGrad):
+class SqrtGrad(_OutputGrad):
     """z = dy * 0.5 / y."""
 
     op_type = "SqrtGrad"
@@ -329,140 +474,12 @@ class SqrtGrad(_ActivationGrad):
 
 
 # ----------------------------------------------------------------------------------------
-# Comparisons and selection
-# ----------------------------------------------------------------------------------------
-
-
-class _Compare(Binary):
-    """Element-wise comparison; the boolean result has no gradient."""
-
-    result_dtype = dtypes.bool_
-    differentiable = False
-
-
-@register
-class Greater(_Compare):
-    op_type = "Greater"
-    fn = staticmethod(np.greater)
-
-
-@register
-class GreaterEqual(_Compare):
-    op_type = "GreaterEqual"
-    fn = staticmethod(np.greater_equal)
-
-
-@register
-class Less(_Compare):
-    op_type = "Less"
-    fn = staticmethod(np.less)
-
-
-@register
-class LessEqual(_Compare):
-    op_type = "LessEqual"
-    fn = staticmethod(np.less_equal)
-
-
-@register
-class Equal(_Compare):
-    op_type = "Equal"
-    domain = ANY
-    attr_defaults = {"incompatible_shape_error": True}
-    fn = staticmethod(np.equal)
-
-
-@register
-class NotEqual(_Compare):
-    op_type = "NotEqual"
-    domain = ANY
-    attr_defaults = {"incompatible_shape_error": True}
-    fn = staticmethod(np.not_equal)
-
-
-@register
-class SelectV2(Op):
-    """out = where(condition, t, e), broadcasting all three (tf.where in TF2)."""
-
-    op_type = "SelectV2"
-    input_names = ("condition", "t", "e")
-
-    @staticmethod
-    def fn(c: np.ndarray, t: np.ndarray, e: np.ndarray) -> np.ndarray:
-        return np.where(c, t, e)
-
-    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
-        return self.fn
-
-    def infer(self, ctx: InferContext) -> list[TensorSpec]:
-        from graphflow.framework.tensor_shape import broadcast_shapes
-
-        ctx.require_dtype(0, lambda dt: dt.is_bool, "a bool tensor")
-        dt = ctx.require_same_dtype(1, 2)
-        c, t, e = ctx.inputs
-        try:
-            shape = broadcast_shapes(broadcast_shapes(c.shape, t.shape), e.shape)
-        except ValueError as err:
-            ctx.fail(f"{ctx.input_label(0)}, {ctx.input_label(1)} and {ctx.input_label(2)} "
-                     f"cannot be broadcast together ({err})")
-        return [TensorSpec(dt, shape)]
-
-    def grad(self, op: Operation, g: Tensor) -> list[Tensor | None]:
-        """d where(c, t, e) = (None, g where c, g where not c), each summed to its input."""
-        from graphflow.ops import array_ops
-
-        c, t, e = op.inputs
-        zeros = array_ops.zeros_like(g)
-        gt = select_v2(c, g, zeros)
-        ge = select_v2(c, zeros, g)
-        return [None, _sum_to(gt, t, op.outputs[0]), _sum_to(ge, e, op.outputs[0])]
-
-
-def _sum_to(grad: Tensor, x: Tensor, out: Tensor) -> Tensor:
-    """Unbroadcast ``grad`` (shaped like ``out``) to ``x``: ``out`` plays the other operand."""
-    return unbroadcast(grad, x, out)
-
-
-@register
-class Select(SelectV2):
-    """TF1 tf.where: condition has the shape of t/e, or is a vector over their first axis."""
-
-    op_type = "Select"
-
-    @staticmethod
-    def fn(c: np.ndarray, t: np.ndarray, e: np.ndarray) -> np.ndarray:
-        if c.ndim == 1 and t.ndim > 1:
-            c = c.reshape((-1,) + (1,) * (t.ndim - 1))
-        return np.where(c, t, e)
-
-    def infer(self, ctx: InferContext) -> list[TensorSpec]:
-        ctx.require_dtype(0, lambda dt: dt.is_bool, "a bool tensor")
-        dt = ctx.require_same_dtype(1, 2)
-        c, t, e = ctx.inputs
-        if not t.shape.is_compatible_with(e.shape):
-            ctx.fail(f"{ctx.input_label(1)} and {ctx.input_label(2)} must have the same shape",
-                     "use gf.where_v2 for broadcasting")
-        shape = t.shape.merge_with(e.shape)
-        ok = c.shape.is_compatible_with(shape) or (
-            c.shape.rank == 1 and shape.rank is not None and shape.rank >= 1
-            and c.shape.is_compatible_with(shape[:1]))
-        if not ok:
-            ctx.fail(f"{ctx.input_label(0)} must have the shape of t/e {shape} or be a vector "
-                     "over their first dimension", "use gf.where_v2 for broadcasting")
-        return [TensorSpec(dt, shape)]
-
-    def grad(self, op: Operation, g: Tensor) -> list[Tensor | None]:
-        """d where(c, t, e) = (None, g where c, g where not c)."""
-        from graphflow.ops import array_ops
-
-        c = op.inputs[0]
-        zeros = array_ops.zeros_like(g)
-        return [None, where(c, g, zeros), where(c, zeros, g)]
-
-
-# ----------------------------------------------------------------------------------------
 # Builder functions (TF1 names)
 # ----------------------------------------------------------------------------------------
+
+
+def _const(value: float, like: Tensor) -> Tensor:
+    return op_builder.constant(value, dtype=like.dtype, graph=like.graph)
 
 
 def _binary(op_type: str, x: Any, y: Any, name: str | None) -> Tensor:
@@ -494,8 +511,6 @@ def realdiv(x: Any, y: Any, name: str | None = None) -> Tensor:
 
 def truediv(x: Any, y: Any, name: str | None = None) -> Tensor:
     """x / y; integer inputs are first cast to floating point (TF1 semantics)."""
-    from graphflow.ops import linalg_ops
-
     x, y = op_builder.convert_n([x, y])
     if x.dtype.is_integer and x.dtype == y.dtype:
         target = dtypes.float32 if x.dtype in (dtypes.int8, dtypes.int16, dtypes.uint8) \
@@ -539,50 +554,64 @@ def log(x: Any, name: str | None = None) -> Tensor:
     return _unary("Log", x, name)
 
 
-def tanh(x: Any, name: str | None = None) -> Tensor:
-    return _unary("Tanh", x, name)
+def abs(x: Any, name: str | None = None) -> Tensor:  # noqa: A001 - TF's name
+    """``tf.abs``: |x| element-wise (``Abs``)."""
+    return _unary("Abs", x, name)
 
 
-def sigmoid(x: Any, name: str | None = None) -> Tensor:
-    return _unary("Sigmoid", x, name)
+def sign(x: Any, name: str | None = None) -> Tensor:
+    """``tf.sign``: -1, 0 or 1 element-wise; its gradient is zero."""
+    return _unary("Sign", x, name)
 
 
-def greater(x: Any, y: Any, name: str | None = None) -> Tensor:
-    return _binary("Greater", x, y, name)
+def reciprocal(x: Any, name: str | None = None) -> Tensor:
+    """``tf.math.reciprocal``: 1 / x (``Reciprocal``)."""
+    return _unary("Reciprocal", x, name)
 
 
-def greater_equal(x: Any, y: Any, name: str | None = None) -> Tensor:
-    return _binary("GreaterEqual", x, y, name)
+def rsqrt(x: Any, name: str | None = None) -> Tensor:
+    """``tf.math.rsqrt``: 1 / sqrt(x) (``Rsqrt``)."""
+    return _unary("Rsqrt", x, name)
 
 
-def less(x: Any, y: Any, name: str | None = None) -> Tensor:
-    return _binary("Less", x, y, name)
+def log1p(x: Any, name: str | None = None) -> Tensor:
+    """``tf.math.log1p``: ln(1 + x)."""
+    return _unary("Log1p", x, name)
 
 
-def less_equal(x: Any, y: Any, name: str | None = None) -> Tensor:
-    return _binary("LessEqual", x, y, name)
+def expm1(x: Any, name: str | None = None) -> Tensor:
+    """``tf.math.expm1``: e^x - 1."""
+    return _unary("Expm1", x, name)
 
 
-def equal(x: Any, y: Any, name: str | None = None) -> Tensor:
-    return _binary("Equal", x, y, name)
+def floor(x: Any, name: str | None = None) -> Tensor:
+    """``tf.floor`` (floating point; no gradient)."""
+    return _unary("Floor", x, name)
 
 
-def not_equal(x: Any, y: Any, name: str | None = None) -> Tensor:
-    return _binary("NotEqual", x, y, name)
+def squared_difference(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """``tf.squared_difference``: (x - y)^2 with broadcasting."""
+    return _binary("SquaredDifference", x, y, name)
 
 
-def where(condition: Any, x: Any, y: Any, name: str | None = None) -> Tensor:
-    """TF1 ``tf.where(condition, x, y)`` (``Select``); x and y are both required here."""
-    c = op_builder.convert_to_tensor(condition)
-    x, y = op_builder.convert_n([x, y])
-    return op_builder.apply1("Select", [c, x, y], {"T": x.dtype}, name=name or "Select")
+def floordiv(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """``tf.floordiv``: floor(x / y) (``FloorDiv``; integers and floats, no gradient)."""
+    return _binary("FloorDiv", x, y, name)
 
 
-def select_v2(condition: Any, x: Any, y: Any, name: str | None = None) -> Tensor:
-    """``tf.where_v2``: element-wise choice with broadcasting of all three inputs."""
-    c = op_builder.convert_to_tensor(condition)
-    x, y = op_builder.convert_n([x, y])
-    return op_builder.apply1("SelectV2", [c, x, y], {"T": x.dtype}, name=name or "SelectV2")
+def floormod(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """``tf.floormod`` / ``tf.mod``: the remainder of floor division, sign of y."""
+    return _binary("FloorMod", x, y, name)
 
 
-where_v2 = select_v2
+mod = floormod
+
+
+def reciprocal_grad(y: Any, dy: Any, name: str | None = None) -> Tensor:
+    """``ReciprocalGrad(y, dy) = -dy * y^2`` (TF's gradient op of ``Reciprocal``)."""
+    return _binary("ReciprocalGrad", y, dy, name)
+
+
+def rsqrt_grad(y: Any, dy: Any, name: str | None = None) -> Tensor:
+    """``RsqrtGrad(y, dy) = -0.5 * dy * y^3`` (TF's gradient op of ``Rsqrt``)."""
+    return _binary("RsqrtGrad", y, dy, name)

@@ -3,6 +3,10 @@
 ``convert_to_tensor`` follows TF1: Tensors pass through (dtype-checked),
 registered types (``Variable``, ``IndexedSlices``) convert themselves, and
 anything else becomes a ``Const`` node in the graph of the other inputs.
+``int_input`` turns index/shape arguments into integer tensors; ``dense`` densifies an
+``IndexedSlices`` gradient; ``raw_op`` adds one node of any op type (TF's generated
+``gen_*_ops`` wrappers), for the few gradient rules of a low op family that need an op of a
+higher one (see the package docstring for the order of the families).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import numpy as np
 
 from graphflow.framework import dtypes, tensor_util
 from graphflow.framework.graph import Graph, get_default_graph
+from graphflow.framework.indexed_slices import IndexedSlices
 from graphflow.framework.tensor import Operation, Tensor
 
 _CONVERSIONS: list[tuple[type, Callable[..., Tensor]]] = []
@@ -111,3 +116,47 @@ def apply1(op_type: str, inputs: Sequence[Tensor], attrs: dict[str, Any] | None 
            name: str | None = None, graph: Graph | None = None) -> Tensor:
     """``apply`` for single-output ops: returns the output Tensor."""
     return apply(op_type, inputs, attrs, name, graph).outputs[0]
+
+
+def raw_op(op_type: str, inputs: Sequence[Any], attrs: dict[str, Any] | None = None,
+           name: str | None = None) -> Tensor:
+    """One node of ``op_type`` (its first output) with exactly the given attrs; inputs that
+    are not Tensors become int32 ``Const`` nodes (axes, shapes). Low op families use it for
+    an op of a family above them, so the family modules import each other one way only."""
+    g = graph_of(*inputs)
+    with g.as_default():
+        tensors = [v if isinstance(v, Tensor) else
+                   constant(np.asarray(v, dtype=np.int32), graph=g) for v in inputs]
+    return apply1(op_type, tensors, attrs, name=name or op_type, graph=g)
+
+
+def raw_sum(x: Tensor, axes: Any, keep_dims: bool = False) -> Tensor:
+    """One ``Sum`` node over ``axes`` (a list, or an int tensor), exactly as
+    ``reduction_ops.reduce_sum`` builds it, for the families below the reductions."""
+    tidx = axes.dtype if isinstance(axes, Tensor) else dtypes.int32
+    return raw_op("Sum", [x, axes], {"T": x.dtype, "Tidx": tidx, "keep_dims": keep_dims})
+
+
+def int_input(value: Any, name: str, dtype: Any = None) -> Tensor:
+    """An integer index/shape input: Tensors pass through, lists containing Tensors are
+    stacked (one ``Pack``), Python/numpy integers become an int32 Const (int64 if they need
+    it)."""
+    if isinstance(value, Tensor) or hasattr(value, "_as_graph_element"):
+        return convert_to_tensor(value, dtype=dtype)
+    if isinstance(value, (list, tuple)) and any(isinstance(v, Tensor) for v in value):
+        tensors = convert_n(list(value))
+        return apply1("Pack", tensors, {"N": len(tensors), "T": tensors[0].dtype, "axis": 0},
+                      name=name)
+    array = np.asarray(value)
+    if array.size and array.dtype.kind not in "iu":
+        raise TypeError(f"{name} must be integers (or an int32/int64 tensor), got {value!r}")
+    if dtype is None:
+        fits = not array.size or (array.min() >= -2 ** 31 and array.max() < 2 ** 31)
+        dtype = dtypes.int32 if fits else dtypes.int64
+    return constant(array.astype(dtypes.as_dtype(dtype).np_dtype), name=name)
+
+
+def dense(g: Any) -> Any:
+    """An upstream gradient as a dense Tensor (an IndexedSlices is scattered into zeros by
+    its registered conversion); Tensors and None pass through."""
+    return convert_to_tensor(g) if isinstance(g, IndexedSlices) else g

@@ -16,7 +16,6 @@ from graphflow.framework.graph import get_default_graph
 from graphflow.framework.op_registry import InferContext, KernelContext, Op, register
 from graphflow.framework.tensor import Tensor, TensorSpec
 from graphflow.ops import math_ops, op_builder
-from graphflow.ops.array_ops import shape_from_value
 
 DEFAULT_GRAPH_SEED = 87654321
 
@@ -31,7 +30,7 @@ class _Random(Op):
         dt = ctx.attr("dtype")
         if not dt.is_floating:
             ctx.fail(f"dtype must be floating point, got {dt.name}")
-        return [TensorSpec(dt, shape_from_value(ctx, 0))]
+        return [TensorSpec(dt, ctx.shape_from_value(0))]
 
     def sample(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
         raise NotImplementedError

@@ -1,5 +1,9 @@
-"""Reductions Sum, Mean, Max, Min: reduction indices are an input tensor (TF convention),
-``keep_dims`` keeps reduced axes as size 1. Records, gradients and builders."""
+"""Reductions and scans: Sum, Mean, Max, Min, Prod, All, Any (the reduction indices are an
+input tensor, TF's convention, and ``keep_dims`` keeps reduced axes as size 1) and the
+running Cumsum, Cumprod (``(x, axis)`` with the ``exclusive``/``reverse`` attrs, which
+Prod's gradient uses). ``All``/``Any`` take and return bool and, as in TensorFlow, carry no
+``T`` attr. Records, gradients (each docstring states its math) and TF1-named builders.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,16 @@ from typing import Any
 import numpy as np
 
 from graphflow.framework import dtypes
+from graphflow.framework.errors import node_error
 from graphflow.framework.op_registry import InferContext, KernelContext, Op, register
 from graphflow.framework.tensor import Operation, Tensor, TensorSpec
 from graphflow.framework.tensor_shape import TensorShape
-from graphflow.ops import array_ops, op_builder
-from graphflow.ops.elementwise import fold
+from graphflow.ops import array_ops, comparison_ops, layout_ops, linalg_ops, math_ops, op_builder
+from graphflow.ops.op_base import fold, run_error
+
+# ----------------------------------------------------------------------------------------
+# Sum, Mean, Max, Min
+# ----------------------------------------------------------------------------------------
 
 
 def _normalize_axes(ctx: InferContext, rank: int, value: np.ndarray) -> list[int]:
@@ -135,8 +144,6 @@ class Mean(_Reduce):
 
     def grad(self, op: Operation, g: Tensor) -> list[Tensor | None]:
         """d mean(x) = g broadcast back over the reduced axes, divided by the count reduced."""
-        from graphflow.ops import linalg_ops, math_ops
-
         x, y = op.inputs[0], op.outputs[0]
         nx, ny = x.shape.num_elements(), y.shape.num_elements()
         if nx is not None and ny:
@@ -150,11 +157,9 @@ class Mean(_Reduce):
 
 class _MinMaxReduce(_Reduce):
     def grad(self, op: Operation, g: Tensor) -> list[Tensor | None]:
-        from graphflow.ops import linalg_ops, math_ops
-
         x, axes = op.inputs
         y = _keep_dims_shape(op.outputs[0], op)
-        indicators = linalg_ops.cast(math_ops.equal(x, y), g.dtype)
+        indicators = linalg_ops.cast(comparison_ops.equal(x, y), g.dtype)
         num_selected = reduce_sum(indicators, axes, keepdims=True)
         share = math_ops.realdiv(indicators, num_selected)
         return [math_ops.multiply(share, _keep_dims_shape(g, op)), None]
@@ -184,6 +189,209 @@ class Min(_MinMaxReduce):
         return _MinMaxReduce.grad(self, op, g)
 
 
+# ----------------------------------------------------------------------------------------
+# Prod
+# ----------------------------------------------------------------------------------------
+
+
+def _prod(x: np.ndarray, axis: Any = None, keepdims: bool = False, out: Any = None
+          ) -> np.ndarray:
+    # np.prod would widen int32 to int64; the result keeps the input dtype (TF).
+    return np.prod(x, axis=axis, keepdims=keepdims, dtype=x.dtype, out=out)
+
+
+@register
+class Prod(_Reduce):
+    """Product over the given axes."""
+
+    op_type = "Prod"
+    np_fn = staticmethod(_prod)
+
+    def grad(self, op: Operation, g: Tensor) -> list[Tensor | None]:
+        """d prod(x) / dx_i = g * prod_{j != i} x_j over x_i's reduced slice. The product of
+        the others is exclusive_cumprod(x) * reverse_exclusive_cumprod(x) along the reduced
+        axes (moved to the front and flattened into one when there are several), so no
+        division happens and zeros in x are exact (TensorFlow's rule). Needs the reduction
+        axes and the rank of x known when the graph is built."""
+        x, axes = op.inputs
+        if axes.spec.value is None or x.shape.rank is None:
+            raise NotImplementedError(
+                node_error(op.name, "Prod", f"its gradient needs constant reduction axes and an "
+                           f"input of known rank (axes {axes.name}, input shape {x.shape})",
+                           "reduce over Python ints, or set the input's shape with set_shape"))
+        reduced = list(_kernel_axes(axes.spec.value, x.shape.rank))
+        g = _broadcast_back(_keep_dims_shape(g, op), x)
+        if not reduced:
+            return [g, None]
+        return [math_ops.multiply(g, _product_of_others(x, reduced)), None]
+
+
+def _product_of_others(x: Tensor, reduced: list[int]) -> Tensor:
+    """prod_{j != i} x_j over each slice along the ``reduced`` axes, for every element i."""
+    if len(reduced) == 1:
+        return _exclusive_both_ways(x, reduced[0])
+    rank = x.shape.rank
+    perm = reduced + [a for a in range(rank) if a not in reduced]
+    moved = perm != list(range(rank))
+    xt = layout_ops.transpose(x, perm) if moved else x
+    k = len(reduced)
+    if xt.shape.is_fully_defined():
+        dims = xt.shape.as_list()
+        flat: Any = [int(np.prod(dims[:k]))] + dims[k:]
+        back: Any = dims
+    else:
+        back = array_ops.shape(xt)
+        lead = reduce_prod(layout_ops.slice(back, [0], [k]), keepdims=True)
+        flat = layout_ops.concat([lead, layout_ops.slice(back, [k], [rank - k])], 0)
+    others = _exclusive_both_ways(array_ops.reshape(xt, flat), 0)
+    others = array_ops.reshape(others, back)
+    return layout_ops.transpose(others, np.argsort(perm).tolist()) if moved else others
+
+
+def _exclusive_both_ways(x: Tensor, axis: int) -> Tensor:
+    """The product of the elements before and after each element along ``axis``."""
+    return math_ops.multiply(cumprod(x, axis, exclusive=True),
+                             cumprod(x, axis, exclusive=True, reverse=True))
+
+
+# ----------------------------------------------------------------------------------------
+# All / Any
+# ----------------------------------------------------------------------------------------
+
+
+class _BoolReduce(_Reduce):
+    """A reduction of a bool tensor (no ``T`` attr); the result is bool, no gradient."""
+
+    attr_defaults = {"keep_dims": False, "Tidx": dtypes.int32}
+    differentiable = False
+
+    input_domain = ("a bool tensor", lambda d: d.is_bool)
+
+
+@register
+class ReduceAll(_BoolReduce):
+    """Logical and over the given axes."""
+
+    op_type = "All"
+    np_fn = staticmethod(np.all)
+
+
+@register
+class ReduceAny(_BoolReduce):
+    """Logical or over the given axes."""
+
+    op_type = "Any"
+    np_fn = staticmethod(np.any)
+
+
+# ----------------------------------------------------------------------------------------
+# Cumsum / Cumprod
+# ----------------------------------------------------------------------------------------
+
+
+def _scan(fn: Callable[..., np.ndarray], identity: int, x: np.ndarray, axis: int,
+          exclusive: bool, reverse: bool) -> np.ndarray:
+    """numpy's inclusive scan ``fn`` made exclusive (shifted by one, ``identity`` first)
+    and/or reversed; the result keeps x's dtype."""
+    if reverse:
+        x = np.flip(x, axis)
+    if exclusive:
+        out = np.empty_like(x)
+        head = [slice(None)] * x.ndim
+        rest, src = list(head), list(head)
+        head[axis], rest[axis], src[axis] = slice(0, 1), slice(1, None), slice(None, -1)
+        out[tuple(head)] = identity
+        fn(x[tuple(src)], axis=axis, dtype=x.dtype, out=out[tuple(rest)])
+    else:
+        out = fn(x, axis=axis, dtype=x.dtype)
+    return np.flip(out, axis) if reverse else out
+
+
+class _Scan(Op):
+    input_names = ("x", "axis")
+    attr_defaults = {"exclusive": False, "reverse": False, "Tidx": dtypes.int32}
+    np_fn: Callable[..., np.ndarray] = staticmethod(np.cumsum)
+    identity = 0
+
+    def infer(self, ctx: InferContext) -> list[TensorSpec]:
+        x, axis = ctx.inputs
+        ctx.require_dtype(0, lambda d: d.is_numeric, "a numeric tensor")
+        ctx.require_dtype(1, lambda d: d in (dtypes.int32, dtypes.int64), "an int32/int64 axis")
+        ctx.require_rank(1, 0)
+        rank = x.shape.rank
+        if rank == 0:
+            ctx.fail(f"{ctx.input_label(0)} must have rank >= 1", "reshape a scalar to [1]")
+        if axis.value is None or rank is None:
+            return [TensorSpec(x.dtype, x.shape)]
+        a = int(axis.value)
+        if not -rank <= a < rank:
+            ctx.fail(f"axis {a} is out of range for {ctx.input_label(0)} (rank {rank})",
+                     f"use an axis in [-{rank}, {rank})")
+        value = fold(lambda v: self._run(ctx, v, a), x.value)
+        return [TensorSpec(x.dtype, x.shape, value)]
+
+    def _run(self, ctx: Any, x: np.ndarray, axis: int) -> np.ndarray:
+        return _scan(self.np_fn, self.identity, x, axis % x.ndim,
+                     bool(ctx.attr("exclusive")), bool(ctx.attr("reverse")))
+
+    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        exclusive, reverse = bool(ctx.attr("exclusive")), bool(ctx.attr("reverse"))
+        fn, identity, name, op_type = self.np_fn, self.identity, ctx.name, ctx.op_type
+
+        def scan(x: np.ndarray, axis: np.ndarray) -> np.ndarray:
+            a = int(axis)
+            if not -x.ndim <= a < x.ndim:
+                raise run_error(name, op_type, f"axis {a} is out of range for an input of "
+                                f"shape {x.shape}")
+            return _scan(fn, identity, x, a % x.ndim, exclusive, reverse)
+        return scan
+
+
+@register
+class Cumsum(_Scan):
+    """Running sum along ``axis`` (``exclusive``: shifted by one; ``reverse``: from the
+    end)."""
+
+    op_type = "Cumsum"
+    np_fn = staticmethod(np.cumsum)
+    identity = 0
+
+    def grad(self, op: Operation, g: Tensor) -> list[Tensor | None]:
+        """d cumsum(x) = cumsum(g) in the opposite direction, same ``exclusive``: each x_i
+        feeds every later (earlier, if reversed) output."""
+        axis = op.inputs[1]
+        return [cumsum(g, axis, exclusive=op.get_attr("exclusive"),
+                       reverse=not op.get_attr("reverse")), None]
+
+
+@register
+class Cumprod(_Scan):
+    """Running product along ``axis`` (``exclusive``: shifted by one, starting at 1;
+    ``reverse``: from the end)."""
+
+    op_type = "Cumprod"
+    np_fn = staticmethod(np.cumprod)
+    identity = 1
+
+    def grad(self, op: Operation, g: Tensor) -> list[Tensor | None]:
+        """d cumprod(x) / dx_i = sum over the outputs y_j that include x_i of g_j y_j / x_i
+        = cumsum(g * y, opposite direction, same exclusive) / x. TensorFlow's rule: exact
+        where x != 0; where x == 0 the division is taken as 0 (TF's div_no_nan)."""
+        x, axis = op.inputs
+        exclusive, reverse = op.get_attr("exclusive"), op.get_attr("reverse")
+        total = cumsum(math_ops.multiply(g, op.outputs[0]), axis, exclusive=exclusive,
+                       reverse=not reverse)
+        zero = comparison_ops.equal(x, array_ops.zeros_like(x))
+        safe_x = comparison_ops.select_v2(zero, array_ops.ones_like(x), x)
+        quotient = math_ops.realdiv(total, safe_x)
+        return [comparison_ops.select_v2(zero, array_ops.zeros_like(quotient), quotient), None]
+
+
+# ----------------------------------------------------------------------------------------
+# Builder functions (TF1 names)
+# ----------------------------------------------------------------------------------------
+
+
 def _reduce(op_type: str, x: Any, axis: Any, keepdims: bool, name: str | None,
             keep_dims: bool | None) -> Tensor:
     x = op_builder.convert_to_tensor(x)
@@ -193,7 +401,6 @@ def _reduce(op_type: str, x: Any, axis: Any, keepdims: bool, name: str | None,
             if x.shape.rank is not None:
                 axes = op_builder.constant(np.arange(x.shape.rank, dtype=np.int32))
             else:
-                from graphflow.ops import layout_ops
                 axes = layout_ops.range_(0, array_ops.size(array_ops.shape(x)), 1)
         elif isinstance(axis, Tensor):
             axes = axis
@@ -222,3 +429,69 @@ def reduce_max(input_tensor: Any, axis: Any = None, keepdims: bool = False,
 def reduce_min(input_tensor: Any, axis: Any = None, keepdims: bool = False,
                name: str | None = None, keep_dims: bool | None = None) -> Tensor:
     return _reduce("Min", input_tensor, axis, keepdims, name, keep_dims)
+
+
+def _axes(x: Tensor, axis: Any) -> Tensor:
+    """Reduction indices as a tensor: every axis when ``axis`` is None."""
+    with x.graph.as_default():
+        if isinstance(axis, Tensor):
+            return axis
+        if axis is None:
+            if x.shape.rank is None:
+                return layout_ops.range_(0, array_ops.rank(x), 1)
+            axis = np.arange(x.shape.rank)
+        return op_builder.constant(np.asarray(axis, dtype=np.int32))
+
+
+def _reduce_node(op_type: str, input_tensor: Any, axis: Any, keepdims: bool,
+                 name: str | None, keep_dims: bool | None, typed: bool) -> Tensor:
+    """The Prod/All/Any node (All/Any carry no ``T`` attr); every axis when ``axis`` is
+    None, through ``Rank`` when the rank is unknown."""
+    x = op_builder.convert_to_tensor(input_tensor)
+    axes = _axes(x, axis)
+    keep = bool(keep_dims if keep_dims is not None else keepdims)
+    attrs = {"Tidx": axes.dtype, "keep_dims": keep}
+    if typed:
+        attrs["T"] = x.dtype
+    return op_builder.apply1(op_type, [x, axes], attrs, name=name or op_type)
+
+
+def reduce_prod(input_tensor: Any, axis: Any = None, keepdims: bool = False,
+                name: str | None = None, keep_dims: bool | None = None) -> Tensor:
+    """``tf.reduce_prod``: product over ``axis`` (all axes when None)."""
+    return _reduce_node("Prod", input_tensor, axis, keepdims, name, keep_dims, typed=True)
+
+
+def reduce_all(input_tensor: Any, axis: Any = None, keepdims: bool = False,
+               name: str | None = None, keep_dims: bool | None = None) -> Tensor:
+    """``tf.reduce_all``: logical and of a bool tensor over ``axis`` (all when None)."""
+    return _reduce_node("All", input_tensor, axis, keepdims, name, keep_dims, typed=False)
+
+
+def reduce_any(input_tensor: Any, axis: Any = None, keepdims: bool = False,
+               name: str | None = None, keep_dims: bool | None = None) -> Tensor:
+    """``tf.reduce_any``: logical or of a bool tensor over ``axis`` (all when None)."""
+    return _reduce_node("Any", input_tensor, axis, keepdims, name, keep_dims, typed=False)
+
+
+def _scan_node(op_type: str, x: Any, axis: Any, exclusive: bool, reverse: bool,
+               name: str | None) -> Tensor:
+    x = op_builder.convert_to_tensor(x)
+    with x.graph.as_default():
+        a = axis if isinstance(axis, Tensor) else \
+            op_builder.constant(np.asarray(axis, dtype=np.int32))
+    return op_builder.apply1(op_type, [x, a], {"T": x.dtype, "Tidx": a.dtype,
+                                               "exclusive": bool(exclusive),
+                                               "reverse": bool(reverse)}, name=name or op_type)
+
+
+def cumsum(x: Any, axis: Any = 0, exclusive: bool = False, reverse: bool = False,
+           name: str | None = None) -> Tensor:
+    """``tf.cumsum``: running sum along ``axis``."""
+    return _scan_node("Cumsum", x, axis, exclusive, reverse, name)
+
+
+def cumprod(x: Any, axis: Any = 0, exclusive: bool = False, reverse: bool = False,
+            name: str | None = None) -> Tensor:
+    """``tf.cumprod``: running product along ``axis``."""
+    return _scan_node("Cumprod", x, axis, exclusive, reverse, name)

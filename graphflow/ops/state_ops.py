@@ -13,14 +13,17 @@ from typing import Any
 import numpy as np
 
 from graphflow.framework import dtypes
-from graphflow.framework.errors import FailedPreconditionError, InvalidArgumentError
+from graphflow.framework.errors import FailedPreconditionError
 from graphflow.framework.op_registry import InferContext, KernelContext, Op, register
 from graphflow.framework.tensor import Operation, Tensor, TensorSpec
 from graphflow.framework.tensor_shape import TensorShape
 from graphflow.ops import op_builder
+from graphflow.ops.op_base import run_error
 
 
 def uninitialized(var_name: str, node: str, op_type: str) -> FailedPreconditionError:
+    """The error of reading (or updating in place) a variable before its initializer ran
+    (TensorFlow's wording)."""
     return FailedPreconditionError(
         f"attempting to use uninitialized value '{var_name}' (in node '{node}', {op_type}). "
         "Run the initializer first: sess.run(gf.global_variables_initializer())",
@@ -93,9 +96,8 @@ class Assign(_Update):
 
         def assign(value: np.ndarray) -> np.ndarray:
             if not static.is_compatible_with(np.shape(value)):
-                raise InvalidArgumentError(
-                    f"Assign node '{name}': cannot assign a value of shape {np.shape(value)} "
-                    f"to variable '{cell.name}' of shape {static}", name, "Assign")
+                raise run_error(name, "Assign", f"cannot assign a value of shape "
+                                f"{np.shape(value)} to variable '{cell.name}' of shape {static}")
             cell.value = np.array(value, dtype=np_dtype, copy=True)
             return cell.value
         return assign
@@ -166,9 +168,8 @@ class _Scatter(Op):
             if current is None:
                 raise uninitialized(cell.name, name, op_type)
             if indices.size and (indices.min() < 0 or indices.max() >= current.shape[0]):
-                raise InvalidArgumentError(
-                    f"{op_type} node '{name}': index out of range [0, {current.shape[0]}) for "
-                    f"variable '{cell.name}'", name, op_type)
+                raise run_error(name, op_type, f"index out of range [0, {current.shape[0]}) for "
+                                f"variable '{cell.name}'")
             if ufunc is None:
                 current[indices] = updates
             else:

@@ -1,12 +1,14 @@
-"""Install Python operators on ``Tensor`` (``+ - * / @ ** -x < <= > >=`` and indexing),
-with TF1's default node names. ``==`` stays identity, as in TF1, so tensors can key dicts."""
+"""Install Python operators on ``Tensor`` — ``+ - * / @ ** -x abs(x) < <= > >=`` and
+indexing (``t[...]``) — with TF1's default node names. ``==`` stays identity, as in TF1, so
+tensors can key dicts. This is the one module that installs operators (``Tensor`` itself
+holds no op code); importing ``graphflow.ops`` runs it."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from graphflow.framework.tensor import Tensor
-from graphflow.ops import linalg_ops, math_ops
+from graphflow.ops import comparison_ops, linalg_ops, math_ops, strided_slice_ops
 
 
 def _install() -> None:
@@ -25,11 +27,15 @@ def _install() -> None:
         Tensor._override_operator(f"__{op}__", fwd)
         Tensor._override_operator(f"__r{op}__", rev)
     Tensor._override_operator("__neg__", lambda x: math_ops.negative(x, name="Neg"))
-    Tensor._override_operator("__lt__", lambda x, y: math_ops.less(x, y, name="Less"))
-    Tensor._override_operator("__le__", lambda x, y: math_ops.less_equal(x, y, name="LessEqual"))
-    Tensor._override_operator("__gt__", lambda x, y: math_ops.greater(x, y, name="Greater"))
-    Tensor._override_operator("__ge__",
-                              lambda x, y: math_ops.greater_equal(x, y, name="GreaterEqual"))
+    Tensor._override_operator("__abs__", lambda x: math_ops.abs(x, name="Abs"))
+    Tensor._override_operator("__lt__", lambda x, y: comparison_ops.less(x, y, name="Less"))
+    Tensor._override_operator("__le__",
+                              lambda x, y: comparison_ops.less_equal(x, y, name="LessEqual"))
+    Tensor._override_operator("__gt__",
+                              lambda x, y: comparison_ops.greater(x, y, name="Greater"))
+    Tensor._override_operator("__ge__", lambda x, y: comparison_ops.greater_equal(
+        x, y, name="GreaterEqual"))
+    Tensor._override_operator("__getitem__", strided_slice_ops.getitem)
 
 
 _install()

@@ -11,7 +11,7 @@ import pytest
 import graphflow as gf
 from graphflow.cli import main
 from graphflow.framework import op_registry as registry
-from graphflow.ops import math_ops
+from graphflow.ops import activation_ops
 from tests.helpers import replaced_record
 
 
@@ -30,7 +30,7 @@ def _graph(path: Path) -> Path:
     return path
 
 
-class _BrokenSigmoid(math_ops.Sigmoid):
+class _BrokenSigmoid(activation_ops.Sigmoid):
     """d sigmoid(x) = g (wrong: forgets y * (1 - y))."""
 
     def grad(self, op, g):  # type: ignore[override]

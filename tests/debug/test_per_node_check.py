@@ -11,13 +11,13 @@ import pytest
 import graphflow as gf
 from graphflow.debug.per_node_check import check_node_gradients
 from graphflow.framework import op_registry as registry
-from graphflow.ops import math_ops
+from graphflow.ops import activation_ops, math_ops
 from tests.helpers import replaced_record
 
 from .conftest import deep_stack, training_graph
 
 
-class _TanhWithoutDerivative(math_ops.Tanh):
+class _TanhWithoutDerivative(activation_ops.Tanh):
     """Deliberately broken: d tanh(x) = g, forgetting the factor (1 - y^2)."""
 
     def grad(self, op, g):  # type: ignore[override]
@@ -32,7 +32,7 @@ class _MulForgetsY(math_ops.Mul):
         return [right[0], g]
 
 
-class _RaisingSigmoid(math_ops.Sigmoid):
+class _RaisingSigmoid(activation_ops.Sigmoid):
     def grad(self, op, g):  # type: ignore[override]
         raise ValueError("rule crashed")
 

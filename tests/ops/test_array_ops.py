@@ -13,25 +13,8 @@ import graphflow as gf
 from graphflow.framework import op_registry as registry
 from graphflow.ops import array_ops
 
-
-def run(fetches: Any, feeds: dict | None = None) -> Any:
-    with gf.Session() as sess:
-        return sess.run(fetches, feeds)
-
-
-def rand(shape: tuple[int, ...], seed: int = 0) -> np.ndarray:
-    return np.random.default_rng(seed).uniform(-1, 1, size=shape)
-
-
-def assert_gradients(y: gf.Tensor, xs: list, feeds: dict, tol: float = 1e-6) -> None:
-    result = gf.test.check_gradients(y, xs, feeds)
-    assert result.max_error < tol, str(result)
-
-
-def assert_static_matches(t: gf.Tensor, out: Any) -> None:
-    """Layer 2: the shape rule's static shape is exactly the kernel's output shape."""
-    assert tuple(t.shape.as_list()) == np.shape(out), (t.shape, np.shape(out))
-
+from . import helpers
+from .helpers import UnaryCase, assert_gradients, assert_static_matches, rand, run
 
 # ----------------------------------------------------------------------------------------
 # Const, Placeholder
@@ -441,3 +424,73 @@ def test_broadcast_gradient_args_incompatible_shapes_name_node(graph) -> None:
     r0, _ = array_ops.broadcast_gradient_args(p0, p1, name="bga_dyn")
     with pytest.raises(gf.InvalidArgumentError, match=r"'bga_dyn'.*\(2, 3\).*\(4,\)"):
         run(r0, {p0: np.array([2, 3], np.int32), p1: np.array([4], np.int32)})
+
+
+# ----------------------------------------------------------------------------------------
+# Snapshot (a copy, never an alias) and Rank
+# ----------------------------------------------------------------------------------------
+
+
+SNAPSHOT = [UnaryCase("Snapshot", "Snapshot", array_ops.snapshot, np.copy, -3, 3, ints=True)]
+
+
+@pytest.mark.parametrize("case", SNAPSHOT, ids=str)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_snapshot_kernel_matches_numpy(graph, case: UnaryCase, dtype: Any) -> None:
+    helpers.unary_kernel_matches_numpy(case, dtype)
+
+
+@pytest.mark.parametrize("case", SNAPSHOT, ids=str)
+def test_snapshot_integer_kernel(graph, case: UnaryCase) -> None:
+    helpers.unary_integer_kernel(case)
+
+
+@pytest.mark.parametrize("case", SNAPSHOT, ids=str)
+def test_snapshot_planned_buffer_matches_plain_kernel(graph, case: UnaryCase) -> None:
+    helpers.unary_planned_buffer_matches_plain_kernel(case)
+
+
+@pytest.mark.parametrize("case", SNAPSHOT, ids=str)
+@pytest.mark.parametrize("static,fed", helpers.UNARY_SHAPES)
+def test_snapshot_shape_rule_matches_kernel(graph, case: UnaryCase, static: Any,
+                                            fed: Any) -> None:
+    helpers.unary_shape_rule_matches_kernel(case, static, fed)
+
+
+@pytest.mark.parametrize("case", SNAPSHOT, ids=str)
+def test_snapshot_gradient(graph, case: UnaryCase) -> None:
+    helpers.unary_gradient(case)
+
+
+@pytest.mark.parametrize("case", SNAPSHOT, ids=str)
+def test_snapshot_second_order_gradient(graph, case: UnaryCase) -> None:
+    helpers.unary_second_order_gradient(case)
+
+
+def test_snapshot_copies_and_passes_gradient(graph) -> None:
+    x = gf.placeholder(gf.float64, (3,))
+    y = array_ops.snapshot(x)
+    xv = np.array([1.0, 2.0, 3.0])
+    out = run(y, {x: xv})
+    assert not np.shares_memory(out, xv)
+    (gx,) = gf.gradients(y, [x])
+    assert gx.op.type != "Snapshot"  # d snapshot = g: the seed itself
+    np.testing.assert_array_equal(run(gx, {x: xv}), np.ones(3))
+
+
+@pytest.mark.parametrize("static,fed", [((2, 3, 5), (2, 3, 5)), ((None, 4), (3, 4)),
+                                        ((), ()), (None, (4, 1, 2, 3))])
+def test_rank(graph, static: Any, fed: tuple) -> None:
+    x = gf.placeholder(gf.float32, static)
+    r = gf.rank(x)
+    assert r.op.type == "Rank" and r.dtype == gf.int32 and r.shape.as_list() == []
+    if static is None:
+        assert r.spec.value is None
+    else:
+        assert int(r.spec.value) == len(static)
+    out = run(r, {x: np.zeros(fed, np.float32)})
+    assert out.dtype == np.int32 and int(out) == len(fed)
+
+
+def test_rank_is_not_differentiable() -> None:
+    assert registry.get("Rank").differentiable is False

@@ -23,7 +23,7 @@ import pytest
 
 import graphflow as gf
 from graphflow.framework import op_registry as registry
-from graphflow.ops import activation_ops, extra_math_ops
+from graphflow.ops import activation_ops, array_ops, math_ops
 
 
 def run(fetches: Any, feeds: dict | None = None, config: Any = None) -> Any:
@@ -87,7 +87,7 @@ UNARY = [
     UnaryCase("Log1p", "Log1p", gf.log1p, np.log1p, -0.5, 3),
     UnaryCase("Expm1", "Expm1", gf.expm1, np.expm1, -2, 2),
     UnaryCase("Floor", "Floor", gf.floor, np.floor, -3, 3, grad="none"),
-    UnaryCase("Snapshot", "Snapshot", extra_math_ops.snapshot, np.copy, -3, 3, ints=True),
+    UnaryCase("Snapshot", "Snapshot", array_ops.snapshot, np.copy, -3, 3, ints=True),
     UnaryCase("Softplus", "Softplus", gf.nn.softplus, lambda x: np.log1p(np.exp(x)), -4, 4),
     UnaryCase("Softsign", "Softsign", gf.nn.softsign, lambda x: x / (1 + np.abs(x)), -3, 3,
               kinks=(0,)),
@@ -214,7 +214,7 @@ def test_abs_operator_builds_abs_node(graph) -> None:
 
 def test_snapshot_copies_and_passes_gradient(graph) -> None:
     x = gf.placeholder(gf.float64, (3,))
-    y = extra_math_ops.snapshot(x)
+    y = array_ops.snapshot(x)
     xv = np.array([1.0, 2.0, 3.0])
     out = run(y, {x: xv})
     assert not np.shares_memory(out, xv)
@@ -256,9 +256,9 @@ def test_float_only_ops_reject_integers_naming_the_node(graph) -> None:
 # ----------------------------------------------------------------------------------------
 
 FUSED = [
-    ("ReciprocalGrad", extra_math_ops.reciprocal_grad, lambda y, dy: -dy * y * y,
+    ("ReciprocalGrad", math_ops.reciprocal_grad, lambda y, dy: -dy * y * y,
      (-2, 2), ()),
-    ("RsqrtGrad", extra_math_ops.rsqrt_grad, lambda y, dy: -0.5 * dy * y ** 3, (0.2, 2), ()),
+    ("RsqrtGrad", math_ops.rsqrt_grad, lambda y, dy: -0.5 * dy * y ** 3, (0.2, 2), ()),
     ("LeakyReluGrad", lambda g, f: activation_ops.leaky_relu_grad(g, f, alpha=0.3),
      lambda g, f: np.where(f > 0, g, float(np.float32(0.3)) * g), (-2, 2), (0,)),
     ("EluGrad", activation_ops.elu_grad, lambda g, y: np.where(y < 0, g * (y + 1), g),

@@ -15,7 +15,7 @@ import pytest
 
 import graphflow as gf
 from graphflow.framework import op_registry as registry
-from graphflow.ops import gather_ops, layout_ops, slice_ops
+from graphflow.ops import gather_ops, layout_ops, strided_slice_ops
 
 
 def run(fetches: Any, feeds: dict | None = None) -> Any:
@@ -172,7 +172,7 @@ def test_table_covers_every_differentiable_record() -> None:
     covered = {c.op_type for c in CASES} | {"StridedSliceGrad"}  # tested below
     mine = {name for name, r in registry.registered_ops().items()
             if type(r).__module__ in (layout_ops.__name__, gather_ops.__name__,
-                                      slice_ops.__name__) and r.differentiable}
+                                      strided_slice_ops.__name__) and r.differentiable}
     assert mine <= covered, mine - covered
 
 
@@ -213,7 +213,7 @@ def test_strided_slice_grad_and_its_gradient(graph) -> None:
     """StridedSliceGrad scatters dy into zeros; its own gradient slices back (2nd order)."""
     dy = gf.placeholder(gf.float64, (2, 3), name="dy")
     b, e, s = c32([1, 0]), c32([0, 5]), c32([1, 2])
-    y = slice_ops.strided_slice_grad(c32([3, 5]), b, e, s, dy, end_mask=1)
+    y = strided_slice_ops.strided_slice_grad(c32([3, 5]), b, e, s, dy, end_mask=1)
     assert y.shape.as_list() == [3, 5] and y.op.type == "StridedSliceGrad"
     dyv = rand((2, 3))
     expected = np.zeros((3, 5))
@@ -292,7 +292,7 @@ def test_getitem_column_on_placeholder_value_and_gradient(graph) -> None:
     x = gf.placeholder(gf.float64, (3, 4))
     y = x[:, 1]
     assert y.op.type == "StridedSlice" and y.op.name == "strided_slice"
-    assert [y.op.get_attr(m) for m in slice_ops.MASK_ATTRS] == [1, 1, 0, 0, 2]
+    assert [y.op.get_attr(m) for m in strided_slice_ops.MASK_ATTRS] == [1, 1, 0, 0, 2]
     xv = rand((3, 4))
     np.testing.assert_array_equal(run(y, {x: xv}), xv[:, 1])
     (gx,) = gf.gradients(gf.reduce_sum(y * y), [x])

@@ -1,14 +1,16 @@
-"""Element-wise records of ``graphflow.ops.math_ops``, three layers per op (table-driven):
+"""``graphflow.ops.math_ops``: element-wise arithmetic, three layers per op (table-driven):
 
-1. kernel vs a numpy reference (float32 and float64, plus integers where the op allows them);
+1. kernel vs a numpy reference (float32 and float64, plus integers where the op allows them,
+   and the planned-buffer ``out=`` path against the plain one);
 2. the static shape rule equals the kernel's real output shape (distinct dims, broadcasting,
    partially unknown dims);
 3. gradient vs central finite differences in float64 (``gf.test.check_gradients``) on a per-op
    input domain, including broadcasting with static dims and with ``None`` dims fed at run
-   time (the BroadcastGradientArgs path of ``unbroadcast_pair``), and second order.
+   time (the BroadcastGradientArgs path of ``unbroadcast_pair``), and second order through
+   the fused SqrtGrad/ReciprocalGrad/RsqrtGrad ops.
 
-Plus the routing rules of Maximum/Minimum (ties go to x), Select/SelectV2, comparisons,
-the fused activation-gradient ops, constant folding and the build-time error messages.
+Plus the routing rules of Maximum/Minimum (ties go to x), TF semantics of FloorDiv/FloorMod
+(signs, integer division by zero), constant folding and the build-time error messages.
 """
 
 from __future__ import annotations
@@ -22,58 +24,123 @@ import pytest
 
 import graphflow as gf
 from graphflow.framework import op_registry as registry
-from graphflow.ops import op_builder
+from graphflow.ops import math_ops, op_builder
 
-RNG_SEED = 1234
-
-
-def run(fetches: Any, feeds: dict | None = None) -> Any:
-    with gf.Session() as sess:
-        return sess.run(fetches, feeds)
-
-
-def uniform(shape: tuple[int, ...], low: float, high: float, seed: int = RNG_SEED,
-            dtype: Any = np.float64) -> np.ndarray:
-    return np.random.default_rng(seed).uniform(low, high, size=shape).astype(dtype)
-
-
-def assert_gradients(y: gf.Tensor, xs: list, feeds: dict, tol: float) -> None:
-    result = gf.test.check_gradients(y, xs, feeds)
-    assert result.max_error < tol, str(result)
-
+from . import helpers
+from .helpers import UnaryCase, assert_gradients, case_ids, run, sample, uniform
 
 # ----------------------------------------------------------------------------------------
-# Tables
+# Unary ops
 # ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class UnaryCase:
-    op_type: str
-    build: Callable[[Any], gf.Tensor]
-    ref: Callable[[np.ndarray], np.ndarray]
-    low: float  # input domain [low, high]
-    high: float
-    tol: float = 1e-6
-    ints: bool = False  # also defined on integer tensors
-
-    def __str__(self) -> str:
-        return self.op_type
-
-
-def _np_sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
 
 
 UNARY = [
-    UnaryCase("Neg", gf.negative, np.negative, -3, 3, ints=True),
-    UnaryCase("Square", gf.square, np.square, -3, 3, ints=True),
-    UnaryCase("Sqrt", gf.sqrt, np.sqrt, 0.5, 4),          # positive inputs only
-    UnaryCase("Exp", gf.exp, np.exp, -2, 2),
-    UnaryCase("Log", gf.log, np.log, 0.5, 4),             # positive inputs only
-    UnaryCase("Tanh", gf.tanh, np.tanh, -2, 2),
-    UnaryCase("Sigmoid", gf.sigmoid, _np_sigmoid, -4, 4),
+    UnaryCase("Neg", "Neg", gf.negative, np.negative, -3, 3, ints=True),
+    UnaryCase("Square", "Square", gf.square, np.square, -3, 3, ints=True),
+    UnaryCase("Sqrt", "Sqrt", gf.sqrt, np.sqrt, 0.5, 4),          # positive inputs only
+    UnaryCase("Exp", "Exp", gf.exp, np.exp, -2, 2),
+    UnaryCase("Log", "Log", gf.log, np.log, 0.5, 4),             # positive inputs only
+    UnaryCase("Abs", "Abs", gf.abs, np.abs, -3, 3, kinks=(0,), ints=True),
+    UnaryCase("Sign", "Sign", gf.sign, np.sign, -3, 3, kinks=(0,), ints=True, grad="zero"),
+    UnaryCase("Reciprocal", "Reciprocal", gf.reciprocal, lambda x: 1 / x, -3, 3, kinks=(0,),
+              tol=1e-5),
+    UnaryCase("Rsqrt", "Rsqrt", gf.rsqrt, lambda x: 1 / np.sqrt(x), 0.5, 4),
+    UnaryCase("Log1p", "Log1p", gf.log1p, np.log1p, -0.5, 3),
+    UnaryCase("Expm1", "Expm1", gf.expm1, np.expm1, -2, 2),
+    UnaryCase("Floor", "Floor", gf.floor, np.floor, -3, 3, grad="none"),
 ]
+DIFFERENTIABLE = [c for c in UNARY if c.grad == "check"]
+
+
+@pytest.mark.parametrize("case", UNARY, ids=case_ids(UNARY))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_unary_kernel_matches_numpy(graph, case: UnaryCase, dtype: Any) -> None:
+    helpers.unary_kernel_matches_numpy(case, dtype)
+
+
+@pytest.mark.parametrize("case", [c for c in UNARY if c.ints], ids=lambda c: str(c))
+def test_unary_integer_kernel(graph, case: UnaryCase) -> None:
+    helpers.unary_integer_kernel(case)
+
+
+@pytest.mark.parametrize("case", UNARY, ids=case_ids(UNARY))
+def test_unary_planned_buffer_matches_plain_kernel(graph, case: UnaryCase) -> None:
+    helpers.unary_planned_buffer_matches_plain_kernel(case)
+
+
+@pytest.mark.parametrize("case", UNARY, ids=case_ids(UNARY))
+@pytest.mark.parametrize("static,fed", helpers.UNARY_SHAPES)
+def test_unary_shape_rule_matches_kernel(graph, case: UnaryCase, static: Any, fed: Any) -> None:
+    helpers.unary_shape_rule_matches_kernel(case, static, fed)
+
+
+@pytest.mark.parametrize("case", DIFFERENTIABLE, ids=case_ids(DIFFERENTIABLE))
+def test_unary_gradient(graph, case: UnaryCase) -> None:
+    helpers.unary_gradient(case)
+
+
+@pytest.mark.parametrize("case", DIFFERENTIABLE, ids=case_ids(DIFFERENTIABLE))
+def test_unary_second_order_gradient(graph, case: UnaryCase) -> None:
+    helpers.unary_second_order_gradient(case)
+
+
+def test_sign_gradient_is_zeros_and_floor_is_not_differentiable(graph) -> None:
+    x = gf.placeholder(gf.float64, (3,))
+    (gs,) = gf.gradients(gf.sign(x), [x])
+    np.testing.assert_array_equal(run(gs, {x: [-1.0, 0.0, 2.0]}), np.zeros(3))
+    assert gf.gradients(gf.floor(x), [x]) == [None]
+    for op_type in ("Floor", "FloorDiv"):
+        assert registry.get(op_type).differentiable is False, op_type
+
+
+@pytest.mark.parametrize("build,op_type,reads", [
+    (gf.reciprocal, "ReciprocalGrad", "output"), (gf.rsqrt, "RsqrtGrad", "output"),
+    (gf.sqrt, "SqrtGrad", "output")])
+def test_gradients_use_tf_fused_ops(graph, build: Any, op_type: str, reads: str) -> None:
+    """sqrt' = 0.5 / y etc.: the fused *Grad node takes the forward output y, not x."""
+    helpers.gradient_op_reads(build, op_type, reads)
+
+
+def test_unary_float_only_ops_reject_integers(graph) -> None:
+    i = gf.placeholder(gf.int32, (4,), name="counts")
+    with pytest.raises(gf.GraphBuildError) as info:
+        gf.log(i, name="logc")
+    msg = str(info.value)
+    assert "Log" in msg and "'logc'" in msg and "int32" in msg and "floating" in msg
+
+
+def test_float_only_ops_reject_integers_naming_the_node(graph) -> None:
+    i = gf.placeholder(gf.int32, (4,), name="counts")
+    for build, op_type in ((gf.rsqrt, "Rsqrt"), (gf.log1p, "Log1p"), (gf.floor, "Floor"),
+                           (gf.reciprocal, "Reciprocal")):
+        with pytest.raises(gf.GraphBuildError) as info:
+            build(i, name="bad")
+        msg = str(info.value)
+        assert op_type in msg and "'bad'" in msg and "int32" in msg and "floating" in msg
+
+
+# ----------------------------------------------------------------------------------------
+# Fused gradient ops of Sqrt, Reciprocal, Rsqrt: inputs (y, dy)
+# ----------------------------------------------------------------------------------------
+
+
+FUSED = [
+    ("SqrtGrad", lambda y, dy: op_builder.apply1("SqrtGrad", [y, dy], {"T": y.dtype}),
+     lambda y, dy: dy * 0.5 / y, (0.5, 2.0), ()),
+    ("ReciprocalGrad", math_ops.reciprocal_grad, lambda y, dy: -dy * y * y, (-2, 2), ()),
+    ("RsqrtGrad", math_ops.rsqrt_grad, lambda y, dy: -0.5 * dy * y ** 3, (0.2, 2), ()),
+]
+
+
+@pytest.mark.parametrize("op_type,build,ref,domain,kinks", FUSED, ids=[c[0] for c in FUSED])
+def test_fused_gradient_op_three_layers(graph, op_type: str, build: Any, ref: Any,
+                                        domain: tuple, kinks: tuple) -> None:
+    helpers.fused_gradient_op_three_layers(op_type, build, ref, domain, kinks, y_first=True)
+
+
+# ----------------------------------------------------------------------------------------
+# Binary ops: AddV2/Add, Sub, Mul, RealDiv, Maximum, Minimum, Pow
+# ----------------------------------------------------------------------------------------
 
 
 def _raw_add(x: Any, y: Any, name: str | None = None) -> gf.Tensor:
@@ -114,6 +181,7 @@ BINARY = [
                ints=False),
 ]
 
+
 # Static broadcasting pairs, all with distinct dims: (x shape, y shape).
 BROADCAST_PAIRS = [
     ((3, 1, 4), (2, 4)),
@@ -124,6 +192,7 @@ BROADCAST_PAIRS = [
     ((2, 3), (2, 3)),
 ]
 
+
 # Partially unknown static shapes fed at run time: (x static, x fed, y static, y fed).
 DYNAMIC_PAIRS = [
     ((None, 4), (3, 4), (None, 4), (1, 4)),      # both None in axis 0: run-time decision
@@ -133,83 +202,7 @@ DYNAMIC_PAIRS = [
 ]
 
 
-def _ids(cases: list) -> list[str]:
-    return [str(c) for c in cases]
-
-
-# ----------------------------------------------------------------------------------------
-# Unary ops
-# ----------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("case", UNARY, ids=_ids(UNARY))
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_unary_kernel_matches_numpy(graph, case: UnaryCase, dtype: Any) -> None:
-    xv = uniform((2, 3), case.low, case.high, dtype=dtype)
-    x = gf.placeholder(gf.as_dtype(dtype), (2, 3))
-    y = case.build(x)
-    assert y.op.type == case.op_type
-    out = run(y, {x: xv})
-    assert out.dtype == dtype
-    np.testing.assert_allclose(out, case.ref(xv), rtol=1e-6 if dtype == np.float32 else 1e-12)
-
-
-@pytest.mark.parametrize("case", [c for c in UNARY if c.ints], ids=lambda c: str(c))
-def test_unary_integer_kernel(graph, case: UnaryCase) -> None:
-    xv = np.array([[-3, 0, 2], [5, -1, 4]], dtype=np.int32)
-    out = run(case.build(gf.constant(xv)))
-    assert out.dtype == np.int32
-    np.testing.assert_array_equal(out, case.ref(xv))
-
-
-@pytest.mark.parametrize("case", UNARY, ids=_ids(UNARY))
-@pytest.mark.parametrize("static,fed", [((2, 3, 5), (2, 3, 5)), ((4,), (4,)), ((), ()),
-                                        ((None, 3), (2, 3)), (None, (5, 2))])
-def test_unary_shape_rule_matches_kernel(graph, case: UnaryCase, static: Any, fed: Any) -> None:
-    x = gf.placeholder(gf.float64, static)
-    y = case.build(x)
-    assert y.shape.as_list() == list(static) if static is not None else y.shape.rank is None
-    out = np.asarray(run(y, {x: uniform(fed, case.low, case.high)}))
-    assert out.shape == fed
-    assert y.shape.is_compatible_with(out.shape)
-
-
-@pytest.mark.parametrize("case", UNARY, ids=_ids(UNARY))
-def test_unary_gradient(graph, case: UnaryCase) -> None:
-    x = gf.placeholder(gf.float64, (2, 3))
-    assert_gradients(case.build(x), [x], {x: uniform((2, 3), case.low, case.high)}, case.tol)
-
-
-@pytest.mark.parametrize("case", UNARY, ids=_ids(UNARY))
-def test_unary_second_order_gradient(graph, case: UnaryCase) -> None:
-    """Gradients of gradients: the rules' own nodes (TanhGrad, SqrtGrad, ...) differentiate."""
-    x = gf.placeholder(gf.float64, (3,))
-    (dx,) = gf.gradients(case.build(x), [x])
-    assert_gradients(dx, [x], {x: uniform((3,), case.low, case.high)}, 10 * case.tol)
-
-
-def test_sigmoid_is_stable_for_large_inputs(graph) -> None:
-    for dtype in (np.float32, np.float64):
-        out = run(gf.sigmoid(gf.constant(np.array([-1000.0, -40.0, 0.0, 40.0, 1000.0], dtype))))
-        assert out.dtype == dtype
-        assert np.all(np.isfinite(out))
-        np.testing.assert_allclose(out, [0.0, _np_sigmoid(-40.0), 0.5, 1.0, 1.0], atol=1e-7)
-
-
-def test_unary_float_only_ops_reject_integers(graph) -> None:
-    i = gf.placeholder(gf.int32, (4,), name="counts")
-    with pytest.raises(gf.GraphBuildError) as info:
-        gf.log(i, name="logc")
-    msg = str(info.value)
-    assert "Log" in msg and "'logc'" in msg and "int32" in msg and "floating" in msg
-
-
-# ----------------------------------------------------------------------------------------
-# Binary ops
-# ----------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("case", BINARY, ids=_ids(BINARY))
+@pytest.mark.parametrize("case", BINARY, ids=case_ids(BINARY))
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_binary_kernel_matches_numpy(graph, case: BinaryCase, dtype: Any) -> None:
     xv = uniform((2, 3), *case.x_domain, seed=1, dtype=dtype)
@@ -231,7 +224,7 @@ def test_binary_integer_kernel(graph, case: BinaryCase) -> None:
     np.testing.assert_array_equal(out, case.ref(xv, yv))
 
 
-@pytest.mark.parametrize("case", BINARY, ids=_ids(BINARY))
+@pytest.mark.parametrize("case", BINARY, ids=case_ids(BINARY))
 @pytest.mark.parametrize("xs,ys", BROADCAST_PAIRS)
 def test_binary_broadcast_shape_rule_matches_kernel(graph, case: BinaryCase, xs: tuple,
                                                     ys: tuple) -> None:
@@ -244,7 +237,7 @@ def test_binary_broadcast_shape_rule_matches_kernel(graph, case: BinaryCase, xs:
     np.testing.assert_allclose(out, case.ref(xv, yv), rtol=1e-12)
 
 
-@pytest.mark.parametrize("case", BINARY, ids=_ids(BINARY))
+@pytest.mark.parametrize("case", BINARY, ids=case_ids(BINARY))
 @pytest.mark.parametrize("xs,ys", BROADCAST_PAIRS)
 def test_binary_broadcast_gradient(graph, case: BinaryCase, xs: tuple, ys: tuple) -> None:
     x, y = gf.placeholder(gf.float64, xs), gf.placeholder(gf.float64, ys)
@@ -255,7 +248,7 @@ def test_binary_broadcast_gradient(graph, case: BinaryCase, xs: tuple, ys: tuple
     assert gx.shape.as_list() == list(xs) and gy.shape.as_list() == list(ys)
 
 
-@pytest.mark.parametrize("case", BINARY, ids=_ids(BINARY))
+@pytest.mark.parametrize("case", BINARY, ids=case_ids(BINARY))
 @pytest.mark.parametrize("x_static,x_fed,y_static,y_fed", DYNAMIC_PAIRS)
 def test_binary_gradient_with_dims_known_only_at_run_time(graph, case: BinaryCase,
                                                           x_static: Any, x_fed: tuple,
@@ -342,9 +335,6 @@ def test_truediv_of_integers_casts_to_float(graph) -> None:
     np.testing.assert_array_equal(run(z), [1.5, 3.5])
 
 
-# -- routing rules of Maximum / Minimum ---------------------------------------------------
-
-
 def test_maximum_routes_gradient_to_winner_and_ties_to_x(graph) -> None:
     x = gf.constant([1.0, 2.0, 3.0, -1.0])
     y = gf.constant([1.0, 0.0, 3.0, 5.0])  # ties at 0 and 2
@@ -383,160 +373,128 @@ def test_pow_gradients_at_zero_base_are_finite(graph) -> None:
     np.testing.assert_allclose(gyv, [0.0, 8.0 * np.log(2.0)])
 
 
+
+
 # ----------------------------------------------------------------------------------------
-# Fused activation gradients: TanhGrad, SigmoidGrad, SqrtGrad (inputs y, dy)
+# Binary ops: SquaredDifference, FloorDiv, FloorMod
 # ----------------------------------------------------------------------------------------
 
-ACTIVATION_GRADS = [
-    # op type, reference f(y, dy), y domain
-    ("TanhGrad", lambda y, dy: dy * (1 - y * y), (-0.9, 0.9)),
-    ("SigmoidGrad", lambda y, dy: dy * y * (1 - y), (0.1, 0.9)),
-    ("SqrtGrad", lambda y, dy: dy * 0.5 / y, (0.5, 2.0)),
+
+def _floormod_point(xs: tuple, ys: tuple, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """x = y * (n + f) with f in [0.2, 0.8]: x / y is never near an integer (a jump)."""
+    rng = np.random.default_rng(seed)
+    yv = rng.uniform(0.6, 1.6, ys) * rng.choice([-1.0, 1.0], ys)
+    shape = np.broadcast_shapes(xs, ys)
+    n = rng.integers(-3, 3, shape) + rng.uniform(0.2, 0.8, shape)
+    xv = np.broadcast_to(yv, shape) * n
+    # x must have its own (smaller) shape: pick y constant along x's broadcast axes.
+    if xv.shape != xs:
+        yv = np.full(ys, 1.3)
+        n = rng.integers(-3, 3, xs) + rng.uniform(0.2, 0.8, xs)
+        xv = 1.3 * n
+    return xv, yv
+
+
+@dataclass(frozen=True)
+class PointCase:
+    op_type: str
+    build: Callable[[Any, Any], gf.Tensor]
+    ref: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    point: Callable[[tuple, tuple, int], tuple[np.ndarray, np.ndarray]]
+    differentiable: bool = True
+
+    def __str__(self) -> str:
+        return self.op_type
+
+
+def _uniform_point(xs: tuple, ys: tuple, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    return sample(xs, -2, 2, seed=seed), sample(ys, -2, 2, seed=seed + 100)
+
+
+def _divisor_point(xs: tuple, ys: tuple, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    return sample(xs, -5, 5, seed=seed), sample(ys, -2, 2, seed=seed + 100, kinks=(0,),
+                                                margin=0.5)
+
+
+POINT_BINARY = [
+    PointCase("SquaredDifference", gf.squared_difference, lambda x, y: (x - y) ** 2,
+               _uniform_point),
+    PointCase("FloorDiv", gf.floordiv, lambda x, y: np.floor(x / y), _divisor_point,
+               differentiable=False),
+    PointCase("FloorMod", gf.floormod, np.mod, _floormod_point),
 ]
 
 
-def _activation_grad(op_type: str, y: gf.Tensor, dy: gf.Tensor) -> gf.Tensor:
-    return op_builder.apply1(op_type, [y, dy], {"T": y.dtype})
+POINT_DYNAMIC_PAIRS = [((None, 4), (3, 4), (None, 4), (1, 4)), (None, (2, 1, 4), (3, 4), (3, 4)),
+                       ((None, 1, 4), (3, 1, 4), (None, 4), (2, 4))]
 
 
-@pytest.mark.parametrize("op_type,ref,domain", ACTIVATION_GRADS, ids=[a[0] for a in
-                                                                         ACTIVATION_GRADS])
-def test_activation_grad_ops_three_layers(graph, op_type: str, ref: Any, domain: tuple) -> None:
-    y = gf.placeholder(gf.float64, (2, 3))
-    dy = gf.placeholder(gf.float64, (2, 3))
-    z = _activation_grad(op_type, y, dy)
-    yv, dyv = uniform((2, 3), *domain, seed=13), uniform((2, 3), -1, 1, seed=14)
-    out = run(z, {y: yv, dy: dyv})
-    np.testing.assert_allclose(out, ref(yv, dyv), rtol=1e-12)       # 1: kernel
-    assert tuple(z.shape.as_list()) == out.shape == (2, 3)           # 2: shape rule
-    assert_gradients(z, [y, dy], {y: yv, dy: dyv}, 1e-6)             # 3: gradient
+@pytest.mark.parametrize("case", POINT_BINARY, ids=case_ids(POINT_BINARY))
+@pytest.mark.parametrize("xs,ys", BROADCAST_PAIRS)
+def test_binary_kernel_shape_and_gradient(graph, case: PointCase, xs: tuple,
+                                          ys: tuple) -> None:
+    x, y = gf.placeholder(gf.float64, xs), gf.placeholder(gf.float64, ys)
+    z = case.build(x, y)
+    assert z.op.type == case.op_type
+    xv, yv = case.point(xs, ys, 7)
+    out = np.asarray(run(z, {x: xv, y: yv}))
+    np.testing.assert_allclose(out, case.ref(xv, yv), rtol=1e-12, atol=1e-12)
+    assert out.shape == np.broadcast_shapes(xs, ys) == tuple(z.shape.as_list())
+    if case.differentiable:
+        assert_gradients(z, [x, y], {x: xv, y: yv}, 1e-6)
+        gx, gy = gf.gradients(z, [x, y])
+        assert gx.shape.as_list() == list(xs) and gy.shape.as_list() == list(ys)
+    else:
+        assert gf.gradients(z, [x, y]) == [None, None]
 
 
-@pytest.mark.parametrize("build,op_type", [(gf.tanh, "TanhGrad"), (gf.sigmoid, "SigmoidGrad"),
-                                           (gf.sqrt, "SqrtGrad")])
-def test_activation_gradient_reads_forward_output(graph, build: Any, op_type: str) -> None:
-    """tanh' = 1 - y^2 etc.: the gradient node takes the forward output y, not x."""
-    x = gf.placeholder(gf.float64, (3,))
-    y = build(x)
-    (dx,) = gf.gradients(y, [x])
-    assert dx.op.type == op_type
-    assert dx.op.inputs[0] is y
+@pytest.mark.parametrize("case", [c for c in POINT_BINARY if c.differentiable],
+                         ids=lambda c: str(c))
+@pytest.mark.parametrize("x_static,x_fed,y_static,y_fed", POINT_DYNAMIC_PAIRS)
+def test_point_binary_gradient_with_dims_known_only_at_run_time(
+        graph, case: PointCase, x_static: Any, x_fed: tuple, y_static: Any,
+        y_fed: tuple) -> None:
+    x, y = gf.placeholder(gf.float64, x_static), gf.placeholder(gf.float64, y_static)
+    z = case.build(x, y)
+    xv, yv = case.point(x_fed, y_fed, 8)
+    out = np.asarray(run(z, {x: xv, y: yv}))
+    np.testing.assert_allclose(out, case.ref(xv, yv), rtol=1e-12, atol=1e-12)
+    assert z.shape.is_compatible_with(out.shape)
+    assert_gradients(z, [x, y], {x: xv, y: yv}, 1e-6)
 
 
-# ----------------------------------------------------------------------------------------
-# Comparisons
-# ----------------------------------------------------------------------------------------
-
-COMPARISONS = [
-    ("Greater", gf.greater, np.greater),
-    ("GreaterEqual", gf.greater_equal, np.greater_equal),
-    ("Less", gf.less, np.less),
-    ("LessEqual", gf.less_equal, np.less_equal),
-    ("Equal", gf.equal, np.equal),
-    ("NotEqual", gf.not_equal, np.not_equal),
-]
+def test_squared_difference_second_order(graph) -> None:
+    x, y = gf.placeholder(gf.float64, (2, 3)), gf.placeholder(gf.float64, (3,))
+    gx, gy = gf.gradients(gf.squared_difference(x, y), [x, y])
+    feeds = {x: sample((2, 3), -2, 2, seed=9), y: sample((3,), -2, 2, seed=10)}
+    assert_gradients(gf.add(gf.reduce_sum(gx), gf.reduce_sum(gy)), [x, y], feeds, 1e-6)
+    assert_gradients(gx, [x, y], feeds, 1e-6)
 
 
-@pytest.mark.parametrize("op_type,build,ref", COMPARISONS, ids=[c[0] for c in COMPARISONS])
-@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32])
-def test_comparison_kernel_and_shape(graph, op_type: str, build: Any, ref: Any,
-                                     dtype: Any) -> None:
-    xv = np.array([[1, 2, 3], [4, 5, 6]], dtype=dtype)
-    yv = np.array([2, 2, 6], dtype=dtype)  # broadcast over rows; ties included
-    x = gf.placeholder(gf.as_dtype(dtype), (None, 3))
-    z = build(x, gf.constant(yv))
-    assert z.op.type == op_type and z.dtype == gf.bool
-    assert z.shape.as_list() == [None, 3]
-    out = run(z, {x: xv})
-    assert out.dtype == np.bool_ and out.shape == (2, 3)
-    np.testing.assert_array_equal(out, ref(xv, yv))
-    assert registry.get(op_type).differentiable is False
+@pytest.mark.parametrize("dtype", [np.int32, np.int64, np.float32, np.float64])
+def test_floordiv_floormod_follow_tensorflow_signs(graph, dtype: Any) -> None:
+    """Floor semantics: the quotient rounds toward -inf and the remainder takes y's sign."""
+    xv = np.array([7, -7, 7, -7, 0, 6], dtype=dtype)
+    yv = np.array([2, 2, -2, -2, 3, 3], dtype=dtype)
+    q, r = run([gf.floordiv(xv, yv), gf.floormod(xv, yv)])
+    assert q.dtype == dtype and r.dtype == dtype
+    np.testing.assert_array_equal(q, [3, -4, -4, 3, 0, 2])
+    np.testing.assert_array_equal(r, [1, 1, -1, -1, 0, 0])
+    np.testing.assert_array_equal(q * yv + r, xv)
 
 
-@pytest.mark.parametrize("build,ref", [(gf.equal, np.equal), (gf.not_equal, np.not_equal)])
-def test_equality_accepts_bool_inputs(graph, build: Any, ref: Any) -> None:
-    a, b = np.array([True, False, True]), np.array([True, True, False])
-    np.testing.assert_array_equal(run(build(gf.constant(a), gf.constant(b))), ref(a, b))
+def test_float_floordiv_is_floor_of_quotient(graph) -> None:
+    """TF computes floor(x / y): 1 // 0.1 is 10 (numpy's floor_divide says 9)."""
+    assert run(gf.floordiv(gf.constant(1.0, dtype=gf.float64), 0.1)) == 10.0
+    assert gf.mod is gf.floormod
 
 
-def test_comparison_blocks_gradient(graph) -> None:
-    """A boolean result carries no gradient: only the Select branch values do."""
-    x = gf.placeholder(gf.float64, (4,))
-    mask = gf.cast(gf.greater(x, 0.0), gf.float64)
-    (gx,) = gf.gradients(gf.reduce_sum(mask), [x])
-    assert gx is None
-
-
-# ----------------------------------------------------------------------------------------
-# Select (TF1 where) and SelectV2 (broadcasting where)
-# ----------------------------------------------------------------------------------------
-
-
-def test_select_same_shape_three_layers(graph) -> None:
-    c = np.array([[True, False, True], [False, False, True]])
-    t = gf.placeholder(gf.float64, (2, 3))
-    e = gf.placeholder(gf.float64, (2, 3))
-    z = gf.where(gf.constant(c), t, e)
-    assert z.op.type == "Select" and z.shape.as_list() == [2, 3]
-    tv, ev = uniform((2, 3), -1, 1, seed=15), uniform((2, 3), -1, 1, seed=16)
-    np.testing.assert_array_equal(run(z, {t: tv, e: ev}), np.where(c, tv, ev))
-    assert_gradients(z, [t, e], {t: tv, e: ev}, 1e-6)
-    gt, ge = gf.gradients(z, [t, e])
-    gtv, gev = run([gt, ge], {t: tv, e: ev})
-    np.testing.assert_array_equal(gtv, c.astype(float))
-    np.testing.assert_array_equal(gev, (~c).astype(float))
-
-
-def test_select_vector_condition_picks_rows(graph) -> None:
-    c = np.array([True, False])
-    t = gf.placeholder(gf.float64, (2, 3))
-    e = gf.placeholder(gf.float64, (2, 3))
-    z = gf.where(gf.constant(c), t, e)
-    tv, ev = uniform((2, 3), -1, 1, seed=17), uniform((2, 3), -1, 1, seed=18)
-    np.testing.assert_array_equal(run(z, {t: tv, e: ev}), np.stack([tv[0], ev[1]]))
-    assert_gradients(z, [t, e], {t: tv, e: ev}, 1e-6)
-
-
-def test_select_shape_errors(graph) -> None:
-    t = gf.placeholder(gf.float64, (2, 3), name="t")
-    e = gf.placeholder(gf.float64, (3, 2), name="e")
-    with pytest.raises(gf.GraphBuildError, match=r"Select node 'sel'.*same shape"):
-        gf.where(gf.constant([True, False]), t, e, name="sel")
-    with pytest.raises(gf.GraphBuildError, match=r"Select node 'sel2'.*first dimension"):
-        gf.where(gf.constant([True, False, True]), t, t, name="sel2")
-    with pytest.raises(gf.GraphBuildError, match="bool"):
-        gf.where(gf.constant([1.0, 0.0]), t, t)
-
-
-def test_select_v2_broadcasts_all_three_inputs(graph) -> None:
-    c = np.array([[True], [False], [True]])                 # (3, 1)
-    t = gf.placeholder(gf.float64, (1, 4))
-    e = gf.placeholder(gf.float64, (2, 1, 1))
-    z = gf.where_v2(gf.constant(c), t, e)
-    assert z.op.type == "SelectV2"
-    tv, ev = uniform((1, 4), -1, 1, seed=19), uniform((2, 1, 1), -1, 1, seed=20)
-    out = run(z, {t: tv, e: ev})
-    np.testing.assert_array_equal(out, np.where(c, tv, ev))
-    assert out.shape == (2, 3, 4) and z.shape.as_list() == [2, 3, 4]
-    assert_gradients(z, [t, e], {t: tv, e: ev}, 1e-6)
-    gt, ge = gf.gradients(z, [t, e])
-    gtv, gev = run([gt, ge], {t: tv, e: ev})
-    np.testing.assert_array_equal(gtv, np.full((1, 4), 2 * 2.0))   # 2 rows chosen, 2 copies
-    np.testing.assert_array_equal(gev, np.full((2, 1, 1), 4.0))    # 1 row of 4 per copy
-
-
-def test_select_v2_with_run_time_shapes(graph) -> None:
-    c = gf.placeholder(gf.bool, (None, 1))
-    t = gf.placeholder(gf.float64, (None, 4))
-    e = gf.placeholder(gf.float64, (None, None))
-    z = gf.where_v2(c, t, e)
-    cv = np.array([[True], [False], [True]])
-    tv, ev = uniform((1, 4), -1, 1, seed=21), uniform((3, 4), -1, 1, seed=22)
-    np.testing.assert_array_equal(run(z, {c: cv, t: tv, e: ev}), np.where(cv, tv, ev))
-    assert_gradients(z, [t, e], {c: cv, t: tv, e: ev}, 1e-6)
-
-
-def test_select_v2_rejects_unbroadcastable_inputs(graph) -> None:
-    t = gf.placeholder(gf.float64, (2, 3))
-    with pytest.raises(gf.GraphBuildError, match=r"SelectV2 node 'w'.*broadcast"):
-        gf.where_v2(gf.constant([True, False, True, True]), t, t, name="w")
+@pytest.mark.parametrize("build,op_type", [(gf.floordiv, "FloorDiv"), (gf.floormod, "FloorMod")])
+def test_integer_division_by_zero_fails_naming_the_node(graph, build: Any, op_type: str) -> None:
+    x = gf.placeholder(gf.int32, (3,), name="x")
+    z = build(x, gf.constant([1, 0, 2]), name="q")
+    with pytest.raises(gf.InvalidArgumentError) as info:
+        run(z, {x: [1, 2, 3]})
+    msg = str(info.value)
+    assert op_type in msg and "'q'" in msg and "division by zero" in msg
+    assert build(gf.constant([4]), gf.constant([0])).spec.value is None  # never folded

@@ -17,7 +17,11 @@ import numpy as np
 import pytest
 
 import graphflow as gf
-from graphflow.ops import nn_ops
+from graphflow.ops import activation_ops, nn_ops
+from graphflow.ops.cross_entropy_ops import (
+    softmax_cross_entropy_with_logits_op,
+    sparse_softmax_cross_entropy_with_logits_op,
+)
 
 RNG = np.random.default_rng(1234)
 
@@ -81,26 +85,26 @@ class Case:
 
 
 def _ce_loss(x: gf.Tensor, lab: gf.Tensor) -> gf.Tensor:
-    return nn_ops.softmax_cross_entropy_with_logits_op(x, lab)[0]
+    return softmax_cross_entropy_with_logits_op(x, lab)[0]
 
 
 def _ce_backprop(x: gf.Tensor, lab: gf.Tensor) -> gf.Tensor:
-    return nn_ops.softmax_cross_entropy_with_logits_op(x, lab)[1]
+    return softmax_cross_entropy_with_logits_op(x, lab)[1]
 
 
 def _sparse_loss(x: gf.Tensor, lab: gf.Tensor) -> gf.Tensor:
-    return nn_ops.sparse_softmax_cross_entropy_with_logits_op(x, lab)[0]
+    return sparse_softmax_cross_entropy_with_logits_op(x, lab)[0]
 
 
 def _sparse_backprop(x: gf.Tensor, lab: gf.Tensor) -> gf.Tensor:
-    return nn_ops.sparse_softmax_cross_entropy_with_logits_op(x, lab)[1]
+    return sparse_softmax_cross_entropy_with_logits_op(x, lab)[1]
 
 
 _LABELS = np.array([2, 0, 4], dtype=np.int64)
 
 CASES = [
     Case("relu", gf.nn.relu, [away_from_zero((2, 3))], lambda x: np.where(x > 0, x, 0.0)),
-    Case("relu_grad", nn_ops.relu_grad, [RNG.normal(size=(3, 2)), away_from_zero((3, 2))],
+    Case("relu_grad", activation_ops.relu_grad, [RNG.normal(size=(3, 2)), away_from_zero((3, 2))],
          lambda g, f: np.where(f > 0, g, 0.0), grad_inputs=(0, 1)),
     Case("bias_add_nhwc", gf.nn.bias_add, [RNG.normal(size=(2, 3, 4)), RNG.normal(size=4)],
          lambda v, b: v + b, grad_inputs=(0, 1)),
@@ -203,9 +207,9 @@ def test_shape_rules_partially_unknown() -> None:
         x = gf.placeholder(gf.float32, [None, 7])
         x4 = gf.placeholder(gf.float32, [None, 3, 5, 2])
         lab = gf.placeholder(gf.int64, [6])
-        loss, bp = nn_ops.sparse_softmax_cross_entropy_with_logits_op(x, lab)
+        loss, bp = sparse_softmax_cross_entropy_with_logits_op(x, lab)
         assert loss.shape.as_list() == [6] and bp.shape.as_list() == [6, 7]
-        dense_loss, dense_bp = nn_ops.softmax_cross_entropy_with_logits_op(
+        dense_loss, dense_bp = softmax_cross_entropy_with_logits_op(
             x, gf.placeholder(gf.float32, [4, None]))
         assert dense_loss.shape.as_list() == [4] and dense_bp.shape.as_list() == [4, 7]
         assert gf.nn.bias_add(x, gf.placeholder(gf.float32, [None])).shape.as_list() == [None, 7]
@@ -257,7 +261,7 @@ def test_cross_entropy_second_order_wrt_labels() -> None:
     with graph.as_default():
         x = gf.placeholder(gf.float64, [2, 4], name="x")
         lab = gf.placeholder(gf.float64, [2, 4], name="labels")
-        loss = nn_ops.softmax_cross_entropy_with_logits_op(x, lab)[0]
+        loss = softmax_cross_entropy_with_logits_op(x, lab)[0]
         (dx,) = gf.gradients(loss, [x], grad_ys=[gf.constant(np.array([0.7, -1.3]))])
         feeds = {x: RNG.normal(size=(2, 4)), lab: soft_labels((2, 4))}
         with gf.Session(graph=graph):
@@ -296,8 +300,8 @@ def test_large_logits_do_not_overflow() -> None:
     with gf.Graph().as_default() as graph:
         x = gf.placeholder(gf.float64, [2, 3])
         fetches = [gf.nn.softmax(x), gf.nn.log_softmax(x),
-                   *nn_ops.softmax_cross_entropy_with_logits_op(x, gf.constant(labels)),
-                   *nn_ops.sparse_softmax_cross_entropy_with_logits_op(x, gf.constant(sparse))]
+                   *softmax_cross_entropy_with_logits_op(x, gf.constant(labels)),
+                   *sparse_softmax_cross_entropy_with_logits_op(x, gf.constant(sparse))]
         sm, lsm, loss, bp, sloss, sbp = _run(graph, fetches, {x: logits})
     for v in (sm, lsm, loss, bp, sloss, sbp):
         assert np.all(np.isfinite(v))
@@ -382,12 +386,12 @@ def test_sparse_ce_build_time_rank_and_batch_errors() -> None:
         assert "(4,)" in msg and "(3, 5)" in msg and "batch" in msg, msg
         # The raw op enforces the same rules in its shape rule.
         with pytest.raises(gf.GraphBuildError, match="rank 1"):
-            nn_ops.sparse_softmax_cross_entropy_with_logits_op(
+            sparse_softmax_cross_entropy_with_logits_op(
                 x, gf.placeholder(gf.int32, [3, 1]))
         with pytest.raises(gf.GraphBuildError, match=r"batch size \(3 vs 4\)"):
-            nn_ops.sparse_softmax_cross_entropy_with_logits_op(x, gf.placeholder(gf.int32, [4]))
+            sparse_softmax_cross_entropy_with_logits_op(x, gf.placeholder(gf.int32, [4]))
         with pytest.raises(gf.GraphBuildError, match="int32/int64"):
-            nn_ops.sparse_softmax_cross_entropy_with_logits_op(
+            sparse_softmax_cross_entropy_with_logits_op(
                 x, gf.placeholder(gf.float32, [3]))
 
 
@@ -395,10 +399,10 @@ def test_dense_ce_raw_op_errors() -> None:
     with gf.Graph().as_default():
         x3 = gf.placeholder(gf.float32, [2, 3, 4])
         with pytest.raises(gf.GraphBuildError, match="rank 2"):
-            nn_ops.softmax_cross_entropy_with_logits_op(x3, x3)
+            softmax_cross_entropy_with_logits_op(x3, x3)
         x = gf.placeholder(gf.float32, [2, 3])
         with pytest.raises(gf.GraphBuildError, match="same shape"):
-            nn_ops.softmax_cross_entropy_with_logits_op(x, gf.placeholder(gf.float32, [2, 4]))
+            softmax_cross_entropy_with_logits_op(x, gf.placeholder(gf.float32, [2, 4]))
         with pytest.raises(ValueError, match="same shape"):
             gf.nn.softmax_cross_entropy_with_logits_v2(
                 labels=gf.placeholder(gf.float32, [2, 4]), logits=x)
@@ -512,7 +516,7 @@ def test_sparse_ce_large_batch_matches_reference() -> None:
     with gf.Graph().as_default() as graph:
         x = gf.placeholder(gf.float32, [None, classes])
         lab = gf.placeholder(gf.int64, [None])
-        loss, bp = nn_ops.sparse_softmax_cross_entropy_with_logits_op(x, lab)
+        loss, bp = sparse_softmax_cross_entropy_with_logits_op(x, lab)
         with gf.Session(graph=graph) as sess:
             got_loss, got_bp = sess.run([loss, bp], {x: logits, lab: labels})
     rows = RNG.integers(0, batch, size=50)
@@ -592,12 +596,9 @@ def test_gf_nn_namespace() -> None:
 
 
 def test_embedding_lookup_delegates_to_the_indexing_ops() -> None:
-    from graphflow import nn
+    from graphflow.ops import gather_ops
 
-    try:
-        nn._embedding_lookup_impl()
-    except NotImplementedError:
-        pytest.skip("no embedding_lookup builder merged yet (gather_ops / layout_ops)")
+    assert gf.nn.embedding_lookup is gather_ops.embedding_lookup
     params = RNG.normal(size=(5, 3))
     with gf.Graph().as_default() as graph:
         out = gf.nn.embedding_lookup(gf.constant(params), gf.constant(np.array([4, 0, 4])))

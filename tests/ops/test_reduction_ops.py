@@ -1,7 +1,9 @@
-"""Reductions Sum, Mean, Max, Min: several axes (None, single, negative, lists, empty,
-duplicates after normalisation), keep_dims, reduction indices fed at run time; kernel vs
-numpy, shape rule vs kernel output (distinct dims), float64 gradient checks, and the
-tie rule of the Max/Min gradient (k tied winners each get g / k)."""
+"""``graphflow.ops.reduction_ops``: reductions Sum, Mean, Max, Min, Prod, All, Any and the
+scans Cumsum, Cumprod. Several axes (None, single, negative, lists, empty, duplicates after
+normalisation), keep_dims, reduction indices fed at run time, unknown ranks; kernel vs
+numpy, shape rule vs kernel output (distinct dims), float64 gradient checks, the tie rule
+of the Max/Min gradient (k tied winners each get g / k), Prod's zero-safe gradient and the
+scans' exclusive/reverse variants."""
 
 from __future__ import annotations
 
@@ -11,6 +13,9 @@ import numpy as np
 import pytest
 
 import graphflow as gf
+from graphflow.framework import op_registry as registry
+
+from .helpers import assert_gradients, run, sample
 
 SHAPE = (2, 3, 4)
 
@@ -23,11 +28,6 @@ REDUCTIONS = [
 AXES = [None, 0, 1, -1, [0, 2], [-1, -3], [2, 0], [], [0, 1, 2], [1, -2]]
 
 
-def run(fetches: Any, feeds: dict | None = None) -> Any:
-    with gf.Session() as sess:
-        return sess.run(fetches, feeds)
-
-
 def distinct_values(shape: tuple[int, ...], seed: int = 0) -> np.ndarray:
     """Values without ties (a random permutation, scaled), so max/min are differentiable."""
     n = int(np.prod(shape))
@@ -38,11 +38,6 @@ def np_axes(axis: Any) -> Any:
     if axis is None:
         return None
     return tuple(sorted({a % len(SHAPE) for a in np.atleast_1d(axis).tolist()}))
-
-
-def assert_gradients(y: gf.Tensor, xs: list, feeds: dict, tol: float = 1e-6) -> None:
-    result = gf.test.check_gradients(y, xs, feeds)
-    assert result.max_error < tol, str(result)
 
 
 @pytest.mark.parametrize("op_type,build,ref", REDUCTIONS, ids=[r[0] for r in REDUCTIONS])
@@ -180,3 +175,169 @@ def test_reduction_of_unknown_rank_over_all_axes(graph, op_type: str, build: Any
     xv = distinct_values((3, 2))
     np.testing.assert_allclose(run(y, {x: xv}), ref(xv))
     assert_gradients(y, [x], {x: xv})
+
+
+def test_reduce_sum_of_unknown_rank_uses_range(graph) -> None:
+    x = gf.placeholder(gf.float64)
+    s = gf.reduce_sum(x)
+    assert "Range" in {op.type for op in graph.get_operations()}
+    assert run(s, {x: np.ones((2, 3, 4))}) == 24
+
+
+# ----------------------------------------------------------------------------------------
+# Prod, All, Any
+# ----------------------------------------------------------------------------------------
+
+
+PROD_ALL_ANY_AXES = [None, 0, 1, -1, [0, 2], [2, 0, 1], []]
+
+
+@pytest.mark.parametrize("axis", PROD_ALL_ANY_AXES, ids=str)
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_reductions_match_numpy_and_shape_rule(graph, axis: Any, keepdims: bool) -> None:
+    np_axis = tuple(axis) if isinstance(axis, list) else axis
+    rng = np.random.default_rng(11)
+    fv = rng.uniform(0.5, 1.5, (2, 3, 4))
+    iv = rng.integers(-3, 4, (2, 3, 4)).astype(np.int32)
+    bv = rng.random((2, 3, 4)) < 0.7
+    for build, value, ref in ((gf.reduce_prod, fv, np.prod), (gf.reduce_prod, iv, np.prod),
+                              (gf.reduce_all, bv, np.all), (gf.reduce_any, bv, np.any)):
+        for static in ((2, 3, 4), (None, 3, None)):
+            x = gf.placeholder(gf.as_dtype(value.dtype), static)
+            y = build(x, axis, keepdims=keepdims)
+            out = np.asarray(run(y, {x: value}))
+            want = ref(value, axis=np_axis, keepdims=keepdims)
+            assert out.dtype == value.dtype and out.shape == want.shape
+            np.testing.assert_allclose(out, want, rtol=1e-12)
+            assert y.shape.is_compatible_with(out.shape)
+            if static == (2, 3, 4):
+                assert tuple(y.shape.as_list()) == out.shape
+
+
+def test_reductions_with_unknown_rank_and_attrs(graph) -> None:
+    x = gf.placeholder(gf.bool, None)
+    y = gf.reduce_any(x)
+    assert y.shape.rank is None and "T" not in y.op.node_def.attr
+    assert y.op.type == "Any" and y.op.get_attr("keep_dims") is False
+    bv = np.zeros((2, 3), bool)
+    assert run(y, {x: bv}) == np.False_
+    bv[1, 2] = True
+    assert run(y, {x: bv}) == np.True_ and run(gf.reduce_all(x), {x: bv}) == np.False_
+    p = gf.reduce_prod(gf.placeholder(gf.float32, (2, 3)), 1, keep_dims=True)
+    assert p.op.type == "Prod" and p.op.get_attr("T") == gf.float32
+    assert p.shape.as_list() == [2, 1]
+    with pytest.raises(gf.GraphBuildError, match=r"All node 'al'.*bool"):
+        gf.reduce_all(gf.constant([1.0]), name="al")
+    np.testing.assert_array_equal(gf.reduce_all(gf.constant([[True, False], [True, True]]),
+                                                1).spec.value, [False, True])  # folded
+
+
+def test_bool_reductions_are_not_differentiable() -> None:
+    for op_type in ("All", "Any"):
+        assert registry.get(op_type).differentiable is False, op_type
+
+
+PROD_GRAD_CASES = [  # (static shape, fed value shape, axis, zeros at)
+    ((2, 3, 4), (2, 3, 4), None, []),
+    ((2, 3, 4), (2, 3, 4), 1, []),
+    ((2, 3, 4), (2, 3, 4), [0, 2], []),
+    ((2, 3, 4), (2, 3, 4), [2, 1], [(0, 1, 2)]),                 # one zero in a slice
+    ((2, 3, 4), (2, 3, 4), -1, [(1, 0, 1), (1, 0, 3)]),          # two zeros in one slice
+    ((None, 3, None), (2, 3, 4), [0, 2], [(1, 2, 0)]),           # run-time dims
+    ((None, 3), (4, 3), 0, [(2, 1)]),
+    ((), (), None, []),
+]
+
+
+@pytest.mark.parametrize("static,fed,axis,zeros", PROD_GRAD_CASES)
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_prod_gradient_is_exact_with_zeros(graph, static: Any, fed: tuple, axis: Any,
+                                           zeros: list, keepdims: bool) -> None:
+    """Prod is multilinear, so central differences are exact even at zeros; the rule uses
+    exclusive cumulative products (no division) and must match them there too."""
+    xv = sample(fed, 0.5, 1.5, seed=12) * np.random.default_rng(13).choice([-1, 1], fed)
+    for idx in zeros:
+        xv[idx] = 0.0
+    x = gf.placeholder(gf.float64, static)
+    y = gf.reduce_prod(x, axis, keepdims=keepdims)
+    assert_gradients(y, [x], {x: xv}, 1e-8)
+    (gx,) = gf.gradients(y, [x])
+    g = np.asarray(run(gx, {x: xv}))
+    assert np.all(np.isfinite(g)) and g.shape == fed
+
+
+def test_prod_second_order_gradient(graph) -> None:
+    """Through Cumprod's gradient (exact for nonzero x, as in TensorFlow)."""
+    x = gf.placeholder(gf.float64, (2, 3, 4))
+    (gx,) = gf.gradients(gf.reduce_prod(x, [0, 2]), [x])
+    xv = sample((2, 3, 4), 0.5, 1.5, seed=14)
+    assert_gradients(gf.reduce_sum(gf.square(gx)), [x], {x: xv}, 1e-6)
+
+
+def test_prod_gradient_needs_static_axes(graph) -> None:
+    """Axes fed at run time: the gradient pass says why there is no rule for this node."""
+    x = gf.placeholder(gf.float64, (2, 3), name="x")
+    axes = gf.placeholder(gf.int32, (1,), name="axes")
+    y = gf.reduce_prod(x, axes, name="p")
+    with pytest.raises(LookupError, match=r"'p'.*Prod node 'p'.*constant reduction axes"):
+        gf.gradients(y, [x])
+
+
+
+
+# ----------------------------------------------------------------------------------------
+# Scans: Cumsum, Cumprod
+# ----------------------------------------------------------------------------------------
+
+
+def ref_scan(x: np.ndarray, axis: int, exclusive: bool, reverse: bool, prod: bool
+             ) -> np.ndarray:
+    """A deliberately naive loop over positions along ``axis``."""
+    xm = np.moveaxis(x, axis, 0)
+    out = np.empty_like(xm)
+    n = xm.shape[0]
+    for i in range(n):
+        if reverse:
+            idx = range(i + 1 if exclusive else i, n)
+        else:
+            idx = range(0, i if exclusive else i + 1)
+        acc = np.ones_like(xm[0]) if prod else np.zeros_like(xm[0])
+        for j in idx:
+            acc = acc * xm[j] if prod else acc + xm[j]
+        out[i] = acc
+    return np.moveaxis(out, 0, axis)
+
+
+SCAN_FLAGS = [(False, False), (True, False), (False, True), (True, True)]
+
+
+@pytest.mark.parametrize("op_type", ["Cumsum", "Cumprod"])
+@pytest.mark.parametrize("exclusive,reverse", SCAN_FLAGS)
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_scan_three_layers(graph, op_type: str, exclusive: bool, reverse: bool,
+                           axis: int) -> None:
+    build = gf.cumsum if op_type == "Cumsum" else gf.cumprod
+    prod = op_type == "Cumprod"
+    xv = sample((2, 3, 4), 0.5, 1.5, seed=15)
+    x = gf.placeholder(gf.float64, (None, 3, 4))
+    y = build(x, axis, exclusive=exclusive, reverse=reverse)
+    assert y.op.type == op_type and y.shape.as_list() == [None, 3, 4]
+    out = run(y, {x: xv})
+    np.testing.assert_allclose(out, ref_scan(xv, axis, exclusive, reverse, prod), rtol=1e-12)
+    assert out.shape == (2, 3, 4)
+    assert_gradients(y, [x], {x: xv}, 1e-6)
+    iv = np.arange(1, 7, dtype=np.int32).reshape(2, 3)
+    iout = run(build(iv, axis % 2, exclusive=exclusive, reverse=reverse))
+    assert iout.dtype == np.int32
+    np.testing.assert_array_equal(iout, ref_scan(iv, axis % 2, exclusive, reverse, prod))
+
+
+def test_scan_errors(graph) -> None:
+    x = gf.placeholder(gf.float64, (2, 3), name="x")
+    with pytest.raises(gf.GraphBuildError, match=r"Cumsum node 'cs'.*axis 2.*rank 2"):
+        gf.cumsum(x, 2, name="cs")
+    with pytest.raises(gf.GraphBuildError, match=r"Cumprod node.*rank >= 1"):
+        gf.cumprod(gf.constant(2.0))
+    a = gf.placeholder(gf.int32, (), name="a")
+    with pytest.raises(gf.InvalidArgumentError, match=r"Cumsum node 'dyn'.*axis 5"):
+        run(gf.cumsum(x, a, name="dyn"), {x: np.ones((2, 3)), a: 5})

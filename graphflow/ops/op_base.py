@@ -1,5 +1,9 @@
-"""Shared machinery for element-wise op records: shape/dtype rules, constant folding,
-and ``unbroadcast`` (summing a gradient back to the shape of a broadcast input)."""
+"""Shared machinery of op records (the one helper module of the op families): the
+element-wise bases ``Unary``/``Binary`` with their dtype domains, build-time constant
+folding (``fold``), planned-buffer binding (``bind_out``), and the kernel helpers
+``run_error`` (a run-time node error in ``framework.errors.node_error``'s format) and
+``one_or_tuple``. Shape-rule helpers are ``InferContext`` methods (``framework/op_registry``);
+builder helpers are in ``op_builder``."""
 
 from __future__ import annotations
 
@@ -9,9 +13,10 @@ from typing import Any, ClassVar
 import numpy as np
 
 from graphflow.framework.dtypes import DType
+from graphflow.framework.errors import InvalidArgumentError, node_error
 from graphflow.framework.op_registry import InferContext, KernelContext, Op
-from graphflow.framework.tensor import Tensor, TensorSpec
-from graphflow.framework.tensor_shape import TensorShape, broadcast_shapes
+from graphflow.framework.tensor import TensorSpec
+from graphflow.framework.tensor_shape import broadcast_shapes
 
 FLOAT = ("a floating-point tensor (float16/float32/float64)", lambda dt: dt.is_floating)
 NUMERIC = ("a numeric tensor", lambda dt: dt.is_numeric)
@@ -104,65 +109,13 @@ def bind_out(record: Any, ctx: KernelContext) -> Callable[..., Any]:
     return record.fn
 
 
-def _reduction_axes(x: TensorShape, other: TensorShape, out: TensorShape) -> list[int] | None:
-    """Axes of ``out`` to sum so a gradient of shape ``out`` gets ``x``'s shape, when this is
-    decidable statically; None when it depends on run-time dims."""
-    if x.rank is None or other.rank is None or out.rank is None:
-        return None
-    axes = list(range(out.rank - x.rank))  # leading axes x does not have
-    lead_other = out.rank - other.rank
-    for k in range(x.rank):
-        ok = k + out.rank - x.rank
-        xd, od = x[k], out[ok]
-        od_other = other[ok - lead_other] if ok >= lead_other else 1
-        if xd == 1:
-            if od != 1:
-                axes.append(ok)  # summing an axis that turns out to be 1 is harmless
-        elif xd is None and od_other != 1:
-            return None  # x's dim may be 1 at run time while the other one is larger
-    return axes
+def run_error(name: str, op_type: str, message: str, fix: str | None = None
+              ) -> InvalidArgumentError:
+    """The error a kernel raises for a bad run-time value, naming node and op type."""
+    return InvalidArgumentError(node_error(name, op_type, message, fix), name, op_type)
 
 
-def unbroadcast(grad: Tensor, x: Tensor, other: Tensor) -> Tensor:
-    """Sum ``grad`` (shaped like the broadcast result of ``x`` and ``other``) down to
-    ``x``'s shape: static axes when the shapes decide them, else TF's
-    BroadcastGradientArgs on the run-time shapes."""
-    return unbroadcast_pair(grad, None, x, other)[0]
-
-
-def unbroadcast_pair(gx: Tensor | None, gy: Tensor | None, x: Tensor, y: Tensor
-                     ) -> list[Tensor | None]:
-    """``unbroadcast`` for both operands of a binary op, sharing one run-time
-    Shape/Shape/BroadcastGradientArgs triple when either operand needs it."""
-    from graphflow.ops import array_ops, reduction_ops
-
-    dynamic: list[Tensor] = []  # [shape(x), shape(y), rx, ry], built on first need
-
-    def run_time(i: int) -> tuple[Tensor, Tensor]:
-        if not dynamic:
-            sx, sy = array_ops.shape(x), array_ops.shape(y)
-            dynamic.extend([sx, sy, *array_ops.broadcast_gradient_args(sx, sy)])
-        return dynamic[2 + i], dynamic[i]
-
-    out: list[Tensor | None] = []
-    for i, (g, a, b) in enumerate(((gx, x, y), (gy, y, x))):
-        if g is None:
-            out.append(None)
-            continue
-        axes = _reduction_axes(a.shape, b.shape, g.shape)
-        if axes is None:
-            axes_t, shape_t = run_time(i)
-            out.append(array_ops.reshape(reduction_ops.reduce_sum(g, axes_t), shape_t))
-        else:
-            out.append(_sum_static(g, a, axes))
-    return out
-
-
-def _sum_static(grad: Tensor, x: Tensor, axes: list[int]) -> Tensor:
-    from graphflow.ops import array_ops, reduction_ops
-
-    if axes:
-        grad = reduction_ops.reduce_sum(grad, axes, keepdims=False)
-    if grad.shape.rank != x.shape.rank or not grad.shape.is_compatible_with(x.shape):
-        grad = array_ops.reshape(grad, array_ops.static_or_dynamic_shape(x))
-    return grad
+def one_or_tuple(outputs: list[np.ndarray]) -> Any:
+    """Kernels of multi-output ops return a tuple, but a single output bare (the plan
+    assigns a one-output step's result to one slot)."""
+    return outputs[0] if len(outputs) == 1 else tuple(outputs)

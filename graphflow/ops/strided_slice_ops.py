@@ -1,7 +1,8 @@
-"""Slicing ops: Slice, Pad, StridedSlice and StridedSliceGrad — records (shape rule with
-constant folding, numpy kernel, gradient rule), their TF1-named builders, and
-``Tensor.__getitem__``, which builds a StridedSlice with exactly the masks TF's
-``_slice_helper`` sets (``x[:, 0]``, ``x[1:3]``, ``x[..., ::-1]``, ``x[None, 2]``).
+"""Strided slicing: StridedSlice and its gradient StridedSliceGrad — records (shape rule
+with constant folding, numpy kernel, gradient rule), their TF1-named builders, and
+``getitem``, which ``tensor_operators`` installs as ``Tensor.__getitem__``: a StridedSlice
+with exactly the masks TF's ``_slice_helper`` sets (``x[:, 0]``, ``x[1:3]``,
+``x[..., ::-1]``, ``x[None, 2]``). Slice and Pad are in ``layout_ops``.
 """
 
 from __future__ import annotations
@@ -14,174 +15,15 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from graphflow.framework import dtypes
-from graphflow.framework.op_registry import InferContext, KernelContext, Op, register
+from graphflow.framework.op_registry import InferContext, KernelContext, Op, register, static_ints
 from graphflow.framework.tensor import Operation, Tensor, TensorSpec
 from graphflow.framework.tensor_shape import TensorShape
-from graphflow.ops import array_ops, op_builder
-from graphflow.ops.elementwise import fold
-from graphflow.ops.layout_ops import (
-    concat,
-    dense,
-    int_input,
-    require_index,
-    run_error,
-    stack,
-    static_ints,
-    vector_length,
-)
+from graphflow.ops import array_ops, linalg_ops, op_builder
+from graphflow.ops.layout_ops import stack
+from graphflow.ops.op_base import run_error
+from graphflow.ops.op_builder import int_input
 
-_pyslice = builtins.slice  # this module defines ``slice`` (TF's name) as a builder
-
-# ----------------------------------------------------------------------------------------
-# Slice, Pad
-# ----------------------------------------------------------------------------------------
-
-
-def _slice_bounds(dims: Sequence[int], begin: Sequence[int], size: Sequence[int]
-                  ) -> tuple[Any, ...]:
-    """Numpy index for Slice; ValueError unless 0 <= begin <= begin + size <= dim."""
-    if not len(dims) == len(begin) == len(size):
-        raise ValueError(f"begin {list(begin)} and size {list(size)} must both have one entry "
-                         f"per dimension of the input (rank {len(dims)})")
-    index = []
-    for k, (d, b, s) in enumerate(zip(dims, begin, size)):
-        end = d if s == -1 else b + s
-        if not 0 <= b <= d or s < -1 or end > d:
-            raise ValueError(f"in dimension {k} (size {d}), begin {b} and size {s} select "
-                             f"[{b}, {end}), which is not inside [0, {d}]")
-        index.append(_pyslice(b, end))
-    return tuple(index)
-
-
-@register
-class Slice(Op):
-    """y = x[begin[0]:begin[0]+size[0], ...]; size -1 means "to the end of that axis"."""
-
-    op_type = "Slice"
-    input_names = ("input", "begin", "size")
-    attr_defaults = {"Index": dtypes.int32}
-    returns_alias = True  # a numpy view
-
-    def infer(self, ctx: InferContext) -> list[TensorSpec]:
-        x = ctx.inputs[0]
-        require_index(ctx, 1, 2)
-        ctx.require_same_dtype(1, 2)
-        lengths = {vector_length(ctx, 1), vector_length(ctx, 2), x.shape.rank} - {None}
-        if len(lengths) > 1:
-            ctx.fail(f"begin and size must have one entry per dimension of {ctx.input_label(0)}"
-                     f", got {ctx.input_label(1)} and {ctx.input_label(2)}")
-        rank = lengths.pop() if lengths else None
-        if rank is None:
-            return [TensorSpec(x.dtype, TensorShape(None))]
-        begin, size = static_ints(ctx.inputs[1]), static_ints(ctx.inputs[2])
-        xdims = x.shape.dims if x.shape.rank is not None else (None,) * rank
-        dims: list[int | None] = []
-        for k in range(rank):
-            d = xdims[k]
-            b = None if begin is None else begin[k]
-            s = None if size is None else size[k]
-            if (s is not None and s < -1) or (b is not None and b < 0):
-                ctx.fail(f"begin[{k}] = {b} and size[{k}] = {s} are invalid",
-                         "begin must be >= 0 and size >= 0 (or -1 for 'to the end')")
-            if s == -1:
-                dims.append(None if d is None or b is None else d - b)
-            else:
-                dims.append(s)
-            if d is not None and b is not None and (b > d or (s is not None and s >= 0 and
-                                                              b + s > d)):
-                ctx.fail(f"begin[{k}] = {b} with size[{k}] = {s} is out of bounds for "
-                         f"dimension {k} of {ctx.input_label(0)}",
-                         "keep begin + size within the dimension")
-        value = None
-        if x.value is not None and begin is not None and size is not None:
-            value = x.value[_slice_bounds(x.value.shape, begin, size)]
-        return [TensorSpec(x.dtype, dims, value)]
-
-    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
-        name = ctx.name
-
-        def slice_kernel(x: np.ndarray, begin: np.ndarray, size: np.ndarray) -> np.ndarray:
-            try:
-                return x[_slice_bounds(x.shape, [int(b) for b in begin], [int(s) for s in size])]
-            except ValueError as err:
-                raise run_error(name, "Slice", f"input of shape {x.shape}: {err}") from None
-        return slice_kernel
-
-    def grad(self, op: Operation, g: Any) -> list[Tensor | None]:
-        """d slice(x, b, s) = pad(g, [[b_i, dim_i - b_i - s_i]]): the slice's gradient sits at
-        its position inside zeros of x's shape (paddings constant when shapes are static)."""
-        g = dense(g)
-        x, begin_t = op.inputs[0], op.inputs[1]
-        y = op.outputs[0]
-        begin = static_ints(begin_t.spec)
-        if begin is not None and x.shape.is_fully_defined() and y.shape.is_fully_defined():
-            after = [d - b - s for d, b, s in zip(x.shape.as_list(), begin, y.shape.as_list())]
-            return [pad(g, [[b, a] for b, a in zip(begin, after)]), None, None]
-        from graphflow.ops import math_ops
-        before = array_ops.reshape(begin_t, [-1, 1])
-        rest = math_ops.subtract(math_ops.subtract(array_ops.shape(x, out_type=begin_t.dtype),
-                                                   array_ops.shape(y, out_type=begin_t.dtype)),
-                                 begin_t)
-        paddings = concat([before, array_ops.reshape(rest, [-1, 1])], 1)
-        return [pad(g, paddings), None, None]
-
-
-@register
-class Pad(Op):
-    """Zero padding: paddings[i] = [before_i, after_i] for each dimension i."""
-
-    op_type = "Pad"
-    input_names = ("input", "paddings")
-    attr_defaults = {"Tpaddings": dtypes.int32}
-
-    def infer(self, ctx: InferContext) -> list[TensorSpec]:
-        x, p = ctx.inputs
-        require_index(ctx, 1)
-        pshape = ctx.require_rank(1, 2)
-        rank = x.shape.rank
-        if pshape.rank == 2 and ((pshape[1] is not None and pshape[1] != 2) or (
-                rank is not None and pshape[0] is not None and pshape[0] != rank)):
-            ctx.fail(f"paddings {ctx.input_label(1)} must have shape [rank, 2] = [{rank}, 2] "
-                     f"for {ctx.input_label(0)}", "give one [before, after] pair per dimension")
-        if rank is None and pshape.rank == 2:
-            rank = pshape[0]
-        if rank is None:
-            return [TensorSpec(x.dtype, TensorShape(None))]
-        if p.value is None:
-            return [TensorSpec(x.dtype, [None] * rank)]
-        pads = np.asarray(p.value).reshape(rank, 2)
-        if (pads < 0).any():
-            ctx.fail(f"paddings must be >= 0, got {pads.tolist()}")
-        xdims = x.shape.dims if x.shape.rank is not None else (None,) * rank
-        dims = [None if d is None else d + int(a) + int(b) for d, (a, b) in zip(xdims, pads)]
-        value = fold(lambda v: np.pad(v, pads), x.value)
-        return [TensorSpec(x.dtype, dims, value)]
-
-    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
-        name = ctx.name
-
-        def pad_kernel(x: np.ndarray, paddings: np.ndarray) -> np.ndarray:
-            pads = np.asarray(paddings).reshape(-1, 2)
-            if pads.shape[0] != x.ndim or (pads < 0).any():
-                raise run_error(name, "Pad", f"paddings {pads.tolist()} must be >= 0 with one "
-                                f"[before, after] pair per dimension of input shape {x.shape}")
-            out = np.zeros([d + int(a) + int(b) for d, (a, b) in zip(x.shape, pads)],
-                           dtype=x.dtype)
-            out[tuple(_pyslice(int(a), int(a) + d) for d, (a, _) in zip(x.shape, pads))] = x
-            return out
-        return pad_kernel
-
-    def grad(self, op: Operation, g: Any) -> list[Tensor | None]:
-        """d pad(x, p) = slice(g, p[:, 0], shape(x)): x's gradient is the un-padded centre."""
-        g = dense(g)
-        x, p = op.inputs
-        if p.spec.value is not None:
-            begin = [int(v) for v in np.asarray(p.spec.value).reshape(-1, 2)[:, 0]]
-            size = x.shape.as_list() if x.shape.is_fully_defined() else array_ops.shape(x)
-            return [slice(g, begin, size), None]
-        begin = array_ops.reshape(slice(p, [0, 0], [-1, 1]), [-1])
-        return [slice(g, begin, array_ops.shape(x, out_type=p.dtype)), None]
-
+_pyslice = builtins.slice
 
 # ----------------------------------------------------------------------------------------
 # StridedSlice, StridedSliceGrad
@@ -284,9 +126,9 @@ def _sliced_shape(ctx: InferContext, dims: Sequence[int | None], kinds: list[str
 
 def _check_spec_inputs(ctx: InferContext, first: int) -> int | None:
     """begin/end/strides at ``first..first+2``: same int dtype, 1-D, equal length."""
-    require_index(ctx, first)
+    ctx.require_index(first)
     ctx.require_same_dtype(first, first + 1, first + 2)
-    lengths = {vector_length(ctx, i) for i in range(first, first + 3)} - {None}
+    lengths = {ctx.vector_length(i) for i in range(first, first + 3)} - {None}
     if len(lengths) > 1:
         ctx.fail(f"begin, end and strides must have the same length, got "
                  f"{ctx.input_label(first)}, {ctx.input_label(first + 1)} and "
@@ -357,7 +199,7 @@ class StridedSlice(Op):
         x, begin, end, strides = op.inputs
         shape = array_ops.shape(x, out_type=begin.dtype)
         m = Masks.of(op.get_attr)
-        return [strided_slice_grad(shape, begin, end, strides, dense(g), **m.attrs()),
+        return [strided_slice_grad(shape, begin, end, strides, op_builder.dense(g), **m.attrs()),
                 None, None, None]
 
 
@@ -371,10 +213,10 @@ class StridedSliceGrad(Op):
     attr_defaults = dict.fromkeys(MASK_ATTRS, 0)
 
     def infer(self, ctx: InferContext) -> list[TensorSpec]:
-        require_index(ctx, 0)
+        ctx.require_index(0)
         ctx.require_same_dtype(0, 1, 2, 3)
         _check_spec_inputs(ctx, 1)
-        shape = array_ops.shape_from_value(ctx, 0)
+        shape = ctx.shape_from_value(0)
         return [TensorSpec(ctx.inputs[4].dtype, shape)]
 
     def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
@@ -401,44 +243,12 @@ class StridedSliceGrad(Op):
         _, begin, end, strides, _ = op.inputs
         m = Masks.of(op.get_attr)
         return [None, None, None, None,
-                strided_slice(dense(g), begin, end, strides, **m.attrs())]
+                strided_slice(op_builder.dense(g), begin, end, strides, **m.attrs())]
 
 
 # ----------------------------------------------------------------------------------------
 # Builder functions
 # ----------------------------------------------------------------------------------------
-
-
-def slice(input_: Any, begin: Any, size: Any, name: str | None = None) -> Tensor:  # noqa: A001
-    """``tf.slice``: ``size[i]`` elements from ``begin[i]`` in each dimension (-1: to the end)."""
-    g = op_builder.graph_of(input_, begin, size)
-    with g.as_default(), g.name_scope(name or "Slice") as scope:
-        x = op_builder.convert_to_tensor(input_, name="input")
-        if isinstance(begin, Tensor) or not isinstance(size, Tensor):
-            b = int_input(begin, "begin")
-            s = int_input(size, "size", dtype=None if isinstance(size, Tensor) else b.dtype)
-        else:
-            s = int_input(size, "size")
-            b = int_input(begin, "begin", dtype=s.dtype)
-        return op_builder.apply1("Slice", [x, b, s], {"T": x.dtype, "Index": b.dtype},
-                                 name=scope)
-
-
-def pad(tensor: Any, paddings: Any, mode: str = "CONSTANT", name: str | None = None,
-        constant_values: Any = 0) -> Tensor:
-    """``tf.pad`` with zeros (mode "CONSTANT"); other modes and fill values are not supported."""
-    if str(mode).upper() != "CONSTANT":
-        raise NotImplementedError(f"pad: mode {mode!r} is not supported by graphflow (it needs "
-                                  "MirrorPad); only mode='CONSTANT' (zero padding) is available")
-    if isinstance(constant_values, Tensor) or np.any(np.asarray(constant_values) != 0):
-        raise NotImplementedError("pad: only constant_values=0 is supported (PadV2 is not "
-                                  "implemented); add the constant to a padded mask instead")
-    g = op_builder.graph_of(tensor, paddings)
-    with g.as_default(), g.name_scope(name or "Pad") as scope:
-        x = op_builder.convert_to_tensor(tensor, name="input")
-        p = int_input(paddings, "paddings")
-        return op_builder.apply1("Pad", [x, p], {"T": x.dtype, "Tpaddings": p.dtype},
-                                 name=scope)
 
 
 def strided_slice(input_: Any, begin: Any, end: Any, strides: Any = None, begin_mask: int = 0,
@@ -491,7 +301,7 @@ def _check_index(idx: Any) -> None:
     raise TypeError(f"{_SLICE_TYPE_ERROR}, got {idx!r}{hint}")
 
 
-def _slice_helper(tensor: Tensor, slice_spec: Any) -> Tensor:
+def getitem(tensor: Tensor, slice_spec: Any) -> Tensor:
     """``tensor[slice_spec]``: a StridedSlice with the masks TF's ``_slice_helper`` sets
     (``x[:, 0]``, ``x[1:3]``, ``x[..., ::-1]``, ``x[None, 2]``)."""
     if not isinstance(slice_spec, (list, tuple)):
@@ -529,7 +339,6 @@ def _slice_helper(tensor: Tensor, slice_spec: Any) -> Tensor:
         if begin:
             packed = [stack(v, name="stack") for v in (begin, end, strides)]
             if any(p.dtype == dtypes.int64 for p in packed):
-                from graphflow.ops import linalg_ops
                 packed = [linalg_ops.cast(p, dtypes.int64) for p in packed]
         else:
             empty = op_builder.constant(np.zeros(0, np.int32), name="Const")
@@ -538,5 +347,3 @@ def _slice_helper(tensor: Tensor, slice_spec: Any) -> Tensor:
                              ellipsis_mask=m["ellipsis"], new_axis_mask=m["new_axis"],
                              shrink_axis_mask=m["shrink"], name=scope)
 
-
-Tensor._override_operator("__getitem__", _slice_helper)
