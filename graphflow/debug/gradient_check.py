@@ -138,10 +138,11 @@ def check_gradients(y: Tensor, xs: Any, feed_dict: dict[Any, Any] | None = None,
     for k, (ja, jn) in enumerate(zip(analytic, numeric)):
         if ja.size == 0:
             continue
-        i, j = np.unravel_index(np.argmax(np.abs(ja - jn)), ja.shape)
-        cand = WorstElement(xs_t[k].name, tuple(int(v) for v in np.unravel_index(i, base[k].shape)),
-                            tuple(int(v) for v in np.unravel_index(j, y0.shape)),
-                            float(ja[i, j]), float(jn[i, j]))
+        row, col = np.unravel_index(np.argmax(np.abs(ja - jn)), ja.shape)
+        cand = WorstElement(xs_t[k].name,
+                            tuple(int(v) for v in np.unravel_index(row, base[k].shape)),
+                            tuple(int(v) for v in np.unravel_index(col, y0.shape)),
+                            float(ja[row, col]), float(jn[row, col]))
         if worst is None or cand.error > worst.error:
             worst = cand
     return GradientCheckResult(analytic, numeric, worst)

@@ -321,7 +321,7 @@ class _ActStats:
     def add(self, y: np.ndarray) -> None:
         if self.op_type == "Relu":
             per_unit = y.reshape(y.shape[0], -1) if y.ndim >= 2 else y.reshape(1, -1)
-            alive = (per_unit > 0).any(axis=0)
+            alive: np.ndarray = np.asarray((per_unit > 0).any(axis=0))
             self.alive = alive if self.alive is None or self.alive.shape != alive.shape \
                 else self.alive | alive
             return
@@ -335,7 +335,7 @@ class _ActStats:
     def result(self, name: str, layer: str) -> ActivationFlow:
         if self.op_type == "Relu":
             units = 0 if self.alive is None else int(self.alive.size)
-            dead = float(np.mean(~self.alive)) if units else None
+            dead = float(np.mean(~self.alive)) if self.alive is not None and units else None
             return ActivationFlow(name, self.op_type, layer, dead=dead, units=units)
         sat = self.saturated / self.count if self.count else None
         return ActivationFlow(name, self.op_type, layer, saturated=sat, units=self.count)

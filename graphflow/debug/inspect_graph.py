@@ -52,9 +52,12 @@ class TensorInfo:
 
     @property
     def size(self) -> int | None:
-        if self.shape is None or any(d is None for d in self.shape):
+        if self.shape is None:
             return None
-        return int(np.prod(self.shape)) if self.shape else 1
+        dims = [d for d in self.shape if d is not None]
+        if len(dims) < len(self.shape):
+            return None
+        return int(np.prod(dims)) if dims else 1
 
     def shape_text(self) -> str:
         if self.shape is None:

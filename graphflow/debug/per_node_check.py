@@ -193,7 +193,7 @@ def _floating_outputs(graph: Graph) -> list[Tensor]:
         if is_gradient_node(op.name):
             continue
         read.update(t.op.name for t in op.inputs)
-    out = []
+    out: list[Tensor] = []
     for op in graph.get_operations():
         record = registry.lookup(op.type)
         if op.name in read or is_gradient_node(op.name) or record is None or \
@@ -302,7 +302,7 @@ class _Probe:
             self.grads = gradients(self.f, self.xs)
 
     def feeds(self, k: int | None = None, x: np.ndarray | None = None) -> dict[Tensor, Any]:
-        out = dict(zip(self.xs, self.base))
+        out: dict[Tensor, Any] = dict(zip(self.xs, self.base))
         if k is not None:
             out[self.xs[k]] = x
         return out

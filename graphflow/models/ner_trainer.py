@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +48,9 @@ from graphflow.runtime.session import Session
 from graphflow.train.saver import Saver
 
 STATE_FILE = "training_state.json"
+#: ``train_epoch``'s signature: (windows, labels, rng, progress factory) -> mean loss.
+EpochRunner = Callable[[FeatureWindows, np.ndarray, np.random.Generator,
+                        Callable[[int], Any] | None], float]
 
 
 def convert_tags(sentences: Sequence[Sentence], scheme: str) -> list[Sentence]:
@@ -111,6 +114,9 @@ class NERTrainer:
         return self.features.windows(sentences, self.tags if with_tags else None)
 
     def labels(self, data: FeatureWindows) -> np.ndarray:
+        if data.tags is None:
+            raise ValueError("these windows were built without tags (windows(..., "
+                             "with_tags=False)); training needs the gold tags")
         if self.config.binary_class is None:
             return data.tags
         target = {i for i, t in enumerate(self.tags.tags)
@@ -123,17 +129,16 @@ class NERTrainer:
         return np.bincount(centre, minlength=len(self.vocab)) == 1
 
     # -- training --------------------------------------------------------------------------
-    def train_epoch(self, data: FeatureWindows, labels: np.ndarray, rng: np.random.Generator,
-                    progress: Callable[[int], Any] | None = None) -> float:
-        """One pass over shuffled mini-batches; returns the mean training loss. With
-        ``word_dropout`` p, each window slot holding a word seen once in training becomes
-        ``<unk>`` with probability p (drawn from ``rng``, so runs stay deterministic)."""
+    def training_batches(self, data: FeatureWindows, labels: np.ndarray,
+                         rng: np.random.Generator) -> Iterator[dict[Any, Any]]:
+        """The feed dicts of one epoch: shuffled mini-batches of ``config.batch_size``
+        windows, their labels and the dropout rate. With ``word_dropout`` p, each window slot
+        holding a word seen once in training becomes ``<unk>`` with probability p (drawn
+        from ``rng``, so runs stay deterministic). ``train_epoch`` runs them; data-parallel
+        training (``graphflow.distributed.ner``) splits each over its workers."""
         m, cfg = self.model, self.config
         order = rng.permutation(len(data))
-        total, count = 0.0, 0
-        fetch = [m.train_op, m.loss]
         rare = self._rare_words(data) if cfg.word_dropout > 0 else None
-        bar = progress(len(order)) if progress else None
         for start in range(0, len(order), cfg.batch_size):
             idx = order[start:start + cfg.batch_size]
             feed = m.feed(data.inputs, idx)
@@ -143,11 +148,22 @@ class NERTrainer:
                 feed[m.words] = np.where(drop, UNK_ID, words).astype(np.int32)
             feed[m.labels] = labels[idx]
             feed[m.dropout_rate] = np.float32(cfg.dropout)
+            yield feed
+
+    def train_epoch(self, data: FeatureWindows, labels: np.ndarray, rng: np.random.Generator,
+                    progress: Callable[[int], Any] | None = None) -> float:
+        """One pass over ``training_batches``; returns the mean training loss."""
+        m = self.model
+        total, count = 0.0, 0
+        fetch = [m.train_op, m.loss]
+        bar = progress(len(data)) if progress else None
+        for feed in self.training_batches(data, labels, rng):
             _, loss = self.session.run(fetch, feed)
-            total += float(loss) * len(idx)
-            count += len(idx)
+            n = len(feed[m.labels])
+            total += float(loss) * n
+            count += n
             if bar is not None:
-                bar.update(len(idx))
+                bar.update(n)
                 bar.set_postfix(loss=f"{total / count:.4f}")
         if bar is not None:
             bar.close()
@@ -173,8 +189,11 @@ class NERTrainer:
         return evaluate([to_iob2(s.tags) for s in sentences], predicted)
 
     def fit(self, dev: Sequence[Sentence], out_dir: str | Path, progress: bool = True,
-            resume: bool = False, log: Callable[[str], None] = print) -> TrainResult:
-        """Train for ``config.epochs``; keep and export the best-dev model into ``out_dir``."""
+            resume: bool = False, log: Callable[[str], None] = print,
+            epoch_runner: EpochRunner | None = None) -> TrainResult:
+        """Train for ``config.epochs``; keep and export the best-dev model into ``out_dir``.
+        ``epoch_runner`` replaces ``train_epoch`` (same arguments and result; it must leave
+        the epoch's variables in ``self.session``), e.g. data-parallel workers."""
         start = time.perf_counter()
         out = Path(out_dir)
         ckpt = out / "checkpoints"
@@ -191,7 +210,7 @@ class NERTrainer:
             t0 = time.perf_counter()
             bar = (lambda n, e=epoch: make_bar(n, f"epoch {e}/{cfg.epochs}")) \
                 if make_bar else None
-            loss = self.train_epoch(data, labels, rng, bar)
+            loss = (epoch_runner or self.train_epoch)(data, labels, rng, bar)
             f1 = self.evaluate(dev).f1 if dev else float("nan")
             seconds = time.perf_counter() - t0
             result.history.append(EpochReport(epoch, loss, f1, seconds))

@@ -237,6 +237,7 @@ def build(config: WindowNERConfig, feature_sizes: dict[str, int], num_classes: i
         model = WindowNERGraph(graph, inputs, labels, rate, scores, probabilities,
                                predictions, variables=variables)
         if training:
+            assert labels is not None  # made above when training
             with name_scope("loss"):
                 if binary:
                     per_token = sigmoid_cross_entropy(labels, s)

@@ -38,7 +38,7 @@ class AdamOptimizer(Optimizer):
         return linalg_ops.cast(b1.value(), var.dtype), linalg_ops.cast(b2.value(), var.dtype)
 
     def _apply_dense(self, grad: Tensor, var: Any) -> Any:
-        m, v = self.get_slot(var, "m"), self.get_slot(var, "v")
+        m, v = self._slot(var, "m"), self._slot(var, "v")
         b1p, b2p = self._powers(var)
         ins = [state_ops.as_ref(var), state_ops.as_ref(m), state_ops.as_ref(v), b1p, b2p,
                *self._hypers(var), grad]
@@ -50,7 +50,7 @@ class AdamOptimizer(Optimizer):
         """TF1's sparse Adam: m and v decay everywhere, then the rows' updates are
         scatter-added; var -= lr_t * m / (sqrt(v) + eps)."""
         graph = get_default_graph()
-        m, v = self.get_slot(var, "m"), self.get_slot(var, "v")
+        m, v = self._slot(var, "m"), self._slot(var, "v")
         b1p, b2p = self._powers(var)
         lr, b1, b2, eps = self._hypers(var)
         one = op_builder.constant(1, dtype=var.dtype)

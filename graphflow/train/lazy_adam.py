@@ -33,7 +33,7 @@ class LazyAdamOptimizer(AdamOptimizer):
         super().__init__(learning_rate, beta1, beta2, epsilon, use_locking, name)
 
     def _apply_sparse(self, grad: IndexedSlices, var: Any) -> Any:
-        m, v = self.get_slot(var, "m"), self.get_slot(var, "v")
+        m, v = self._slot(var, "m"), self._slot(var, "v")
         b1p, b2p = self._powers(var)
         lr, b1, b2, eps = self._hypers(var)
         idx = grad.indices

@@ -30,14 +30,14 @@ class MomentumOptimizer(Optimizer):
                 "use_nesterov": self._use_nesterov}
 
     def _apply_dense(self, grad: Tensor, var: Any) -> Any:
-        accum = self.get_slot(var, "momentum")
+        accum = self._slot(var, "momentum")
         return op_builder.apply("ApplyMomentum",
                                 [state_ops.as_ref(var), state_ops.as_ref(accum),
                                  self._hyper("learning_rate", self._learning_rate, var), grad,
                                  self._hyper("momentum", self._momentum, var)], self._attrs(var))
 
     def _apply_sparse(self, grad: IndexedSlices, var: Any) -> Any:
-        accum = self.get_slot(var, "momentum")
+        accum = self._slot(var, "momentum")
         attrs = {**self._attrs(var), "Tindices": grad.indices.dtype}
         return op_builder.apply("SparseApplyMomentum",
                                 [state_ops.as_ref(var), state_ops.as_ref(accum),

@@ -31,6 +31,7 @@ from graphflow.ops import (
     state_ops,
     variables,
 )
+from graphflow.ops.variables import Variable
 
 Grad = Tensor | IndexedSlices
 
@@ -45,8 +46,8 @@ class Optimizer:
             raise ValueError("an optimizer needs a non-empty name")
         self._use_locking = use_locking
         self._name = name
-        self._slots: dict[str, dict[str, variables.Variable]] = {}
-        self._non_slot: dict[str, variables.Variable] = {}
+        self._slots: dict[str, dict[str, Variable]] = {}
+        self._non_slot: dict[str, Variable] = {}
         self._hyper_cache: dict[Any, Tensor] = {}  # reset by each apply_gradients
 
     def get_name(self) -> str:
@@ -115,10 +116,10 @@ class Optimizer:
     def get_slot_names(self) -> list[str]:
         return sorted(self._slots)
 
-    def get_slot(self, var: Any, name: str) -> variables.Variable | None:
+    def get_slot(self, var: Any, name: str) -> Variable | None:
         return self._slots.get(name, {}).get(var.op.name)
 
-    def variables(self) -> list[variables.Variable]:
+    def variables(self) -> list[Variable]:
         slots = [v for per in self._slots.values() for v in per.values()]
         return list(self._non_slot.values()) + slots
 
@@ -140,20 +141,28 @@ class Optimizer:
         return state_ops.group(*update_ops, name=name)
 
     # -- helpers ----------------------------------------------------------------------------
-    def _zeros_slot(self, var: Any, slot_name: str, op_name: str) -> variables.Variable:
+    def _zeros_slot(self, var: Any, slot_name: str, op_name: str) -> Variable:
         per = self._slots.setdefault(slot_name, {})
         if var.op.name not in per:
             zeros = np.zeros(var.shape.as_list(), dtype=var.dtype.np_dtype)
-            per[var.op.name] = variables.Variable(zeros, trainable=False,
+            per[var.op.name] = Variable(zeros, trainable=False,
                                                   name=f"{var.op.name}/{op_name}")
         return per[var.op.name]
 
-    def _non_slot_variable(self, name: str, initial: float, like: Any) -> variables.Variable:
+    def _slot(self, var: Any, name: str) -> Variable:
+        """The slot ``name`` of ``var``, which ``_create_slots`` made."""
+        slot = self.get_slot(var, name)
+        if slot is None:
+            raise KeyError(f"{type(self).__name__} has no slot '{name}' for variable "
+                           f"'{var.op.name}' (slots are made by _create_slots)")
+        return slot
+
+    def _non_slot_variable(self, name: str, initial: float, like: Any) -> Variable:
         if name not in self._non_slot:
             graph = like.graph
             with graph.as_default(), graph.control_dependencies(None), \
                     graph.name_scope(None):
-                self._non_slot[name] = variables.Variable(
+                self._non_slot[name] = Variable(
                     np.asarray(initial, dtype=like.dtype.np_dtype), trainable=False, name=name)
         return self._non_slot[name]
 
@@ -179,20 +188,20 @@ def deduplicate(grad: IndexedSlices) -> IndexedSlices:
     return IndexedSlices(summed, unique_indices, grad.dense_shape, grad.shape)
 
 
-def get_global_step(graph: Any = None) -> variables.Variable | None:
+def get_global_step(graph: Any = None) -> Variable | None:
     items = (graph or get_default_graph()).get_collection(GraphKeys.GLOBAL_STEP)
     return items[0] if items else None
 
 
-def create_global_step(graph: Any = None) -> variables.Variable:
+def create_global_step(graph: Any = None) -> Variable:
     g = graph or get_default_graph()
     if get_global_step(g) is not None:
         raise ValueError("a global step already exists in this graph")
     with g.as_default(), g.name_scope(None):
-        step = variables.Variable(np.zeros((), np.int64), trainable=False, name="global_step",
+        step = Variable(np.zeros((), np.int64), trainable=False, name="global_step",
                                   collections=[GraphKeys.GLOBAL_VARIABLES, GraphKeys.GLOBAL_STEP])
     return step
 
 
-def get_or_create_global_step(graph: Any = None) -> variables.Variable:
+def get_or_create_global_step(graph: Any = None) -> Variable:
     return get_global_step(graph) or create_global_step(graph)

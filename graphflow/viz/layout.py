@@ -40,7 +40,7 @@ def layout_pairs(vg: VizGraph) -> Iterable[tuple[str, str]]:
 def span_estimate(vg: VizGraph) -> int:
     """Sum over edges of the ranks they cross, with longest-path ranks (an upper bound of
     what Graphviz's ranking produces); a cyclic layout graph counts as over budget."""
-    g = nx.DiGraph()
+    g: nx.DiGraph[str] = nx.DiGraph()
     g.add_nodes_from(n.name for n in vg.nodes)
     pairs = list(layout_pairs(vg))
     g.add_edges_from(pairs)

@@ -103,7 +103,7 @@ def _flattened(dot: pydot.Dot) -> pydot.Dot:
     for key, value in dot.get_attributes().items():
         flat.set(key, value)
     flat.set("splines", "line")
-    pending = [dot]
+    pending: list[pydot.Dot | pydot.Subgraph] = [dot]
     while pending:
         graph = pending.pop(0)
         for node in graph.get_nodes():

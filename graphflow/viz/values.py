@@ -18,7 +18,7 @@ Stages of ``compute_values``:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,7 +92,8 @@ def compute_values(graph_or_graph_def: Any, feed_dict: Mapping[Any, Any] | None 
         feeds.update(_variable_feeds(work, session))
         initialized = _initialize(sess, work, feeds)
         target = None if grad_of is None else _resolve(work, grad_of, "grad_of")
-        added = helpers = frozenset()
+        added: frozenset[str] = frozenset()
+        helpers: frozenset[str] = frozenset()
         grad_fetches: dict[str, Any] = {}
         edge_fetches: dict[tuple[str, int], Any] = {}
         if target is not None:
@@ -164,7 +165,7 @@ def _initialize(sess: Any, work: Graph, feeds: Mapping[Tensor, Any]) -> set[str]
 
 
 def _runnable(work: Graph, feeds: Mapping[Tensor, Any], initialized: set[str],
-              allow: list[Operation] = ()) -> set[str]:
+              allow: Sequence[Operation] = ()) -> set[str]:
     """Names of the ops that can run: every input fed or runnable, no unfed placeholder,
     no uninitialized variable and no variable update (except the ``allow``ed ones)."""
     fed = {t.name for t in feeds}
