@@ -20,8 +20,8 @@ import graphflow as gf
 from graphflow.framework import op_registry as registry
 
 
-def run(fetches: Any, feeds: dict[Any, Any] | None = None, *, graph: gf.Graph | None = None,
-        config: gf.SessionConfig | None = None) -> Any:
+def run(fetches: Any, feeds: dict[Any, Any] | None = None,
+        config: gf.SessionConfig | None = None, graph: gf.Graph | None = None) -> Any:
     """``fetches`` evaluated in a fresh Session of ``graph`` (default: the fetch's own graph
     when it is one Tensor or Operation, else the default graph)."""
     if graph is None:
