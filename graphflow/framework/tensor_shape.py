@@ -54,11 +54,14 @@ class TensorShape:
         return list(self._dims)
 
     def num_elements(self) -> int | None:
-        if not self.is_fully_defined():
+        """The number of elements; None unless the shape is fully defined."""
+        if self._dims is None:
             return None
         n = 1
-        for d in self._dims:  # type: ignore[union-attr]
-            n *= d  # type: ignore[operator]
+        for d in self._dims:
+            if d is None:
+                return None
+            n *= d
         return n
 
     def is_compatible_with(self, other: Any) -> bool:
