@@ -34,6 +34,7 @@ from graphflow.framework.graph import Graph, paused_gc
 from graphflow.framework.indexed_slices import IndexedSlices
 from graphflow.framework.tensor import Operation, Tensor
 from graphflow.ops import array_ops, layout_ops, linalg_ops, op_builder
+from graphflow.ops.variables import Variable
 
 Grad = Tensor | IndexedSlices
 
@@ -115,8 +116,8 @@ def _as_tensor_list(values: Any, what: str) -> list[Tensor]:
         values = [values]
     out = []
     for v in values:
-        if hasattr(v, "_gradient_target"):  # Variable: differentiate w.r.t. its VariableV2 output
-            v = v._gradient_target()
+        if isinstance(v, Variable):  # differentiate w.r.t. its VariableV2 output
+            v = v.op.outputs[0]
         out.append(v if isinstance(v, Tensor) else op_builder.convert_to_tensor(v))
     if what != "stop_gradients" and not out:
         raise ValueError(f"gradients: {what} is empty")
@@ -165,10 +166,11 @@ def _aggregate(grads: list[Grad]) -> Grad | None:
         return None
     if len(grads) == 1:
         return grads[0]
-    if all(isinstance(g, IndexedSlices) for g in grads):
-        return IndexedSlices(layout_ops.concat([g.values for g in grads], 0),
-                             layout_ops.concat([g.indices for g in grads], 0),
-                             grads[0].dense_shape, grads[0].shape)
+    slices = [g for g in grads if isinstance(g, IndexedSlices)]
+    if len(slices) == len(grads):
+        return IndexedSlices(layout_ops.concat([g.values for g in slices], 0),
+                             layout_ops.concat([g.indices for g in slices], 0),
+                             slices[0].dense_shape, slices[0].shape)
     dense = [op_builder.convert_to_tensor(g) for g in grads]
     return linalg_ops.add_n(dense, name="AddN")
 

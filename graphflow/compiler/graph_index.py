@@ -36,7 +36,7 @@ Records = dict[int, registry.Op]
 
 def to_networkx(graph_def: graph_pb2.GraphDef) -> nx.DiGraph:
     """One DiGraph node per NodeDef (attrs ``index``, ``op``); data and control edges."""
-    g = nx.DiGraph()
+    g: nx.DiGraph[str] = nx.DiGraph()
     for i, node in enumerate(graph_def.node):
         g.add_node(node.name, index=i, op=node.op)
     for node in graph_def.node:

@@ -63,15 +63,15 @@ def import_graph_def(graph_def: Any, input_map: dict[str, Any] | None = None,
         return None
     out: list[Tensor | Operation] = []
     for element in return_elements:
-        node, sep, index = element.rpartition(":")
-        if sep and index.isdigit():
+        node, sep, port_text = element.rpartition(":")
+        if sep and port_text.isdigit():
             if node not in created:
                 raise ValueError(f"return_elements: no node '{node}' in the imported graph")
             outputs = created[node].outputs
-            if int(index) >= len(outputs):
+            if int(port_text) >= len(outputs):
                 raise ValueError(f"return_elements: '{element}' does not exist; node '{node}' "
                                  f"({created[node].type}) has {len(outputs)} output(s)")
-            out.append(outputs[int(index)])
+            out.append(outputs[int(port_text)])
         else:
             if element not in created:
                 raise ValueError(f"return_elements: no node '{element}' in the imported graph")
@@ -101,17 +101,17 @@ def _import_nodes(graph: Any, order: list[str], by_name: dict[str, Any], prefix:
                 t = mapped[(in_node, port)]
                 used_keys.add((in_node, port))
             else:
-                op = created.get(in_node)
-                if op is None:  # only input_map names it, for another output
+                producer = created.get(in_node)
+                if producer is None:  # only input_map names it, for another output
                     raise GraphBuildError(node_error(
                         src.name, src.op, f"input '{text}' is neither in the GraphDef nor a "
                         "key of input_map", f"add '{text}' to input_map"))
-                if port >= len(op.outputs):
+                if port >= len(producer.outputs):
                     raise GraphBuildError(node_error(
                         src.name, src.op, f"input '{text}' reads output {port} of '{in_node}' "
-                        f"({op.type}), which has {len(op.outputs)} output(s)",
-                        f"read an output index below {len(op.outputs)}"))
-                t = op.outputs[port]
+                        f"({producer.type}), which has {len(producer.outputs)} output(s)",
+                        f"read an output index below {len(producer.outputs)}"))
+                t = producer.outputs[port]
             inputs.append(t)
             input_refs.append(t.input_ref())
         created[src.name] = graph.add_node_def(src, inputs, controls, prefix + src.name,

@@ -47,9 +47,9 @@ def plan_buffers(plan: Plan) -> Plan:
         for s in step.inputs:
             for r in roots.get(s, {s}):
                 last[r] = max(last.get(r, -1), i)
-    for s in plan.fetches:
-        if s is not None:
-            for r in roots.get(s, {s}):
+    for fetched in plan.fetches:
+        if fetched is not None:
+            for r in roots.get(fetched, {fetched}):
                 last[r] = _NEVER
 
     buffers: list[tuple[tuple[int, ...], Any]] = []
@@ -62,12 +62,13 @@ def plan_buffers(plan: Plan) -> Plan:
         assigned: list[int | None] = []
         for o in step.outputs:
             key = _key(plan, o) if record.writes_out and o is not None else None
-            if key is None or last.get(o, -1) in (_NEVER, -1):
+            if o is None or key is None or last.get(o, -1) in (_NEVER, -1):
                 assigned.append(None)
                 continue
             free = pool.get(key)
-            b = free.pop() if free else None
-            if b is None:
+            if free:
+                b = free.pop()
+            else:
                 b = len(buffers)
                 buffers.append(key)
             assigned.append(b)
@@ -83,4 +84,5 @@ def _key(plan: Plan, slot: int) -> tuple[tuple[int, ...], Any] | None:
     spec = plan.slot_specs[slot] if slot < len(plan.slot_specs) else None
     if spec is None or not spec.shape.is_fully_defined() or spec.dtype.np_dtype.kind not in "fiub":
         return None
-    return tuple(spec.shape.as_list()), np.dtype(spec.dtype.np_dtype)
+    dims = tuple(d for d in spec.shape.as_list() if d is not None)  # all known here
+    return dims, np.dtype(spec.dtype.np_dtype)

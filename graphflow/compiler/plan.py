@@ -127,8 +127,9 @@ def build_plan(graph: Graph, fetches: Sequence[Tensor | Operation], feeds: Seque
         index = st.op.index
         outputs: list[int | None] = []
         for i in range(len(st.op.outputs)):
-            s = slots.get((index, i))
-            outputs.append(s if s is not None and s in used and s not in fed_slots else None)
+            out = slots.get((index, i))
+            outputs.append(out if out is not None and out in used and out not in fed_slots
+                           else None)
         st.outputs = tuple(outputs)
     _check_inputs_available(steps, fed_slots, slot_tensors)
     assign_releases(steps, set(s for s in fetch_slots if s is not None) | fed_slots)

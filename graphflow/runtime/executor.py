@@ -63,7 +63,7 @@ class BoundPlan:
         exec(compile(code.source, code.filename, "exec"), namespace)  # noqa: S102 - generated
         fn = namespace[codegen.FUNCTION]
         self._code = fn.__code__
-        return fn  # type: ignore[no-any-return]
+        return fn
 
     def __call__(self, feed_values: Sequence[Any]) -> Any:
         # The plan's buffers and kernel scratch are shared by its runs: two threads running
@@ -147,9 +147,9 @@ class _Interpreter:
                                          f"{len(produced)}")
                 else:
                     produced = ()
-                for slot, value in zip(outputs, produced):
-                    if slot is not None:
-                        values[slot] = value
+                for out, value in zip(outputs, produced):
+                    if out is not None:
+                        values[out] = value
                 if self.check:
                     _numerics_check(index, tuple(values[s] for s in outputs if s is not None))
             except Exception as err:  # noqa: BLE001 - reported with the step below

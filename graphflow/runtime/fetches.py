@@ -6,7 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from graphflow.framework.graph import Graph
+from graphflow.framework.indexed_slices import IndexedSlices, IndexedSlicesValue
 from graphflow.framework.tensor import Operation, Tensor
 
 
@@ -28,20 +31,18 @@ def _flatten(graph: Graph, item: Any, flat: list[Any]) -> Callable[[list[Any]], 
     if isinstance(item, dict):
         keys = list(item.keys())
         parts = [_flatten(graph, item[k], flat) for k in keys]
-        cls = type(item)
-        return lambda values: cls(zip(keys, (p(values) for p in parts)))
+        mapping = type(item)
+        return lambda values: mapping(zip(keys, (p(values) for p in parts)))
     if isinstance(item, tuple) and hasattr(item, "_fields"):  # namedtuple
         parts = [_flatten(graph, v, flat) for v in item]
-        cls = type(item)
-        return lambda values: cls(*(p(values) for p in parts))
+        named = type(item)
+        return lambda values: named(*(p(values) for p in parts))
     if isinstance(item, (list, tuple)):
         parts = [_flatten(graph, v, flat) for v in item]
-        cls = type(item)
-        return lambda values: cls(p(values) for p in parts)
-    if hasattr(item, "_as_fetches"):  # IndexedSlices and friends
-        sub, combine = item._as_fetches()
-        part = _flatten(graph, sub, flat)
-        return lambda values: combine(part(values))
+        sequence = type(item)
+        return lambda values: sequence(p(values) for p in parts)
+    if isinstance(item, IndexedSlices):  # fetched as an IndexedSlicesValue
+        return _flatten_slices(graph, item, flat)
     if item is None:
         raise TypeError("a fetch was None: Session.run() fetches must be Tensors, Operations, "
                         "tensor/op names or nested lists/tuples/dicts of them")
@@ -52,3 +53,18 @@ def _flatten(graph: Graph, item: Any, flat: list[Any]) -> Callable[[list[Any]], 
     index = len(flat)
     flat.append(element)
     return lambda values: values[index]
+
+
+def _flatten_slices(graph: Graph, item: IndexedSlices, flat: list[Any]
+                    ) -> Callable[[list[Any]], Any]:
+    parts = [item.values, item.indices]
+    if item.dense_shape is not None:
+        parts.append(item.dense_shape)
+    part = _flatten(graph, parts, flat)
+    static_shape = item.shape
+
+    def combine(values: list[Any]) -> IndexedSlicesValue:
+        got = part(values)
+        shape = got[2] if len(got) > 2 else np.array(static_shape.as_list())
+        return IndexedSlicesValue(got[0], got[1], shape)
+    return combine

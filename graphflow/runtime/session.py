@@ -21,6 +21,7 @@ from graphflow.compiler.plan import Plan
 from graphflow.framework import default_session
 from graphflow.framework.errors import InvalidArgumentError
 from graphflow.framework.graph import Graph, get_default_graph
+from graphflow.framework.indexed_slices import IndexedSlices
 from graphflow.framework.resources import RunResources
 from graphflow.framework.tensor import Operation, Tensor
 from graphflow.runtime.executor import BoundPlan
@@ -141,7 +142,7 @@ class Session:
         entry = self._fast.get(fast_key) if fast_key is not None else None
         if entry is not None:  # the same fetch list and feed keys as an earlier run
             signature, rebuild = entry
-            feed_values = feed_dict.values() if feed_dict else ()
+            feed_values: Any = feed_dict.values() if feed_dict else ()
         else:
             flat, rebuild = flatten_fetches(self._graph, fetches)
             feeds = self._resolve_feeds(feed_dict)
@@ -160,8 +161,7 @@ class Session:
         if self._closed:
             raise RuntimeError("attempted to use a closed Session")
         flat, rebuild = flatten_fetches(self._graph, fetches)
-        feed_tensors = [self._graph.as_graph_element(f, allow_operation=False)
-                        for f in (feed_list or [])]
+        feed_tensors = [self._feed_tensor(f) for f in (feed_list or [])]
         signature = self._signature(flat, feed_tensors)
         n = len(feed_tensors)
 
@@ -177,13 +177,16 @@ class Session:
     def _resolve_feeds(self, feed_dict: dict[Any, Any] | None) -> list[tuple[Tensor, Any]]:
         if not feed_dict:
             return []
-        out = []
+        out: list[tuple[Tensor, Any]] = []
         for key, value in feed_dict.items():
-            if hasattr(key, "_as_feeds"):  # e.g. IndexedSlices: feed each component
-                out.extend(zip(key._as_feeds(), value))
+            if isinstance(key, IndexedSlices):  # feed each component (an IndexedSlicesValue)
+                parts = [key.values, key.indices]
+                if key.dense_shape is not None:
+                    parts.append(key.dense_shape)
+                out.extend(zip(parts, value))
                 continue
             try:
-                t = self._graph.as_graph_element(key, allow_operation=False)
+                t = self._feed_tensor(key)
             except (KeyError, ValueError, TypeError) as err:
                 raise TypeError(f"cannot interpret feed_dict key {key!r} as a Tensor: {err}"
                                 ) from None
@@ -195,6 +198,12 @@ class Session:
                                  "Tensor and by its name?); feed each tensor once")
             seen.add(id(t))
         return out
+
+    def _feed_tensor(self, key: Any) -> Tensor:
+        t = self._graph.as_graph_element(key, allow_operation=False)
+        if not isinstance(t, Tensor):  # as_graph_element refused Operations already
+            raise TypeError(f"{key!r} is not a tensor")
+        return t
 
     def explain(self, fetches: Any, feed_dict: dict[Any, Any] | None = None) -> CompiledPlan:
         """The plan ``run(fetches, feed_dict)`` would use (compiled and cached as a run would,
@@ -306,7 +315,7 @@ def _check_feed(spec: _FeedSpec, value: Any) -> np.ndarray:
             raise TypeError(f"cannot feed a {src.dtype} value to '{t.name}', which has dtype "
                             f"{t.dtype.name}: converting would lose information. Convert the "
                             f"value yourself (np.asarray(v, dtype=np.{spec.np_dtype}))")
-        if src.dtype.kind in "US" or src.dtype == object and spec.kind != "O":
+        if src.dtype.kind in "US" or src.dtype == object:  # (spec.kind is not "O" here)
             raise TypeError(f"cannot feed a {src.dtype} value to '{t.name}' "
                             f"({t.dtype.name})")
         array = src.astype(spec.np_dtype)

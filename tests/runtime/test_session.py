@@ -369,3 +369,24 @@ def test_make_callable_runs_fetches_with_positional_feeds():
                 f([1.0])
             with pytest.raises(gf.InvalidArgumentError, match="shape"):
                 f(np.ones((2, 2)), np.ones((2, 2)))
+
+
+def test_indexed_slices_fetch_as_a_value_and_feed_by_component():
+    with gf.Graph().as_default():
+        emb = gf.Variable(np.arange(12, dtype=np.float32).reshape(4, 3), name="E")
+        ids = gf.placeholder(gf.int32, [None], name="ids")
+        loss = gf.reduce_sum(gf.gather(emb, ids) * 2.0)
+        (grad,) = gf.gradients(loss, [emb])
+        assert isinstance(grad, gf.IndexedSlices)
+        doubled = grad.values * 2.0
+        with gf.Session() as sess:
+            sess.run(gf.global_variables_initializer())
+            got = sess.run(grad, {ids: [3, 1, 3]})
+            assert isinstance(got, gf.IndexedSlicesValue)
+            np.testing.assert_array_equal(got.values, np.full((3, 3), 2.0, np.float32))
+            np.testing.assert_array_equal(got.indices, [3, 1, 3])
+            np.testing.assert_array_equal(got.to_dense()[3], [4.0, 4.0, 4.0])
+            fed = gf.IndexedSlicesValue(np.ones((2, 3), np.float32), np.array([0, 2], np.int32),
+                                        np.array([4, 3], np.int32))
+            np.testing.assert_array_equal(sess.run(doubled, {grad: fed}),
+                                          np.full((2, 3), 2.0))
