@@ -26,14 +26,35 @@ from graphflow.ops.op_base import fold, run_error
 
 
 def _normalize_axes(ctx: InferContext, rank: int, value: np.ndarray) -> list[int]:
-    axes = []
+    """Static reduction indices in [0, rank), sorted; an axis out of range or given twice is a
+    build error (TensorFlow refuses both). A scalar input accepts axis 0 / -1 and reduces
+    nothing (graphflow's gradients reduce scalars that way)."""
+    axes: list[int] = []
     for a in np.asarray(value).reshape(-1):
         a = int(a)
         if not -rank <= a < max(rank, 1):
             ctx.fail(f"reduction axis {a} is out of range for {ctx.input_label(0)} (rank {rank})",
                      f"use axes in [-{rank}, {rank})")
-        axes.append(a % rank if rank else 0)
+        norm = a % rank if rank else 0
+        if norm in axes and rank:
+            ctx.fail(f"reduction axis {a} appears more than once in "
+                     f"{np.asarray(value).reshape(-1).tolist()}", "list each axis once")
+        axes.append(norm)
     return sorted(set(axes))
+
+
+def _reduce_lowest(fn: Callable[..., np.ndarray], extreme: str) -> Callable[..., np.ndarray]:
+    """np.max / np.min that return TensorFlow's identity on an empty reduction (the lowest
+    value for max: -inf for floats; the highest for min) instead of raising."""
+    def reduce(x: np.ndarray, axis: Any = None, keepdims: bool = False, out: Any = None
+               ) -> np.ndarray:
+        if x.size:
+            return fn(x, axis=axis, keepdims=keepdims, out=out)
+        info = np.finfo(x.dtype) if x.dtype.kind == "f" else np.iinfo(x.dtype)
+        low, high = (-np.inf, np.inf) if x.dtype.kind == "f" else (info.min, info.max)
+        return fn(x, axis=axis, keepdims=keepdims, out=out,
+                  initial=low if extreme == "max" else high)
+    return reduce
 
 
 class _Reduce(Op):
@@ -73,13 +94,25 @@ class _Reduce(Op):
             if out is not None:  # a planned buffer (only for plans with concrete shapes)
                 return lambda x, _axes: fn(x, axis=axes, keepdims=keep, out=out, **extra)
             return lambda x, _axes: fn(x, axis=axes, keepdims=keep, **extra)
-        return lambda x, a: fn(x, axis=_kernel_axes(a, np.ndim(x)), keepdims=keep, **extra)
+        return lambda x, a: fn(x, axis=_checked_axes(ctx, a, np.ndim(x)), keepdims=keep,
+                               **extra)
+
+
+def _checked_axes(ctx: KernelContext, value: np.ndarray, rank: int) -> tuple[int, ...]:
+    """Fed reduction indices, checked as TensorFlow checks them when the op runs (in range,
+    no axis twice); a scalar input accepts axis 0 / -1, as the shape rule does."""
+    if not rank:
+        flat = np.asarray(value).reshape(-1).tolist()
+        if any(int(a) not in (0, -1) for a in flat):
+            raise ctx.invalid(f"reduction axes {flat} are out of range for a scalar input",
+                              "a scalar has no axes to reduce; pass axis=None")
+        return ()
+    return tuple(sorted(ctx.check_axes(value, rank)))
 
 
 def _kernel_axes(value: np.ndarray, rank: int) -> tuple[int, ...]:
-    """Reduction indices as numpy wants them: in [0, rank), without duplicates (TF accepts
-    ``[1, -2]`` on a rank-3 input as one axis; numpy would reject the repeat). A scalar has
-    nothing to reduce: the shape rule lets axis 0 through, so the kernel drops it."""
+    """Static reduction indices (already checked by the shape rule) as numpy wants them:
+    in [0, rank), sorted. A scalar has nothing to reduce: the kernel drops axis 0."""
     if not rank:
         return ()
     return tuple(sorted({int(a) % rank for a in np.asarray(value).reshape(-1)}))
@@ -170,7 +203,7 @@ class Max(_MinMaxReduce):
     """Maximum over the given axes."""
 
     op_type = "Max"
-    np_fn = staticmethod(np.max)
+    np_fn = staticmethod(_reduce_lowest(np.max, "max"))
 
     def grad(self, op: Operation, g: Tensor) -> list[Tensor | None]:
         """d max(x) routes g to the element(s) that won; k tied maxima each get g / k."""
@@ -182,7 +215,7 @@ class Min(_MinMaxReduce):
     """Minimum over the given axes."""
 
     op_type = "Min"
-    np_fn = staticmethod(np.min)
+    np_fn = staticmethod(_reduce_lowest(np.min, "min"))
 
     def grad(self, op: Operation, g: Tensor) -> list[Tensor | None]:
         """d min(x) routes g to the element(s) that won; k tied minima each get g / k."""
