@@ -142,3 +142,27 @@ def test_each_generated_code_has_its_own_file_name(mean_grad):
     a = codegen.generate(build_plan(g, [dx], [x]))
     b = codegen.generate(build_plan(g, [dx], [x]))
     assert a.filename != b.filename and a.source == b.source
+
+
+def test_each_record_is_looked_up_once_per_signature_and_never_per_shape(mean_grad,
+                                                                        monkeypatch):
+    g, x, _, dx = mean_grad
+    calls: list[str] = []
+    real_get, real_lookup = op_registry.get, op_registry.lookup
+
+    def get(op_type, node_name=None):
+        calls.append(op_type)
+        return real_get(op_type, node_name)
+
+    def lookup(op_type):
+        calls.append(op_type)
+        return real_lookup(op_type)
+
+    monkeypatch.setattr(op_registry, "get", get)
+    monkeypatch.setattr(op_registry, "lookup", lookup)
+    base = signature_plan(g, [dx], [x])
+    assert sorted(calls) == sorted(st.op_type for st in base.steps)  # one per kept op
+    calls.clear()
+    for shape in [(4, 3), (2, 3)]:
+        compile_plan(g, [dx], [x], [shape], base=base)
+    assert calls == []  # specialize, memory plan and codegen use the steps' records
