@@ -1,0 +1,46 @@
+"""``graphflow ner train --workers 2`` end to end (a local Ray cluster, shared by the package's
+tests), and its resume."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from graphflow.cli import main
+from graphflow.data import load_demo_corpus, write_conll
+
+from .conftest import needs_ray
+
+pytestmark = needs_ray
+
+FAST = ["--epochs", "2", "--hidden", "12", "--batch-size", "32", "--learning-rate", "0.01",
+        "--suffix-dim", "0", "--prefix-dim", "0", "--shape-dim", "0", "--no-progress"]
+
+
+def test_train_on_two_workers_then_resume_for_one_more_epoch(
+        ray_local: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "conll"
+    data.mkdir()
+    write_conll(data / "train.txt", load_demo_corpus("train")[:60])
+    write_conll(data / "dev.txt", load_demo_corpus("dev")[:20])
+    out = tmp_path / "model"
+    assert main(["ner", "train", "--data", str(data), "--out", str(out), *FAST,
+                 "--workers", "2"]) == 0
+    printed = capsys.readouterr().out
+    assert "data-parallel: 2 workers" in printed
+    assert "epoch 2: loss" in printed and f"model exported to {out}" in printed
+    assert main(["ner", "train", "--data", str(data), "--out", str(out), *FAST,
+                 "--workers", "2", "--epochs", "3", "--resume"]) == 0
+    printed = capsys.readouterr().out
+    assert "epoch 3: loss" in printed and "epoch 2: loss" not in printed
+    state = json.loads((out / "training_state.json").read_text())
+    assert [h["epoch"] for h in state["history"]] == [1, 2, 3]
+
+
+def test_too_many_workers_is_a_clear_cli_error(ray_local: Any, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ner", "train", "--out", str(tmp_path), *FAST, "--workers", "5"]) == 1
+    assert "has 2 CPUs but 5 workers need 5" in capsys.readouterr().err
