@@ -1,4 +1,5 @@
-"""``gf.losses`` and ``gf.nn.sigmoid_cross_entropy_with_logits``: values vs numpy references
+"""``gf.losses`` (``graphflow/losses.py``; ``gf.nn.sigmoid_cross_entropy_with_logits`` is tested
+with the cross-entropy ops in ``tests/ops/test_cross_entropy_ops.py``): values vs numpy references
 (every loss, scalar / per-example / per-element weights, zero weights, every reduction),
 the TF1 node names and the ``losses`` collection (get_losses, add_loss, get_total_loss),
 gradients vs central finite differences in float64, numerical stability, and errors."""
@@ -260,49 +261,6 @@ def test_softmax_cross_entropy_stops_the_labels_gradient(graph) -> None:
     loss = gf.losses.softmax_cross_entropy(lab, logits)
     assert gf.gradients(loss, [lab]) == [None]
     assert gf.gradients(loss, [logits])[0] is not None
-
-
-# ----------------------------------------------------------------------------------------
-# gf.nn.sigmoid_cross_entropy_with_logits
-# ----------------------------------------------------------------------------------------
-
-
-def test_sigmoid_cross_entropy_with_logits_values_and_stability(graph) -> None:
-    x = np.array([[-1000.0, -20.0, -1.5, 0.0], [0.3, 2.0, 30.0, 1000.0]])
-    z = np.array([[0.0, 1.0, 0.3, 1.0], [1.0, 0.0, 0.5, 1.0]])
-    out = gf.nn.sigmoid_cross_entropy_with_logits(labels=z, logits=x)
-    assert out.op.name == "logistic_loss" and out.shape.as_list() == [2, 4]
-    with gf.Session() as sess:
-        got = sess.run(out)
-    want = np.maximum(x, 0) - x * z + np.log1p(np.exp(-np.abs(x)))
-    np.testing.assert_allclose(got, want, rtol=1e-12)
-    mid = np.abs(x) < 25  # where the naive formula is still accurate (1 - p cancels)
-    np.testing.assert_allclose(got[mid], ref_sigmoid_ce(z[mid], x[mid]), rtol=1e-9)
-    assert got[0, 0] == 0.0 and got[1, 3] == 0.0 and np.isfinite(got).all()
-
-
-def test_sigmoid_cross_entropy_with_logits_gradient(graph) -> None:
-    x = gf.placeholder(gf.float64, [3, 4], name="x")
-    z = gf.placeholder(gf.float64, [3, 4], name="z")
-    out = gf.nn.sigmoid_cross_entropy_with_logits(labels=z, logits=x)
-    xv, zv = RNG.standard_normal((3, 4)) * 3, RNG.random((3, 4))
-    result = gf.test.check_gradients(out, [x, z], {x: xv, z: zv})
-    assert result.max_error < 1e-7, str(result)
-    (gx,) = gf.gradients(gf.reduce_sum(out), [x])
-    with gf.Session() as sess:
-        np.testing.assert_allclose(sess.run(gx, {x: xv, z: zv}), 1 / (1 + np.exp(-xv)) - zv,
-                                   rtol=1e-12)
-
-
-def test_sigmoid_cross_entropy_with_logits_errors(graph) -> None:
-    x = gf.placeholder(gf.float32, [2, 3])
-    with pytest.raises(ValueError, match="Only call `sigmoid_cross_entropy_with_logits` with "
-                                         "named arguments"):
-        gf.nn.sigmoid_cross_entropy_with_logits(x, x)
-    with pytest.raises(ValueError, match="both labels= and logits= must be provided"):
-        gf.nn.sigmoid_cross_entropy_with_logits(logits=x)
-    with pytest.raises(ValueError, match=r"same shape \(\(2, 3\) vs \(3, 2\)\)"):
-        gf.nn.sigmoid_cross_entropy_with_logits(labels=np.zeros((3, 2)), logits=x)
 
 
 # ----------------------------------------------------------------------------------------

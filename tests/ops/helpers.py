@@ -1,6 +1,7 @@
-"""Test helpers shared by the op-family test modules (one ``tests/ops/test_<module>.py`` per
-``graphflow/ops/<module>.py``): running fetches, seeded inputs, gradient assertions, and
-the table-driven three-layer checks (kernel vs numpy, shape rule vs the kernel's real
+"""Test helpers of the op-family test modules (one ``tests/ops/test_<module>.py`` per
+``graphflow/ops/<module>.py``), on top of ``tests/helpers.py`` (run, rand, sample,
+assert_gradients, re-exported here): int32 constants, naive references, and the
+table-driven three-layer checks (kernel vs numpy, shape rule vs the kernel's real
 output, float64 gradient vs central finite differences) that several families share.
 
 Each check is a plain function; a test module declares its table and parametrizes thin
@@ -17,8 +18,15 @@ import numpy as np
 
 import graphflow as gf
 from graphflow.framework import op_registry as registry
+from tests.helpers import assert_gradients, rand, run, sample
+
+__all__ = ["assert_gradients", "rand", "run", "sample"]  # re-exported for the op tests
 
 RNG_SEED = 1234
+
+#: The value of the variable ``W`` of the ``w`` fixture (``tests/ops/conftest.py``):
+#: distinct dims, 4 rows and 3 columns.
+W0 = np.arange(12, dtype=np.float64).reshape(4, 3)
 
 
 # ----------------------------------------------------------------------------------------
@@ -26,21 +34,16 @@ RNG_SEED = 1234
 # ----------------------------------------------------------------------------------------
 
 
-def run(fetches: Any, feeds: dict | None = None, config: Any = None) -> Any:
-    """``fetches`` evaluated in a fresh Session of the default graph."""
-    with gf.Session(config=config) as sess:
-        return sess.run(fetches, feeds)
-
-
 def run_in(graph: gf.Graph, fetches: Any, feeds: dict[Any, Any]) -> Any:
     """``fetches`` evaluated in a fresh Session of ``graph``."""
-    with gf.Session(graph=graph) as sess:
-        return sess.run(fetches, feeds)
+    return run(fetches, feeds, graph=graph)
 
 
-def rand(shape: tuple[int, ...], seed: int = 0, dtype: Any = np.float64) -> np.ndarray:
-    """Uniform values in [-1, 1)."""
-    return np.random.default_rng(seed).uniform(-1, 1, size=shape).astype(dtype)
+def initialized_session() -> gf.Session:
+    """A Session of the default graph with every global variable initialized."""
+    sess = gf.Session()
+    sess.run(gf.global_variables_initializer())
+    return sess
 
 
 def uniform(shape: Any, low: float, high: float, seed: int = RNG_SEED,
@@ -48,20 +51,19 @@ def uniform(shape: Any, low: float, high: float, seed: int = RNG_SEED,
     return np.random.default_rng(seed).uniform(low, high, size=shape).astype(dtype)
 
 
-def sample(shape: Any, low: float, high: float, seed: int = 0, kinks: tuple = (),
-           dtype: Any = np.float64, margin: float = 0.2) -> np.ndarray:
-    """Uniform values in [low, high], pushed at least ``margin`` away from each kink."""
-    x = np.random.default_rng(seed).uniform(low, high, size=shape)
-    for k in kinks:
-        d = x - k
-        near = np.abs(d) < margin
-        x = np.where(near, k + np.where(d >= 0, margin, -margin) + d, x)
-    return x.astype(dtype)
-
-
 def c32(value: Any) -> gf.Tensor:
     """An int32 constant (indices, shapes, begin/end vectors)."""
     return gf.constant(np.asarray(value, dtype=np.int32))
+
+
+def ref_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """A deliberately naive softmax reference (no max-shift)."""
+    e = np.exp(x)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def ref_log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    return np.log(ref_softmax(x, axis))
 
 
 def case_ids(cases: Iterable[Any]) -> list[str]:
@@ -71,12 +73,6 @@ def case_ids(cases: Iterable[Any]) -> list[str]:
 # ----------------------------------------------------------------------------------------
 # Assertions
 # ----------------------------------------------------------------------------------------
-
-
-def assert_gradients(y: gf.Tensor, xs: list, feeds: dict, tol: float = 1e-6) -> None:
-    """Analytic gradients agree with central finite differences (float64) within ``tol``."""
-    result = gf.test.check_gradients(y, xs, feeds)
-    assert result.max_error < tol, str(result)
 
 
 def assert_static_matches(t: gf.Tensor, out: Any) -> None:

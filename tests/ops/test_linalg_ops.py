@@ -12,22 +12,10 @@ import pytest
 import graphflow as gf
 from graphflow.ops import op_builder
 
+from .helpers import assert_gradients, rand, run
+
 # c = op(a) @ op(b) with op(a): (M, K) and op(b): (K, N); M, K, N all distinct.
 M, K, N = 2, 3, 5
-
-
-def run(fetches: Any, feeds: dict | None = None) -> Any:
-    with gf.Session() as sess:
-        return sess.run(fetches, feeds)
-
-
-def rand(shape: tuple[int, ...], seed: int, dtype: Any = np.float64) -> np.ndarray:
-    return np.random.default_rng(seed).uniform(-1, 1, size=shape).astype(dtype)
-
-
-def assert_gradients(y: gf.Tensor, xs: list, feeds: dict, tol: float = 1e-6) -> None:
-    result = gf.test.check_gradients(y, xs, feeds)
-    assert result.max_error < tol, str(result)
 
 
 TRANSPOSES = [(False, False), (False, True), (True, False), (True, True)]

@@ -6,10 +6,11 @@ a lookup miss raises UnimplementedError listing the known op types."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
-import graphflow as gf  # noqa: F401  (registers every op record)
+import graphflow as gf  # registers every op record
 from graphflow.framework import op_registry as registry
 from graphflow.framework.op_registry import Op
 
@@ -124,3 +125,16 @@ def test_override_and_restore() -> None:
     finally:
         registry.restore("FakeForRegistryTest", previous)
     assert registry.lookup("FakeForRegistryTest") is None
+
+
+def test_every_op_family_has_its_own_test_module() -> None:
+    """Tests are one-to-one with the op families: ``graphflow/ops/<m>.py`` defining op
+    records is tested by a ``test_<m>.py`` (in tests/ops, or beside the package that owns
+    the family)."""
+    tests_dir = Path(__file__).resolve().parent.parent
+    have = {p.stem for p in tests_dir.rglob("test_*.py")}
+    families = {type(r).__module__.rpartition(".")[2]
+                for r in registry.registered_ops().values()
+                if type(r).__module__.startswith("graphflow.ops.")}
+    missing = sorted(m for m in families if f"test_{m}" not in have)
+    assert not missing, missing

@@ -1,7 +1,7 @@
-"""Variables and the stateful ops of ``graphflow.ops.state_ops``: TF1 node layout of a
-variable, initializers, assign / assign_add / assign_sub / scatter_* values (duplicate
-indices accumulate), uninitialized reads, state kept across runs and per session, shape
-rules and error messages."""
+"""The stateful ops of ``graphflow.ops.state_ops`` on TF1 reference variables: uninitialized
+reads, assign / assign_add / assign_sub / scatter_* values (duplicate indices accumulate),
+state kept across runs and per session, NoOp/group, shape rules and error messages.
+``gf.Variable`` itself is tested in ``test_variables.py``."""
 
 from __future__ import annotations
 
@@ -13,83 +13,11 @@ import pytest
 import graphflow as gf
 from graphflow.framework import op_registry as registry
 
-W0 = np.arange(12, dtype=np.float64).reshape(4, 3)  # distinct dims: 4 rows, 3 columns
-
-
-@pytest.fixture
-def w(graph) -> gf.Variable:
-    return gf.Variable(W0, name="W")
-
-
-def initialized_session() -> gf.Session:
-    sess = gf.Session()
-    sess.run(gf.global_variables_initializer())
-    return sess
-
+from .helpers import W0, initialized_session
 
 # ----------------------------------------------------------------------------------------
-# Variable creation
+# Reads
 # ----------------------------------------------------------------------------------------
-
-
-def test_variable_node_layout_matches_tf1(graph, w: gf.Variable) -> None:
-    ops = {op.name: op for op in graph.get_operations()}
-    assert set(ops) == {"W", "W/initial_value", "W/Assign", "W/read"}
-    assert ops["W"].type == "VariableV2"
-    assert ops["W/initial_value"].type == "Const"
-    assert ops["W/Assign"].type == "Assign"
-    assert ops["W/read"].type == "Identity"
-    assert list(ops["W/Assign"].node_def.input) == ["W", "W/initial_value"]
-    assert list(ops["W/read"].node_def.input) == ["W"]
-    assert ops["W"].get_attr("shape").as_list() == [4, 3]
-    assert ops["W"].get_attr("dtype") == gf.float64
-    assert ops["W/Assign"].get_attr("validate_shape") is True
-    assert w.name == "W:0" and w.op is ops["W"]
-    assert w.value().name == "W/read:0" and w.initializer is ops["W/Assign"]
-    assert w.shape.as_list() == [4, 3] and w.dtype == gf.float64
-
-
-def test_variable_names_are_unique_and_scoped(graph) -> None:
-    a = gf.Variable(1.0, name="v")
-    b = gf.Variable(2.0, name="v")
-    with gf.name_scope("layer"):
-        c = gf.Variable([1.0, 2.0], name="bias")
-    assert (a.op.name, b.op.name, c.op.name) == ("v", "v_1", "layer/bias")
-    assert b.value().op.name == "v_1/read"
-    assert c.initializer.name == "layer/bias/Assign"
-
-
-def test_variable_collections(graph) -> None:
-    a = gf.Variable(1.0, name="a")
-    b = gf.Variable(2.0, name="b", trainable=False)
-    assert gf.global_variables() == [a, b]
-    assert gf.trainable_variables() == [a]
-
-
-def test_variable_needs_fully_defined_initial_shape(graph) -> None:
-    p = gf.placeholder(gf.float64, (None, 3))
-    with pytest.raises(ValueError, match="not fully defined"):
-        gf.Variable(p, name="bad")
-
-
-# ----------------------------------------------------------------------------------------
-# Initialization and reads
-# ----------------------------------------------------------------------------------------
-
-
-def test_initializer_sets_initial_value(graph, w: gf.Variable) -> None:
-    with initialized_session() as sess:
-        np.testing.assert_array_equal(sess.run(w.value()), W0)
-        np.testing.assert_array_equal(sess.run(w), W0)  # the variable itself reads too
-
-
-def test_variables_initializer_runs_only_listed_variables(graph, w: gf.Variable) -> None:
-    other = gf.Variable(5.0, name="other")
-    with gf.Session() as sess:
-        sess.run(gf.variables_initializer([other]))
-        assert sess.run(other.value()) == 5.0
-        with pytest.raises(gf.FailedPreconditionError):
-            sess.run(w.value())
 
 
 def test_uninitialized_read_names_variable_and_fix(graph, w: gf.Variable) -> None:

@@ -1,0 +1,280 @@
+"""``graphflow.ops.gather_ops``: GatherV2 (+ ``embedding_lookup``, whose gradient is an
+IndexedSlices of the looked-up rows), UnsortedSegmentSum (+ densifying IndexedSlices),
+OneHot and ArgMax/ArgMin — kernel vs numpy, static shape rule vs the kernel's output,
+float64 gradients, TF wire conventions, and build/run-time errors that name the node."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+import graphflow as gf
+from graphflow.framework import op_registry as registry
+from graphflow.ops import gather_ops
+
+from . import helpers
+from .helpers import Case, c32, case_ids, rand, run
+
+# ----------------------------------------------------------------------------------------
+# The table: three layers, fully known and partially known inputs
+# ----------------------------------------------------------------------------------------
+
+
+def _segment_sum_ref(data: np.ndarray, ids: np.ndarray, n: int) -> np.ndarray:
+    out = np.zeros((n,) + data.shape[ids.ndim:])
+    for pos in np.ndindex(*ids.shape):
+        if ids[pos] >= 0:
+            out[ids[pos]] += data[pos]
+    return out
+
+
+SEG_IDS = np.array([2, 0, 2, 3, -1])  # a duplicate and a dropped (negative) id
+CASES = [
+    Case("gather_axis0_dup", [(5, 3)], lambda p: gf.gather(p, c32([[0, 4], [4, 2]])),
+         lambda p: p[[[0, 4], [4, 2]]], op_type="GatherV2"),
+    Case("gather_axis0_unknown_inner", [(5, 3)], lambda p: gf.gather(p, c32([1, 1, 3])),
+         lambda p: p[[1, 1, 3]], partial=[(5, None)], op_type="GatherV2"),
+    Case("gather_axis1", [(2, 5, 3)], lambda p: gf.gather(p, c32([4, 0, 4, 1]), axis=1),
+         lambda p: np.take(p, [4, 0, 4, 1], axis=1), op_type="GatherV2"),
+    Case("gather_axis2_matrix_indices", [(2, 3, 4)],
+         lambda p: gf.gather(p, c32([[3, 0], [1, 3]]), axis=-1),
+         lambda p: np.take(p, [[3, 0], [1, 3]], axis=2), partial=[(2, None, 4)],
+         op_type="GatherV2"),
+    Case("embedding_lookup", [(6, 4)],
+         lambda w: gf.embedding_lookup(w, c32([[1, 5, 1], [0, 2, 1]])),
+         lambda w: w[[[1, 5, 1], [0, 2, 1]]], op_type="GatherV2"),
+    Case("unsorted_segment_sum", [(5, 3)],
+         lambda d: gf.unsorted_segment_sum(d, c32(SEG_IDS), 4),
+         lambda d: _segment_sum_ref(d, SEG_IDS, 4), op_type="UnsortedSegmentSum"),
+    Case("unsorted_segment_sum_matrix_ids", [(2, 3, 4)],
+         lambda d: gf.unsorted_segment_sum(d, c32([[0, 1, 0], [4, 4, 1]]), 5),
+         lambda d: _segment_sum_ref(d, np.array([[0, 1, 0], [4, 4, 1]]), 5),
+         op_type="UnsortedSegmentSum"),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_ids(CASES))
+def test_kernel_matches_numpy_and_static_shape_is_exact(graph, case: Case) -> None:
+    helpers.case_kernel_matches_numpy_and_static_shape_is_exact(case)
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_ids(CASES))
+def test_static_shape_with_unknown_dims_is_compatible(graph, case: Case) -> None:
+    helpers.case_static_shape_with_unknown_dims_is_compatible(case)
+
+
+@pytest.mark.parametrize("known", [True, False], ids=["static", "partial"])
+@pytest.mark.parametrize("case", CASES, ids=case_ids(CASES))
+def test_gradient_matches_central_differences(graph, case: Case, known: bool) -> None:
+    helpers.case_gradient_matches_central_differences(case, known)
+
+
+def test_table_covers_every_differentiable_record() -> None:
+    covered = {c.op_type for c in CASES}
+    mine = helpers.differentiable_records(gather_ops)
+    assert mine <= covered, mine - covered
+
+
+# ----------------------------------------------------------------------------------------
+# IndexedSlices gradients of lookups
+# ----------------------------------------------------------------------------------------
+
+
+def test_embedding_gradient_is_indexed_slices_of_looked_up_rows(graph) -> None:
+    vocab, dim = 50, 4
+    w = gf.Variable(rand((vocab, dim)), name="E")
+    ids = np.array([[3, 7], [3, 10], [3, 0]], np.int32)  # id 3 three times
+    coef = rand((3, 2, dim), seed=1)
+    emb = gf.embedding_lookup(w, ids)
+    assert emb.op.type == "GatherV2" and emb.op.name == "embedding_lookup"
+    assert emb.shape.as_list() == [3, 2, dim]
+    loss = gf.reduce_sum(emb * coef)
+    (gw,) = gf.gradients(loss, [w])
+    assert isinstance(gw, gf.IndexedSlices)
+    assert gw.shape.as_list() == [vocab, dim]
+    dense = gf.convert_to_tensor(gw)
+    assert dense.op.type == "UnsortedSegmentSum" and dense.shape.as_list() == [vocab, dim]
+    with gf.Session() as sess:
+        sess.run(gf.global_variables_initializer())
+        value, dense_v = sess.run([gw, dense])
+    assert isinstance(value, gf.IndexedSlicesValue)
+    assert value.values.shape == (ids.size, dim)  # (num_ids, dim), never (vocab, dim)
+    assert value.indices.tolist() == ids.reshape(-1).tolist()
+    assert value.dense_shape.tolist() == [vocab, dim]
+    expected = np.zeros((vocab, dim))
+    np.add.at(expected, ids.reshape(-1), coef.reshape(-1, dim))
+    np.testing.assert_allclose(value.to_dense(), expected)
+    np.testing.assert_allclose(dense_v, expected)
+    assert np.allclose(expected[3], coef[:, 0].sum(0))  # the three uses of id 3 summed
+
+
+def test_two_lookups_aggregate_to_one_indexed_slices(graph) -> None:
+    w = gf.placeholder(gf.float64, (6, 2), name="W")
+    a = gf.embedding_lookup(w, c32([1, 2]))
+    b = gf.embedding_lookup(w, c32([2, 5, 5]))
+    (gw,) = gf.gradients(gf.reduce_sum(a) + gf.reduce_sum(b * 2.0), [w])
+    assert isinstance(gw, gf.IndexedSlices)
+    value = run(gw, {w: rand((6, 2))})
+    assert value.values.shape == (5, 2)
+    np.testing.assert_allclose(value.to_dense()[:, 0], [0, 1, 3, 0, 0, 4])
+
+
+def test_indexed_slices_flowing_into_a_dense_rule_is_densified(graph) -> None:
+    """gather(transpose(W)): Transpose's gradient rule receives an IndexedSlices."""
+    w = gf.placeholder(gf.float64, (3, 5))
+    y = gf.gather(gf.transpose(w), c32([4, 0, 4]))
+    result = gf.test.check_gradients(y, [w], {w: rand((3, 5))})
+    assert result.max_error < 1e-6, str(result)
+
+
+def test_convert_indexed_slices_with_run_time_dense_shape(graph) -> None:
+    values = gf.placeholder(gf.float64, (None, 2))
+    indices = gf.placeholder(gf.int32, (None,))
+    shape = gf.placeholder(gf.int32, (2,))
+    t = gf.convert_to_tensor(gf.IndexedSlices(values, indices, shape))
+    assert t.shape.as_list() == [None, 2]
+    out = run(t, {values: np.ones((3, 2)), indices: [1, 1, 3], shape: [4, 2]})
+    np.testing.assert_array_equal(out, [[0, 0], [2, 2], [0, 0], [1, 1]])
+
+
+
+
+# ----------------------------------------------------------------------------------------
+# OneHot
+# ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1])
+def test_one_hot_kernel_static_shape_and_dtype(graph, axis: Any) -> None:
+    idx = gf.placeholder(gf.int32, (2, 3))
+    y = gf.one_hot(idx, 5, on_value=2.0, off_value=-1.0, axis=axis)
+    assert y.op.type == "OneHot" and y.dtype == gf.float32
+    iv = np.array([[0, 4, 7], [-1, 2, 2]], np.int32)  # 7 and -1 are out of range: all off
+    ref = np.where(iv[..., None] == np.arange(5), 2.0, -1.0)
+    ref = np.moveaxis(ref, -1, -1 if axis is None else axis)
+    out = run(y, {idx: iv})
+    np.testing.assert_array_equal(out, ref)
+    assert tuple(y.shape.as_list()) == out.shape
+    assert registry.get("OneHot").differentiable is False
+
+
+def test_one_hot_defaults_and_folding(graph) -> None:
+    y = gf.one_hot([1, 0], 3)
+    assert y.dtype == gf.float32
+    np.testing.assert_array_equal(y.spec.value, [[0, 1, 0], [1, 0, 0]])
+    assert gf.one_hot([1], 2, dtype=gf.int64).dtype == gf.int64
+    assert gf.one_hot([1], 2, on_value=5, off_value=0).dtype == gf.int32
+    with pytest.raises(TypeError):
+        gf.one_hot([1], 2, on_value=gf.constant(1.0), dtype=gf.float64)
+
+
+
+
+# ----------------------------------------------------------------------------------------
+# ArgMax / ArgMin
+# ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("build,ref,op_type", [(gf.argmax, np.argmax, "ArgMax"),
+                                            (gf.argmin, np.argmin, "ArgMin")])
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_arg_reductions_kernel_and_shape(graph, build: Any, ref: Any, op_type: str,
+                                         axis: int) -> None:
+    xv = np.array([[3.0, -1.0, 3.0, 0.5], [2.0, 7.0, -4.0, 7.0], [0.0, 0.0, 1.0, -2.0]])
+    x = gf.placeholder(gf.float64, (None, 4))
+    y = build(x, axis)
+    assert y.op.type == op_type and y.dtype == gf.int64
+    assert y.shape.as_list() == ([4] if axis == 0 else [None])
+    out = run(y, {x: xv})
+    assert out.dtype == np.int64
+    np.testing.assert_array_equal(out, ref(xv, axis=axis))  # first index on ties
+    assert registry.get(op_type).differentiable is False
+
+
+def test_arg_reductions_attrs_dtypes_and_errors(graph) -> None:
+    x = gf.placeholder(gf.int32, (2, 5), name="x")
+    y = gf.argmax(x, 1, output_type=gf.int32, name="am")
+    assert y.dtype == gf.int32 and y.op.get_attr("output_type") == gf.int32
+    assert list(y.op.node_def.input) == ["x", "dimension"]
+    np.testing.assert_array_equal(run(y, {x: [[1, 5, 2, 5, 0], [9, 1, 1, 0, 9]]}), [1, 0])
+    assert gf.argmin(gf.constant([4.0, 1.0, 3.0])).shape.as_list() == []
+    assert gf.argmax(gf.placeholder(gf.float32)).shape.rank is None
+    with pytest.raises(gf.GraphBuildError, match=r"ArgMax node 'bad'.*axis 2.*rank 2"):
+        gf.argmax(x, 2, name="bad")
+    with pytest.raises(gf.GraphBuildError, match=r"ArgMin node.*numeric"):
+        gf.argmin(gf.constant([True, False]))
+
+
+# ----------------------------------------------------------------------------------------
+# Static values (constant folding) and TF wire conventions
+# ----------------------------------------------------------------------------------------
+
+
+def test_gather_ops_fold_constants(graph) -> None:
+    assert gf.gather(gf.constant([5, 6, 7]), [2, 0]).spec.value.tolist() == [7, 5]
+    assert gf.unsorted_segment_sum(gf.constant([1, 2, 3]), [1, 0, 1], 2).spec.value.tolist() \
+        == [2, 4]
+
+
+def test_graph_def_uses_tf_input_order_and_attrs(graph) -> None:
+    a = gf.placeholder(gf.float32, (2, 3), name="a")
+    g = gf.gather(a, [1, 0], axis=1)
+    assert list(g.op.node_def.input) == ["a", "GatherV2/indices", "GatherV2/axis"]
+    assert {k: g.op.get_attr(k) for k in ("Tparams", "Tindices", "Taxis", "batch_dims")} == \
+        {"Tparams": gf.float32, "Tindices": gf.int32, "Taxis": gf.int32, "batch_dims": 0}
+    h = gf.one_hot(gf.constant([0, 1]), 3)
+    assert [h.op.get_attr(k) for k in ("axis", "T", "TI")] == [-1, gf.float32, gf.int32]
+
+
+# ----------------------------------------------------------------------------------------
+# Errors
+# ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("build,pattern", [
+    (lambda a, b: gf.gather(a, gf.constant([0.0, 1.0]), name="g"),
+     r"GatherV2 node 'g'.*indices 'Const:0' \[float32 \(2,\)\] must be int32/int64"),
+    (lambda a, b: gf.gather(a, [0, 2], name="g"), r"'g'.*indices\[1\] = 2 is not in \[0, 2\)"),
+    (lambda a, b: gf.gather(a, [0], batch_dims=1, name="g"), r"'g'.*batch_dims=1"),
+    (lambda a, b: gf.unsorted_segment_sum(b, [0, 1, 0], 2, name="s"),
+     r"UnsortedSegmentSum node 's'.*prefix.*\(2, 3, 4\)"),
+    (lambda a, b: gf.unsorted_segment_sum(a, [0, 3], 2, name="s"),
+     r"'s'.*segment id 3 is out of range \[0, 2\)"),
+    (lambda a, b: gf.one_hot([[0]], 3, axis=3, name="oh"), r"OneHot node 'oh'.*axis 3"),
+])
+def test_build_errors_name_node_op_and_shapes(graph, build: Any, pattern: str) -> None:
+    a = gf.placeholder(gf.float32, (2, 3), name="a")
+    b = gf.placeholder(gf.float32, (2, 3, 4), name="b")
+    with pytest.raises(gf.GraphBuildError, match=pattern):
+        build(a, b)
+
+
+def test_builder_argument_errors(graph) -> None:
+    x = gf.placeholder(gf.float32, (2, 3))
+    with pytest.raises(NotImplementedError, match="sharded"):
+        gf.embedding_lookup([x, x], [0])
+    with pytest.raises(NotImplementedError, match="max_norm"):
+        gf.embedding_lookup(x, [0], max_norm=1.0)
+
+
+@pytest.mark.parametrize("indices,message", [
+    ([0, 5, 1], r"GatherV2 node 'lookup': indices\[1\] = 5 is not in \[0, 4\)"),
+    ([[0, 1], [-1, 2]], r"'lookup': indices\[1\]\[0\] = -1 is not in \[0, 4\)"),
+])
+def test_gather_out_of_range_at_run_time(graph, indices: list, message: str) -> None:
+    params = gf.placeholder(gf.float64, (None, 2))
+    ids = gf.placeholder(gf.int32, name="ids")
+    y = gf.gather(params, ids, name="lookup")
+    with pytest.raises(gf.InvalidArgumentError, match=message) as info:
+        run(y, {params: np.ones((4, 2)), ids: np.array(indices, np.int32)})
+    assert info.value.node_name == "lookup"
+
+
+def test_run_time_errors_of_segments(graph) -> None:
+    x = gf.placeholder(gf.float64, (None, 3))
+    ids = gf.placeholder(gf.int32, (None,))
+    seg = gf.unsorted_segment_sum(x, ids, 2, name="seg")
+    with pytest.raises(gf.InvalidArgumentError, match=r"'seg'.*segment_ids\[1\] = 2.*\[0, 2\)"):
+        run(seg, {x: np.ones((2, 3)), ids: [0, 2]})
