@@ -26,11 +26,13 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--rtol", type=float, default=1e-4, help="relative tolerance")
     p.add_argument("--batch-size", type=int, default=4,
                    help="size of unknown dims of randomly fed placeholders (default 4)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of the random feeds and test directions (default 0)")
     p.add_argument("--include-gradient-nodes", action="store_true",
                    help="also check nodes under gradients/ scopes (second-order rules)")
     p.add_argument("--all", action="store_true", help="list every node, not only failures")
-    p.add_argument("--traceback", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--traceback", action="store_true",
+                   help="show the full Python traceback of an error (for bug reports)")
     p.set_defaults(run=run)
 
 

@@ -44,7 +44,8 @@ def add_parser(subparsers: Any) -> None:
     flow.add_argument("--batch-size", type=int, default=16,
                       help="size of unknown dims of randomly fed placeholders (default 16)")
     flow.add_argument("--seed", type=int, default=0, help="seed of the random feeds")
-    p.add_argument("--traceback", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--traceback", action="store_true",
+                   help="show the full Python traceback of an error (for bug reports)")
     p.set_defaults(run=run)
 
 

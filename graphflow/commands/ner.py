@@ -1,4 +1,4 @@
-"""``graphflow ner train|eval|predict|sweep``: the window NER classifier from the command line."""
+"""``graphflow ner train|eval|predict``: the window NER classifier from the command line."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ DEFAULT_SENTENCE = "Last night, Paris Hilton wowed in a sequin gown"
 
 # WindowNERConfig fields settable from `ner train`: (name, type or choices, help).
 _TRAIN_OPTIONS: list[tuple[str, Any, str]] = [
-    ("epochs", int, ""),
-    ("batch_size", int, ""),
-    ("learning_rate", float, ""),
+    ("epochs", int, "passes over the training data"),
+    ("batch_size", int, "windows per training step"),
+    ("learning_rate", float, "the optimizer's step size"),
     ("optimizer", ["adam", "lazy_adam", "sgd", "momentum"],
      "lazy_adam updates only the looked-up embedding rows"),
     ("window", int, "half-width w (window 2w+1)"),
     ("hidden", int, "hidden layer size"),
-    ("activation", ["tanh", "relu"], ""),
+    ("activation", ["tanh", "relu"], "hidden-layer non-linearity"),
     ("dropout", float, "dropout rate on x and h"),
     ("suffix_dim", int, "suffix lookup feature dimension, 0 = off"),
     ("suffix_len", int, "suffix length"),
@@ -27,11 +27,12 @@ _TRAIN_OPTIONS: list[tuple[str, Any, str]] = [
     ("word_dropout", float, "probability of replacing a training word seen once by <unk>"),
     ("scheme", ["iob", "io"], "predict IOB2 tags or only entity types (CS224N)"),
     ("decode", ["viterbi", "greedy"], "IOB decoding: best legal sequence or argmax"),
-    ("seed", int, ""),
+    ("seed", int, "random seed (initial weights, shuffling, dropout)"),
 ]
 
 
 def add_parser(subparsers: Any) -> None:
+    from graphflow.cli import add_verbosity
     from graphflow.models.window_ner import WindowNERConfig
 
     defaults = {f: WindowNERConfig.__dataclass_fields__[f].default for f, _, _ in _TRAIN_OPTIONS}
@@ -54,32 +55,27 @@ def add_parser(subparsers: Any) -> None:
     train.add_argument("--binary", metavar="TYPE", default=None,
                        help="the lecture's binary variant: is the centre word a TYPE (e.g. LOC)?")
     train.add_argument("--resume", action="store_true", help="continue from OUT's last epoch")
-    train.add_argument("--no-progress", action="store_true", help="no progress bar")
-    train.add_argument("--workers", type=int, default=1,
-                       help="data-parallel workers on Ray (default 1: no Ray)")
-    train.add_argument("--address", default=None,
-                       help="Ray cluster: 'auto' or 'ray://HOST:PORT' (default with --workers: "
-                            "a local cluster on this machine's cores)")
+    train.add_argument("--no-progress", action="store_true",
+                       help="no progress bar (there is none when stderr is not a terminal)")
+    train.add_argument("--logdir", default=None,
+                       help="write TensorBoard events into LOGDIR: loss, learning rate, dev "
+                            "precision/recall/F1 per epoch, per-layer gradient flow, weight "
+                            "and update histograms, the training graph (view them with "
+                            "'tensorboard --logdir LOGDIR')")
+    add_verbosity(train)
     train.set_defaults(run=run_train)
 
     ev = sub.add_parser("eval", help="entity-level precision/recall/F1 on a CoNLL file")
-    ev.add_argument("model_dir")
+    ev.add_argument("model_dir", help="directory written by 'graphflow ner train --out'")
     ev.add_argument("--data", required=True, help="CoNLL file (e.g. .../conll2003/test.txt)")
     ev.set_defaults(run=run_eval)
 
     pred = sub.add_parser("predict", help="print the entities in raw sentences")
-    pred.add_argument("model_dir")
-    pred.add_argument("sentences", nargs="*", default=[DEFAULT_SENTENCE])
+    pred.add_argument("model_dir", help="directory written by 'graphflow ner train --out'")
+    pred.add_argument("sentences", nargs="*", default=[DEFAULT_SENTENCE],
+                      help="raw sentences to tag, one argument each (default: "
+                           f"'{DEFAULT_SENTENCE}')")
     pred.set_defaults(run=run_predict)
-
-    sweep = sub.add_parser("sweep", help="hyper-parameter search, one Ray task per trial")
-    sweep.add_argument("config", help="JSON or TOML sweep config (see docs/distributed.md)")
-    sweep.add_argument("--out", required=True, help="directory for the trials and results")
-    sweep.add_argument("--data", default=None, help="CoNLL directory (overrides the config)")
-    sweep.add_argument("--address", default=None,
-                       help="Ray cluster: 'auto' or 'ray://HOST:PORT' (default: a local "
-                            "cluster on this machine's cores)")
-    sweep.set_defaults(run=run_sweep)
 
 
 def config_from_args(args: argparse.Namespace) -> Any:
@@ -112,13 +108,10 @@ def run_train(args: argparse.Namespace) -> int:
           f"window {config.width}, features {'+'.join(trainer.features.names)}, "
           f"hidden {config.hidden} {config.activation}"
           + (f"; pretrained coverage {trainer.coverage:.1%}" if args.embeddings else ""))
-    if args.workers > 1 or args.address:
-        from graphflow.distributed.ner import fit_data_parallel
-
-        result = fit_data_parallel(trainer, dev, args.out, args.workers, args.address,
-                                   progress=not args.no_progress, resume=args.resume)
-    else:
-        result = trainer.fit(dev, args.out, progress=not args.no_progress, resume=args.resume)
+    quiet = getattr(args, "quiet", False)
+    result = trainer.fit(dev, args.out, progress=not (args.no_progress or quiet),
+                         resume=args.resume, log=(lambda line: None) if quiet else print,
+                         logdir=args.logdir)
     print(f"best dev F1 {result.best_dev_f1:.4f} (epoch {result.best_epoch}); "
           f"trained in {result.seconds:.0f} s; model exported to {args.out}")
     return 0
@@ -150,10 +143,3 @@ def run_predict(args: argparse.Namespace) -> int:
         for e in found:
             print(f"  {e.type:<5} {e.text}")
     return 0
-
-
-def run_sweep(args: argparse.Namespace) -> int:
-    from graphflow.distributed.sweep import sweep_command
-
-    result = sweep_command(args.config, args.out, address=args.address, data=args.data)
-    return 0 if result.best is not None else 1

@@ -20,6 +20,8 @@ resumed run is equally good but not bit-identical to an uninterrupted one.
 from __future__ import annotations
 
 import json
+import logging
+import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -42,12 +44,14 @@ from graphflow.data.metrics import EntityScores
 from graphflow.models import ner_artifacts, window_ner
 from graphflow.models.ner_decode import decode_all
 from graphflow.models.ner_features import FeatureWindows, NERFeatures
+from graphflow.models.ner_tensorboard import TrainingLog
 from graphflow.models.window_ner import WindowNERConfig
 from graphflow.ops.variables import global_variables_initializer
 from graphflow.runtime.session import Session
 from graphflow.train.saver import Saver
 
 STATE_FILE = "training_state.json"
+logger = logging.getLogger(__name__)
 #: ``train_epoch``'s signature: (windows, labels, rng, progress factory) -> mean loss.
 EpochRunner = Callable[[FeatureWindows, np.ndarray, np.random.Generator,
                         Callable[[int], Any] | None], float]
@@ -189,11 +193,15 @@ class NERTrainer:
         return evaluate([to_iob2(s.tags) for s in sentences], predicted)
 
     def fit(self, dev: Sequence[Sentence], out_dir: str | Path, progress: bool = True,
-            resume: bool = False, log: Callable[[str], None] = print,
-            epoch_runner: EpochRunner | None = None) -> TrainResult:
+            resume: bool = False, log: Callable[[str], None] | None = None,
+            epoch_runner: EpochRunner | None = None,
+            logdir: str | os.PathLike[str] | None = None) -> TrainResult:
         """Train for ``config.epochs``; keep and export the best-dev model into ``out_dir``.
         ``epoch_runner`` replaces ``train_epoch`` (same arguments and result; it must leave
-        the epoch's variables in ``self.session``), e.g. data-parallel workers."""
+        the epoch's variables in ``self.session``), e.g. data-parallel workers. Each epoch's
+        line goes to ``log`` (default: this module's logger, level INFO). ``logdir`` writes
+        TensorBoard events there (``ner_tensorboard.TrainingLog``)."""
+        log = log or logger.info
         start = time.perf_counter()
         out = Path(out_dir)
         ckpt = out / "checkpoints"
@@ -206,13 +214,17 @@ class NERTrainer:
         if resume:
             first_epoch, result = self._resume(out, ckpt, rng, result)
         make_bar = _progress_factory(progress)
+        board = TrainingLog(self, logdir, data, labels) if logdir is not None else None
         for epoch in range(first_epoch, cfg.epochs + 1):
             t0 = time.perf_counter()
             bar = (lambda n, e=epoch: make_bar(n, f"epoch {e}/{cfg.epochs}")) \
                 if make_bar else None
             loss = (epoch_runner or self.train_epoch)(data, labels, rng, bar)
-            f1 = self.evaluate(dev).f1 if dev else float("nan")
+            scores = self.evaluate(dev) if dev else None
+            f1 = scores.f1 if scores is not None else float("nan")
             seconds = time.perf_counter() - t0
+            if board is not None:
+                board.epoch(epoch, loss, scores)
             result.history.append(EpochReport(epoch, loss, f1, seconds))
             log(f"epoch {epoch}: loss {loss:.4f}  dev F1 {f1:.4f}  ({seconds:.1f} s)")
             if f1 > result.best_dev_f1 or not dev:
@@ -220,6 +232,8 @@ class NERTrainer:
                 self.saver.save(self.session, ckpt / "best")
             self.saver.save(self.session, ckpt / "last")
             _write_state(out, epoch, result, rng)
+        if board is not None:
+            board.close()
         self.saver.restore(self.session, ckpt / "best.npz")
         ner_artifacts.export(self, out, result)
         result.seconds = time.perf_counter() - start
@@ -255,6 +269,9 @@ def _progress_factory(enabled: bool) -> Callable[[int, str], Any] | None:
         return None
     from tqdm import tqdm
 
-    return lambda total, desc: tqdm(total=total, desc=desc, unit="tok", leave=False)
+    # disable=None: tqdm draws only when stderr is a terminal (no carriage-return frames in
+    # redirected logs)
+    return lambda total, desc: tqdm(total=total, desc=desc, unit="tok", leave=False,
+                                    disable=None)
 
 
