@@ -22,11 +22,7 @@ from graphflow.framework import op_registry as registry
 from graphflow.framework.op_registry import Op
 from graphflow.framework.tensor import TensorSpec
 from graphflow.ops import op_builder
-
-
-def run(fetches: Any, feeds: dict | None = None) -> Any:
-    with gf.Session() as sess:
-        return sess.run(fetches, feeds)
+from tests.helpers import replaced_record, run
 
 
 def scalar(name: str) -> gf.Tensor:
@@ -291,8 +287,7 @@ class _NoGradSquare(Op):
 
 
 def test_missing_rule_raises_lookup_error_naming_op_type_and_node(graph) -> None:
-    previous = registry.override(_NoGradSquare.op_type, _NoGradSquare())
-    try:
+    with replaced_record(_NoGradSquare.op_type, _NoGradSquare()):
         x = scalar("x")
         y = op_builder.apply1(_NoGradSquare.op_type, [x], name="layer/mystery")
         assert run(y, {x: 3.0}) == 9.0
@@ -304,8 +299,6 @@ def test_missing_rule_raises_lookup_error_naming_op_type_and_node(graph) -> None
         # stopping the flow before the op makes the graph differentiable again
         (gx,) = gf.gradients(y * 2.0 + x, [x], stop_gradients=[y])
         assert run(gx, {x: 3.0}) == 1.0
-    finally:
-        registry.restore(_NoGradSquare.op_type, previous)
     assert registry.lookup(_NoGradSquare.op_type) is None
 
 
