@@ -1,4 +1,4 @@
-"""``graphflow ner train|eval|predict``: the window NER classifier from the command line."""
+"""``graphflow ner train|eval|predict|sweep``: the window NER classifier from the command line."""
 
 from __future__ import annotations
 
@@ -63,6 +63,11 @@ def add_parser(subparsers: Any) -> None:
                             "and update histograms, the training graph (view them with "
                             "'tensorboard --logdir LOGDIR')")
     add_verbosity(train)
+    train.add_argument("--workers", type=int, default=1,
+                       help="data-parallel workers on Ray (default 1: no Ray)")
+    train.add_argument("--address", default=None,
+                       help="Ray cluster: 'auto' or 'ray://HOST:PORT' (default with --workers: "
+                            "a local cluster on this machine's cores)")
     train.set_defaults(run=run_train)
 
     ev = sub.add_parser("eval", help="entity-level precision/recall/F1 on a CoNLL file")
@@ -76,6 +81,15 @@ def add_parser(subparsers: Any) -> None:
                       help="raw sentences to tag, one argument each (default: "
                            f"'{DEFAULT_SENTENCE}')")
     pred.set_defaults(run=run_predict)
+
+    sweep = sub.add_parser("sweep", help="hyper-parameter search, one Ray task per trial")
+    sweep.add_argument("config", help="JSON or TOML sweep config (see docs/distributed.md)")
+    sweep.add_argument("--out", required=True, help="directory for the trials and results")
+    sweep.add_argument("--data", default=None, help="CoNLL directory (overrides the config)")
+    sweep.add_argument("--address", default=None,
+                       help="Ray cluster: 'auto' or 'ray://HOST:PORT' (default: a local "
+                            "cluster on this machine's cores)")
+    sweep.set_defaults(run=run_sweep)
 
 
 def config_from_args(args: argparse.Namespace) -> Any:
@@ -108,10 +122,16 @@ def run_train(args: argparse.Namespace) -> int:
           f"window {config.width}, features {'+'.join(trainer.features.names)}, "
           f"hidden {config.hidden} {config.activation}"
           + (f"; pretrained coverage {trainer.coverage:.1%}" if args.embeddings else ""))
-    quiet = getattr(args, "quiet", False)
-    result = trainer.fit(dev, args.out, progress=not (args.no_progress or quiet),
-                         resume=args.resume, log=(lambda line: None) if quiet else print,
-                         logdir=args.logdir)
+    if args.workers > 1 or args.address:
+        from graphflow.distributed.ner import fit_data_parallel
+
+        result = fit_data_parallel(trainer, dev, args.out, args.workers, args.address,
+                                   progress=not args.no_progress, resume=args.resume)
+    else:
+        quiet = getattr(args, "quiet", False)
+        result = trainer.fit(dev, args.out, progress=not (args.no_progress or quiet),
+                             resume=args.resume, log=(lambda line: None) if quiet else print,
+                             logdir=args.logdir)
     print(f"best dev F1 {result.best_dev_f1:.4f} (epoch {result.best_epoch}); "
           f"trained in {result.seconds:.0f} s; model exported to {args.out}")
     return 0
@@ -143,3 +163,10 @@ def run_predict(args: argparse.Namespace) -> int:
         for e in found:
             print(f"  {e.type:<5} {e.text}")
     return 0
+
+
+def run_sweep(args: argparse.Namespace) -> int:
+    from graphflow.distributed.sweep import sweep_command
+
+    result = sweep_command(args.config, args.out, address=args.address, data=args.data)
+    return 0 if result.best is not None else 1
