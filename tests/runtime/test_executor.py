@@ -9,6 +9,7 @@ import pytest
 import graphflow as gf
 from graphflow.framework import op_registry as registry
 from graphflow.framework.tensor import TensorSpec
+from tests.helpers import replaced_record
 
 
 class _Explode(registry.Op):
@@ -35,9 +36,8 @@ class _Explode(registry.Op):
 
 @pytest.fixture()
 def explode_op(request):
-    previous = registry.override("TestExplode", _Explode(request.param))
-    yield request.param
-    registry.restore("TestExplode", previous)
+    with replaced_record("TestExplode", _Explode(request.param)):
+        yield request.param
 
 
 @pytest.mark.parametrize("explode_op", [ValueError("operands could not be broadcast")],
