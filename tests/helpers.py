@@ -55,6 +55,13 @@ def assert_gradients(y: gf.Tensor, xs: list[Any], feeds: dict[Any, Any],
     assert result.max_error < tol, str(result)
 
 
+def ref_sigmoid_ce(labels: np.ndarray, logits: np.ndarray) -> np.ndarray:
+    """numpy reference of the logistic loss -[z log sigmoid(x) + (1 - z) log(1 - sigmoid(x))]
+    (``labels`` z, ``logits`` x), written the naive way on purpose."""
+    p = 1 / (1 + np.exp(-logits))
+    return -labels * np.log(p) - (1 - labels) * np.log(1 - p)
+
+
 def lecture_graph(scalars: bool = True, named: bool = True
                   ) -> tuple[gf.Graph, dict[str, gf.Tensor]]:
     """The lecture's walkthrough f = (x + y) * max(y, z) in a new Graph, with handles

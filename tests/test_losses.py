@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import graphflow as gf
+from tests.helpers import ref_sigmoid_ce
 
 RNG = np.random.default_rng(42)
 R = gf.losses.Reduction
@@ -22,11 +23,6 @@ B, C = 5, 3  # batch, classes: distinct dims
 # ----------------------------------------------------------------------------------------
 # numpy references (per-element losses, then TF1's weighted reduction)
 # ----------------------------------------------------------------------------------------
-
-
-def ref_sigmoid_ce(z: np.ndarray, x: np.ndarray) -> np.ndarray:
-    p = 1 / (1 + np.exp(-x))
-    return -z * np.log(p) - (1 - z) * np.log(1 - p)
 
 
 def ref_softmax_ce(labels: np.ndarray, logits: np.ndarray) -> np.ndarray:

@@ -18,6 +18,7 @@ from graphflow.ops.cross_entropy_ops import (
     softmax_cross_entropy_with_logits_op,
     sparse_softmax_cross_entropy_with_logits_op,
 )
+from tests.helpers import ref_sigmoid_ce
 
 from . import helpers
 from .helpers import ValueCase, ref_log_softmax, ref_softmax, run_in
@@ -37,11 +38,6 @@ def ref_ce(logits: np.ndarray, labels: np.ndarray, axis: int = -1) -> np.ndarray
 def ref_sparse_ce(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
     p = ref_softmax(logits)
     return np.array([-np.log(p[i, labels[i]]) for i in range(len(labels))])
-
-
-def ref_sigmoid_ce(z: np.ndarray, x: np.ndarray) -> np.ndarray:
-    p = 1 / (1 + np.exp(-x))
-    return -z * np.log(p) - (1 - z) * np.log(1 - p)
 
 
 def ref_one_hot(labels: np.ndarray, classes: int) -> np.ndarray:
