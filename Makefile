@@ -23,6 +23,12 @@ system-deps:
 	    || echo "warning: could not install graphviz; SVG/PNG rendering will be unavailable"; \
 	  elif command -v brew >/dev/null 2>&1; then brew install graphviz; \
 	  else echo "warning: graphviz's dot not found; install it for SVG/PNG rendering"; fi; }
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    (apt-get install -y -qq chromium >/dev/null 2>&1 || \
+	     (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1)) \
+	    || echo "warning: could not install chromium; the explorer's browser test will be skipped"; \
+	  else echo "warning: chromium not found; the explorer's browser test will be skipped"; fi; }
 
 test: venv system-deps
 	$(PY) -m pytest -q

@@ -1,7 +1,9 @@
 """``graphflow render FILE.pb [-o OUT] [--feed NAME=VALUE ...] [--grad-of TENSOR] [--collapse]``
 
 Draws a GraphDef file (.pb or .pbtxt) to OUT (format from its extension: .svg, .png, .pdf,
-.dot; default: FILE with ``.svg``). With ``--feed`` and/or ``--grad-of`` it draws the values
+.dot, or .html for the interactive explorer: one self-contained page with pan/zoom, expandable
+name scopes, search, node details and, with values, a step-through of backprop; default:
+FILE with ``.svg``). With ``--feed`` and/or ``--grad-of`` it draws the values
 view: each edge shows its forward value and, for ``--grad-of``, the gradient of that tensor
 flowing back along it. Feed values are JSON or Python literals (``x=1``, ``x=[1,2]``,
 ``x=[[1,0],[0,1]]``, ``x=nan``) or ``x=@file.npy``.
@@ -24,7 +26,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("graph", metavar="FILE.pb", help="GraphDef file (.pb or .pbtxt)")
     parser.add_argument("-o", "--output", metavar="OUT",
-                        help="output file: .svg (default), .png, .pdf or .dot")
+                        help="output file: .svg (default), .png, .pdf, .dot, or .html (the "
+                             "interactive explorer)")
     parser.add_argument("--feed", action="append", default=[], metavar="NAME=VALUE",
                         help="feed a placeholder (repeatable); enables the values view")
     parser.add_argument("--grad-of", metavar="TENSOR",
@@ -62,7 +65,10 @@ def run(args: argparse.Namespace) -> int:
     if args.feed or args.grad_of:
         feeds = dict(parse_feed(text) for text in args.feed)
         source = viz.compute_values(graph_def, feeds, grad_of=args.grad_of)
-    path = viz.render(source, out, options)
+    if out.suffix.lower() in (".html", ".htm"):
+        path = viz.to_html(source, out, options)
+    else:
+        path = viz.render(source, out, options)
     print(f"wrote {path}")
     return 0
 

@@ -8,13 +8,16 @@ scopes for large graphs. Values view (the lecture's walkthrough picture)::
     gf.viz.render(values, "walkthrough.svg")
 
 writes each edge's forward value (green) and the gradient of ``f`` with respect to it (red).
+``gf.viz.to_html(values, "explorer.html")`` writes the interactive explorer (one
+self-contained page: pan/zoom, expandable scopes, search, details, step-through of backprop).
 """
 
 from graphflow.viz.dot import to_dot
+from graphflow.viz.explorer import to_html
 from graphflow.viz.labels import format_value
 from graphflow.viz.options import Annotations, RenderOptions
 from graphflow.viz.output import GraphvizNotFoundError, find_dot, render, write
 from graphflow.viz.values import GraphValues, compute_values
 
 __all__ = ["Annotations", "GraphValues", "GraphvizNotFoundError", "RenderOptions",
-           "compute_values", "find_dot", "format_value", "render", "to_dot", "write"]
+           "compute_values", "find_dot", "format_value", "render", "to_dot", "to_html", "write"]

@@ -173,7 +173,7 @@ def place_gradients(vg: VizGraph) -> VizGraph:
     for n in vg.nodes:
         forward = gradient_scopes.forward_node_of(n.name) if n.gradient else None
         target = by_name.get(owner.get(forward, forward)) if forward else None
-        if target is None or target.gradient:
+        if forward is None or target is None or target.gradient:
             nodes.append(n)
             continue
         rest = n.name[n.name.rfind("_grad/") + len("_grad/"):]
