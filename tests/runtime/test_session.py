@@ -390,3 +390,23 @@ def test_indexed_slices_fetch_as_a_value_and_feed_by_component():
                                         np.array([4, 3], np.int32))
             np.testing.assert_array_equal(sess.run(doubled, {grad: fed}),
                                           np.full((2, 3), 2.0))
+
+
+def test_explain_returns_the_plan_without_running_it(net):
+    s, x, w = net["sess"], net["x"], net["w"]
+    s.run(net["init"])
+    with net["g"].as_default():
+        update = w.assign_add(np.ones(3, np.float32))
+        total = gf.reduce_sum(net["u"]) * 2.0
+    compiled = s.explain([update, total], {x: XV})
+    np.testing.assert_array_equal(s.run(w), [1.0, 2.0, 3.0])  # nothing ran
+    steps = {st.op_type: st for st in compiled.steps}
+    assert "AssignAdd" in steps and steps["AssignAdd"].refs == ("W",)
+    text = str(compiled)
+    assert "feeds:\n  s0 = x:0 float32 (2, 3)" in text and "AssignAdd" in text
+    assert compiled.source.startswith("def _plan(s0):")
+    got = s.run([update, total], {x: XV})
+    assert got[1] == pytest.approx(2 * float((XV * np.array([1.0, 2.0, 3.0])).sum()))
+    assert s.explain([update, total], {x: XV + 1}) is compiled  # same shapes: same plan
+    with pytest.raises(gf.InvalidArgumentError, match="cannot feed a value of shape"):
+        s.explain(total, {x: np.ones((2, 4), np.float32)})
