@@ -123,6 +123,9 @@ def run_train(args: argparse.Namespace) -> int:
           f"hidden {config.hidden} {config.activation}"
           + (f"; pretrained coverage {trainer.coverage:.1%}" if args.embeddings else ""))
     if args.workers > 1 or args.address:
+        if args.logdir:
+            raise ValueError("--logdir is not supported with --workers/--address yet: train "
+                             "without them to write TensorBoard events")
         from graphflow.distributed.ner import fit_data_parallel
 
         result = fit_data_parallel(trainer, dev, args.out, args.workers, args.address,

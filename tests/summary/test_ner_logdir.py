@@ -96,3 +96,12 @@ def test_tensorboard_reads_the_run(run):
     assert acc.Tags()["graph"] is True
     np.testing.assert_allclose([s.value for s in acc.Scalars("train/loss")],
                                [h.loss for h in run[1].history], rtol=1e-6)
+
+
+def test_logdir_with_data_parallel_workers_is_refused(tmp_path, capsys):
+    from graphflow.cli import main
+
+    assert main(["ner", "train", "--out", str(tmp_path / "m"), "--epochs", "1", "--workers",
+                 "2", "--logdir", str(tmp_path / "tb")]) == 1
+    assert "--logdir is not supported with --workers" in capsys.readouterr().err
+    assert not (tmp_path / "tb").exists()
