@@ -19,15 +19,60 @@ from google.protobuf.message import Message
 import graphflow as gf
 from graphflow.framework import op_registry as registry
 
+#: The shape-generic plan (no specialization, folding or planned buffers).
+GENERIC = gf.SessionConfig(specialize=False, plan_memory=False)
+
 
 def run(fetches: Any, feeds: dict[Any, Any] | None = None,
         config: gf.SessionConfig | None = None, graph: gf.Graph | None = None) -> Any:
     """``fetches`` evaluated in a fresh Session of ``graph`` (default: the fetch's own graph
-    when it is one Tensor or Operation, else the default graph)."""
+    when it is one Tensor or Operation, else the default graph).
+
+    Without an explicit ``config`` the fetches run twice — on the specialized plan (the
+    default) and on the shape-generic plan — and both must agree: the same values (to float
+    rounding: specialized kernels may sum in another order) or the same error. So every
+    table-driven op test also checks that results never depend on which plan ran."""
     if graph is None:
         graph = getattr(fetches, "graph", None)
-    with gf.Session(graph=graph, config=config) as sess:
-        return sess.run(fetches, feeds)
+    if config is not None:
+        with gf.Session(graph=graph, config=config) as sess:
+            return sess.run(fetches, feeds)
+    outcomes = []
+    for each in (None, GENERIC):
+        with gf.Session(graph=graph, config=each) as sess:
+            try:
+                outcomes.append((sess.run(fetches, feeds), None))
+            except gf.OpError as err:
+                outcomes.append((None, err))
+    (value, error), (generic_value, generic_error) = outcomes
+    if error is not None or generic_error is not None:
+        assert type(error) is type(generic_error) and str(error) == str(generic_error), (
+            f"the specialized and the generic plan disagree: {error!r} vs {generic_error!r}")
+        raise error  # type: ignore[misc]
+    assert_same_structure(value, generic_value)
+    return value
+
+
+def assert_same_structure(a: Any, b: Any) -> None:
+    """Nested fetch results equal: arrays to float rounding (exactly for other dtypes)."""
+    if isinstance(a, (list, tuple)):
+        assert isinstance(b, (list, tuple)) and len(a) == len(b)
+        for x, y in zip(a, b):
+            assert_same_structure(x, y)
+    elif isinstance(a, dict):
+        assert isinstance(b, dict) and a.keys() == b.keys()
+        for k in a:
+            assert_same_structure(a[k], b[k])
+    elif a is None or b is None:
+        assert a is None and b is None
+    else:
+        x, y = np.asarray(a), np.asarray(b)
+        assert x.shape == y.shape and x.dtype == y.dtype, (x.shape, y.shape, x.dtype, y.dtype)
+        if x.dtype.kind in "fc":
+            np.testing.assert_allclose(x, y, rtol=1e-5 if x.dtype.itemsize <= 4 else 1e-12,
+                                       atol=1e-6 if x.dtype.itemsize <= 4 else 1e-12)
+        else:
+            np.testing.assert_array_equal(x, y)
 
 
 def rand(shape: Any, seed: int = 0, dtype: Any = np.float64) -> np.ndarray:

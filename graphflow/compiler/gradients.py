@@ -145,6 +145,8 @@ def _between(ys: list[Tensor], xs: list[Tensor]) -> dict[int, Operation]:
 
 def _call_rule(record: registry.Op, op: Operation, summed: list[Grad | None]
                ) -> Sequence[Grad | None]:
+    if not record.passes_indexed_slices:  # e.g. a gather's gradient reaching TanhGrad
+        summed = [op_builder.dense(g) if isinstance(g, IndexedSlices) else g for g in summed]
     try:
         in_grads = record.grad(op, *summed)
     except NotImplementedError as err:

@@ -25,7 +25,7 @@ import numpy as np
 
 from graphflow.compiler.plan import Plan, PlanStep, assign_releases
 from graphflow.framework import op_registry as registry
-from graphflow.framework.errors import GraphBuildError, InvalidArgumentError, node_error
+from graphflow.framework.errors import GraphBuildError, InvalidArgumentError, OpError, node_error
 from graphflow.framework.op_registry import InferContext, KernelContext
 from graphflow.framework.resources import RunResources
 from graphflow.framework.tensor import TensorSpec
@@ -135,6 +135,11 @@ def _infer(record: registry.Op, op: Any, in_specs: list[TensorSpec]) -> list[Ten
                                          [t.name for t in op.inputs]))
     except GraphBuildError as err:
         raise InvalidArgumentError(f"with the fed shapes, {err}", op.name, op.type) from None
+    except (ArithmeticError, AttributeError, IndexError, KeyError, TypeError,
+            ValueError) as err:  # a rule meeting a case it did not anticipate
+        raise InvalidArgumentError(node_error(
+            op.name, op.type, f"with the fed shapes its shape rule cannot handle this node "
+            f"({type(err).__name__}: {err}); inputs: {in_specs}"), op.name, op.type) from err
 
 
 def _small(out_specs: list[TensorSpec], limit: int, op_type: str) -> bool:
@@ -151,6 +156,8 @@ def _evaluate(record: registry.Op, op: Any, in_specs: list[TensorSpec],
     try:
         with np.errstate(all="ignore"):
             result = record.kernel(ctx)(*values)
+    except OpError:  # the kernel's own run-time check (it names the node already)
+        raise
     except Exception as err:  # noqa: BLE001 - the same message a run would give
         raise InvalidArgumentError(node_error(
             op.name, op.type, f"failed while folding its constant inputs: "

@@ -238,14 +238,16 @@ class KernelContext(_NodeContext):
             out.append(norm)
         return tuple(out)
 
-    def check_indices(self, indices: Any, limit: int, what: str = "indices") -> None:
-        """Every index in ``[0, limit)``; the error names the first offending position."""
+    def check_indices(self, indices: Any, limit: int, what: str = "indices",
+                      context: str = "") -> None:
+        """Every index in ``[0, limit)``; the error names the first offending position (and
+        ``context``, e.g. which variable's rows)."""
         flat = np.asarray(indices).reshape(-1)
         if flat.size and (int(flat.min()) < 0 or int(flat.max()) >= limit):
             bad = int(np.flatnonzero((flat < 0) | (flat >= limit))[0])
             where = np.unravel_index(bad, np.shape(indices)) if np.ndim(indices) else ()
             at = "".join(f"[{i}]" for i in where)
-            raise self.invalid(f"{what}{at} = {int(flat[bad])} is not in [0, {limit})",
+            raise self.invalid(f"{what}{at} = {int(flat[bad])} is not in [0, {limit}){context}",
                                f"keep {what} within the {limit} valid positions (an id "
                                "outside the vocabulary?)")
 
@@ -293,6 +295,10 @@ class Op:
     attr_defaults: ClassVar[dict[str, Any]] = {}
     #: False: the op has no gradient and blocks gradient flow (registered as such).
     differentiable: ClassVar[bool] = True
+    #: True when ``grad`` accepts an ``IndexedSlices`` upstream gradient as it is (identity
+    #: ops pass a sparse embedding gradient on); otherwise the gradient pass densifies one
+    #: before calling the rule.
+    passes_indexed_slices: ClassVar[bool] = False
     #: True for ops whose result is not a pure function of their inputs (variables, random).
     stateful: ClassVar[bool] = False
     #: Indices of inputs that name a variable to mutate (TF1 ref inputs, e.g. Assign's ``ref``).

@@ -51,7 +51,9 @@ class Const(Op):
         return [TensorSpec(dt, shape, value)]
 
     def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
-        value = tensor_util.make_ndarray(ctx.node_def.attr["value"].tensor)
+        proto = ctx.node_def.attr["value"].tensor
+        ctx.check_size(TensorShape(proto.tensor_shape).as_list(), ctx.attr("dtype").np_dtype)
+        value = tensor_util.make_ndarray(proto)
         value.flags.writeable = False
         return lambda: value
 
@@ -82,6 +84,7 @@ class PlaceholderWithDefault(Op):
     """Returns ``input`` unless fed; the fed value must match ``shape``."""
 
     op_type = "PlaceholderWithDefault"
+    passes_indexed_slices = True
     input_names = ("input",)
     returns_alias = True
 
@@ -109,6 +112,7 @@ class Identity(Op):
     """y = x (also the ``read`` of a TF1 variable)."""
 
     op_type = "Identity"
+    passes_indexed_slices = True
     input_names = ("input",)
     returns_alias = True
 
@@ -164,6 +168,7 @@ class Snapshot(Unary):
     """y = a copy of ``input`` (never an alias of it), any dtype."""
 
     op_type = "Snapshot"
+    passes_indexed_slices = True
     input_names = ("input",)
     domain = ANY
     fn = staticmethod(np.copy)
@@ -391,7 +396,11 @@ class Fill(Op):
         return [TensorSpec(value.dtype, shape, folded)]
 
     def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
-        return lambda dims, value: np.full(tuple(int(d) for d in dims), value, dtype=value.dtype)
+        def fill(dims: np.ndarray, value: np.ndarray) -> np.ndarray:
+            shape = tuple(int(d) for d in np.asarray(dims).reshape(-1))
+            ctx.check_size(shape, value.dtype)  # dims >= 0, and the size guard
+            return np.full(shape, value, dtype=value.dtype)
+        return fill
 
     def grad(self, op: Operation, g: Tensor) -> list[Tensor | None]:
         """d fill(dims, v) = (None, sum(g)): every element is a copy of v."""

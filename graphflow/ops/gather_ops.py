@@ -82,15 +82,6 @@ class GatherV2(Op):
     def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
         name, out = ctx.name, ctx.out[0]
         axis_value, rank = ctx.inputs[2].value, ctx.inputs[0].shape.rank
-        if out is not None and axis_value is not None and rank is not None and \
-                -rank <= int(axis_value) < rank:
-            a = int(axis_value) % rank  # a planned, shape-specialized step: bind the axis now
-
-            def gather_rows(params: np.ndarray, indices: np.ndarray, axis: Any) -> np.ndarray:
-                if indices.size and (indices.min() < 0 or indices.max() >= params.shape[a]):
-                    return gather_kernel(params, indices, axis)  # raises the named error
-                return np.take(params, indices, axis=a, out=out, mode="clip")
-            return gather_rows
 
         def gather_kernel(params: np.ndarray, indices: np.ndarray, axis: Any) -> np.ndarray:
             a = int(axis)
@@ -106,6 +97,16 @@ class GatherV2(Op):
             if out is not None:  # bounds checked above: mode="clip" avoids numpy's buffering
                 return np.take(params, indices, axis=a, out=out, mode="clip")
             return np.take(params, indices, axis=a)
+
+        if out is not None and axis_value is not None and rank is not None and \
+                -rank <= int(axis_value) < rank:
+            a = int(axis_value) % rank  # a planned, shape-specialized step: bind the axis now
+
+            def gather_rows(params: np.ndarray, indices: np.ndarray, axis: Any) -> np.ndarray:
+                if indices.size and (indices.min() < 0 or indices.max() >= params.shape[a]):
+                    return gather_kernel(params, indices, axis)  # raises the named error
+                return np.take(params, indices, axis=a, out=out, mode="clip")
+            return gather_rows
         return gather_kernel
 
     def grad(self, op: Operation, g: Any) -> list[Any]:
@@ -308,7 +309,14 @@ class OneHot(Op):
 
     def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
         axis, np_dtype = ctx.attr("axis"), ctx.outputs[0].dtype.np_dtype
-        return lambda i, depth, on, off: _one_hot(i, int(depth), on, off, axis, np_dtype)
+
+        def one_hot(i: np.ndarray, depth: Any, on: Any, off: Any) -> np.ndarray:
+            d = int(depth)
+            if d < 0:
+                raise ctx.invalid(f"depth must be >= 0, got {d}", "pass a non-negative depth")
+            ctx.check_size(tuple(np.shape(i)) + (d,), np_dtype)
+            return _one_hot(i, d, on, off, axis, np_dtype)
+        return one_hot
 
 
 def _one_hot(indices: np.ndarray, depth: int, on: Any, off: Any, axis: int,
@@ -348,7 +356,15 @@ class _ArgReduce(Op):
 
     def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
         fn, np_dtype = self.np_fn, ctx.attr("output_type").np_dtype
-        return lambda x, axis: fn(x, axis=int(axis)).astype(np_dtype, copy=False)
+
+        def arg_reduce(x: np.ndarray, axis: Any) -> np.ndarray:
+            (a,) = ctx.check_axes(axis, max(x.ndim, 1), "axis")
+            if x.ndim and x.shape[a] == 0:
+                raise ctx.invalid(f"cannot take the {self.op_type} over axis {a}, which is "
+                                  f"empty (input shape {x.shape})",
+                                  "reduce over a non-empty axis")
+            return fn(x, axis=a).astype(np_dtype, copy=False)
+        return arg_reduce
 
 
 @register
@@ -442,21 +458,21 @@ def one_hot(indices: Any, depth: Any, on_value: Any = None, off_value: Any = Non
                                   "TI": idx.dtype}, name=scope)
 
 
-def _arg(op_type: str, x: Any, axis: int, output_type: Any, name: str | None) -> Tensor:
+def _arg(op_type: str, x: Any, axis: Any, output_type: Any, name: str | None) -> Tensor:
     x = op_builder.convert_to_tensor(x)
     with x.graph.as_default():
-        a = op_builder.constant(np.int32(axis), name="dimension")
+        a = int_input(axis, "dimension")  # a Python int, or an int32/int64 scalar Tensor
     return op_builder.apply1(op_type, [x, a], {"T": x.dtype, "Tidx": a.dtype,
                                                "output_type": dtypes.as_dtype(output_type)},
                              name=name or op_type)
 
 
-def argmax(input: Any, axis: int | None = None, name: str | None = None,
+def argmax(input: Any, axis: Any = None, name: str | None = None,
            output_type: Any = dtypes.int64) -> Tensor:
     """``tf.argmax`` (axis defaults to 0, as TF1's ``dimension``)."""
     return _arg("ArgMax", input, 0 if axis is None else axis, output_type, name)
 
 
-def argmin(input: Any, axis: int | None = None, name: str | None = None,
+def argmin(input: Any, axis: Any = None, name: str | None = None,
            output_type: Any = dtypes.int64) -> Tensor:
     return _arg("ArgMin", input, 0 if axis is None else axis, output_type, name)

@@ -61,7 +61,15 @@ class Transpose(Op):
         perm = ctx.static_ints(1)
         if perm is not None:
             return lambda x, _perm: np.transpose(x, perm)
-        return lambda x, p: np.transpose(x, [int(a) for a in p])
+
+        def transpose_fed(x: np.ndarray, p: np.ndarray) -> np.ndarray:
+            perm_fed = [int(a) for a in np.asarray(p).reshape(-1)]
+            if sorted(perm_fed) != list(range(x.ndim)):
+                raise ctx.invalid(f"perm {perm_fed} is not a permutation of the axes "
+                                  f"{list(range(x.ndim))} of x (shape {x.shape})",
+                                  "list every axis of x exactly once")
+            return np.transpose(x, perm_fed)
+        return transpose_fed
 
     def grad(self, op: Operation, g: Any) -> list[Tensor | None]:
         """d transpose(x, p) = transpose(g, p^-1): the inverse permutation puts every axis of
@@ -384,7 +392,15 @@ class Tile(Op):
         return [TensorSpec(x.dtype, dims, fold(lambda v: np.tile(v, m), x.value))]
 
     def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
-        return lambda x, m: np.tile(x, tuple(int(k) for k in m))
+        def tile(x: np.ndarray, m: np.ndarray) -> np.ndarray:
+            multiples = [int(k) for k in np.asarray(m).reshape(-1)]
+            if len(multiples) != x.ndim or min(multiples, default=0) < 0:
+                raise ctx.invalid(f"multiples must be >= 0, got {multiples}, one per axis of x "
+                                  f"(shape {x.shape})",
+                                  "pass one non-negative multiple per axis of x")
+            ctx.check_size([d * k for d, k in zip(x.shape, multiples)], x.dtype)
+            return np.tile(x, tuple(multiples))
+        return tile
 
     def grad(self, op: Operation, g: Any) -> list[Tensor | None]:
         """d tile(x, m) = sum over the copies: reshape g to [m_0, d_0, m_1, d_1, ...] and sum

@@ -24,7 +24,7 @@ from graphflow.framework.tensor import Operation, Tensor
 from graphflow.ops import array_ops, linalg_ops, op_builder
 from graphflow.ops.array_ops import unbroadcast_pair
 from graphflow.ops.comparison_ops import greater, greater_equal, less_equal, select_v2
-from graphflow.ops.op_base import FLOAT, NUMERIC, Binary, Unary, run_error
+from graphflow.ops.op_base import FLOAT, NUMERIC, Binary, Unary, bind_out, run_error
 
 # ----------------------------------------------------------------------------------------
 # Binary arithmetic
@@ -132,6 +132,19 @@ class Pow(Binary):
 
     op_type = "Pow"
     fn = staticmethod(np.power)
+
+    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        power = bind_out(self, ctx)
+        if ctx.inputs[1].dtype.is_floating:
+            return power
+
+        def integer_power(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+            if np.any(np.asarray(y) < 0):
+                raise ctx.invalid("integers to negative integer powers are not allowed "
+                                  f"(exponents {np.asarray(y).reshape(-1)[:8].tolist()})",
+                                  "cast to a float dtype first (gf.cast(x, gf.float32))")
+            return power(x, y)
+        return integer_power
 
     def grad(self, op: Operation, g: Tensor) -> list[Tensor]:
         """d(x^y) = (g * y * x^(y-1), g * x^y * log(x)) with log(x) taken as 0 where x <= 0."""

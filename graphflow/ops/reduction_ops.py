@@ -19,6 +19,7 @@ from graphflow.framework.tensor import Operation, Tensor, TensorSpec
 from graphflow.framework.tensor_shape import TensorShape
 from graphflow.ops import array_ops, comparison_ops, layout_ops, linalg_ops, math_ops, op_builder
 from graphflow.ops.op_base import fold, run_error
+from graphflow.ops.op_builder import int_input
 
 # ----------------------------------------------------------------------------------------
 # Sum, Mean, Max, Min
@@ -435,10 +436,8 @@ def _reduce(op_type: str, x: Any, axis: Any, keepdims: bool, name: str | None,
                 axes = op_builder.constant(np.arange(x.shape.rank, dtype=np.int32))
             else:
                 axes = layout_ops.range_(0, array_ops.size(array_ops.shape(x)), 1)
-        elif isinstance(axis, Tensor):
-            axes = axis
-        else:
-            axes = op_builder.constant(np.asarray(axis, dtype=np.int32))
+        else:  # ints, an int tensor, or a list mixing ints and scalar tensors (stacked)
+            axes = int_input(axis, "reduction_indices")
     return op_builder.apply1(op_type, [x, axes], {"T": x.dtype, "Tidx": axes.dtype,
                                                   "keep_dims": keep}, name=name or op_type)
 

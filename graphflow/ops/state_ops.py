@@ -168,8 +168,8 @@ class _Scatter(Op):
             if current is None:
                 raise uninitialized(cell.name, name, op_type)
             if indices.size and (indices.min() < 0 or indices.max() >= current.shape[0]):
-                raise run_error(name, op_type, f"index out of range [0, {current.shape[0]}) for "
-                                f"variable '{cell.name}'")
+                ctx.check_indices(indices, current.shape[0],
+                                  context=f" (rows of variable '{cell.name}')")
             if ufunc is None:
                 current[indices] = updates
             else:

@@ -11,6 +11,7 @@ plan a run would use, without running it.
 from __future__ import annotations
 
 import contextlib
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,12 +19,13 @@ import numpy as np
 
 from graphflow.compiler.pipeline import CompiledPlan, CompileOptions, compile_plan, signature_plan
 from graphflow.compiler.plan import Plan
+from graphflow.compiler.specialize import specialize
 from graphflow.framework import default_session
 from graphflow.framework.errors import InvalidArgumentError
 from graphflow.framework.graph import Graph, get_default_graph
 from graphflow.framework.indexed_slices import IndexedSlices
 from graphflow.framework.resources import RunResources
-from graphflow.framework.tensor import Operation, Tensor
+from graphflow.framework.tensor import Operation, Tensor, TensorSpec
 from graphflow.runtime.executor import BoundPlan
 from graphflow.runtime.fetches import flatten_fetches
 
@@ -231,11 +233,17 @@ class Session:
 
 
 class _Signature:
-    """The plans of one (fetches, feeds) signature: one specialized to each concrete set of
-    feed shapes (up to ``MAX_SPECIALIZED``), and a shape-generic one for any further shapes
-    (so a caller feeding ever-changing shapes does not grow the cache without bound)."""
+    """The plans of one (fetches, feeds) signature, one per concrete set of feed shapes.
 
-    MAX_SPECIALIZED = 8
+    With ``SessionConfig(specialize=True)`` (the default) each set of feed shapes gets its own
+    specialized plan; the most recently used ``MAX_PLANS`` are kept (least recently used
+    evicted), so a caller feeding ever-changing shapes does not grow the cache without bound
+    and never falls onto a different kind of plan. With ``specialize=False`` one shape-generic
+    plan runs every set of shapes, and each new set is first checked by the same shape rules
+    a specialized plan would run (``compiler.specialize``), so results and errors never depend
+    on which plan ran or how many shapes the session has seen."""
+
+    MAX_PLANS = 32
 
     def __init__(self, graph: Graph, fetches: list[Any], feeds: list[Tensor],
                  session: Session) -> None:
@@ -243,19 +251,28 @@ class _Signature:
         self.plan: Plan = signature_plan(graph, fetches, feeds)
         self.feed_specs = [_FeedSpec(t) for t in feeds]
         self.session = session
-        self.by_shape: dict[tuple[Any, ...], BoundPlan] = {}
+        self.by_shape: OrderedDict[tuple[Any, ...], BoundPlan] = OrderedDict()
         self.generic: BoundPlan | None = None
 
     def compiled_for(self, shapes: tuple[Any, ...]) -> BoundPlan:
-        compiled = self.by_shape.get(shapes)
+        by_shape = self.by_shape
+        compiled = by_shape.get(shapes)
         if compiled is not None:
+            if len(by_shape) > 1:
+                by_shape.move_to_end(shapes)
             return compiled
-        if len(self.by_shape) < self.MAX_SPECIALIZED:
-            compiled = self.by_shape[shapes] = self._compile(shapes)
-            return compiled
-        if self.generic is None:
-            self.generic = self._compile(None)
-        return self.generic
+        if self.session.config.specialize:
+            compiled = self._compile(shapes)
+        else:
+            specialize(self.plan, [TensorSpec(t.dtype, tuple(shape)) for t, shape in
+                                   zip(self.feeds, shapes)], self.session.resources)
+            if self.generic is None:
+                self.generic = self._compile(None)
+            compiled = self.generic
+        by_shape[shapes] = compiled
+        if len(by_shape) > self.MAX_PLANS:
+            by_shape.popitem(last=False)
+        return compiled
 
     def _compile(self, shapes: tuple[Any, ...] | None) -> BoundPlan:
         session = self.session
