@@ -266,9 +266,7 @@ def softmax_cross_entropy_with_logits_v2(_sentinel: Any = None, labels: Any = No
             x.graph.name_scope(name or "softmax_cross_entropy_with_logits") as scope:
         if a is None and x.shape.rank == 2 and lab.shape.rank in (2, None):
             return softmax_cross_entropy_with_logits_op(x, lab, name=scope)[0]
-        if x.shape.rank is None:
-            raise ValueError(f"{fn}: logits '{x.name}' must have a known rank")
-        a = x.shape.rank - 1 if a is None else a
+        a = -1 if a is None else a  # unknown rank: reduce over the axis as given
         log_p = nn_ops.log_softmax_along(x, a)
         return math_ops.negative(reduction_ops.reduce_sum(math_ops.multiply(lab, log_p), a),
                                  name=scope)

@@ -20,7 +20,7 @@ from graphflow.framework.op_registry import InferContext, KernelContext, Op, reg
 from graphflow.framework.tensor import Operation, Tensor, TensorSpec
 from graphflow.framework.tensor_shape import TensorShape
 from graphflow.ops import array_ops, comparison_ops, math_ops, op_builder
-from graphflow.ops.layout_ops import concat, transpose
+from graphflow.ops.layout_ops import concat, range_, transpose
 from graphflow.ops.op_base import fold, run_error
 from graphflow.ops.op_builder import int_input
 from graphflow.ops.strided_slice_ops import strided_slice
@@ -127,9 +127,7 @@ class GatherV2(Op):
         if axis == 0:
             return [_rows_gradient(params, indices, g), None, None]
         if prank is None or qrank is None:
-            raise NotImplementedError(node_error(
-                op.name, "GatherV2", f"the gradient along axis {axis} needs the ranks of params "
-                "and indices known when the graph is built"))
+            return [_dynamic_axis_gradient(params, indices, g, axis), None, None]
         moved = list(range(axis, axis + qrank)) + list(range(axis)) + \
             list(range(axis + qrank, prank + qrank - 1))
         num = params.shape[axis] if params.shape[axis] is not None else \
@@ -137,6 +135,23 @@ class GatherV2(Op):
         summed = unsorted_segment_sum(transpose(g, moved), indices, num)
         back = list(range(1, axis + 1)) + [0] + list(range(axis + 1, prank))
         return [transpose(summed, back), None, None]
+
+
+def _dynamic_axis_gradient(params: Tensor, indices: Tensor, g: Tensor, axis: int) -> Tensor:
+    """The gradient along a static axis > 0 when the ranks are known only at run time
+    (TensorFlow's rule): view g as [outer..., n_indices, inner...], move the index axis
+    first, segment-sum the rows into params.shape[axis] slots, move it back."""
+    p_shape = array_ops.shape(params)
+    outer = strided_slice(p_shape, [0], [axis], [1])
+    inner = strided_slice(p_shape, [axis + 1], [0], [1], end_mask=1)
+    values = array_ops.reshape(g, concat([outer, [-1], inner], 0))
+    flat = array_ops.reshape(indices, [-1])
+    n_dims = array_ops.size(array_ops.shape(values))
+    first = concat([[axis], range_(0, axis), range_(axis + 1, n_dims)], 0)
+    num = strided_slice(p_shape, [axis], [axis + 1], [1], shrink_axis_mask=1)
+    summed = unsorted_segment_sum(transpose(values, first), flat, num)
+    back = concat([range_(1, axis + 1), [0], range_(axis + 1, n_dims)], 0)
+    return transpose(summed, back)
 
 
 def _rows_gradient(params: Tensor, indices: Tensor, g: Tensor) -> IndexedSlices:

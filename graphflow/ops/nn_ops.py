@@ -281,7 +281,8 @@ def bias_add_grad(out_backprop: Any, data_format: str = "NHWC",
 
 def resolve_class_axis(fn: str, x: Tensor, axis: Any, dim: Any) -> int | None:
     """The normalized class axis of softmax-like builder ``fn`` (``axis``, or its
-    deprecated name ``dim``), or None for "the last axis" (fused kernels)."""
+    deprecated name ``dim``), or None for "the last axis" (fused kernels). With an input of
+    unknown rank any axis but -1 is returned as given, for the composite path."""
     if axis is not None and dim is not None:
         raise ValueError(f"{fn}: pass only one of axis and dim (dim is its deprecated name)")
     a = axis if axis is not None else dim
@@ -290,9 +291,8 @@ def resolve_class_axis(fn: str, x: Tensor, axis: Any, dim: Any) -> int | None:
     if isinstance(a, Tensor):
         raise TypeError(f"{fn}: axis must be a Python int, got tensor '{a.name}'")
     rank = x.shape.rank
-    if rank is None:
-        raise ValueError(f"{fn}: axis={a} needs the rank of '{x.name}' known when the graph is "
-                         "built (its shape is unknown); use the last axis (-1)")
+    if rank is None:  # the composite reduces over ``a`` as given (checked when it runs)
+        return int(a)
     if not -rank <= int(a) < rank:
         raise ValueError(f"{fn}: axis {a} is out of range for '{x.name}' of shape {x.shape}")
     a = int(a) % rank

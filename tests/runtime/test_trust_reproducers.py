@@ -12,6 +12,7 @@ import pytest
 
 import graphflow as gf
 from graphflow.framework.errors import DataLossError, GraphflowError, InvalidArgumentError
+from tests.helpers import assert_gradients
 
 REDUCTIONS: dict[str, Callable[..., gf.Tensor]] = {
     "Sum": gf.reduce_sum, "Mean": gf.reduce_mean, "Max": gf.reduce_max,
@@ -291,3 +292,38 @@ def test_deeply_nested_pbtxt_is_a_data_loss_error(tmp_path: Path) -> None:
                     + "} } } }")
     with pytest.raises(DataLossError, match="deep.pbtxt"):
         gf.io.read_graph(path)
+
+
+def test_softmax_and_cross_entropy_on_a_non_last_axis_with_unknown_rank() -> None:
+    g = gf.Graph()
+    with g.as_default():
+        x = gf.placeholder(gf.float64, None, name="x")
+        weights = gf.constant(np.array([[1.0, 2.0, -1.0], [0.5, -2.0, 3.0]]))
+        y = gf.reduce_sum(gf.nn.softmax(x, axis=0) * weights)
+        ce = gf.nn.softmax_cross_entropy_with_logits_v2(labels=gf.constant(np.eye(2, 3)),
+                                                        logits=x, axis=0)
+    xv = np.array([[0.1, -0.4, 0.7], [0.3, 0.2, -0.5]])
+    e = np.exp(xv)
+    p = e / e.sum(axis=0)
+    with gf.Session(graph=g) as sess:
+        np.testing.assert_allclose(sess.run(y, {x: xv}), (p * weights_value()).sum(),
+                                   rtol=1e-12)
+        np.testing.assert_allclose(sess.run(ce, {x: xv}), -(np.eye(2, 3) * np.log(p)).sum(0),
+                                   rtol=1e-12)
+    with g.as_default():
+        assert_gradients(y, [x], {x: xv})
+
+
+def weights_value() -> np.ndarray:
+    return np.array([[1.0, 2.0, -1.0], [0.5, -2.0, 3.0]])
+
+
+@pytest.mark.parametrize("indices", [[0, 2, 2], [[1, 0], [2, 2]]])
+def test_gather_gradient_along_axis_1_with_unknown_ranks(indices: list) -> None:
+    g = gf.Graph()
+    rng = np.random.default_rng(3)
+    with g.as_default():
+        x = gf.placeholder(gf.float64, None, name="x")
+        w = gf.constant(rng.uniform(-1, 1, (2, *np.shape(indices), 4)))
+        y = gf.reduce_sum(gf.gather(x, indices, axis=1) * w)
+        assert_gradients(y, [x], {x: rng.uniform(-1, 1, (2, 3, 4))})
