@@ -2,7 +2,8 @@
 losses, l2_loss, dropout, embedding_lookup). The op records and builders live in the op
 families: ``graphflow.ops.activation_ops`` (relu, tanh, sigmoid, elu, ...), ``nn_ops``
 (bias_add, softmax, log_softmax, l2_loss, dropout), ``cross_entropy_ops`` and
-``gather_ops`` (embedding_lookup)."""
+``gather_ops`` (embedding_lookup); convolutions in ``conv_ops``, pooling in ``pooling_ops``,
+batch normalization in ``normalization_ops``."""
 
 from __future__ import annotations
 
@@ -16,6 +17,14 @@ from graphflow.ops.activation_ops import (
     softsign,
     tanh,
 )
+from graphflow.ops.conv_ops import (
+    conv1d,
+    conv2d,
+    conv2d_transpose,
+    depthwise_conv2d,
+    depthwise_conv2d_native,
+    separable_conv2d,
+)
 from graphflow.ops.cross_entropy_ops import (
     sigmoid_cross_entropy_with_logits,
     softmax_cross_entropy_with_logits,
@@ -24,10 +33,15 @@ from graphflow.ops.cross_entropy_ops import (
 )
 from graphflow.ops.gather_ops import embedding_lookup
 from graphflow.ops.nn_ops import bias_add, dropout, l2_loss, log_softmax, softmax
+from graphflow.ops.normalization_ops import batch_normalization, fused_batch_norm
+from graphflow.ops.pooling_ops import avg_pool, avg_pool2d, max_pool, max_pool2d
 
 __all__ = [
     "bias_add", "dropout", "embedding_lookup", "l2_loss", "log_softmax", "relu", "sigmoid",
     "softmax", "softmax_cross_entropy_with_logits", "softmax_cross_entropy_with_logits_v2",
     "sigmoid_cross_entropy_with_logits", "sparse_softmax_cross_entropy_with_logits", "tanh",
     "elu", "leaky_relu", "relu6", "softplus", "softsign",
+    "conv1d", "conv2d", "conv2d_transpose", "depthwise_conv2d", "depthwise_conv2d_native",
+    "separable_conv2d", "max_pool", "max_pool2d", "avg_pool", "avg_pool2d",
+    "fused_batch_norm", "batch_normalization",
 ]
