@@ -55,9 +55,9 @@ def _window_classifier_module() -> Any:
 class Page:
     """One page under test, recording console errors, page errors and network requests."""
 
-    def __init__(self, browser: Any, path: Path) -> None:
+    def __init__(self, browser: Any, path: Path, width: int = 1400, height: int = 820) -> None:
         self.problems: list[str] = []
-        self.page = browser.new_page(viewport={"width": 1400, "height": 820})
+        self.page = browser.new_page(viewport={"width": width, "height": height})
         self.page.on("console", lambda m: self.problems.append(f"console {m.type}: {m.text}")
                      if m.type in ("error", "warning") else None)
         self.page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
@@ -171,8 +171,8 @@ def screenshot(out: Path) -> Path:
     assert sync_playwright is not None and CHROMIUM is not None
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = Page(b, Path(gf.viz.to_html(_lecture_values(), Path(tmp) / "lecture.html")))
-        page.page.set_viewport_size({"width": 1200, "height": 560})
+        page = Page(b, Path(gf.viz.to_html(_lecture_values(), Path(tmp) / "lecture.html")),
+                    width=1200, height=520)
         for _ in range(9):
             page.page.click("#step-next")
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -107,42 +107,106 @@
     return lines;
   }
 
-  function layout(p) {
-    var g = new dagre.graphlib.Graph({ compound: true, multigraph: true });
-    g.setGraph({ rankdir: D.rankdir, nodesep: 22, ranksep: 34, edgesep: 8,
-                 marginx: 24, marginy: 30 });
-    g.setDefaultEdgeLabel(function () { return {}; });
-    var drawn = {}, clusters = new Set();
+  // Hierarchical layout, as TensorBoard does it: every expanded scope is laid out on its own
+  // (a small flat dagre graph of its direct children: nodes, collapsed scopes, and expanded
+  // child scopes as boxes of their own laid-out size), then placed inside its parent. Flat
+  // graphs of a few dozen items keep dagre fast; one compound layout of a training graph
+  // would take minutes.
+  var PAD = 10, TITLE = 18;
+  function containerOf(rep) {
+    return rep.indexOf("scope:") === 0 ? scopeBy[rep.slice(6)].parent : nodeBy[rep].scope;
+  }
+  function itemOf(name, scope) { // the direct child of `scope` holding node `name`, or null
+    var s = nodeBy[name].scope;
+    if (s === scope) { return name; }
+    if (scope && s.indexOf(scope + "/") !== 0) { return null; }
+    var rest = scope ? s.slice(scope.length + 1) : s;
+    return "scope:" + (scope ? scope + "/" : "") + rest.split("/")[0];
+  }
+  function itemBox(item, p) {
+    if (item.indexOf("scope:") !== 0) {
+      var n = nodeBy[item], lines = nodeLines(n, p);
+      var w = Math.max.apply(null, lines.map(function (l) {
+        return textWidth(l.text, l.size, l.bold); }));
+      return { kind: "node", node: n, lines: lines, width: Math.ceil(w) + 18,
+               height: lines.length * 14 + 10 };
+    }
+    var scope = scopeBy[item.slice(6)];
+    if (expanded.has(scope.name)) {
+      var inner = layoutScope(scope.name, p);
+      return { kind: "cluster", scope: scope, inner: inner,
+               width: Math.max(inner.width, textWidth(scope.label + "/", 11, true) + 24) +
+                 2 * PAD, height: inner.height + TITLE + PAD };
+    }
+    var title = scope.label + "/", sub = scope.count + (scope.count === 1 ? " op" : " ops");
+    return { kind: "scope", scope: scope, title: title, sub: sub, height: 38,
+             width: Math.ceil(Math.max(textWidth(title, 12, true), textWidth(sub, 10))) + 26 };
+  }
+  function layoutScope(scope, p) {
+    var items = {};
     D.nodes.forEach(function (n) {
-      var rep = repOf(n.name);
-      if (drawn[rep]) { return; }
-      if (rep === n.name) {
-        var lines = nodeLines(n, p);
-        var w = Math.max.apply(null, lines.map(function (l) {
-          return textWidth(l.text, l.size, l.bold); }));
-        drawn[rep] = { kind: "node", node: n, lines: lines,
-                       width: Math.ceil(w) + 18, height: lines.length * 14 + 10 };
-      } else {
-        var scope = scopeBy[rep.slice(6)];
-        var title = scope.label + "/", sub = scope.count + (scope.count === 1 ? " op" : " ops");
-        drawn[rep] = { kind: "scope", scope: scope, title: title, sub: sub,
-                       width: Math.ceil(Math.max(textWidth(title, 12, true),
-                                                 textWidth(sub, 10))) + 26, height: 38 };
-      }
-      g.setNode(rep, { width: drawn[rep].width, height: drawn[rep].height });
-      var container = rep === n.name ? n.scope : scopeBy[rep.slice(6)].parent;
-      if (container) {
-        chain(container).forEach(function (s) { clusters.add(s); });
-        g.setNode("cluster:" + container, {});
-        g.setParent(rep, "cluster:" + container);
-      }
+      var it = itemOf(n.name, scope);
+      if (it !== null && !items[it]) { items[it] = itemBox(it, p); }
     });
-    clusters.forEach(function (s) {
-      g.setNode("cluster:" + s, {});
-      var parent = scopeBy[s].parent;
-      if (parent) { g.setParent("cluster:" + s, "cluster:" + parent); }
-    });
+    var g = new dagre.graphlib.Graph({ multigraph: true });
+    var margin = scope ? 8 : 24;
+    g.setGraph({ rankdir: D.rankdir, nodesep: 22, ranksep: 34, edgesep: 8,
+                 marginx: margin, marginy: margin });
+    g.setDefaultEdgeLabel(function () { return {}; });
+    Object.keys(items).forEach(function (it) {
+      g.setNode(it, { width: items[it].width, height: items[it].height }); });
     var groups = {};
+    D.edges.forEach(function (e, i) {
+      var a = itemOf(e.src, scope), b = itemOf(e.dst, scope);
+      if (a === null || b === null || a === b) { return; }
+      var key = a + "\u0000" + b;
+      if (!groups[key]) { groups[key] = { src: a, dst: b, items: [] }; }
+      groups[key].items.push(i);
+    });
+    var edges = {};
+    Object.keys(groups).forEach(function (key) {
+      var grp = groups[key];
+      var reps = grp.items.length === 1 && repOf(D.edges[grp.items[0]].src) === grp.src &&
+        repOf(D.edges[grp.items[0]].dst) === grp.dst;
+      var lines = edgeLines(grp, p), label = {};
+      if (lines.length && (reps || grp.items.length > 1)) {
+        label = { width: Math.max.apply(null, lines.map(function (l) {
+          return textWidth(l.text, 9.5); })) + 6, height: lines.length * 12, labelpos: "c" };
+      }
+      g.setEdge(grp.src, grp.dst, label, key);
+      edges[key] = grp;
+    });
+    dagre.layout(g);
+    Object.keys(items).forEach(function (it) {
+      var b = g.node(it); items[it].x = b.x; items[it].y = b.y; });
+    Object.keys(edges).forEach(function (key) {
+      var e = g.edge(edges[key].src, edges[key].dst, key);
+      edges[key].points = e ? e.points : [];
+    });
+    var gg = g.graph();
+    return { items: items, edges: edges, width: gg.width || 2 * margin,
+             height: gg.height || 2 * margin };
+  }
+  function place(inner, ox, oy, out) { // absolute boxes of every drawn item, recursively
+    Object.keys(inner.items).forEach(function (it) {
+      var b = inner.items[it];
+      var box = { x: ox + b.x, y: oy + b.y, width: b.width, height: b.height, item: b };
+      out.boxes[it] = box;
+      if (b.kind === "cluster") {
+        out.clusters.push(box);
+        place(b.inner, box.x - b.width / 2 + PAD, box.y - b.height / 2 + TITLE, out);
+      }
+    });
+    Object.keys(inner.edges).forEach(function (key) {
+      var e = inner.edges[key];
+      out.routes[key] = e.points.map(function (pt) { return { x: ox + pt.x, y: oy + pt.y }; });
+    });
+  }
+  function layout(p) {
+    var root = layoutScope("", p);
+    var L = { boxes: {}, clusters: [], routes: {}, width: root.width, height: root.height };
+    place(root, 0, 0, L);
+    var groups = {}; // the edges drawn: between the things drawn for their ends
     D.edges.forEach(function (e, i) {
       var a = repOf(e.src), b = repOf(e.dst);
       if (a === b) { return; }
@@ -153,13 +217,37 @@
     Object.keys(groups).forEach(function (key) {
       var grp = groups[key];
       grp.lines = edgeLines(grp, p);
-      var w = grp.lines.length ? Math.max.apply(null, grp.lines.map(function (l) {
-        return textWidth(l.text, 9.5); })) + 6 : 0;
-      g.setEdge(grp.src, grp.dst, { width: w, height: grp.lines.length * 12, labelpos: "c",
-                                    minlen: 1 }, key);
+      var same = containerOf(grp.src) === containerOf(grp.dst);
+      var route = same ? L.routes[grp.src + "\u0000" + grp.dst] : null;
+      grp.points = route && route.length ? route : curve(L.boxes[grp.src], L.boxes[grp.dst]);
     });
-    dagre.layout(g);
-    return { g: g, drawn: drawn, groups: groups, clusters: clusters };
+    L.groups = groups;
+    return L;
+  }
+  function border(box, toward) { // where the line from box's centre toward a point leaves it
+    var dx = toward.x - box.x, dy = toward.y - box.y;
+    if (!dx && !dy) { return { x: box.x, y: box.y }; }
+    var sx = dx ? (box.width / 2) / Math.abs(dx) : Infinity;
+    var sy = dy ? (box.height / 2) / Math.abs(dy) : Infinity;
+    var s = Math.min(sx, sy);
+    return { x: box.x + dx * s, y: box.y + dy * s };
+  }
+  function curve(a, b) { // a three-point route between two boxes in different scopes
+    var a1 = border(a, b), b1 = border(b, a);
+    var lr = D.rankdir === "LR" || D.rankdir === "RL";
+    var mid = lr ? { x: (a1.x + b1.x) / 2, y: (a1.y + b1.y) / 2 + 12 } :
+      { x: (a1.x + b1.x) / 2 + 12, y: (a1.y + b1.y) / 2 };
+    return [a1, mid, b1];
+  }
+  function pathOf(pts) {
+    var d = "M " + pts[0].x + " " + pts[0].y;
+    if (pts.length === 2) { return d + " L " + pts[1].x + " " + pts[1].y; }
+    for (var i = 1; i < pts.length - 1; i++) {
+      var end = i === pts.length - 2 ? pts[i + 1] :
+        { x: (pts[i].x + pts[i + 1].x) / 2, y: (pts[i].y + pts[i + 1].y) / 2 };
+      d += " Q " + pts[i].x + " " + pts[i].y + " " + end.x + " " + end.y;
+    }
+    return d;
   }
 
   function draw(refit) {
@@ -176,18 +264,13 @@
       el("path", { d: "M 0 0 L 10 5 L 0 10 z", fill: m[1] }, mk);
     });
     var root = el("g", { id: "viewport" }, svg);
-    var g = L.g;
-    var clusters = Array.from(L.clusters).sort(function (a, b) {
-      return a.split("/").length - b.split("/").length; });
-    clusters.forEach(function (s) {
-      var c = g.node("cluster:" + s);
-      if (!c || c.width === undefined) { return; }
-      var scope = scopeBy[s];
+    L.clusters.forEach(function (c) {
+      var s = c.item.scope.name, scope = c.item.scope;
       var grp = el("g", { "class": "cluster" + (scope.gradient ? " gradient" : ""),
                           "data-scope": s }, root);
-      el("rect", { x: c.x - c.width / 2, y: c.y - c.height / 2 - 16, width: c.width,
-                   height: c.height + 16, rx: 6 }, grp);
-      var t = el("text", { x: c.x - c.width / 2 + 6, y: c.y - c.height / 2 - 4,
+      el("rect", { x: c.x - c.width / 2, y: c.y - c.height / 2, width: c.width,
+                   height: c.height, rx: 6 }, grp);
+      var t = el("text", { x: c.x - c.width / 2 + 6, y: c.y - c.height / 2 + 13,
                            "class": "cluster-title", "data-collapse": s }, grp);
       t.textContent = "\u25be " + scope.label + "/";
       t.addEventListener("click", function (ev) {
@@ -198,8 +281,8 @@
       });
     });
     Object.keys(L.groups).forEach(function (key) {
-      var grp = L.groups[key], e = g.edge(grp.src, grp.dst, key);
-      if (!e) { return; }
+      var grp = L.groups[key], pts = grp.points;
+      if (!pts || pts.length < 2) { return; }
       var first = D.edges[grp.items[0]];
       var gradient = grp.items.some(function (i) {
         var x = D.edges[i]; return nodeBy[x.src].gradient || nodeBy[x.dst].gradient; });
@@ -208,25 +291,20 @@
                 (active ? " active" : "");
       var ge = el("g", { "class": cls, "data-src": grp.src, "data-dst": grp.dst,
                          "data-tensor": grp.items.length === 1 ? first.tensor : "" }, root);
-      var pts = e.points, d = "M " + pts[0].x + " " + pts[0].y;
-      for (var i = 1; i < pts.length - 1; i++) {
-        var mx = (pts[i].x + pts[i + 1].x) / 2, my = (pts[i].y + pts[i + 1].y) / 2;
-        d += " Q " + pts[i].x + " " + pts[i].y + " " + (i === pts.length - 2 ?
-          pts[i + 1].x + " " + pts[i + 1].y : mx + " " + my);
-      }
-      if (pts.length === 2) { d += " L " + pts[1].x + " " + pts[1].y; }
       var marker = active ? "arrow-a" : (grp.control ? "arrow-c" : (gradient ? "arrow-g" :
                                                                        "arrow"));
-      el("path", { d: d, "marker-end": "url(#" + marker + ")" }, ge);
+      el("path", { d: pathOf(pts), "marker-end": "url(#" + marker + ")" }, ge);
+      var mid = pts[Math.floor(pts.length / 2)];
       grp.lines.forEach(function (l, k) {
-        var t = el("text", { x: e.x, y: e.y - (grp.lines.length * 12) / 2 + 10 + k * 12,
+        var t = el("text", { x: mid.x, y: mid.y - (grp.lines.length * 12) / 2 + 10 + k * 12,
                              "text-anchor": "middle", "class": l.cls }, ge);
         t.textContent = l.text;
       });
     });
-    Object.keys(L.drawn).forEach(function (rep) {
-      var item = L.drawn[rep], box = g.node(rep);
+    Object.keys(L.boxes).forEach(function (rep) {
+      var box = L.boxes[rep], item = box.item;
       var x0 = box.x - box.width / 2, y0 = box.y - box.height / 2;
+      if (item.kind === "cluster") { return; }
       if (item.kind === "scope") {
         var s = item.scope;
         var gs = el("g", { "class": "scope-node" + (matchesIn(s.name) ? " match" : ""),
@@ -294,14 +372,13 @@
                               v.k + ")"); }
   }
   function fit() {
-    var gg = state.layout.g.graph(), w = canvas.clientWidth || 800,
-      h = canvas.clientHeight || 600;
+    var gg = state.layout, w = canvas.clientWidth || 800, h = canvas.clientHeight || 600;
     var k = Math.min(1.4, w / (gg.width || 1), h / (gg.height || 1));
     state.view = { k: k, x: (w - gg.width * k) / 2, y: Math.max(0, (h - gg.height * k) / 2) };
     applyView();
   }
   function center(name) {
-    var rep = repOf(name), box = state.layout.g.node(rep);
+    var rep = repOf(name), box = state.layout.boxes[rep];
     if (!box) { return; }
     var v = state.view;
     v.x = canvas.clientWidth / 2 - box.x * v.k;
@@ -386,7 +463,9 @@
     if (n.ruleDoc) {
       html("h3", "gradient rule", null, details);
       var box = html("div", null, "rule", details);
-      if (n.rule && n.rule !== n.ruleDoc) { html("p", n.rule, null, box); }
+      if (n.rule && n.rule.replace(/\.$/, "") !== n.ruleDoc.replace(/\.$/, "")) {
+        html("p", n.rule, null, box);
+      }
       html("p", n.ruleDoc, "mono", box);
     }
     draw(false);
