@@ -13,6 +13,7 @@ class DType:
     """An element type, e.g. ``gf.float32``; wraps a TensorFlow ``DataType`` enum value."""
 
     __slots__ = ("_enum", "_name", "_np")
+    _np: np.dtype[Any] | None
 
     def __init__(self, enum: types_pb2.DataType, name: str, np_dtype: Any) -> None:
         self._enum = enum

@@ -74,14 +74,14 @@ class TensorShape:
 
     def merge_with(self, other: Any) -> TensorShape:
         """The most specific shape compatible with both; ValueError if incompatible."""
-        other = as_shape(other)
-        if not self.is_compatible_with(other):
-            raise ValueError(f"shapes {self} and {other} are not compatible")
+        shape = as_shape(other)
+        if not self.is_compatible_with(shape):
+            raise ValueError(f"shapes {self} and {shape} are not compatible")
         if self._dims is None:
-            return other
-        if other._dims is None:
+            return shape
+        if shape._dims is None:
             return self
-        return TensorShape([a if a is not None else b for a, b in zip(self._dims, other._dims)])
+        return TensorShape([a if a is not None else b for a, b in zip(self._dims, shape._dims)])
 
     def with_rank(self, rank: int) -> TensorShape:
         if self._dims is None:
