@@ -28,6 +28,8 @@ _TRAIN_OPTIONS: list[tuple[str, Any, str]] = [
     ("scheme", ["iob", "io"], "predict IOB2 tags or only entity types (CS224N)"),
     ("decode", ["viterbi", "greedy"], "IOB decoding: best legal sequence or argmax"),
     ("seed", int, "random seed (initial weights, shuffling, dropout)"),
+    ("char_dim", int, "character-CNN: character embedding dimension (with --char-cnn)"),
+    ("char_filters", int, "character-CNN: filters per width (with --char-cnn)"),
 ]
 
 
@@ -50,6 +52,9 @@ def add_parser(subparsers: Any) -> None:
         extra: dict[str, Any] = {"choices": kind} if isinstance(kind, list) else {"type": kind}
         train.add_argument("--" + name.replace("_", "-"), default=None,
                            help=f"{text} (default {defaults[name]})".lstrip(), **extra)
+    train.add_argument("--char-cnn", action="store_true",
+                       help="add a character-CNN word feature (conv1d widths 2, 3, 4, max "
+                            "over time)")
     train.add_argument("--freeze-embeddings", action="store_true",
                        help="keep the (pretrained) word vectors fixed")
     train.add_argument("--binary", metavar="TYPE", default=None,
@@ -100,6 +105,8 @@ def config_from_args(args: argparse.Namespace) -> Any:
                  if getattr(args, name) is not None}
     if args.freeze_embeddings:
         overrides["train_embeddings"] = False
+    if args.char_cnn:
+        overrides["char_cnn"] = True
     if args.binary:
         overrides["binary_class"] = args.binary
     return WindowNERConfig(**overrides)

@@ -12,7 +12,10 @@ section 3.2: "discrete features" with their own lookup tables). Features:
   ``"-ese"``, ``"-burg"``...), on when ``config.suffix_dim > 0``;
 * ``prefix``  — the first ``prefix_len`` characters, on when ``config.prefix_dim > 0``;
 * ``shape``   — the word's character shape (``word_shape``: ``"Paris"`` -> ``"Xx"``,
-  ``"U.S."`` -> ``"X.X."``, ``"1996"`` -> ``"d"``), on when ``config.shape_dim > 0``.
+  ``"U.S."`` -> ``"X.X."``, ``"1996"`` -> ``"d"``), on when ``config.shape_dim > 0``;
+* ``chars``   — the ids of the word's first ``char_max_len`` characters (raw, case kept;
+  padded with ``<pad>``), windows of shape (2w+1, char_max_len), for the character CNN of
+  the model; on when ``config.char_cnn``.
 
 Suffix, prefix and shape vocabularies (``FeatureVocab``) are built from the training split;
 values seen fewer than ``config.feature_min_count`` times map to ``<unk>`` (id 0), window
@@ -37,6 +40,7 @@ from graphflow.data import TagSet, Vocabulary, make_corpus_windows, normalize_wo
 from graphflow.data.vocab import NUM_CASINGS
 
 WORDS, CASINGS, SUFFIX, PREFIX, SHAPE = "words", "casings", "suffix", "prefix", "shape"
+CHARS = "chars"
 #: Feature order inside ``x`` (and of the model's input placeholders).
 FEATURE_ORDER: tuple[str, ...] = (WORDS, CASINGS, SUFFIX, PREFIX, SHAPE)
 OPTIONAL_FEATURES: tuple[str, ...] = (SUFFIX, PREFIX, SHAPE)
@@ -119,6 +123,21 @@ def feature_dim(name: str, config: Any) -> int:
             PREFIX: config.prefix_dim, SHAPE: config.shape_dim}[name]
 
 
+def char_cnn_on(config: Any) -> bool:
+    """True when the config asks for the character-CNN word feature."""
+    return bool(getattr(config, "char_cnn", False))
+
+
+def char_table(words: Sequence[str], chars: FeatureVocab, max_len: int) -> np.ndarray:
+    """(len(words) + 1, max_len) int32 character ids of each word, ``<pad>``-padded; the
+    last row is all ``<pad>`` (the window padding outside a sentence)."""
+    table = np.full((len(words) + 1, max_len), FeatureVocab.PAD_ID, dtype=np.int32)
+    for i, w in enumerate(words):
+        ids = [chars.id(c) for c in w[:max_len]]
+        table[i, :len(ids)] = ids
+    return table
+
+
 def window_ids(flat_ids: np.ndarray, lengths: np.ndarray, window: int, left_pad: int,
                right_pad: int) -> np.ndarray:
     """Windows of half-width ``window`` over per-token ids laid out sentence after sentence
@@ -169,6 +188,8 @@ class NERFeatures:
         self.config, self.vocab, self.extra = config, vocab, dict(extra or {})
         self.names = active_features(config)
         missing = [n for n in self.names[2:] if n not in self.extra]
+        if char_cnn_on(config) and CHARS not in self.extra:
+            missing.append(CHARS)
         if missing:
             raise ValueError(f"no vocabulary for the feature(s) {missing}")
 
@@ -185,12 +206,20 @@ class NERFeatures:
             kept = sorted((v for v, c in counts.items() if c >= config.feature_min_count),
                           key=lambda v: (-counts[v], v))
             extra[name] = FeatureVocab(kept)
+        if char_cnn_on(config):
+            chars: Counter[str] = Counter()
+            for w, c in distinct.items():
+                for ch in w:
+                    chars[ch] += c
+            extra[CHARS] = FeatureVocab.build(chars.elements(), config.feature_min_count)
         return cls(config, vocab, extra)
 
     def sizes(self) -> dict[str, int]:
         """Rows of each active feature's embedding matrix."""
         out = {WORDS: len(self.vocab), CASINGS: NUM_CASINGS}
         out.update({n: len(v) for n, v in self.extra.items() if n in self.names})
+        if char_cnn_on(self.config):
+            out[CHARS] = len(self.extra[CHARS])
         return out
 
     def windows(self, sentences: Sequence[Any], tagset: TagSet | None = None
@@ -208,6 +237,12 @@ class NERFeatures:
                 flat = np.fromiter((ids[w] for w in all_words), np.int32, len(all_words))
                 inputs[name] = window_ids(flat, base.lengths, window, FeatureVocab.PAD_ID,
                                           FeatureVocab.PAD_ID)
+        if char_cnn_on(self.config):
+            all_words = [w for s in sentences for w in s.words]
+            table = char_table(all_words, self.extra[CHARS], self.config.char_max_len)
+            n = len(all_words)
+            rows = window_ids(np.arange(n, dtype=np.int32), base.lengths, window, n, n)
+            inputs[CHARS] = table[rows]
         return FeatureWindows(inputs, base.tags, base.lengths)
 
     def save(self, directory: str | os.PathLike[str]) -> None:

@@ -9,6 +9,11 @@ relu (an option; on CoNLL-2003 dev it scored 0.4-1 F1 higher, see README), and
     PER/ORG/LOC/MISC/O with ``scheme="io"``), mean cross-entropy loss;
   * binary (the lecture's "is the centre word a location?"): s = u^T h + b2,
     y = sigmoid(s), logistic loss.
+With ``char_cnn`` each window token also contributes a character-CNN vector (Ma & Hovy 2016,
+Chiu & Nichols 2016): its characters are embedded (``char_dim``), convolved with
+``char_filters`` filters of each width in ``char_widths`` (``gf.nn.conv1d``, VALID, ReLU) and
+max-pooled over time; the vectors of the 2w+1 tokens join x (scope ``embeddings/char_cnn``,
+placeholder ``char_windows`` of shape (batch, 2w+1, char_max_len)).
 Dropout (rate ``dropout``) is applied to x and h while training. Variables live under the
 name scopes ``embeddings/``, ``hidden/`` and ``output/`` so the rendered graph reads like
 the lecture's picture. Input placeholders are ``<feature>_windows`` (``word_windows``,
@@ -27,16 +32,19 @@ from graphflow.framework.graph import Graph, name_scope
 from graphflow.framework.tensor import Operation, Tensor
 from graphflow.models.ner_features import (
     CASINGS,
+    CHARS,
     PREFIX,
     SHAPE,
     SUFFIX,
     WORDS,
     active_features,
+    char_cnn_on,
     feature_dim,
 )
 from graphflow.ops.activation_ops import relu, sigmoid, tanh
 from graphflow.ops.array_ops import placeholder, placeholder_with_default, reshape
 from graphflow.ops.comparison_ops import greater
+from graphflow.ops.conv_ops import conv1d
 from graphflow.ops.cross_entropy_ops import sparse_softmax_cross_entropy_with_logits
 from graphflow.ops.gather_ops import argmax, embedding_lookup
 from graphflow.ops.layout_ops import concat
@@ -44,7 +52,7 @@ from graphflow.ops.linalg_ops import cast, matmul
 from graphflow.ops.math_ops import exp, log, maximum
 from graphflow.ops.nn_ops import bias_add, dropout, softmax
 from graphflow.ops.random_ops import random_uniform
-from graphflow.ops.reduction_ops import reduce_mean
+from graphflow.ops.reduction_ops import reduce_max, reduce_mean
 from graphflow.ops.variables import Variable
 from graphflow.train.adam import AdamOptimizer
 from graphflow.train.gradient_descent import GradientDescentOptimizer
@@ -58,7 +66,7 @@ OUTPUT_PROBABILITIES = "probabilities"
 OUTPUT_PREDICTIONS = "predictions"
 #: Placeholder and embedding-variable names of each lookup feature.
 INPUT_NAMES = {WORDS: INPUT_WORDS, CASINGS: INPUT_CASINGS, SUFFIX: "suffix_windows",
-               PREFIX: "prefix_windows", SHAPE: "shape_windows"}
+               PREFIX: "prefix_windows", SHAPE: "shape_windows", CHARS: "char_windows"}
 EMBEDDING_NAMES = {WORDS: "words", CASINGS: "casing", SUFFIX: "suffix", PREFIX: "prefix",
                    SHAPE: "shape"}
 OPTIMIZERS = ("adam", "lazy_adam", "sgd", "momentum")
@@ -83,6 +91,8 @@ class WindowNERConfig:
     in each window slot, so that the unknown-word row is trained), ``train_embeddings``
     (False keeps the word vectors fixed).
     Decoding: ``decode`` ("viterbi": most probable legal IOB2 sequence; "greedy": argmax).
+    Character CNN (off by default): ``char_cnn``, ``char_dim``, ``char_filters`` (per width),
+    ``char_widths``, ``char_max_len`` (longer words are cut).
     """
 
     window: int = 2
@@ -107,6 +117,11 @@ class WindowNERConfig:
     word_dropout: float = 0.25
     train_embeddings: bool = True
     decode: str = "viterbi"  # IOB: "viterbi" (only legal tag sequences) or "greedy"
+    char_cnn: bool = False
+    char_dim: int = 16
+    char_filters: int = 30
+    char_widths: tuple[int, ...] = (2, 3, 4)
+    char_max_len: int = 16
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -132,6 +147,15 @@ class WindowNERConfig:
         for name in ("suffix_dim", "prefix_dim", "shape_dim", "epochs"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        self.char_widths = tuple(int(k) for k in self.char_widths)
+        if self.char_cnn:
+            for name in ("char_dim", "char_filters"):
+                if getattr(self, name) < 1:
+                    raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+            if not self.char_widths or min(self.char_widths) < 1 or \
+                    max(self.char_widths) > self.char_max_len:
+                raise ValueError(f"char_widths must be >= 1 and <= char_max_len "
+                                 f"({self.char_max_len}), got {list(self.char_widths)}")
 
     @property
     def width(self) -> int:
@@ -189,7 +213,8 @@ def build(config: WindowNERConfig, feature_sizes: dict[str, int], num_classes: i
     binary = config.binary_class is not None
     n_out = 1 if binary else num_classes
     names = active_features(config)
-    missing = [n for n in names if n not in feature_sizes]
+    missing = [n for n in names + ([CHARS] if char_cnn_on(config) else [])
+               if n not in feature_sizes]
     if missing:
         raise ValueError(f"feature_sizes lacks the active feature(s) {missing}")
     with graph.as_default():
@@ -212,6 +237,13 @@ def build(config: WindowNERConfig, feature_sizes: dict[str, int], num_classes: i
                 variables[f"embeddings/{EMBEDDING_NAMES[n]}"] = var
                 parts.append(reshape(embedding_lookup(var, inputs[n]),
                                         [-1, config.width * dim]))
+            if char_cnn_on(config):
+                inputs[CHARS] = placeholder(dtypes.int32, [None, config.width,
+                                                           config.char_max_len],
+                                            name=INPUT_NAMES[CHARS])
+                parts.append(_char_cnn(config, feature_sizes[CHARS], inputs[CHARS], seeds,
+                                       variables))
+                n_in += config.width * config.char_filters * len(config.char_widths)
             x = concat(parts, 1, name="x")
         if rate is not None and config.dropout > 0:
             x = dropout(x, rate=rate, seed=config.seed)
@@ -251,6 +283,30 @@ def build(config: WindowNERConfig, feature_sizes: dict[str, int], num_classes: i
     return model
 
 
+def _char_cnn(config: WindowNERConfig, n_chars: int, char_windows: Tensor, seeds: Any,
+              variables: dict[str, Any]) -> Tensor:
+    """Per window token: embed its characters, conv1d (VALID, ReLU) with ``char_filters``
+    filters of each width, max over time; (batch, 2w+1 * filters * widths)."""
+    cd, f, length = config.char_dim, config.char_filters, config.char_max_len
+    with name_scope("char_cnn"):
+        table = Variable(_uniform(seeds, (n_chars, cd), 0.1), name="chars")
+        variables["embeddings/char_cnn/chars"] = table
+        e = reshape(embedding_lookup(table, char_windows), [-1, length, cd])
+        pooled = []
+        for k in config.char_widths:
+            with name_scope(f"width{k}"):
+                scale = float(np.sqrt(6.0 / (k * cd + f)))
+                kernel = Variable(_uniform(seeds, (k, cd, f), scale), name="kernel")
+                bias = Variable(np.zeros(f, np.float32), name="bias")
+                variables[f"embeddings/char_cnn/width{k}/kernel"] = kernel
+                variables[f"embeddings/char_cnn/width{k}/bias"] = bias
+                c = relu(bias_add(conv1d(e, kernel, 1, "VALID"), bias))
+                pooled.append(reduce_max(c, 1, name="max_over_time"))
+        vectors = concat(pooled, 1) if len(pooled) > 1 else pooled[0]
+        return reshape(vectors, [-1, config.width * f * len(config.char_widths)],
+                       name="per_window")
+
+
 def sigmoid_cross_entropy(labels: Tensor, logits: Tensor) -> Tensor:
     """-[t log sigmoid(s) + (1-t) log(1 - sigmoid(s))] = max(s, 0) - s t + log(1 + e^-|s|),
     built from primitives (stable for large |s|)."""
@@ -268,7 +324,7 @@ def make_optimizer(config: WindowNERConfig) -> Optimizer:
     return GradientDescentOptimizer(config.learning_rate)
 
 
-def _uniform(seeds: Any, shape: tuple[int, int], scale: float) -> Any:
+def _uniform(seeds: Any, shape: tuple[int, ...], scale: float) -> Any:
     """An initializer tensor (RandomUniform op, seeded): keeps the graph small, unlike a
     constant holding the initial matrix."""
     return lambda: random_uniform(list(shape), -scale, scale, seed=next(seeds))

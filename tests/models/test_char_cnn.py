@@ -1,0 +1,77 @@
+"""The character-CNN word feature of the window NER model (``char_cnn``): character windows
+from ``NERFeatures``, the model's conv1d / max-over-time subgraph, training that lowers the
+loss, export + reload of the predictor, and ``graphflow ner train --char-cnn``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from graphflow.cli import main
+from graphflow.data import Sentence, load_demo_corpus, write_conll
+from graphflow.models.ner_artifacts import NERPredictor
+from graphflow.models.ner_features import CHARS, FeatureVocab
+from graphflow.models.ner_trainer import NERTrainer
+from tests.models.conftest import tiny_config
+
+CHAR = {"char_cnn": True, "char_dim": 4, "char_filters": 5, "char_widths": (2, 3),
+        "char_max_len": 6}
+
+
+def test_char_windows_hold_each_tokens_characters(demo_train: list[Sentence]) -> None:
+    config = tiny_config(window=1, **CHAR)
+    trainer = NERTrainer(config, demo_train[:30])
+    features = trainer.features
+    sentence = demo_train[0]
+    data = features.windows([sentence])
+    chars = data.inputs[CHARS]
+    assert chars.shape == (len(sentence.words), 3, 6) and chars.dtype == np.int32
+    vocab = features.extra[CHARS]
+    word = sentence.words[0]
+    expected = [vocab.id(c) for c in word[:6]] + [FeatureVocab.PAD_ID] * (6 - len(word[:6]))
+    assert chars[0, 1].tolist() == expected  # the centre of token 0's window is token 0
+    assert (chars[0, 0] == FeatureVocab.PAD_ID).all()  # left of the sentence: padding
+    assert chars[1, 0].tolist() == expected  # token 1 sees token 0 on its left
+    assert features.sizes()[CHARS] == len(vocab)
+
+
+def test_model_has_the_char_cnn_subgraph_and_trains(demo_train: list[Sentence],
+                                                    demo_dev: list[Sentence],
+                                                    tmp_path: Path) -> None:
+    config = tiny_config(**CHAR, epochs=4)
+    trainer = NERTrainer(config, demo_train)
+    graph = trainer.model.graph
+    types = {op.type for op in graph.get_operations()
+             if op.name.startswith("embeddings/char_cnn/")}
+    assert {"Conv2D", "ExpandDims", "Squeeze", "Max", "Relu"} <= types
+    assert trainer.model.inputs[CHARS].shape.as_list() == [None, 5, 6]
+    x = graph.op_by_name("embeddings/x").outputs[0]
+    lookup = 8 + 3 + config.suffix_dim + config.prefix_dim + config.shape_dim
+    assert x.shape.as_list() == [None, 5 * (lookup + 5 * 2)]  # + 5 filters x 2 widths
+    result = trainer.fit(demo_dev, tmp_path, progress=False, log=lambda _: None)
+    losses = [e.loss for e in result.history]
+    assert losses[-1] < losses[0]
+    predictor = NERPredictor.load(tmp_path)
+    tags = predictor.predict_tags([["Paris", "is", "in", "France", "."]])
+    assert len(tags[0]) == 5
+    # The exported graph takes the char_windows input: one row of probabilities per token.
+    probs, _ = predictor.probabilities([Sentence(["Paris", "is"], ["O", "O"])])
+    assert probs.shape == (2, len(predictor.tags)) and np.isfinite(probs).all()
+
+
+def test_cli_char_cnn_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "conll"
+    data.mkdir()
+    write_conll(data / "train.txt", load_demo_corpus("train")[:60])
+    write_conll(data / "dev.txt", load_demo_corpus("dev")[:20])
+    out = tmp_path / "model"
+    assert main(["ner", "train", "--data", str(data), "--out", str(out), "--char-cnn",
+                 "--char-filters", "4", "--char-dim", "3", "--epochs", "1", "--hidden", "8",
+                 "--no-progress"]) == 0
+    meta = json.loads((out / "config.json").read_text())
+    assert meta["config"]["char_cnn"] is True and meta["config"]["char_filters"] == 4
+    assert len(json.loads((out / "features.json").read_text())["features"]["chars"]) > 10
+    assert "dev F1" in capsys.readouterr().out
