@@ -162,6 +162,12 @@ def nhwc_dims(dims: Sequence[int | None], data_format: str) -> list[int | None]:
     return d if data_format == "NHWC" else [d[0], d[2], d[3], d[1]]
 
 
+def nhwc_ints(shape: Sequence[int], data_format: str) -> tuple[int, int, int, int]:
+    """A concrete 4-D shape in ``data_format`` reordered to NHWC."""
+    n, a, b, c = (int(d) for d in shape)
+    return (n, a, b, c) if data_format == "NHWC" else (n, b, c, a)
+
+
 def from_nhwc_dims(dims: Sequence[int | None], data_format: str) -> list[int | None]:
     d = list(dims)
     return d if data_format == "NHWC" else [d[0], d[3], d[1], d[2]]

@@ -32,6 +32,7 @@ from graphflow.ops.conv_geometry import (
     from_nhwc,
     from_nhwc_dims,
     nhwc_dims,
+    nhwc_ints,
     spatial,
     spatial_pads,
     to_nhwc,
@@ -97,7 +98,8 @@ def run_fail(name: str, op_type: str) -> Callable[[str, str], NoReturn]:
 
 
 def _dims(spec: TensorSpec) -> list[int | None]:
-    return list(spec.shape.dims) if spec.shape.rank is not None else [None] * 4
+    dims = spec.shape.dims
+    return list(dims) if dims is not None else [None] * 4
 
 
 def _merge(a: int | None, b: int | None) -> int | None:
@@ -120,6 +122,10 @@ class _ConvBase(Op):
         if not self.depthwise:
             return fo
         return None if c is None or fo is None else c * fo
+
+    def channels_out(self, c: int, fo: int) -> int:
+        """``out_channels`` for concrete (run-time) sizes."""
+        return c * fo if self.depthwise else fo
 
     def check_filter(self, c: int | None, fdims: Sequence[int | None],
                      fail: Callable[[str, str], NoReturn], what: str) -> None:
@@ -173,8 +179,8 @@ def _sizes_input(ctx: InferContext, i: int, what: str) -> list[int | None]:
     if n is not None and n != 4:
         ctx.fail(f"{what} {ctx.input_label(i)} must have 4 elements, got {n}",
                  "pass the full 4-D shape")
-    return list(ctx.shape_from_value(i, what).dims) if ctx.inputs[i].value is not None \
-        else [None] * 4
+    dims = ctx.shape_from_value(i, what).dims if ctx.inputs[i].value is not None else None
+    return list(dims) if dims is not None else [None] * 4
 
 
 def _as_shape(v: np.ndarray, what: str, fail: Callable[[str, str], NoReturn]) -> tuple[int, ...]:
@@ -296,12 +302,11 @@ class _BackpropInput(_ConvBase):
 
         def conv_backprop_input(sizes: np.ndarray, f: np.ndarray, dy: np.ndarray
                                 ) -> np.ndarray:
-            in_shape = tuple(int(d) for d in nhwc_dims(_as_shape(sizes, "input_sizes", fail),
-                                                       a.data_format))
+            in_shape = nhwc_ints(_as_shape(sizes, "input_sizes", fail), a.data_format)
             win = self.forward_geometry(a, in_shape, f.shape, fail)
             dyh = to_nhwc(dy, a.data_format)
             self.check_out_backprop(dyh, (in_shape[0], win.out_h, win.out_w,
-                                          self.out_channels(in_shape[3], f.shape[3])), fail)
+                                          self.channels_out(in_shape[3], f.shape[3])), fail)
             dx = _backprop_input(win, in_shape, f, dyh, depthwise)
             return from_nhwc(dx.astype(f.dtype, copy=False), a.data_format)
 
@@ -345,7 +350,7 @@ class _BackpropFilter(_ConvBase):
             win = self.forward_geometry(a, xh.shape, f_shape, fail)
             dyh = to_nhwc(dy, a.data_format)
             self.check_out_backprop(dyh, (xh.shape[0], win.out_h, win.out_w,
-                                          self.out_channels(xh.shape[3], f_shape[3])), fail)
+                                          self.channels_out(xh.shape[3], f_shape[3])), fail)
             return _backprop_filter(win, xh, f_shape, dyh, depthwise).astype(x.dtype,
                                                                                copy=False)
 

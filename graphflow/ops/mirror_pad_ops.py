@@ -74,7 +74,8 @@ class MirrorPad(_MirrorBase):
         mode, pads, rank = self.pads(ctx)
         if rank is None:
             return [TensorSpec(x.dtype, TensorShape(None))]
-        dims = list(x.shape.dims) if x.shape.rank is not None else [None] * rank
+        dims: list[int | None] = list(x.shape.dims) if x.shape.dims is not None \
+            else [None] * rank
         if pads is None:
             return [TensorSpec(x.dtype, [None] * rank)]
         extra = 0 if mode == "REFLECT" else 1
@@ -134,7 +135,8 @@ class MirrorPadGrad(_MirrorBase):
         _, pads, rank = self.pads(ctx)
         if rank is None:
             return [TensorSpec(x.dtype, TensorShape(None))]
-        dims = list(x.shape.dims) if x.shape.rank is not None else [None] * rank
+        dims: list[int | None] = list(x.shape.dims) if x.shape.dims is not None \
+            else [None] * rank
         if pads is None:
             return [TensorSpec(x.dtype, [None] * rank)]
         out = [None if d is None else d - int(a) - int(b) for d, (a, b) in zip(dims, pads)]

@@ -206,7 +206,8 @@ class FusedBatchNormGrad(_FusedBase):
     statistics reserve_space_1 (mean) and reserve_space_2 (variance)."""
 
     op_type = "FusedBatchNormGrad"
-    input_names = ("y_backprop", "x", "scale", "reserve_space_1", "reserve_space_2")
+    input_names: ClassVar[tuple[str, ...]] = ("y_backprop", "x", "scale", "reserve_space_1",
+                                              "reserve_space_2")
     attr_defaults = {"epsilon": 0.0001, "data_format": "NHWC", "is_training": True}
 
     def infer(self, ctx: InferContext) -> list[TensorSpec]:

@@ -25,6 +25,7 @@ from graphflow.ops.conv_geometry import (
     from_nhwc,
     from_nhwc_dims,
     nhwc_dims,
+    nhwc_ints,
     spatial,
     to_nhwc,
 )
@@ -73,7 +74,8 @@ class _Pool(Op):
 
 
 def _dims(spec: TensorSpec) -> list[int | None]:
-    return list(spec.shape.dims) if spec.shape.rank is not None else [None] * 4
+    dims = spec.shape.dims
+    return list(dims) if dims is not None else [None] * 4
 
 
 def _lowest(dtype: Any) -> Any:
@@ -290,8 +292,9 @@ class AvgPoolGrad(_AvgBase):
         ctx.require_index(0)
         dt = ctx.require_dtype(1, FLOAT[1], FLOAT[0])
         ctx.require_rank(1, 4)
-        dims = list(ctx.shape_from_value(0, "orig_input_shape").dims) \
-            if ctx.inputs[0].value is not None else [None] * 4
+        static = ctx.shape_from_value(0, "orig_input_shape").dims \
+            if ctx.inputs[0].value is not None else None
+        dims: list[int | None] = list(static) if static is not None else [None] * 4
         if len(dims) != 4:
             ctx.fail(f"orig_input_shape {ctx.input_label(0)} must have 4 elements",
                      "pass the 4-D shape of the pooled input")
@@ -312,7 +315,7 @@ class AvgPoolGrad(_AvgBase):
             if len(shape) != 4 or min(shape) < 0:
                 fail(f"orig_input_shape must be 4 non-negative sizes, got {list(shape)}",
                      "pass the 4-D shape of the pooled input")
-            in_shape = tuple(int(d) for d in nhwc_dims(shape, a.data_format))
+            in_shape = nhwc_ints(shape, a.data_format)
             gh = to_nhwc(g, a.data_format)
             win = self.geometry(a, k, in_shape, fail)
             if gh.shape != (in_shape[0], win.out_h, win.out_w, in_shape[3]):
