@@ -66,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
         feeds = dict(parse_feed(text) for text in args.feed)
         source = viz.compute_values(graph_def, feeds, grad_of=args.grad_of)
     if out.suffix.lower() in (".html", ".htm"):
-        path = viz.to_html(source, out, options)
+        path = viz.to_html(source, out, options,  # --collapse: open with scopes collapsed
+                           expanded=False if args.collapse is not None else None)
     else:
         path = viz.render(source, out, options)
     print(f"wrote {path}")

@@ -178,7 +178,10 @@ def test_render_command_writes_html(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert backward["y"] == ["final gradient: df/dy = 2 (from a) + 3 (from b) = 5"]
     plain = tmp_path / "plain.html"
     assert main(["render", str(pb), "-o", str(plain)]) == 0
-    assert _page_data(plain.read_text(encoding="utf-8"))["steps"] == []
+    plain_data = _page_data(plain.read_text(encoding="utf-8"))
+    assert plain_data["steps"] == [] and plain_data["expanded"] is True  # 6 nodes
+    assert main(["render", str(pb), "--collapse", "-o", str(plain)]) == 0
+    assert _page_data(plain.read_text(encoding="utf-8"))["expanded"] is False
 
 
 def test_unknown_static_file_is_refused() -> None:

@@ -139,10 +139,16 @@ def test_scopes_expand_and_nodes_show_details(browser: Any, tmp_path: Path) -> N
     assert "match" in page.text("#search-count")
     page.page.press("#search", "Enter")
     assert page.text("#details").startswith("hidden/W") and "VariableV2" in page.text("#details")
-    # every drawn node names a node of the graph
+    # every drawn node names a node of the graph; expand all draws every node once
     names = {op.name for op in graph.get_operations()}
     drawn = page.page.eval_on_selector_all("[data-node]", "els => els.map(e => e.dataset.node)")
     assert drawn and set(drawn) <= names
+    page.page.click("#expand-all")
+    page.page.wait_for_selector('[data-node="gradients/J_grad/RealDiv"]')
+    drawn = page.page.eval_on_selector_all("[data-node]", "els => els.map(e => e.dataset.node)")
+    listed = page.page.evaluate("window.graphflowExplorer.data.nodes.map(n => n.name)")
+    assert sorted(drawn) == sorted(listed) and set(drawn) <= names
+    assert page.page.locator(".scope-node").count() == 0
     assert page.problems == []
 
 
