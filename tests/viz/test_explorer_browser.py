@@ -170,6 +170,21 @@ def test_window_classifier_values_step_through(browser: Any, tmp_path: Path) -> 
     assert page.problems == []
 
 
+def test_empty_graph_page_has_no_errors(browser: Any, tmp_path: Path) -> None:
+    path = Path(gf.viz.to_html(gf.Graph(), tmp_path / "empty.html"))
+    problems: list[str] = []
+    page = browser.new_page()
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.goto(path.as_uri())
+    page.click("#expand-all")
+    page.click("#fit")
+    page.fill("#search", "x")
+    assert page.text_content("#search-count") == "0 matches"
+    assert page.is_disabled("#step-next")
+    assert problems == []
+
+
 def screenshot(out: Path) -> Path:
     """The README's picture: the lecture example mid-way through the backward pass."""
     import tempfile

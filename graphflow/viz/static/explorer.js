@@ -184,8 +184,9 @@
       edges[key].points = e ? e.points : [];
     });
     var gg = g.graph();
-    return { items: items, edges: edges, width: gg.width || 2 * margin,
-             height: gg.height || 2 * margin };
+    var empty = !Object.keys(items).length; // dagre's size of an empty graph is NaN
+    return { items: items, edges: edges, width: empty ? 2 * margin : gg.width,
+             height: empty ? 2 * margin : gg.height };
   }
   function place(inner, ox, oy, out) { // absolute boxes of every drawn item, recursively
     Object.keys(inner.items).forEach(function (it) {
