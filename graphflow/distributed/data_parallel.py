@@ -93,6 +93,10 @@ class DataParallelTrainer:
         """One synchronous step on ``batch`` (tensor name -> array, split along axis 0 into
         ``num_workers`` shards); ``constants`` go unchanged to every worker. Returns the
         batch's loss (before the update)."""
+        scalars = sorted(k for k, v in batch.items() if np.ndim(v) == 0)
+        if scalars:
+            raise ValueError(f"the batched feeds {scalars} are scalars: pass values every "
+                             "worker gets unchanged as constants=")
         sizes = {np.shape(v)[0] for v in batch.values()}
         if len(sizes) != 1:
             raise ValueError(f"the batched feeds must share their leading dimension, got "

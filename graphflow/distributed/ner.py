@@ -121,17 +121,21 @@ class TrainingInterruptedError(RuntimeError):
 
 def fit_data_parallel(trainer: NERTrainer, dev: Sequence[Sentence], out_dir: str | Path,
                       workers: int, address: str | None = None, progress: bool = True,
-                      resume: bool = False, log: Callable[[str], None] = print,
+                      resume: bool = False, log: Callable[[str], None] | None = None,
                       on_step: Callable[[DataParallelTrainer, int], None] | None = None
                       ) -> TrainResult:
     """``trainer.fit`` with its epochs on ``workers`` Ray actors: on the cluster at
     ``address``, or a local one started for the call (and shut down after). A lost worker
-    raises ``TrainingInterruptedError`` naming its rank, the step, and how to resume."""
+    raises ``TrainingInterruptedError`` naming its rank, the step, and how to resume.
+    ``log`` receives the epoch lines (default: ``fit``'s own)."""
     with cluster.ray_cluster(address):
-        log(f"data-parallel: {workers} workers on a Ray cluster of "
-            f"{cluster.cluster_cpus():g} CPUs")
+        print(f"data-parallel: {workers} workers on a Ray cluster of "
+              f"{cluster.cluster_cpus():g} CPUs")
         with DataParallelEpochs(trainer, workers, on_step=on_step) as runner:
             try:
+                if log is None:
+                    return trainer.fit(dev, out_dir, progress=progress, resume=resume,
+                                       epoch_runner=runner)
                 return trainer.fit(dev, out_dir, progress=progress, resume=resume, log=log,
                                    epoch_runner=runner)
             except WorkerFailedError as e:

@@ -1,5 +1,5 @@
 """``graphflow ner train --workers 2`` end to end (a local Ray cluster, shared by the package's
-tests), and its resume."""
+tests); killing a worker and ``--resume`` are in test_ner.py (the same code path)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ FAST = ["--epochs", "2", "--hidden", "12", "--batch-size", "32", "--learning-rat
         "--suffix-dim", "0", "--prefix-dim", "0", "--shape-dim", "0", "--no-progress"]
 
 
-def test_train_on_two_workers_then_resume_for_one_more_epoch(
+def test_train_on_two_workers(
         ray_local: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = tmp_path / "conll"
     data.mkdir()
@@ -30,14 +30,10 @@ def test_train_on_two_workers_then_resume_for_one_more_epoch(
     assert main(["ner", "train", "--data", str(data), "--out", str(out), *FAST,
                  "--workers", "2"]) == 0
     printed = capsys.readouterr().out
-    assert "data-parallel: 2 workers" in printed
-    assert "epoch 2: loss" in printed and f"model exported to {out}" in printed
-    assert main(["ner", "train", "--data", str(data), "--out", str(out), *FAST,
-                 "--workers", "2", "--epochs", "3", "--resume"]) == 0
-    printed = capsys.readouterr().out
-    assert "epoch 3: loss" in printed and "epoch 2: loss" not in printed
+    assert "data-parallel: 2 workers" in printed and f"model exported to {out}" in printed
     state = json.loads((out / "training_state.json").read_text())
-    assert [h["epoch"] for h in state["history"]] == [1, 2, 3]
+    assert [h["epoch"] for h in state["history"]] == [1, 2]
+    assert (out / "model.pb").exists()
 
 
 def test_too_many_workers_is_a_clear_cli_error(ray_local: Any, tmp_path: Path,
