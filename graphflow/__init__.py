@@ -33,7 +33,12 @@ from graphflow.ops.layout_ops import (concat, invert_permutation, pad, range_, s
 from graphflow.ops.layout_ops import range_ as range  # noqa: A001  (tf.range)
 from graphflow.ops.layout_ops import slice  # noqa: A004  (tf.slice)
 from graphflow.ops.strided_slice_ops import strided_slice
-from graphflow.ops.linalg_ops import add_n, cast, matmul, to_float
+from graphflow.ops.linalg_ops import add_n, cast, to_float
+from graphflow.ops.batch_matmul_ops import matmul
+from graphflow.ops.clip_ops import (clip_by_global_norm, clip_by_norm, clip_by_value,
+                                    global_norm)
+from graphflow.ops.mask_ops import boolean_mask, sequence_mask
+from graphflow.ops.split_ops import split
 from graphflow.ops.math_ops import (abs, add, divide, exp, expm1, floor, floordiv, floormod,
                                     log, log1p, maximum, minimum, mod, multiply, negative, pow,
                                     reciprocal, rsqrt, sign, sqrt, square, squared_difference,

@@ -17,6 +17,7 @@ from graphflow.ops.activation_ops import (
     softsign,
     tanh,
 )
+from graphflow.ops.clip_ops import l2_normalize
 from graphflow.ops.conv_ops import (
     conv1d,
     conv2d,
@@ -32,9 +33,11 @@ from graphflow.ops.cross_entropy_ops import (
     sparse_softmax_cross_entropy_with_logits,
 )
 from graphflow.ops.gather_ops import embedding_lookup
+from graphflow.ops.moments_ops import moments
 from graphflow.ops.nn_ops import bias_add, dropout, l2_loss, log_softmax, softmax
 from graphflow.ops.normalization_ops import batch_normalization, fused_batch_norm
 from graphflow.ops.pooling_ops import avg_pool, avg_pool2d, max_pool, max_pool2d
+from graphflow.ops.topk_ops import in_top_k, top_k
 
 __all__ = [
     "bias_add", "dropout", "embedding_lookup", "l2_loss", "log_softmax", "relu", "sigmoid",
@@ -44,4 +47,5 @@ __all__ = [
     "conv1d", "conv2d", "conv2d_transpose", "depthwise_conv2d", "depthwise_conv2d_native",
     "separable_conv2d", "max_pool", "max_pool2d", "avg_pool", "avg_pool2d",
     "fused_batch_norm", "batch_normalization",
+    "in_top_k", "l2_normalize", "moments", "top_k",
 ]

@@ -1,4 +1,4 @@
-"""Install Python operators on ``Tensor`` — ``+ - * / @ ** -x abs(x) < <= > >=`` and
+"""Install Python operators on ``Tensor`` — ``+ - * / // % @ ** -x abs(x) < <= > >=`` and
 indexing (``t[...]``) — with TF1's default node names. ``==`` stays identity, as in TF1, so
 tensors can key dicts. This is the one module that installs operators (``Tensor`` itself
 holds no op code); importing ``graphflow.ops`` runs it."""
@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from graphflow.framework.tensor import Tensor
-from graphflow.ops import comparison_ops, linalg_ops, math_ops, strided_slice_ops
+from graphflow.ops import batch_matmul_ops, comparison_ops, math_ops, strided_slice_ops
 
 
 def _install() -> None:
@@ -21,7 +21,9 @@ def _install() -> None:
         "mul": binary(math_ops.multiply, "mul"),
         "truediv": binary(math_ops.truediv, "truediv"),
         "pow": binary(math_ops.pow, "pow"),
-        "matmul": binary(linalg_ops.matmul, "matmul"),
+        "floordiv": binary(math_ops.floordiv, "floordiv"),  # FloorDiv, as TF's ``//``
+        "mod": binary(math_ops.floormod, "mod"),  # FloorMod, as TF's ``%``
+        "matmul": binary(batch_matmul_ops.matmul, "matmul"),
     }
     for op, (fwd, rev) in pairs.items():
         Tensor._override_operator(f"__{op}__", fwd)
