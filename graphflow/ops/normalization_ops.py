@@ -55,6 +55,14 @@ class _FusedBase(Op):
         eps = ctx.attr("epsilon")
         if not isinstance(eps, float) or not eps >= 0:
             ctx.fail(f"epsilon must be a non-negative float, got {eps!r}", "e.g. 0.001")
+        if "exponential_avg_factor" in self.attr_defaults:
+            factor = ctx.attr("exponential_avg_factor")
+            if not isinstance(factor, float) or not 0 <= factor <= 1:
+                ctx.fail(f"exponential_avg_factor must be a float in [0, 1], got {factor!r}",
+                         "use 1.0 (batch statistics) or a running-average weight")
+        if not isinstance(ctx.attr("is_training"), bool):
+            ctx.fail(f"is_training must be a bool, got {ctx.attr('is_training')!r}",
+                     "set it to true (batch statistics) or false (given mean/variance)")
         return str(fmt)
 
     def check_vectors(self, ctx: InferContext, indices: tuple[int, ...], c: int | None,

@@ -14,6 +14,8 @@ from graphflow.framework.errors import GraphBuildError
 from graphflow.ops import normalization_ops as bn
 from tests.ops.helpers import assert_gradients, assert_static_matches, run
 
+pytestmark = pytest.mark.usefixtures("graph")
+
 C = 3
 
 
@@ -106,6 +108,10 @@ def test_errors() -> None:
         bn.fused_batch_norm(x, np.ones(2, np.float32), np.zeros(2, np.float32))
     with pytest.raises(ValueError, match="mean and variance are required"):
         bn.fused_batch_norm(x, np.ones(3, np.float32), is_training=False)
+    with pytest.raises(GraphBuildError, match="exponential_avg_factor"):
+        bn.fused_batch_norm(x, np.ones(3, np.float32), np.zeros(3, np.float32),
+                            np.zeros(3, np.float32), np.ones(3, np.float32),
+                            exponential_avg_factor=2.0)
     y, m, _ = bn.fused_batch_norm(x, np.ones(3, np.float32))
     with pytest.raises(LookupError, match="batch_mean"):
         gf.gradients(gf.reduce_sum(m), [x])
