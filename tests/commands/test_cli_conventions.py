@@ -98,3 +98,12 @@ def test_quiet_training_prints_only_the_result(tmp_path: Path,
     assert "epoch 1: loss" not in captured.out + captured.err
     assert "best dev F1" in captured.out
     assert "\r" not in captured.err  # no progress-bar frames
+
+
+def test_no_progress_bar_frames_when_stderr_is_not_a_terminal(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "graphflow", "ner", "train", "--out",
+                           str(tmp_path), "--epochs", "1", "--hidden", "8"],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "epoch 1: loss" in done.stdout
+    assert "\r" not in done.stderr and "it/s" not in done.stderr and "tok/s" not in done.stderr

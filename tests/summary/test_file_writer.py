@@ -130,3 +130,13 @@ def test_add_summary_rejects_other_values(tmp_path):
     with gf.summary.FileWriter(tmp_path) as writer:
         with pytest.raises(TypeError, match="serialized Summary"):
             writer.add_summary(3.5)
+
+
+def test_tensorflow_reads_the_event_file(tmp_path):
+    tf = pytest.importorskip("tensorflow")
+    with gf.summary.FileWriter(tmp_path) as writer:
+        writer.add_summary(gf.Summary(value=[gf.Summary.Value(tag="a", simple_value=1.5)]), 3)
+    (path,) = tmp_path.iterdir()
+    events = list(tf.compat.v1.train.summary_iterator(str(path)))
+    assert events[0].file_version == "brain.Event:2"
+    assert (events[1].step, events[1].summary.value[0].simple_value) == (3, 1.5)
