@@ -16,6 +16,7 @@ import importlib.metadata
 import logging
 import os
 import sys
+from typing import Any
 
 # subcommand -> module in graphflow.commands
 COMMANDS = {
@@ -48,12 +49,12 @@ def version() -> str:
 def add_verbosity(parser: argparse.ArgumentParser, top: bool = False) -> None:
     """``-q/--quiet`` and ``-v/--verbose``; a subcommand's copies do not override the
     top-level ones when absent (``graphflow -q ner train`` and ``graphflow ner train -q``)."""
-    default = {} if top else {"default": argparse.SUPPRESS}
+    default: Any = False if top else argparse.SUPPRESS
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("-q", "--quiet", action="store_true", **default,
+    group.add_argument("-q", "--quiet", action="store_true", default=default,
                        help="print only warnings, errors and final results (no progress "
                             "bars or per-epoch lines)")
-    group.add_argument("-v", "--verbose", action="store_true", **default,
+    group.add_argument("-v", "--verbose", action="store_true", default=default,
                        help="also print debug messages from graphflow's modules")
 
 
