@@ -17,6 +17,8 @@ from graphflow.framework.errors import GraphBuildError, InvalidArgumentError
 from graphflow.ops import conv_ops
 from tests.ops.helpers import assert_gradients, assert_static_matches, rand, run
 
+pytestmark = pytest.mark.usefixtures("graph")
+
 
 @dataclass(frozen=True)
 class Case:

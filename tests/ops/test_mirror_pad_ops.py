@@ -12,6 +12,8 @@ from graphflow.framework.errors import GraphBuildError, InvalidArgumentError
 from graphflow.ops.mirror_pad_ops import mirror_pad
 from tests.ops.helpers import assert_gradients, assert_static_matches, rand, run
 
+pytestmark = pytest.mark.usefixtures("graph")
+
 
 @pytest.mark.parametrize("mode", ["REFLECT", "SYMMETRIC"])
 def test_values_shapes_and_gradients(mode: str) -> None:

@@ -13,6 +13,8 @@ from graphflow.framework.errors import GraphBuildError, InvalidArgumentError
 from graphflow.ops import pooling_ops
 from tests.ops.helpers import assert_gradients, assert_static_matches, run
 
+pytestmark = pytest.mark.usefixtures("graph")
+
 # (name, ksize hw, strides hw, padding, data_format)
 CASES = [
     ("valid-2x2-s2", (2, 2), (2, 2), "VALID", "NHWC"),
