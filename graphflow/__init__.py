@@ -39,6 +39,15 @@ from graphflow.ops.clip_ops import (clip_by_global_norm, clip_by_norm, clip_by_v
                                     global_norm)
 from graphflow.ops.mask_ops import boolean_mask, sequence_mask
 from graphflow.ops.split_ops import split
+from graphflow.ops.trig_ops import ceil, cos, sin
+from graphflow.ops.local_variables import local_variables, local_variables_initializer
+from graphflow.debug.jacobian import jacobian
+from graphflow.ops.check_ops import (assert_equal, assert_greater, assert_greater_equal,
+                                     assert_less, assert_less_equal, assert_negative,
+                                     assert_non_negative, assert_non_positive,
+                                     assert_none_equal, assert_positive)
+from graphflow.ops.control_ops import Assert, Print, py_func
+from graphflow.ops.einsum import einsum
 from graphflow.ops.math_ops import (abs, add, divide, exp, expm1, floor, floordiv, floormod,
                                     log, log1p, maximum, minimum, mod, multiply, negative, pow,
                                     reciprocal, rsqrt, sign, sqrt, square, squared_difference,

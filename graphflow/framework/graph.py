@@ -34,6 +34,7 @@ class GraphKeys:
 
     GLOBAL_VARIABLES = "variables"
     TRAINABLE_VARIABLES = "trainable_variables"
+    LOCAL_VARIABLES = "local_variables"
     TRAIN_OP = "train_op"
     GLOBAL_STEP = "global_step"
     LOSSES = "losses"

@@ -124,7 +124,9 @@ def check_node(node: node_def_pb2.NodeDef, record: Op, num_inputs: int) -> None:
             continue  # graphflow/TF metadata (_output_shapes, _class, ...)
         kind = attr.WhichOneof("value")
         want = ATTR_KINDS.get(key)
-        if want is None and key in defaults:
+        if isinstance(defaults.get(key), list):  # a list attr of this op (Assert's T: types)
+            want = _LIST
+        elif want is None and key in defaults:
             want = _kind_of_default(defaults[key])
         if want is not None and kind != want and not (kind is None and want in _LIST_OK_EMPTY):
             got = _KIND_WORDS.get(kind or "", "empty")

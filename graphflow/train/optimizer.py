@@ -142,11 +142,16 @@ class Optimizer:
 
     # -- helpers ----------------------------------------------------------------------------
     def _zeros_slot(self, var: Any, slot_name: str, op_name: str) -> Variable:
+        return self._filled_slot(var, slot_name, op_name, 0.0)
+
+    def _filled_slot(self, var: Any, slot_name: str, op_name: str, value: float) -> Variable:
+        """The slot ``slot_name`` of ``var``, made once, filled with ``value`` (RMSProp's
+        ``rms`` starts at ones, Adagrad's accumulator at its initial value)."""
         per = self._slots.setdefault(slot_name, {})
         if var.op.name not in per:
-            zeros = np.zeros(var.shape.as_list(), dtype=var.dtype.np_dtype)
-            per[var.op.name] = Variable(zeros, trainable=False,
-                                                  name=f"{var.op.name}/{op_name}")
+            filled = np.full(var.shape.as_list(), value, dtype=var.dtype.np_dtype)
+            per[var.op.name] = Variable(filled, trainable=False,
+                                        name=f"{var.op.name}/{op_name}")
         return per[var.op.name]
 
     def _slot(self, var: Any, name: str) -> Variable:

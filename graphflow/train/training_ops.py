@@ -1,5 +1,6 @@
 """Fused optimizer update ops (TF's training ops): ApplyGradientDescent, ApplyMomentum,
-ApplyAdam and SparseApplyMomentum. Each updates its variable (and slot) storage in place;
+ApplyAdam, SparseApplyMomentum, ApplyRMSProp / ApplyCenteredRMSProp and their sparse
+variants, ApplyAdagrad / SparseApplyAdagrad. Each updates its variable (and slot) storage in place;
 inputs named by ``ref_inputs`` are bound to the session's variable cells by the planner."""
 
 from __future__ import annotations
@@ -178,5 +179,184 @@ class ApplyAdam(_Apply):
             v += (1 - beta2) * np.square(grad)
             step = (m * beta1 + (1 - beta1) * grad) if nesterov else m
             var -= lr_t * step / (np.sqrt(v) + epsilon)
+            return var
+        return apply
+
+
+class _SparseApply(_Apply):
+    """A sparse update: ``grad`` holds rows ``indices`` (1-D, assumed unique) of the
+    variable; rows outside the variable fail the run naming the node."""
+
+    indices_input = 0
+
+    def check_grad_shape(self, ctx: InferContext) -> None:
+        var, grad = ctx.inputs[0], ctx.inputs[self.grad_input]
+        indices = ctx.inputs[self.indices_input]
+        ctx.require_dtype(self.indices_input, lambda d: d in (dtypes.int32, dtypes.int64),
+                          "int32/int64 indices")
+        ctx.require_rank(self.indices_input, 1)
+        if var.shape.rank is not None:
+            expected = indices.shape.concatenate(var.shape[1:])
+            if not grad.shape.is_compatible_with(expected):
+                ctx.fail(f"{ctx.input_label(self.grad_input)} must have shape indices.shape + "
+                         f"var.shape[1:] = {expected}")
+
+
+def _check_rows(ctx: KernelContext, indices: np.ndarray, n: int) -> None:
+    ctx.check_indices(indices, n, "indices", f" (rows of the variable updated by {ctx.name})")
+
+
+@register
+class ApplyRMSProp(_Apply):
+    """ms = rho ms + (1 - rho) grad^2; mom = momentum mom + lr grad / sqrt(ms + epsilon);
+    var -= mom."""
+
+    op_type = "ApplyRMSProp"
+    input_names = ("var", "ms", "mom", "lr", "rho", "momentum", "epsilon", "grad")
+    ref_inputs = (0, 1, 2)
+    scalar_inputs = (3, 4, 5, 6)
+    grad_input = 7
+
+    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        cells, name = ctx.refs, ctx.name
+
+        def apply(lr: np.ndarray, rho: np.ndarray, momentum: np.ndarray, epsilon: np.ndarray,
+                  grad: np.ndarray) -> np.ndarray:
+            var, ms, mom = _values(cells, name, "ApplyRMSProp")
+            ms += (1 - rho) * (np.square(grad) - ms)
+            mom *= momentum
+            mom += lr * grad / np.sqrt(ms + epsilon)
+            var -= mom
+            return var
+        return apply
+
+
+@register
+class ApplyCenteredRMSProp(_Apply):
+    """As ApplyRMSProp with mg = rho mg + (1 - rho) grad and the denominator
+    sqrt(ms - mg^2 + epsilon) (the variance instead of the second moment)."""
+
+    op_type = "ApplyCenteredRMSProp"
+    input_names = ("var", "mg", "ms", "mom", "lr", "rho", "momentum", "epsilon", "grad")
+    ref_inputs = (0, 1, 2, 3)
+    scalar_inputs = (4, 5, 6, 7)
+    grad_input = 8
+
+    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        cells, name = ctx.refs, ctx.name
+
+        def apply(lr: np.ndarray, rho: np.ndarray, momentum: np.ndarray, epsilon: np.ndarray,
+                  grad: np.ndarray) -> np.ndarray:
+            var, mg, ms, mom = _values(cells, name, "ApplyCenteredRMSProp")
+            ms += (1 - rho) * (np.square(grad) - ms)
+            mg += (1 - rho) * (grad - mg)
+            mom *= momentum
+            mom += lr * grad / np.sqrt(ms - np.square(mg) + epsilon)
+            var -= mom
+            return var
+        return apply
+
+
+@register
+class SparseApplyRMSProp(_SparseApply):
+    """ApplyRMSProp on the rows ``indices`` only."""
+
+    op_type = "SparseApplyRMSProp"
+    input_names = ("var", "ms", "mom", "lr", "rho", "momentum", "epsilon", "grad", "indices")
+    ref_inputs = (0, 1, 2)
+    scalar_inputs = (3, 4, 5, 6)
+    grad_input = 7
+    indices_input = 8
+
+    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        cells, name = ctx.refs, ctx.name
+
+        def apply(lr: np.ndarray, rho: np.ndarray, momentum: np.ndarray, epsilon: np.ndarray,
+                  grad: np.ndarray, indices: np.ndarray) -> np.ndarray:
+            var, ms, mom = _values(cells, name, "SparseApplyRMSProp")
+            _check_rows(ctx, indices, var.shape[0])
+            ms_rows = ms[indices] + (1 - rho) * (np.square(grad) - ms[indices])
+            ms[indices] = ms_rows
+            mom_rows = momentum * mom[indices] + lr * grad / np.sqrt(ms_rows + epsilon)
+            mom[indices] = mom_rows
+            var[indices] -= mom_rows
+            return var
+        return apply
+
+
+@register
+class SparseApplyCenteredRMSProp(_SparseApply):
+    """ApplyCenteredRMSProp on the rows ``indices`` only."""
+
+    op_type = "SparseApplyCenteredRMSProp"
+    input_names = ("var", "mg", "ms", "mom", "lr", "rho", "momentum", "epsilon", "grad",
+                   "indices")
+    ref_inputs = (0, 1, 2, 3)
+    scalar_inputs = (4, 5, 6, 7)
+    grad_input = 8
+    indices_input = 9
+
+    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        cells, name = ctx.refs, ctx.name
+
+        def apply(lr: np.ndarray, rho: np.ndarray, momentum: np.ndarray, epsilon: np.ndarray,
+                  grad: np.ndarray, indices: np.ndarray) -> np.ndarray:
+            var, mg, ms, mom = _values(cells, name, "SparseApplyCenteredRMSProp")
+            _check_rows(ctx, indices, var.shape[0])
+            ms_rows = ms[indices] + (1 - rho) * (np.square(grad) - ms[indices])
+            mg_rows = mg[indices] + (1 - rho) * (grad - mg[indices])
+            ms[indices], mg[indices] = ms_rows, mg_rows
+            denom = np.sqrt(ms_rows - np.square(mg_rows) + epsilon)
+            mom_rows = momentum * mom[indices] + lr * grad / denom
+            mom[indices] = mom_rows
+            var[indices] -= mom_rows
+            return var
+        return apply
+
+
+@register
+class ApplyAdagrad(_Apply):
+    """accum += grad^2 (when update_slots); var -= lr grad / sqrt(accum)."""
+
+    op_type = "ApplyAdagrad"
+    input_names = ("var", "accum", "lr", "grad")
+    ref_inputs = (0, 1)
+    scalar_inputs = (2,)
+    grad_input = 3
+    attr_defaults = {"use_locking": False, "update_slots": True}
+
+    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        cells, name, update = ctx.refs, ctx.name, ctx.attr("update_slots")
+
+        def apply(lr: np.ndarray, grad: np.ndarray) -> np.ndarray:
+            var, accum = _values(cells, name, "ApplyAdagrad")
+            if update:
+                accum += np.square(grad)
+            var -= lr * grad / np.sqrt(accum)
+            return var
+        return apply
+
+
+@register
+class SparseApplyAdagrad(_SparseApply):
+    """ApplyAdagrad on the rows ``indices`` only."""
+
+    op_type = "SparseApplyAdagrad"
+    input_names = ("var", "accum", "lr", "grad", "indices")
+    ref_inputs = (0, 1)
+    scalar_inputs = (2,)
+    grad_input = 3
+    indices_input = 4
+    attr_defaults = {"use_locking": False, "update_slots": True}
+
+    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        cells, name, update = ctx.refs, ctx.name, ctx.attr("update_slots")
+
+        def apply(lr: np.ndarray, grad: np.ndarray, indices: np.ndarray) -> np.ndarray:
+            var, accum = _values(cells, name, "SparseApplyAdagrad")
+            _check_rows(ctx, indices, var.shape[0])
+            rows = accum[indices] + np.square(grad) if update else accum[indices]
+            accum[indices] = rows
+            var[indices] -= lr * grad / np.sqrt(rows)
             return var
         return apply
