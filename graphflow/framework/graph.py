@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from graphflow.framework import attrs as attr_codec
-from graphflow.framework import node_validation, op_registry
+from graphflow.framework import device_spec, node_validation, op_registry
 from graphflow.framework.errors import GraphBuildError, GraphflowError, NotFoundError, node_error
 from graphflow.framework.tensor import Operation, Tensor, TensorSpec
 from graphflow.proto import graph_pb2, node_def_pb2
@@ -55,6 +55,7 @@ class Graph:
         self._names_in_use: dict[str, int] = {}
         self._name_stack = ""
         self._control_stack: list[list[Operation] | None] = []
+        self._device = ""  # the NodeDef.device of new nodes (``device()``; run on CPU)
         self._collections: dict[str, list[Any]] = {}
         self._finalized = False
         self.seed: int | None = None
@@ -94,6 +95,23 @@ class Graph:
 
     def get_name_scope(self) -> str:
         return self._name_stack
+
+    @contextlib.contextmanager
+    def device(self, device_name: str | None) -> Iterator[None]:
+        """TF1's ``tf.device``: nodes created inside record ``device_name`` (canonical,
+        merged with an outer ``device()``; ``None`` or ``""`` clears it) in
+        ``NodeDef.device``. graphflow runs every node on the CPU: the string is kept for
+        TensorFlow and tools, never used for placement."""
+        if device_name is not None and not isinstance(device_name, str):
+            raise TypeError("device() takes a device string such as '/cpu:0'; device "
+                            "functions (replica_device_setter) are not supported: graphflow "
+                            "runs every node on the local CPU")
+        old = self._device
+        self._device = device_spec.merge(old, device_name) if device_name else ""
+        try:
+            yield
+        finally:
+            self._device = old
 
     @contextlib.contextmanager
     def control_dependencies(self, control_inputs: Sequence[Any] | None) -> Iterator[None]:
@@ -160,6 +178,8 @@ class Graph:
         try:
             node.name = node_name
             node.op = op_type
+            if self._device:
+                node.device = self._device
             node_inputs = node.input
             for i, t in enumerate(inputs):
                 if not isinstance(t, Tensor):
@@ -181,7 +201,7 @@ class Graph:
                 node_attr = node.attr
                 for key, value in attrs.items():
                     attr_codec.encode_into(node_attr[key], value)
-            op = self._register_node(node, list(inputs), controls)
+            op = self._register_node(node, list(inputs), controls, built=True)
         except BaseException:
             del self._graph_def.node[-1]
             raise
@@ -216,15 +236,16 @@ class Graph:
         return op
 
     def _register_node(self, node: node_def_pb2.NodeDef, inputs: list[Tensor],
-                       control_inputs: list[Operation]) -> Operation:
-        """For a NodeDef already stored as the graph's last node: fill attr defaults, run the
-        op's shape rule, and create the Operation/Tensor handles."""
+                       control_inputs: list[Operation], built: bool = False) -> Operation:
+        """For a NodeDef already stored as the graph's last node: check it against its op
+        record, fill attr defaults, run the op's shape rule, and create the Operation/Tensor
+        handles. ``built``: ``create_op`` encoded its attrs from Python values just now."""
         name = node.name
         if name in self._ops_by_name:
             raise GraphBuildError(f"duplicate node name '{name}' ({node.op}); node names "
                                   "must be unique in a graph")
         record = op_registry.get(node.op, name)
-        node_validation.check_node(node, record, len(inputs))
+        node_validation.check_node(node, record, len(inputs), trusted_tensors=built)
         if record.attr_defaults:
             node_attr = node.attr
             for key, value in record.attr_defaults.items():
@@ -458,6 +479,11 @@ def name_scope(name: str | None, default_name: str | None = None,
 
 def control_dependencies(control_inputs: Sequence[Any] | None) -> Any:
     return get_default_graph().control_dependencies(control_inputs)
+
+
+def device(device_name: str | None) -> Any:
+    """``tf.device`` on the default graph (recorded in ``NodeDef.device``; runs on CPU)."""
+    return get_default_graph().device(device_name)
 
 
 def add_to_collection(name: str, value: Any) -> None:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from graphflow.framework import dtypes, tensor_util
 from graphflow.framework.errors import GraphBuildError, node_error
 from graphflow.framework.tensor_names import parse_input
-from graphflow.proto import graph_pb2, node_def_pb2, tensor_shape_pb2
+from graphflow.proto import graph_pb2, node_def_pb2, tensor_shape_pb2, types_pb2
 
 if TYPE_CHECKING:
     from graphflow.framework.op_registry import Op
@@ -115,29 +115,29 @@ def check_inputs_syntax(node: node_def_pb2.NodeDef, inputs: Iterable[str]) -> No
                         "requires")
 
 
-def check_node(node: node_def_pb2.NodeDef, record: Op, num_inputs: int) -> None:
-    """Stage 2 (see the module docstring) for a node with ``num_inputs`` data inputs."""
+def check_node(node: node_def_pb2.NodeDef, record: Op, num_inputs: int,
+               trusted_tensors: bool = False) -> None:
+    """Stage 2 (see the module docstring) for a node with ``num_inputs`` data inputs.
+    ``trusted_tensors``: tensor attrs were just encoded by graphflow from arrays (the
+    builder's path), so their byte counts need no second look."""
     _check_arity(node, record, num_inputs)
-    defaults = record.attr_defaults
+    expected = _expected_kinds(record)
     for key, attr in node.attr.items():
-        if key.startswith("_"):
+        if key[0] == "_":
             continue  # graphflow/TF metadata (_output_shapes, _class, ...)
         kind = attr.WhichOneof("value")
-        want = ATTR_KINDS.get(key)
-        if isinstance(defaults.get(key), list):  # a list attr of this op (Assert's T: types)
-            want = _LIST
-        elif want is None and key in defaults:
-            want = _kind_of_default(defaults[key])
+        want = expected.get(key)
         if want is not None and kind != want and not (kind is None and want in _LIST_OK_EMPTY):
             got = _KIND_WORDS.get(kind or "", "empty")
             raise _fail(node, f"attr '{key}' must be {_KIND_WORDS[want]}, got {got}",
                         f"store '{key}' as {_KIND_WORDS[want]} (see TensorFlow's op "
                         f"definition of {node.op})")
         if kind == _TYPE:
-            _check_dtype(node, key, attr.type)
+            if attr.type not in _SUPPORTED_TYPES:
+                _check_dtype(node, key, attr.type)
         elif kind == _SHAPE:
             _check_shape(node, key, attr.shape)
-        elif kind == _TENSOR:
+        elif kind == _TENSOR and not trusted_tensors:
             try:
                 tensor_util.check_tensor_proto(attr.tensor)
             except (TypeError, ValueError) as err:
@@ -148,6 +148,39 @@ def check_node(node: node_def_pb2.NodeDef, record: Op, num_inputs: int) -> None:
                 _check_dtype(node, key, t)
             for s in attr.list.shape:
                 _check_shape(node, key, s)
+
+
+def _supported_enum(enum: int) -> bool:
+    try:
+        dtypes.as_dtype(enum)
+    except TypeError:
+        return False
+    return True
+
+
+#: DataType enum values graphflow supports (base types and their _REF variants): the fast
+#: path of the type check; anything else goes through ``_check_dtype`` for its message.
+_SUPPORTED_TYPES = frozenset(e for e in types_pb2.DataType.values() if _supported_enum(e))
+#: Per record (identity: a replaced record gets its own entry), the attr kinds to check.
+_EXPECTED: dict[Op, dict[str, str]] = {}
+
+
+def _expected_kinds(record: Op) -> dict[str, str]:
+    """The attr kinds to check for nodes of ``record``'s op type (TF's conventions by name,
+    then the kinds of the record's defaults; a list default makes the attr a list), built
+    once per op type."""
+    kinds = _EXPECTED.get(record)
+    if kinds is None:
+        kinds = dict(ATTR_KINDS)
+        for key, value in record.attr_defaults.items():
+            if isinstance(value, list):  # a list attr of this op (Assert's T: types)
+                kinds[key] = _LIST
+            elif key not in ATTR_KINDS:
+                kind = _kind_of_default(value)
+                if kind is not None:
+                    kinds[key] = kind
+        _EXPECTED[record] = kinds
+    return kinds
 
 
 def _check_arity(node: node_def_pb2.NodeDef, record: Op, n: int) -> None:
