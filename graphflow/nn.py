@@ -37,6 +37,12 @@ from graphflow.ops.moments_ops import moments
 from graphflow.ops.nn_ops import bias_add, dropout, l2_loss, log_softmax, softmax
 from graphflow.ops.normalization_ops import batch_normalization, fused_batch_norm
 from graphflow.ops.pooling_ops import avg_pool, avg_pool2d, max_pool, max_pool2d
+from graphflow.ops.sampling_ops import (
+    log_uniform_candidate_sampler,
+    nce_loss,
+    sampled_softmax_loss,
+    uniform_candidate_sampler,
+)
 from graphflow.ops.topk_ops import in_top_k, top_k
 
 __all__ = [
@@ -47,5 +53,6 @@ __all__ = [
     "conv1d", "conv2d", "conv2d_transpose", "depthwise_conv2d", "depthwise_conv2d_native",
     "separable_conv2d", "max_pool", "max_pool2d", "avg_pool", "avg_pool2d",
     "fused_batch_norm", "batch_normalization",
-    "in_top_k", "l2_normalize", "moments", "top_k",
+    "in_top_k", "l2_normalize", "moments", "top_k", "nce_loss", "sampled_softmax_loss",
+    "log_uniform_candidate_sampler", "uniform_candidate_sampler",
 ]

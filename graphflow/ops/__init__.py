@@ -53,6 +53,7 @@ from graphflow.ops import (  # noqa: F401  (import order registers the records)
     pooling_ops,
     random_ops,
     reduction_ops,
+    sampling_ops,
     set_ops,
     split_ops,
     state_ops,

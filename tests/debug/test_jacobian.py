@@ -9,6 +9,8 @@ import pytest
 import graphflow as gf
 from tests.helpers import rand, run
 
+pytestmark = pytest.mark.usefixtures("graph")  # a fresh default graph per test
+
 W = rand((3, 4), 1)
 B = rand((3,), 2)
 X = rand((4,), 3)

@@ -9,6 +9,8 @@ import pytest
 import graphflow as gf
 from tests.helpers import assert_gradients, rand, run
 
+pytestmark = pytest.mark.usefixtures("graph")  # a fresh default graph per test
+
 CASES = [  # x shape, y shape, adj_x, adj_y
     ((2, 3, 4), (2, 4, 5), False, False),
     ((2, 4, 3), (2, 4, 5), True, False),

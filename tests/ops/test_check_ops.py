@@ -8,6 +8,8 @@ import pytest
 
 import graphflow as gf
 
+pytestmark = pytest.mark.usefixtures("graph")  # a fresh default graph per test
+
 CASES = [  # builder, a passing x, a failing x, y
     (gf.assert_equal, [1, 2], [1, 3], [1, 2]),
     (gf.assert_none_equal, [0, 0], [0, 2], [1, 2]),

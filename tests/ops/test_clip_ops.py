@@ -9,6 +9,8 @@ import pytest
 import graphflow as gf
 from tests.helpers import assert_gradients, rand, run, sample
 
+pytestmark = pytest.mark.usefixtures("graph")  # a fresh default graph per test
+
 
 def test_clip_by_value() -> None:
     xv = sample((3, 4), -2, 2, kinks=(-0.5, 0.7))

@@ -12,6 +12,8 @@ import graphflow as gf
 from graphflow.ops import control_ops
 from tests.helpers import assert_gradients, rand, run
 
+pytestmark = pytest.mark.usefixtures("graph")  # a fresh default graph per test
+
 
 def test_print_passes_input_and_prints_data(capsys: pytest.CaptureFixture[str]) -> None:
     xv = rand((2, 3), 1)

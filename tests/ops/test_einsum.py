@@ -9,6 +9,8 @@ import pytest
 import graphflow as gf
 from tests.helpers import assert_gradients, rand, run
 
+pytestmark = pytest.mark.usefixtures("graph")  # a fresh default graph per test
+
 CASES = [
     ("ij,jk->ik", [(2, 3), (3, 4)]),
     ("bij,bjk->bik", [(2, 3, 4), (2, 4, 5)]),

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import graphflow as gf
+
+pytestmark = pytest.mark.usefixtures("graph")  # a fresh default graph per test
 
 
 def test_local_variables_are_separate_from_global() -> None:

@@ -8,6 +8,8 @@ import pytest
 import graphflow as gf
 from tests.helpers import assert_gradients, rand, run
 
+pytestmark = pytest.mark.usefixtures("graph")  # a fresh default graph per test
+
 
 def test_where_coordinates() -> None:
     mv = np.array([[True, False, True], [False, True, False]])

@@ -8,6 +8,8 @@ import pytest
 import graphflow as gf
 from tests.helpers import assert_gradients, rand, run
 
+pytestmark = pytest.mark.usefixtures("graph")  # a fresh default graph per test
+
 
 @pytest.mark.parametrize("axes,keep", [([0], False), ([0, 2], False), ([1], True),
                                        ([0, 1, 2], False)])

@@ -9,6 +9,8 @@ import pytest
 import graphflow as gf
 from tests.helpers import assert_gradients, rand, run
 
+pytestmark = pytest.mark.usefixtures("graph")  # a fresh default graph per test
+
 
 @pytest.mark.parametrize("axis", [0, 1, -1])
 def test_split_equal_parts(axis: int) -> None:

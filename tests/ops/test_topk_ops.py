@@ -9,6 +9,8 @@ import pytest
 import graphflow as gf
 from tests.helpers import assert_gradients, run
 
+pytestmark = pytest.mark.usefixtures("graph")  # a fresh default graph per test
+
 
 def _distinct(shape: tuple[int, ...], seed: int) -> np.ndarray:
     n = int(np.prod(shape))

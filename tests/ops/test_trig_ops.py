@@ -9,6 +9,8 @@ import graphflow as gf
 from graphflow.ops import trig_ops
 from tests.helpers import assert_gradients, rand, run
 
+pytestmark = pytest.mark.usefixtures("graph")  # a fresh default graph per test
+
 
 @pytest.mark.parametrize("fn,ref", [(trig_ops.sin, np.sin), (trig_ops.cos, np.cos)])
 def test_sin_cos(fn: object, ref: object) -> None:

@@ -7,6 +7,8 @@ import pytest
 
 import graphflow as gf
 
+pytestmark = pytest.mark.usefixtures("graph")  # a fresh default graph per test
+
 W0 = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]])
 
 

@@ -9,6 +9,8 @@ import pytest
 
 import graphflow as gf
 
+pytestmark = pytest.mark.usefixtures("graph")  # a fresh default graph per test
+
 STEPS = [0, 1, 5, 10, 15, 20, 37]
 
 

@@ -8,6 +8,8 @@ import pytest
 
 import graphflow as gf
 
+pytestmark = pytest.mark.usefixtures("graph")  # a fresh default graph per test
+
 W0 = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]])
 TARGET = np.array([[1.0, 0.0, -1.0], [0.5, 2.0, 1.0]])
 

@@ -1,0 +1,148 @@
+"""The TF1 long tail against TensorFlow itself (tf.compat.v1, graph mode) on the same
+inputs: batched matmul, top_k, clip_by_global_norm, einsum (values and gradients), RMSProp
+and Adagrad steps, exponential_decay. Skipped when tensorflow is not importable."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import graphflow as gf
+from tests.helpers import rand
+
+tf = pytest.importorskip("tensorflow").compat.v1
+
+pytestmark = pytest.mark.usefixtures("graph")  # a fresh graphflow default graph per test
+
+
+def _both(build_gf, build_tf, steps: int = 0):  # type: ignore[no-untyped-def]
+    """Run ``build_*() -> (fetches, train_op or None)`` in both frameworks."""
+    out = []
+    fetches, train = build_gf()
+    with gf.Session() as sess:
+        sess.run(gf.global_variables_initializer())
+        for _ in range(steps):
+            sess.run(train)
+        out.append(sess.run(fetches))
+    g = tf.Graph()
+    with g.as_default():
+        fetches, train = build_tf()
+        with tf.Session(graph=g) as sess:
+            sess.run(tf.global_variables_initializer())
+            for _ in range(steps):
+                sess.run(train)
+            out.append(sess.run(fetches))
+    return out
+
+
+def _close(a, b, rtol: float = 1e-10) -> None:  # type: ignore[no-untyped-def]
+    if isinstance(a, (list, tuple)):
+        assert len(a) == len(b)
+        for x, y in zip(a, b):
+            _close(x, y, rtol)
+    else:
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=rtol, atol=1e-12)
+
+
+@pytest.mark.parametrize("xs,ys,ax,ay", [((2, 3, 4), (2, 4, 5), False, False),
+                                         ((2, 4, 3), (2, 5, 4), True, True),
+                                         ((2, 1, 3, 4), (5, 4, 2), False, False)])
+def test_batch_matmul_and_gradients(xs: tuple, ys: tuple, ax: bool, ay: bool) -> None:
+    xv, yv = rand(xs, 1), rand(ys, 2)
+
+    def build(lib):  # type: ignore[no-untyped-def]
+        def inner():  # type: ignore[no-untyped-def]
+            x, y = lib.constant(xv), lib.constant(yv)
+            z = lib.matmul(x, y, transpose_a=ax, transpose_b=ay)
+            w = lib.constant(rand(tuple(z.shape.as_list()), 3))
+            return [z, *lib.gradients(lib.reduce_sum(z * w), [x, y])], None
+        return inner
+    got, want = _both(build(gf), build(tf))
+    _close(got, want)
+
+
+def test_top_k_and_gradient() -> None:
+    xv = np.random.default_rng(0).permutation(24).reshape(2, 3, 4).astype(np.float64)
+
+    def build(lib, top_k):  # type: ignore[no-untyped-def]
+        def inner():  # type: ignore[no-untyped-def]
+            x = lib.constant(xv)
+            v, i = top_k(x, 2)
+            w = lib.constant(rand((2, 3, 2), 4))
+            return [v, i, lib.gradients(lib.reduce_sum(v * w), [x])[0]], None
+        return inner
+    got, want = _both(build(gf, gf.nn.top_k), build(tf, tf.nn.top_k))
+    _close(got, want)
+
+
+def test_clip_by_global_norm_and_gradients() -> None:
+    av, bv = rand((2, 3), 5) * 4, rand((4,), 6) * 4
+
+    def build(lib):  # type: ignore[no-untyped-def]
+        def inner():  # type: ignore[no-untyped-def]
+            a, b = lib.constant(av), lib.constant(bv)
+            (ca, cb), n = lib.clip_by_global_norm([a, b], 1.5)
+            loss = lib.reduce_sum(ca * lib.constant(rand((2, 3), 7))) + lib.reduce_sum(cb * cb)
+            return [ca, cb, n, *lib.gradients(loss, [a, b])], None
+        return inner
+    got, want = _both(build(gf), build(tf))
+    _close(got, want)
+
+
+@pytest.mark.parametrize("eq,shapes", [("ij,jk->ik", [(2, 3), (3, 4)]),
+                                       ("bij,bjk->bik", [(2, 3, 4), (2, 4, 5)]),
+                                       ("ij->ji", [(2, 3)]), ("i,j->ij", [(3,), (4,)]),
+                                       ("bhqd,bhkd->bhqk", [(2, 3, 4, 5), (2, 3, 2, 5)])])
+def test_einsum_and_gradients(eq: str, shapes: list[tuple[int, ...]]) -> None:
+    values = [rand(s, i + 10) for i, s in enumerate(shapes)]
+
+    def build(lib):  # type: ignore[no-untyped-def]
+        def inner():  # type: ignore[no-untyped-def]
+            xs = [lib.constant(v) for v in values]
+            y = lib.einsum(eq, *xs)
+            w = lib.constant(rand(tuple(y.shape.as_list()), 20))
+            return [y, *lib.gradients(lib.reduce_sum(y * w), xs)], None
+        return inner
+    got, want = _both(build(gf), build(tf))
+    _close(got, want)
+
+
+W0 = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]])
+IDS = np.array([1, 0, 1], np.int32)
+
+
+# TF1 converts Python hyper-parameters to float32 tensors and casts them to the variable's
+# dtype (graphflow keeps them in the variable's dtype): values exact in float32 make both agree.
+@pytest.mark.parametrize("name,kwargs", [
+    ("RMSPropOptimizer", {"learning_rate": 0.0625, "decay": 0.75, "momentum": 0.5,
+                          "epsilon": 2.0 ** -20}),
+    ("RMSPropOptimizer", {"learning_rate": 0.0625, "decay": 0.875, "centered": True,
+                          "momentum": 0.25, "epsilon": 2.0 ** -20}),
+    ("AdagradOptimizer", {"learning_rate": 0.25, "initial_accumulator_value": 0.2})])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_optimizer_steps(name: str, kwargs: dict, sparse: bool) -> None:
+    def build(lib):  # type: ignore[no-untyped-def]
+        def inner():  # type: ignore[no-untyped-def]
+            w = lib.Variable(W0.copy(), name="w")
+            if sparse:
+                loss = lib.reduce_sum(lib.square(lib.gather(w, lib.constant(IDS))))
+            else:
+                loss = lib.reduce_sum(lib.square(w - lib.constant(W0[::-1].copy())))
+            opt = getattr(lib.train, name)(**kwargs)
+            return w, opt.minimize(loss)
+        return inner
+    got, want = _both(build(gf), build(tf), steps=5)
+    _close(got, want, rtol=1e-9)
+
+
+@pytest.mark.parametrize("staircase", [False, True])
+def test_exponential_decay(staircase: bool) -> None:
+    def build(lib):  # type: ignore[no-untyped-def]
+        def inner():  # type: ignore[no-untyped-def]
+            step = lib.train.get_or_create_global_step()
+            lr = lib.train.exponential_decay(0.1, step, 3, 0.5, staircase=staircase)
+            return [lr, step], lib.assign_add(step, 1)
+        return inner
+    for steps in (0, 4, 7):
+        got, want = _both(build(gf), build(tf), steps=steps)
+        _close(got, want, rtol=1e-6)
