@@ -146,3 +146,39 @@ def test_exponential_decay(staircase: bool) -> None:
     for steps in (0, 4, 7):
         got, want = _both(build(gf), build(tf), steps=steps)
         _close(got, want, rtol=1e-6)
+
+
+def test_long_tail_graph_exports_to_tensorflow() -> None:
+    """A graphflow GraphDef with the new op types imports into TensorFlow unchanged (op
+    types and attrs as TF defines them) and TF computes the same values."""
+    xv = np.random.default_rng(1).permutation(24).reshape(2, 3, 4).astype(np.float64)
+    x = gf.constant(xv, name="x")
+    parts = gf.split(x, 2, axis=2, name="even")
+    uneven = gf.split(x, [1, -1], axis=1, name="uneven")
+    values, indices = gf.nn.top_k(x, 3, name="topk")
+    hits = gf.nn.in_top_k(gf.constant(rand((3, 5), 2, np.float32)), gf.constant(np.array([0, 2, 4],
+                                                                             np.int32)), 2)
+    bmm = gf.matmul(x, gf.constant(rand((2, 4, 5), 3)))
+    mask = gf.boolean_mask(x, gf.constant(xv[..., 0] > 10))
+    seq = gf.sequence_mask(gf.constant(np.array([1, 3], np.int32)), 4)
+    trig = gf.cos(x) + gf.sin(x) + gf.ceil(x * 0.3)
+    printed = gf.Print(x, [x], message="x: ")
+    check = gf.assert_less(gf.reduce_max(x), gf.constant(100.0, gf.float64))
+    with gf.control_dependencies([check]):
+        guarded = gf.identity(printed, name="guarded")
+    sampled, _, _ = gf.nn.log_uniform_candidate_sampler(
+        gf.constant(np.array([[1], [2]], np.int64)), 1, 3, True, 10, seed=4)
+    fetches = [*parts, *uneven, values, indices, hits, bmm, mask, seq, trig, guarded]
+    with gf.Session() as sess:
+        want = sess.run(fetches)
+    g = tf.Graph()
+    with g.as_default():
+        data = x.graph.graph_def.SerializeToString()
+        tf.import_graph_def(tf.GraphDef.FromString(data), name="")
+        with tf.Session(graph=g) as sess:
+            got = sess.run([t.name for t in fetches])
+            s = sess.run(sampled.name)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(np.asarray(a, dtype=np.float64),
+                                   np.asarray(b, dtype=np.float64), rtol=1e-12)
+    assert s.shape == (3,) and len(set(s.tolist())) == 3

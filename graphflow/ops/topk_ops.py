@@ -108,7 +108,8 @@ class InTopKV2(Op):
     differentiable = False
 
     def infer(self, ctx: InferContext) -> list[TensorSpec]:
-        ctx.require_dtype(0, lambda d: d.is_floating, "a float tensor")
+        ctx.require_dtype(0, lambda d: d == dtypes.float32, "float32 (TensorFlow's InTopKV2 "
+                          "takes float32 predictions)")
         ctx.require_index(1, 2)
         p = ctx.require_rank(0, 2)
         t = ctx.require_rank(1, 1)

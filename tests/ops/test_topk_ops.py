@@ -55,7 +55,7 @@ def test_top_k_dynamic_k_and_errors() -> None:
 
 def test_in_top_k() -> None:
     pv = np.array([[0.1, 0.5, 0.3, 0.2], [0.4, 0.4, 0.1, 0.1], [0.2, 0.1, np.nan, 0.3]])
-    p = gf.constant(pv)
+    p = gf.constant(pv.astype(np.float32))
     targets = gf.constant(np.array([2, 1, 0], np.int32))
     r = gf.nn.in_top_k(p, targets, 2)
     assert r.op.type == "InTopKV2" and r.shape.as_list() == [3]
@@ -66,3 +66,5 @@ def test_in_top_k() -> None:
     np.testing.assert_array_equal(run(out_of_range), [False, True, False])
     with pytest.raises(gf.GraphBuildError, match="3 rows but"):
         gf.nn.in_top_k(p, gf.constant(np.array([1, 2], np.int32)), 1)
+    with pytest.raises(gf.GraphBuildError, match="must be float32"):
+        gf.nn.in_top_k(gf.constant(pv), targets, 1)
