@@ -84,3 +84,15 @@ from graphflow import debug  # noqa: E402  (gf.debug: gradient-flow report, insp
 from graphflow import initializers, layers, losses  # noqa: E402  (gf.layers, gf.losses...)
 from graphflow import summary  # noqa: E402  (gf.summary: summary ops, FileWriter)
 from graphflow.proto.summary_pb2 import Summary  # noqa: E402  (tf.Summary, hand-made values)
+
+# TF1 programs (`import graphflow as tf`; graphflow.compat.v1 adds tf.contrib, tf.data and the
+# errors for unsupported names): deprecated aliases, tf.device, tf.round, the utility modules.
+from graphflow.framework.graph import device  # noqa: E402
+from graphflow.ops.rounding_ops import round  # noqa: E402, A004  (tf.round)
+from graphflow.ops.deprecated_ops import (arg_max, arg_min, div,  # noqa: E402
+                                          initialize_all_variables,
+                                          initialize_local_variables, mul, neg)
+from graphflow import app, errors, flags, gfile, math  # noqa: E402  (tf.app, tf.errors, ...)
+from graphflow import tf_logging as logging  # noqa: E402  (tf.logging)
+from graphflow.config_protos import (ConfigProto, GPUOptions, GraphOptions,  # noqa: E402
+                                     OptimizerOptions, RunMetadata, RunOptions)

@@ -29,12 +29,14 @@ ROOT = Path(__file__).resolve().parent.parent / "graphflow"
 LAYERS: dict[str, int] = {
     "proto": 0,
     "framework": 1,
+    "errors": 1, "config_protos": 1, "tf_logging": 1, "flags": 1, "app": 1,  # TF1 utilities
     "ops": 2, "nn": 2, "layers": 2, "losses": 2, "initializers": 2, "debugging": 2,
     "math": 2,
     "compiler": 3,
     "runtime": 4,
-    "io": 5, "graph_util": 5,
+    "io": 5, "graph_util": 5, "gfile": 5,
     "train": 6, "viz": 6, "debug": 6, "test": 6, "summary": 6, "data": 6,
+    "datasets": 6,
     "models": 7, "distributed": 7,
     "commands": 8, "cli": 8, "__main__": 8,
     "": 9, "compat": 9,

@@ -47,6 +47,46 @@ class InternalError(OpError):
     """A kernel failed in a way its shape rule did not predict (a graphflow bug)."""
 
 
+class OutOfRangeError(OpError):
+    """An iterator or queue is exhausted (``get_next`` past the end of a Dataset)."""
+
+
+class ResourceExhaustedError(OpError):
+    """A resource ran out (a tensor larger than ``SessionConfig.max_tensor_bytes``, ...)."""
+
+
+class CancelledError(OpError):
+    """An operation was cancelled (e.g. a Coordinator asked the threads to stop)."""
+
+
+class UnknownError(OpError):
+    """An error of no other class (e.g. an exception raised inside a ``py_func``)."""
+
+
+class DeadlineExceededError(OpError):
+    """A deadline expired before the operation finished."""
+
+
+class AlreadyExistsError(OpError):
+    """Something to be created (a file, a resource) already exists."""
+
+
+class PermissionDeniedError(OpError):
+    """The caller may not do this (e.g. a file cannot be written)."""
+
+
+class UnauthenticatedError(OpError):
+    """The request has no valid credentials (TF1's name; graphflow never raises it)."""
+
+
+class AbortedError(OpError):
+    """An operation was aborted (e.g. a concurrent-update conflict)."""
+
+
+class UnavailableError(OpError):
+    """A service is unavailable (TF1's name; graphflow has no remote services)."""
+
+
 class GraphBuildError(GraphflowError, ValueError):
     """A node cannot be added to the graph (shape/dtype/attr error) — raised at build time."""
 

@@ -7,6 +7,7 @@ Prod's gradient uses). ``All``/``Any`` take and return bool and, as in TensorFlo
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -128,7 +129,7 @@ def _keep_dims_shape(t: Tensor, op: Operation) -> Tensor:
         # Axes (or rank) known only at run time, e.g. the Sum nodes that the dynamic
         # unbroadcast of a gradient builds: take the kept shape from the same reduction
         # run with keep_dims=True (one extra pass over x, the cost of the gradient itself).
-        kept = _reduce("Sum", x, axes, True, "kept_dims", None)
+        kept = _reduce("Sum", x, axes, True, "kept_dims")
         return array_ops.reshape(t, array_ops.shape(kept))
     for a in _kernel_axes(axes.spec.value, x.shape.rank):
         t = array_ops.expand_dims(t, a)
@@ -426,10 +427,27 @@ class Cumprod(_Scan):
 # ----------------------------------------------------------------------------------------
 
 
-def _reduce(op_type: str, x: Any, axis: Any, keepdims: bool, name: str | None,
-            keep_dims: bool | None) -> Tensor:
+def _tf1_arguments(op: str, axis: Any, reduction_indices: Any, keepdims: bool,
+                   keep_dims: bool | None) -> tuple[Any, bool]:
+    """Fold TF1's deprecated argument names into ``(axis, keepdims)``, as TF 1.x did:
+    ``reduction_indices`` is ``axis`` and ``keep_dims`` is ``keepdims`` (each warns once per
+    call with a one-line DeprecationWarning; giving both spellings is TF's ValueError)."""
+    if reduction_indices is not None:
+        if axis is not None:
+            raise ValueError(f"tf.{op}: give axis or reduction_indices, not both")
+        warnings.warn(f"tf.{op}(reduction_indices=...) is deprecated (TF 1.x); use axis=",
+                      DeprecationWarning, stacklevel=3)
+        axis = reduction_indices
+    if keep_dims is not None:
+        warnings.warn(f"tf.{op}(keep_dims=...) is deprecated (TF 1.x); use keepdims=",
+                      DeprecationWarning, stacklevel=3)
+        keepdims = bool(keep_dims)
+    return axis, bool(keepdims)
+
+
+def _reduce(op_type: str, x: Any, axis: Any, keepdims: bool, name: str | None) -> Tensor:
     x = op_builder.convert_to_tensor(x)
-    keep = bool(keep_dims if keep_dims is not None else keepdims)
+    keep = bool(keepdims)
     with x.graph.as_default():
         if axis is None:
             if x.shape.rank is not None:
@@ -443,24 +461,32 @@ def _reduce(op_type: str, x: Any, axis: Any, keepdims: bool, name: str | None,
 
 
 def reduce_sum(input_tensor: Any, axis: Any = None, keepdims: bool = False,
-               name: str | None = None, keep_dims: bool | None = None) -> Tensor:
+               name: str | None = None, reduction_indices: Any = None,
+               keep_dims: bool | None = None) -> Tensor:
     """Sum over ``axis`` (all axes when None); ``keep_dims`` is TF1's spelling."""
-    return _reduce("Sum", input_tensor, axis, keepdims, name, keep_dims)
+    axis, keepdims = _tf1_arguments("reduce_sum", axis, reduction_indices, keepdims, keep_dims)
+    return _reduce("Sum", input_tensor, axis, keepdims, name)
 
 
 def reduce_mean(input_tensor: Any, axis: Any = None, keepdims: bool = False,
-                name: str | None = None, keep_dims: bool | None = None) -> Tensor:
-    return _reduce("Mean", input_tensor, axis, keepdims, name, keep_dims)
+                name: str | None = None, reduction_indices: Any = None,
+                keep_dims: bool | None = None) -> Tensor:
+    axis, keepdims = _tf1_arguments("reduce_mean", axis, reduction_indices, keepdims, keep_dims)
+    return _reduce("Mean", input_tensor, axis, keepdims, name)
 
 
 def reduce_max(input_tensor: Any, axis: Any = None, keepdims: bool = False,
-               name: str | None = None, keep_dims: bool | None = None) -> Tensor:
-    return _reduce("Max", input_tensor, axis, keepdims, name, keep_dims)
+               name: str | None = None, reduction_indices: Any = None,
+               keep_dims: bool | None = None) -> Tensor:
+    axis, keepdims = _tf1_arguments("reduce_max", axis, reduction_indices, keepdims, keep_dims)
+    return _reduce("Max", input_tensor, axis, keepdims, name)
 
 
 def reduce_min(input_tensor: Any, axis: Any = None, keepdims: bool = False,
-               name: str | None = None, keep_dims: bool | None = None) -> Tensor:
-    return _reduce("Min", input_tensor, axis, keepdims, name, keep_dims)
+               name: str | None = None, reduction_indices: Any = None,
+               keep_dims: bool | None = None) -> Tensor:
+    axis, keepdims = _tf1_arguments("reduce_min", axis, reduction_indices, keepdims, keep_dims)
+    return _reduce("Min", input_tensor, axis, keepdims, name)
 
 
 def _axes(x: Tensor, axis: Any) -> Tensor:
@@ -476,12 +502,12 @@ def _axes(x: Tensor, axis: Any) -> Tensor:
 
 
 def _reduce_node(op_type: str, input_tensor: Any, axis: Any, keepdims: bool,
-                 name: str | None, keep_dims: bool | None, typed: bool) -> Tensor:
+                 name: str | None, typed: bool) -> Tensor:
     """The Prod/All/Any node (All/Any carry no ``T`` attr); every axis when ``axis`` is
     None, through ``Rank`` when the rank is unknown."""
     x = op_builder.convert_to_tensor(input_tensor)
     axes = _axes(x, axis)
-    keep = bool(keep_dims if keep_dims is not None else keepdims)
+    keep = bool(keepdims)
     attrs = {"Tidx": axes.dtype, "keep_dims": keep}
     if typed:
         attrs["T"] = x.dtype
@@ -489,21 +515,27 @@ def _reduce_node(op_type: str, input_tensor: Any, axis: Any, keepdims: bool,
 
 
 def reduce_prod(input_tensor: Any, axis: Any = None, keepdims: bool = False,
-                name: str | None = None, keep_dims: bool | None = None) -> Tensor:
+                name: str | None = None, reduction_indices: Any = None,
+                keep_dims: bool | None = None) -> Tensor:
     """``tf.reduce_prod``: product over ``axis`` (all axes when None)."""
-    return _reduce_node("Prod", input_tensor, axis, keepdims, name, keep_dims, typed=True)
+    axis, keepdims = _tf1_arguments("reduce_prod", axis, reduction_indices, keepdims, keep_dims)
+    return _reduce_node("Prod", input_tensor, axis, keepdims, name, typed=True)
 
 
 def reduce_all(input_tensor: Any, axis: Any = None, keepdims: bool = False,
-               name: str | None = None, keep_dims: bool | None = None) -> Tensor:
+               name: str | None = None, reduction_indices: Any = None,
+               keep_dims: bool | None = None) -> Tensor:
     """``tf.reduce_all``: logical and of a bool tensor over ``axis`` (all when None)."""
-    return _reduce_node("All", input_tensor, axis, keepdims, name, keep_dims, typed=False)
+    axis, keepdims = _tf1_arguments("reduce_all", axis, reduction_indices, keepdims, keep_dims)
+    return _reduce_node("All", input_tensor, axis, keepdims, name, typed=False)
 
 
 def reduce_any(input_tensor: Any, axis: Any = None, keepdims: bool = False,
-               name: str | None = None, keep_dims: bool | None = None) -> Tensor:
+               name: str | None = None, reduction_indices: Any = None,
+               keep_dims: bool | None = None) -> Tensor:
     """``tf.reduce_any``: logical or of a bool tensor over ``axis`` (all when None)."""
-    return _reduce_node("Any", input_tensor, axis, keepdims, name, keep_dims, typed=False)
+    axis, keepdims = _tf1_arguments("reduce_any", axis, reduction_indices, keepdims, keep_dims)
+    return _reduce_node("Any", input_tensor, axis, keepdims, name, typed=False)
 
 
 def _scan_node(op_type: str, x: Any, axis: Any, exclusive: bool, reverse: bool,

@@ -140,6 +140,8 @@ class Session:
         values (None for Operations)."""
         if self._closed:
             raise RuntimeError("attempted to use a closed Session")
+        if feed_dict and any(v is None for v in feed_dict.values()):
+            return self._run_with_none_feeds(fetches, feed_dict, options, run_metadata)
         fast_key = _fast_key(fetches, feed_dict)
         entry = self._fast.get(fast_key) if fast_key is not None else None
         if entry is not None:  # the same fetch list and feed keys as an earlier run
@@ -154,6 +156,23 @@ class Session:
                 self._fast[fast_key] = (signature, rebuild)
             feed_values = [v for _, v in feeds]
         return rebuild(_execute(signature, feed_values))
+
+    def _run_with_none_feeds(self, fetches: Any, feed_dict: dict[Any, Any], options: Any,
+                             run_metadata: Any) -> Any:
+        """TF1 accepts ``None`` as the value of a placeholder the fetches do not need (it is
+        never read); a needed placeholder fed ``None`` is an error naming it."""
+        fed_none = {self._feed_tensor(k).op.name: k for k, v in feed_dict.items()
+                    if v is None and not isinstance(k, IndexedSlices)}
+        rest = {k: v for k, v in feed_dict.items() if v is not None}
+        try:
+            return self.run(fetches, rest, options, run_metadata)
+        except InvalidArgumentError as err:
+            if err.op_type != "Placeholder" or err.node_name not in fed_none:
+                raise
+            raise InvalidArgumentError(
+                f"the value fed for placeholder '{err.node_name}' is None, but the fetches "
+                f"need it ({err.message}). Feed a value (an array) for it, or leave it out "
+                "of feed_dict", err.node_name, "Placeholder") from None
 
     def make_callable(self, fetches: Any, feed_list: Any = None,
                       accept_options: bool = False) -> Any:

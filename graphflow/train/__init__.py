@@ -29,3 +29,14 @@ __all__ = ["AdagradOptimizer", "RMSPropOptimizer", "cosine_decay", "exponential_
            "Optimizer",
            "Saver", "create_global_step", "get_global_step", "get_or_create_global_step",
            "latest_checkpoint", "load_checkpoint"]
+
+# TF1's tf.train checkpoint-state functions and Coordinator.
+from graphflow.train.checkpoint_state import (  # noqa: E402
+    checkpoint_exists,
+    get_checkpoint_state,
+    update_checkpoint_state,
+)
+from graphflow.train.coordinator import Coordinator  # noqa: E402
+
+__all__ += ["Coordinator", "checkpoint_exists", "get_checkpoint_state",
+            "update_checkpoint_state"]

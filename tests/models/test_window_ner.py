@@ -123,8 +123,8 @@ def test_training_is_deterministic_for_a_fixed_seed(tmp_path: Path, demo_train: 
 def test_exported_directory_contents(trained: Trained) -> None:
     out = trained.out
     for name in ("model.pb", "train_graph.pb", "vocab.json", "features.json", "tags.json",
-                 "config.json", "training_state.json", "checkpoints/best.npz",
-                 "checkpoints/last.npz"):
+                 "config.json", "training_state.json", "checkpoints/best.index",
+                 "checkpoints/last.index"):
         assert (out / name).exists(), name
     meta = json.loads((out / "config.json").read_text())
     assert meta["inputs"] == {"words": "word_windows:0", "casings": "casing_windows:0",

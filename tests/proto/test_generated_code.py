@@ -13,8 +13,10 @@ import pytest
 
 from graphflow.proto import (
     attr_value_pb2,
+    checkpoint_state_pb2,
     graph_pb2,
     node_def_pb2,
+    tensor_bundle_pb2,
     tensor_pb2,
     tensor_shape_pb2,
     types_pb2,
@@ -48,9 +50,9 @@ def test_generated_code_is_up_to_date(tmp_path):
     stale = [name for name in generated if generated[name] != committed[name]]
     assert not stale, (f"graphflow/proto is out of date for {stale}; regenerate with "
                        "`python scripts/gen_protos.py` and commit the result")
-    expected = {f"{m}_pb2{ext}" for m in ("attr_value", "event", "graph", "node_def",
-                                          "summary", "tensor", "tensor_shape", "types",
-                                          "versions")
+    expected = {f"{m}_pb2{ext}" for m in ("attr_value", "checkpoint_state", "event", "graph",
+                                          "node_def", "summary", "tensor", "tensor_bundle",
+                                          "tensor_shape", "types", "versions")
                 for ext in (".py", ".pyi")}
     assert set(committed) == expected
 
@@ -82,6 +84,17 @@ TF_FIELDS = {
     tensor_shape_pb2.TensorShapeProto: {"dim": 2, "unknown_rank": 3},
     tensor_shape_pb2.TensorShapeProto.Dim: {"size": 1, "name": 2},
     versions_pb2.VersionDef: {"producer": 1, "min_consumer": 2, "bad_consumers": 3},
+    # V2 checkpoints: tensorflow/core/protobuf/tensor_bundle.proto, framework/tensor_slice.proto
+    # and python/training/checkpoint_state.proto.
+    tensor_bundle_pb2.BundleHeaderProto: {"num_shards": 1, "endianness": 2, "version": 3},
+    tensor_bundle_pb2.BundleEntryProto: {"dtype": 1, "shape": 2, "shard_id": 3, "offset": 4,
+                                         "size": 5, "crc32c": 6, "slices": 7},
+    tensor_bundle_pb2.TensorSliceProto: {"extent": 1},
+    tensor_bundle_pb2.TensorSliceProto.Extent: {"start": 1, "length": 2},
+    checkpoint_state_pb2.CheckpointState: {"model_checkpoint_path": 1,
+                                           "all_model_checkpoint_paths": 2,
+                                           "all_model_checkpoint_timestamps": 3,
+                                           "last_preserved_timestamp": 4},
 }
 
 

@@ -146,7 +146,9 @@ def test_saver_round_trip(tmp_path):
             sess.run(train)
             saved_w = sess.run(W)
             path = saver.save(sess, tmp_path / "model", global_step=7)
-        assert path.endswith("model-7.npz")
+        assert path.endswith("model-7")  # a V2 prefix: model-7.index + model-7.data-*
+        assert (tmp_path / "model-7.index").exists()
+        assert (tmp_path / "model-7.data-00000-of-00001").exists()
         assert gf.train.latest_checkpoint(tmp_path) == path
         with gf.Session() as sess:
             saver.restore(sess, path)

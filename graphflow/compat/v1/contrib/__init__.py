@@ -1,0 +1,16 @@
+"""``tf.contrib``: only ``tf.contrib.layers`` (initializers, regularizers, flatten,
+fully_connected). Any other ``tf.contrib.X`` is an AttributeError saying it is not supported
+and what to use instead."""
+
+from __future__ import annotations
+
+from graphflow.compat.v1.contrib import layers
+from graphflow.compat.v1.unsupported import TOP_LEVEL, message
+
+__all__ = ["layers"]
+
+
+def __getattr__(name: str) -> object:
+    if name.startswith("__"):
+        raise AttributeError(name)
+    raise AttributeError(message("tf.contrib", name, {name: TOP_LEVEL["contrib"]}))
