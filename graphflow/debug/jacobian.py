@@ -32,7 +32,7 @@ def jacobian(y: Tensor, x: Any, name: str | None = None) -> Any:
                          "fully known (one gradient pass is built per element)")
     if not y.dtype.is_floating:
         raise TypeError(f"jacobian: y '{y.name}' must be floating point, got {y.dtype.name}")
-    dims = [int(d) for d in y.shape.as_list()]
+    dims = [int(d) for d in y.shape.as_list() if d is not None]  # fully defined
     n = int(np.prod(dims)) if dims else 1
     g = y.graph
     with g.as_default(), g.name_scope(name or "jacobian"):

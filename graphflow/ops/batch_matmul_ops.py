@@ -52,7 +52,7 @@ class BatchMatMulV2(Op):
                      f"{' (adjoint)' if ax else ''} has {kx} columns but {ctx.input_label(1)}"
                      f"{' (adjoint)' if ay else ''} has {ky} rows",
                      "check the operand order, or set adj_x/adj_y")
-        bx, by = TensorShape(x.dims[:-2]), TensorShape(y.dims[:-2])
+        bx, by = TensorShape(list(x.dims or ())[:-2]), TensorShape(list(y.dims or ())[:-2])
         if self.broadcast:
             try:
                 batch = broadcast_shapes(bx, by)
@@ -67,7 +67,7 @@ class BatchMatMulV2(Op):
                          "use BatchMatMulV2 (gf.matmul builds it), which broadcasts")
             batch = bx.merge_with(by)
         value = fold(self._fn(ax, ay), ctx.inputs[0].value, ctx.inputs[1].value)
-        return [TensorSpec(dt, list(batch.dims) + [m, n], value)]
+        return [TensorSpec(dt, list(batch.dims or ()) + [m, n], value)]
 
     @staticmethod
     def _fn(ax: bool, ay: bool) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:

@@ -36,6 +36,7 @@ def clip_by_value(t: Any, clip_value_min: Any, clip_value_max: Any,
     values."""
     if isinstance(t, IndexedSlices):
         values = clip_by_value(t.values, clip_value_min, clip_value_max, name)
+        assert isinstance(values, Tensor)
         return IndexedSlices(values, t.indices, t.dense_shape)
     g = op_builder.graph_of(t, clip_value_min, clip_value_max)
     with g.as_default(), g.name_scope(name or "clip_by_value") as scope:
@@ -52,6 +53,7 @@ def clip_by_norm(t: Any, clip_norm: Any, axes: Any = None,
     ``axes`` (all when None); a zero t stays zero (the norm is guarded as in TF1)."""
     if isinstance(t, IndexedSlices):
         values = clip_by_norm(t.values, clip_norm, axes, name)
+        assert isinstance(values, Tensor)
         return IndexedSlices(values, t.indices, t.dense_shape)
     g = op_builder.graph_of(t, clip_norm)
     with g.as_default(), g.name_scope(name or "clip_by_norm") as scope:

@@ -79,18 +79,16 @@ def boolean_mask(tensor: Any, mask: Any, name: str = "boolean_mask", axis: Any =
                                  f"tensor's dims {covered} (tensor shape {t.shape}, axis {a})")
         elif a < 0:
             raise ValueError("boolean_mask: a negative axis needs a tensor of known rank")
-        dims = t.shape.dims if r is not None else None
-        if dims is not None and all(d is not None for d in dims[a:a + k]):
-            leading: Any = math.prod(int(d) for d in dims[a:a + k])
+        dims = list(t.shape.dims or ()) if r is not None else None
+        covered_dims = [d for d in (dims or [])[a:a + k] if d is not None]
+        if dims is not None and len(covered_dims) == k:
+            leading: Any = math.prod(covered_dims)
         else:
             shape = array_ops.shape(t)
             leading = reduction_ops.reduce_prod(layout_ops.slice(shape, [a], [k]), [0])
-        if dims is not None and all(d is not None for d in dims):
-            new_shape: Any = [int(d) for d in dims[:a]] + [leading] + \
-                [int(d) for d in dims[a + k:]]
-            if isinstance(leading, Tensor):
-                new_shape = layout_ops.stack([op_builder.constant(v) if isinstance(v, int)
-                                              else v for v in new_shape])
+        static = [d for d in (dims or []) if d is not None]
+        if dims is not None and len(static) == len(dims):
+            new_shape: Any = static[:a] + [leading] + static[a + k:]
         else:
             shape = array_ops.shape(t)
             lead_t = array_ops.reshape(leading if isinstance(leading, Tensor)

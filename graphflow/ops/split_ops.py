@@ -71,7 +71,7 @@ class Split(Op):
             rank = x.shape.rank
             return [TensorSpec(x.dtype, TensorShape(None if rank is None else [None] * rank))
                     for _ in range(n)]
-        dims = list(x.shape.dims)
+        dims = list(x.shape.dims or ())
         if dims[axis] is not None:
             if dims[axis] % n:
                 ctx.fail(f"dimension {axis} of {ctx.input_label(1)} ({dims[axis]}) is not "
@@ -117,7 +117,7 @@ class SplitV(Op):
                     for _ in range(n)]
         if sizes is None:
             return [TensorSpec(x.dtype, [None if k == axis else d
-                                         for k, d in enumerate(x.shape.dims)])
+                                         for k, d in enumerate(x.shape.dims or ())])
                     for _ in range(n)]
         try:
             sizes = _resolve_sizes(sizes, x.shape[axis], n)
@@ -125,7 +125,7 @@ class SplitV(Op):
             ctx.fail(*err.args)
         out = []
         for s in sizes:
-            dims = list(x.shape.dims)
+            dims = list(x.shape.dims or ())
             dims[axis] = None if s == -1 else s
             out.append(TensorSpec(x.dtype, dims))
         return out

@@ -56,7 +56,7 @@ class TopKV2(Op):
         if k is not None and last is not None and k > last:
             ctx.fail(f"k = {k} is larger than the last dimension of {ctx.input_label(0)} "
                      f"({last})", f"use k <= {last}")
-        dims = list(x.shape.dims[:-1]) + [k]
+        dims = list(x.shape.dims or ())[:-1] + [k]
         return [TensorSpec(x.dtype, dims), TensorSpec(dtypes.int32, dims)]
 
     def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
