@@ -143,7 +143,16 @@ class GradientExchange:
                              f"{sorted(mine - theirs)[:5]}, only in the values "
                              f"{sorted(theirs - mine)[:5]} (build every replica alike)")
         for name, v in self.variables.items():
-            v.load(values[name], self.session)
+            value = np.asarray(values[name])
+            # Write into the existing storage when it fits (as the update ops do): a
+            # freshly allocated copy of a Ray object made the row scatter into it several
+            # times slower (docs/distributed.md).
+            current = self.session.resources.value_of(v.op.get_attr("shared_name") or name)
+            if current is not None and current.shape == value.shape and \
+                    current.dtype == value.dtype and current.flags.writeable:
+                np.copyto(current, value)
+            else:
+                v.load(value, self.session)
 
     def signature(self) -> dict[str, tuple[tuple[int, ...], str]]:
         """Variable name -> (shape, dtype): equal on every replica of one run."""
