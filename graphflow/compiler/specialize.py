@@ -19,6 +19,7 @@ The result is a smaller ``Plan`` with ``constants`` and ``slot_specs`` filled in
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy as np
@@ -36,6 +37,27 @@ _NEVER_FOLD = {"Placeholder"}
 _IDENTITIES = {"Identity", "StopGradient", "Snapshot", "PlaceholderWithDefault"}
 _SAME_SHAPE_IDENTITIES = {"Reshape", "ExpandDims", "Squeeze", "BroadcastTo"}
 
+#: Reuse, across the feed-shape sets of one plan, what specialization found for the steps
+#: that do not depend on any feed (their specs, folded values and identity decisions are the
+#: same for every set of shapes): a new batch size then re-infers only the feed-dependent
+#: steps. Off: every step is re-inferred (tests compare the two).
+MEMO_FEED_INDEPENDENT = True
+
+#: What one step's specialization decided: (output specs, folded values or None, identity).
+_Outcome = tuple[list[TensorSpec], list[np.ndarray] | None, bool]
+_memo: dict[tuple[int, bool, int], dict[int, _Outcome]] = {}
+
+
+def _memo_for(plan: Plan, fold: bool, fold_limit: int) -> dict[int, _Outcome] | None:
+    if not MEMO_FEED_INDEPENDENT:
+        return None
+    key = (id(plan), fold, fold_limit)
+    memo = _memo.get(key)
+    if memo is None:
+        memo = _memo[key] = {}
+        weakref.finalize(plan, _memo.pop, key, None)
+    return memo
+
 
 def specialize(plan: Plan, feed_specs: list[TensorSpec], resources: RunResources,
                fold_limit: int = FOLD_LIMIT, fold: bool = True) -> Plan:
@@ -51,9 +73,19 @@ def specialize(plan: Plan, feed_specs: list[TensorSpec], resources: RunResources
             s = alias[s]
         return s
 
-    for step in plan.steps:
+    memo = _memo_for(plan, fold, fold_limit)
+    learned: dict[int, _Outcome] = {}
+    dependent = {s for _, s in plan.feeds}  # slots whose value depends on a feed
+    for index, step in enumerate(plan.steps):
         op, record = step.op, step.record
         ins = tuple(canon(s) for s in step.inputs)
+        independent = not dependent.intersection(ins)
+        if not independent:
+            dependent.update(o for o in step.outputs if o is not None)
+        outcome = memo.get(index) if memo is not None and independent else None
+        if outcome is not None:
+            _replay(step, outcome, specs, constants, alias, steps, ins)
+            continue
         in_specs = _input_specs(step, record, ins, specs, constants)
         out_specs = _infer(record, op, in_specs)
         for k, o in enumerate(step.outputs):
@@ -61,6 +93,7 @@ def specialize(plan: Plan, feed_specs: list[TensorSpec], resources: RunResources
                 specs[o] = out_specs[k] if k < len(out_specs) else op.outputs[k].spec
         pure = not record.stateful and not record.ref_inputs and op.type not in _NEVER_FOLD
         known = [sp.value for sp in out_specs]
+        values: list[np.ndarray] | None
         if fold and pure and out_specs and all(v is not None for v in known):
             # e.g. Shape/Size of a concrete shape; a rule's folded value may have numpy's
             # dtype (np.sum of int32 is int64), the plan constant must have the tensor's.
@@ -72,16 +105,15 @@ def specialize(plan: Plan, feed_specs: list[TensorSpec], resources: RunResources
                                [constants[s] for s in ins])
         else:
             values = None
-        if values is not None:
-            for k, o in enumerate(step.outputs):
-                if o is not None:
-                    constants[o] = values[k]
-            continue
         out0 = step.outputs[0] if step.outputs else None
-        if pure and out0 is not None and _is_identity(op, in_specs, out_specs):
-            alias[out0] = ins[0]
-            continue
-        steps.append(PlanStep(op, record, ins, step.outputs, step.refs))
+        identity = values is None and pure and out0 is not None and \
+            _is_identity(op, in_specs, out_specs)
+        if independent:
+            learned[index] = (out_specs, values, identity)
+        _replay(step, (out_specs, values, identity), specs, constants, alias, steps, ins,
+                specs_done=True)
+    if memo is not None:
+        memo.update(learned)  # only after the whole plan specialized without an error
 
     fetches = [None if s is None else canon(s) for s in plan.fetches]
     steps = _without_dead_steps(steps, fetches)
@@ -95,6 +127,26 @@ def specialize(plan: Plan, feed_specs: list[TensorSpec], resources: RunResources
     slot_specs = [specs.get(s, t.spec) for s, t in enumerate(plan.slot_tensors)]
     return Plan(steps, plan.num_slots, plan.feeds, fetches, aliases, plan.slot_tensors,
                 constants=constants, slot_specs=slot_specs)
+
+
+def _replay(step: PlanStep, outcome: _Outcome, specs: dict[int, TensorSpec],
+            constants: dict[int, np.ndarray], alias: dict[int, int], steps: list[PlanStep],
+            ins: tuple[int, ...], specs_done: bool = False) -> None:
+    """Apply one step's outcome: record its output specs, then fold it into constants,
+    alias it to its input, or keep it as a step."""
+    out_specs, values, identity = outcome
+    if not specs_done:
+        for k, o in enumerate(step.outputs):
+            if o is not None:
+                specs[o] = out_specs[k] if k < len(out_specs) else step.op.outputs[k].spec
+    if values is not None:
+        for k, o in enumerate(step.outputs):
+            if o is not None:
+                constants[o] = values[k]
+    elif identity:
+        alias[step.outputs[0]] = ins[0]  # type: ignore[index]
+    else:
+        steps.append(PlanStep(step.op, step.record, ins, step.outputs, step.refs))
 
 
 def _without_dead_steps(steps: list[PlanStep], fetches: list[int | None]) -> list[PlanStep]:

@@ -16,6 +16,7 @@ Stages of ``BoundPlan``:
 from __future__ import annotations
 
 import threading
+import types
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -31,6 +32,13 @@ from graphflow.framework.tensor import TensorSpec
 from graphflow.runtime.numerics import numerics_error
 
 Kernel = Callable[..., Any]
+
+#: Reuse the bytecode of a generated source already compiled (plans of one signature at
+#: different feed shapes usually generate the same text; only their globals differ). Off:
+#: every plan's source is compiled anew (tests compare the two).
+REUSE_COMPILED_SOURCE = True
+_FUNCTION_CODE: dict[str, types.CodeType] = {}
+_FUNCTION_CODE_LIMIT = 256
 
 
 class BoundPlan:
@@ -60,8 +68,19 @@ class BoundPlan:
                                      for i, k in enumerate(self.kernels)}
         namespace.update({codegen.constant_name(s): v for s, v in self.plan.constants.items()})
         namespace[codegen.NUMERICS_HOOK] = _numerics_check
-        exec(compile(code.source, code.filename, "exec"), namespace)  # noqa: S102 - generated
-        fn = namespace[codegen.FUNCTION]
+        cached = _FUNCTION_CODE.get(code.source) if REUSE_COMPILED_SOURCE else None
+        if cached is not None:
+            # Same text as an earlier plan (e.g. another batch size): reuse its bytecode
+            # under this plan's file name, so tracebacks show this plan's source.
+            fn = types.FunctionType(cached.replace(co_filename=code.filename), namespace,
+                                    codegen.FUNCTION)
+        else:
+            exec(compile(code.source, code.filename, "exec"), namespace)  # noqa: S102
+            fn = namespace[codegen.FUNCTION]
+            if REUSE_COMPILED_SOURCE:
+                if len(_FUNCTION_CODE) >= _FUNCTION_CODE_LIMIT:
+                    _FUNCTION_CODE.pop(next(iter(_FUNCTION_CODE)))
+                _FUNCTION_CODE[code.source] = fn.__code__
         self._code = fn.__code__
         return fn
 
