@@ -15,6 +15,13 @@ The two alternate in one process (the machine is shared and noisy); the script p
 median ms per step of each (best of ``--repeats`` medians), their ratio graphflow /
 hand-written, and the peak memory of one step of each (tracemalloc).
 
+``--peers`` prints the issue's peers table instead: each engine (hand-written numpy,
+graphflow, and TensorFlow's ``tf.compat.v1`` Session / JAX jit when importable — by this
+interpreter, or by one given with ``--peer-python tensorflow=/path/to/python``) runs in its
+own process (``--engine NAME``), the runs are interleaved ``--repeats`` times, and the table
+gives the median ms per step and the ratio to the hand-written step. Peers are never a
+dependency of graphflow.
+
 ``--unset-blas-env`` re-executes the script with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE
 removed from the environment (this machine exports them and they slow numpy's matmuls); it
 only affects this benchmark's own process.
@@ -23,12 +30,15 @@ only affects this benchmark's own process.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 import tracemalloc
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -140,6 +150,134 @@ class HandWrittenStep:
         return loss
 
 
+class TensorFlowStep:
+    """The same model in TensorFlow's tf.compat.v1 graph mode (a peer; optional)."""
+
+    def __init__(self, values: dict[str, np.ndarray]) -> None:
+        import tensorflow as tf  # deferred: an optional peer, never a dependency
+
+        v1 = tf.compat.v1
+        v1.disable_eager_execution()
+        self.graph = v1.Graph()
+        with self.graph.as_default():
+            self.ids = v1.placeholder(tf.int32, [None, WINDOW])
+            self.labels = v1.placeholder(tf.int32, [None])
+            E, W, b1, U, b2 = (v1.Variable(values[k]) for k in ("E", "W", "b1", "U", "b2"))
+            x = tf.reshape(tf.nn.embedding_lookup(E, self.ids), [-1, WINDOW * DIM])
+            h = tf.tanh(tf.matmul(x, W) + b1)
+            logits = tf.matmul(h, U) + b2
+            self.loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
+                labels=self.labels, logits=logits))
+            self.train_op = v1.train.GradientDescentOptimizer(LR).minimize(self.loss)
+            config = v1.ConfigProto(intra_op_parallelism_threads=1,
+                                    inter_op_parallelism_threads=1)
+            self.session = v1.Session(graph=self.graph, config=config)
+            self.session.run(v1.global_variables_initializer())
+
+    def __call__(self, ids: np.ndarray, labels: np.ndarray) -> float:
+        _, loss = self.session.run([self.train_op, self.loss],
+                                   {self.ids: ids, self.labels: labels})
+        return float(loss)
+
+
+class JaxStep:
+    """The same model as one jitted JAX function with row gradients (a peer; optional)."""
+
+    def __init__(self, values: dict[str, np.ndarray]) -> None:
+        import jax  # deferred: an optional peer, never a dependency
+        import jax.numpy as jnp  # deferred: as above
+
+        self.params = {k: jnp.asarray(v) for k, v in values.items()}
+
+        def loss_fn(dense: dict, rows: Any, labels: Any) -> Any:
+            x = rows.reshape(rows.shape[0] // WINDOW, WINDOW * DIM)
+            h = jnp.tanh(x @ dense["W"] + dense["b1"])
+            logits = h @ dense["U"] + dense["b2"]
+            logp = jax.nn.log_softmax(logits)
+            return -jnp.mean(jnp.take_along_axis(logp, labels[:, None], axis=1))
+
+        def step(params: dict, ids: Any, labels: Any) -> tuple[dict, Any]:
+            flat = ids.reshape(-1)
+            rows = params["E"][flat]
+            dense = {k: params[k] for k in ("W", "b1", "U", "b2")}
+            loss, (g_dense, g_rows) = jax.value_and_grad(loss_fn, argnums=(0, 1))(
+                dense, rows, labels)
+            new = {k: dense[k] - LR * g_dense[k] for k in dense}
+            new["E"] = params["E"].at[flat].add(-LR * g_rows)
+            return new, loss
+
+        self._step = jax.jit(step, donate_argnums=(0,))
+
+    def __call__(self, ids: np.ndarray, labels: np.ndarray) -> float:
+        self.params, loss = self._step(self.params, ids, labels)
+        return float(loss)
+
+
+ENGINES: dict[str, Callable[[dict[str, np.ndarray], int], Callable[..., float]]] = {
+    "hand-written numpy": lambda values, batch: HandWrittenStep(values, batch),
+    "graphflow": lambda values, batch: GraphflowStep(values),
+    "TensorFlow tf.compat.v1 Session": lambda values, batch: TensorFlowStep(values),
+    "JAX jit, row gradients": lambda values, batch: JaxStep(values),
+}
+_PEER_MODULES = {"TensorFlow tf.compat.v1 Session": "tensorflow",
+                 "JAX jit, row gradients": "jax"}
+
+
+def run_engine(name: str, batch: int, steps: int) -> dict[str, float]:
+    """One engine in this process: its median ms per step and its first loss."""
+    rng = np.random.default_rng(42)
+    batches = [(rng.integers(0, VOCAB, (batch, WINDOW), dtype=np.int32),
+                rng.integers(0, CLASSES, batch, dtype=np.int32)) for _ in range(8)]
+    step = ENGINES[name](initial_values(), batch)
+    first = step(*batches[0])
+    for b in batches[1:4]:  # warm up (compiles, caches)
+        step(*b)
+    return {"ms": median_ms(step, batches, steps), "first_loss": first}
+
+
+def peer_interpreters(extra: list[str]) -> dict[str, str]:
+    """The Python to run each engine with: this one, or a given one for a peer."""
+    given = dict(item.split("=", 1) for item in extra)
+    found = {}
+    for name in ENGINES:
+        module = _PEER_MODULES.get(name)
+        python = given.get(module, sys.executable) if module else sys.executable
+        if module:
+            probe = subprocess.run([python, "-c", f"import {module}"], capture_output=True)
+            if probe.returncode != 0:
+                continue
+        found[name] = python
+    return found
+
+
+def peers_table(batch_sizes: list[int], repeats: int, steps: int, extra: list[str]) -> None:
+    engines = peer_interpreters(extra)
+    results: dict[tuple[str, int], list[float]] = {}
+    losses: dict[tuple[str, int], float] = {}
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    for _ in range(repeats):
+        for batch in batch_sizes:
+            n = steps if batch <= 256 else max(steps // 10, 20)
+            for name, python in engines.items():
+                out = subprocess.run([python, os.path.abspath(__file__), "--engine", name,
+                                      "--batch-sizes", str(batch), "--steps", str(n)],
+                                     capture_output=True, text=True, env=env, check=True)
+                record = json.loads(out.stdout.strip().splitlines()[-1])
+                results.setdefault((name, batch), []).append(record["ms"])
+                losses[(name, batch)] = record["first_loss"]
+    print(f"median ms per step of {repeats} interleaved runs, each engine in its own process "
+          "(ratio to the hand-written step; first loss)")
+    print("| engine | " + " | ".join(f"B={b}" for b in batch_sizes) + " |")
+    print("| --- |" + " --- |" * len(batch_sizes))
+    for name in engines:
+        cells = []
+        for b in batch_sizes:
+            ms = statistics.median(results[(name, b)])
+            ref = statistics.median(results[("hand-written numpy", b)])
+            cells.append(f"{ms:.3f} ({ms / ref:.2f}; {losses[(name, b)]:.5f})")
+        print(f"| {name} | " + " | ".join(cells) + " |")
+
+
 def median_ms(step: Callable[[np.ndarray, np.ndarray], float], batches: list, n: int) -> float:
     times = []
     for i in range(n):
@@ -202,7 +340,18 @@ def main() -> None:
                         help="also time graphflow with plan optimizations switched off")
     parser.add_argument("--unset-blas-env", action="store_true",
                         help="re-run without OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE")
+    parser.add_argument("--peers", action="store_true",
+                        help="print the peers table (each engine in its own process)")
+    parser.add_argument("--peer-python", nargs="*", default=[], metavar="MODULE=PYTHON",
+                        help="interpreter for a peer, e.g. tensorflow=/tmp/tfvenv/bin/python")
+    parser.add_argument("--engine", choices=list(ENGINES), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.engine:
+        print(json.dumps(run_engine(args.engine, args.batch_sizes[0], args.steps)))
+        return
+    if args.peers:
+        peers_table(args.batch_sizes, args.repeats, args.steps, args.peer_python)
+        return
     if args.unset_blas_env and any(k in os.environ for k in ("OPENBLAS_CORETYPE",
                                                               "OPENBLAS_L2_SIZE")):
         env = {k: v for k, v in os.environ.items()
