@@ -52,12 +52,15 @@ def _unary(op_type: str, x: Any, name: str | None) -> Tensor:
 
 
 def sin(x: Any, name: str | None = None) -> Tensor:
+    """``tf.sin``: element-wise sine (radians)."""
     return _unary("Sin", x, name)
 
 
 def cos(x: Any, name: str | None = None) -> Tensor:
+    """``tf.cos``: element-wise cosine (radians)."""
     return _unary("Cos", x, name)
 
 
 def ceil(x: Any, name: str | None = None) -> Tensor:
+    """``tf.ceil``: the smallest integer >= x, element-wise (no gradient)."""
     return _unary("Ceil", x, name)
