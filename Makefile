@@ -47,7 +47,7 @@ demo: venv system-deps
 	@echo "pictures: $(DEMO_OUT)/train_graph.svg (training graph, scopes collapsed), $(DEMO_OUT)/model.svg (frozen model)"
 
 # ruff and mypy come with the test extra (pyproject.toml); mypy checks the packages listed
-# under [tool.mypy] files (framework, compiler, runtime, io).
+# under [tool.mypy] files (framework, compiler, runtime, io and every other clean package).
 lint: venv
 	$(PY) -m ruff check graphflow tests examples benchmarks scripts
 	$(PY) -m mypy
