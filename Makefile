@@ -44,7 +44,9 @@ demo: venv system-deps
 	  "Samuel Quinn was arrested in the Hilton Hotel in Paris in April 1989"
 	$(PY) -m graphflow render $(DEMO_OUT)/train_graph.pb --collapse 1 -o $(DEMO_OUT)/train_graph.svg
 	$(PY) -m graphflow render $(DEMO_OUT)/model.pb -o $(DEMO_OUT)/model.svg
+	$(PY) -m graphflow render $(DEMO_OUT)/train_graph.pb --collapse 1 -o $(DEMO_OUT)/train_graph.html
 	@echo "pictures: $(DEMO_OUT)/train_graph.svg (training graph, scopes collapsed), $(DEMO_OUT)/model.svg (frozen model)"
+	@echo "explorer: open $(DEMO_OUT)/train_graph.html in a browser (pan/zoom, expand scopes, node details)"
 
 # ruff and mypy come with the test extra (pyproject.toml); mypy checks the packages listed
 # under [tool.mypy] files (framework, compiler, runtime, io and every other clean package).
