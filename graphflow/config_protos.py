@@ -64,7 +64,7 @@ class GraphOptions(_Options):
 
 
 class ConfigProto(_Options):
-    """``tf.ConfigProto``: accepted by ``Session(config=...)`` and ignored (one CPU, numpy's threads)."""
+    """``tf.ConfigProto``: accepted by ``Session(config=...)`` and ignored (one CPU)."""
 
     FIELDS: ClassVar[dict[str, Any]] = {
         "device_count": dict, "intra_op_parallelism_threads": 0,
