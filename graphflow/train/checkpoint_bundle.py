@@ -6,7 +6,7 @@
 - ``<prefix>.index``: a table (``checkpoint_table``) whose ``""`` key holds a
   ``BundleHeaderProto`` (one shard, little-endian, version 1) and whose other keys, the
   tensor names, hold ``BundleEntryProto``s (dtype, shape, shard, offset, size, the masked
-  CRC32C of the bytes).
+  CRC32C of the bytes, ``checkpoint_crc``).
 
 ``write_bundle(prefix, tensors)`` and ``read_bundle(prefix)`` (which checks each tensor's
 CRC). Numeric and bool tensors are supported; string tensors and partitioned (sliced)
@@ -23,7 +23,7 @@ import numpy as np
 from graphflow.framework import dtypes
 from graphflow.framework.errors import DataLossError, NotFoundError, UnimplementedError
 from graphflow.proto import tensor_bundle_pb2, tensor_shape_pb2
-from graphflow.summary.crc32c import crc32c, mask
+from graphflow.train.checkpoint_crc import crc32c, mask
 from graphflow.train.checkpoint_table import read_table, write_table
 
 HEADER_KEY = b""

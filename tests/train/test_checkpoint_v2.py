@@ -11,8 +11,8 @@ import pytest
 
 import graphflow as gf
 from graphflow.framework.errors import DataLossError, NotFoundError
-from graphflow.summary.crc32c import crc32c, mask
-from graphflow.train import checkpoint_bundle, checkpoint_table
+from graphflow.summary.crc32c import crc32c, crc32c_python, mask
+from graphflow.train import checkpoint_bundle, checkpoint_crc, checkpoint_table
 
 
 def test_table_round_trip_across_blocks_and_restarts(monkeypatch) -> None:
@@ -141,3 +141,14 @@ def test_old_npz_checkpoints_still_load(tmp_path) -> None:
         np.testing.assert_array_equal(sess.run(w), value)
         gf.train.Saver([w]).restore(sess, tmp_path / "old")  # the prefix finds old.npz
     assert list(gf.train.load_checkpoint(tmp_path / "old")) == ["layer/W"]
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 100, 4099, 70001])
+def test_chunked_crc32c_equals_the_reference(n) -> None:
+    data = np.random.default_rng(n).integers(0, 256, n, dtype=np.uint8).tobytes()
+    want = crc32c_python(data)
+    assert checkpoint_crc.crc32c_chunked(data) == want
+    for chunks in (1, 2, 3, 64):
+        assert checkpoint_crc.crc32c_chunked(data, chunks) == want
+    assert checkpoint_crc.crc32c(data) == want
+    assert crc32c_python(b"123456789") == 0xE3069283  # RFC 3720's check value
