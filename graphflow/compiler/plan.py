@@ -60,6 +60,9 @@ class Plan:
     constants: dict[int, Any] = field(default_factory=dict)  # slot -> value known in advance
     slot_specs: list[TensorSpec] = field(default_factory=list)  # slot -> most concrete spec
     buffers: list[tuple[tuple[int, ...], Any]] = field(default_factory=list)  # (shape, dtype)
+    #: Indices of the ops fetched as Operations: they run even when nothing reads them (as in
+    #: TensorFlow, a fetched op is executed, so its run-time checks apply).
+    targets: frozenset[int] = frozenset()
 
     def describe(self) -> str:
         """A readable listing: one line per step with its input and output slots."""
@@ -135,7 +138,8 @@ def build_plan(graph: Graph, fetches: Sequence[Tensor | Operation], feeds: Seque
     assign_releases(steps, set(s for s in fetch_slots if s is not None) | fed_slots)
     aliases = [False if s is None else _may_alias(slot_tensors[s], records)
                for s in fetch_slots]
-    return Plan(steps, len(slot_tensors), feed_slots, fetch_slots, aliases, slot_tensors)
+    return Plan(steps, len(slot_tensors), feed_slots, fetch_slots, aliases, slot_tensors,
+                targets=frozenset(f.index for f in fetches if isinstance(f, Operation)))
 
 
 def _ref_variable(op: Operation, index: int) -> str:

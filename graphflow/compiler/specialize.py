@@ -91,7 +91,8 @@ def specialize(plan: Plan, feed_specs: list[TensorSpec], resources: RunResources
         for k, o in enumerate(step.outputs):
             if o is not None:
                 specs[o] = out_specs[k] if k < len(out_specs) else op.outputs[k].spec
-        pure = not record.stateful and not record.ref_inputs and op.type not in _NEVER_FOLD
+        pure = not record.stateful and not record.ref_inputs and op.type not in _NEVER_FOLD \
+            and op.index not in plan.targets  # a fetched op runs (its checks apply)
         known = [sp.value for sp in out_specs]
         values: list[np.ndarray] | None
         if fold and pure and out_specs and all(v is not None for v in known):
@@ -116,7 +117,7 @@ def specialize(plan: Plan, feed_specs: list[TensorSpec], resources: RunResources
         memo.update(learned)  # only after the whole plan specialized without an error
 
     fetches = [None if s is None else canon(s) for s in plan.fetches]
-    steps = _without_dead_steps(steps, fetches)
+    steps = _without_dead_steps(steps, fetches, plan.targets)
     fed = {s for _, s in plan.feeds}
     assign_releases(steps, set(s for s in fetches if s is not None) | fed | set(constants))
     # A fetch that now names another slot (an aliased identity) or a constant may share
@@ -126,7 +127,7 @@ def specialize(plan: Plan, feed_specs: list[TensorSpec], resources: RunResources
                for i, s in enumerate(fetches)]
     slot_specs = [specs.get(s, t.spec) for s, t in enumerate(plan.slot_tensors)]
     return Plan(steps, plan.num_slots, plan.feeds, fetches, aliases, plan.slot_tensors,
-                constants=constants, slot_specs=slot_specs)
+                constants=constants, slot_specs=slot_specs, targets=plan.targets)
 
 
 def _replay(step: PlanStep, outcome: _Outcome, specs: dict[int, TensorSpec],
@@ -149,13 +150,15 @@ def _replay(step: PlanStep, outcome: _Outcome, specs: dict[int, TensorSpec],
         steps.append(PlanStep(step.op, step.record, ins, step.outputs, step.refs))
 
 
-def _without_dead_steps(steps: list[PlanStep], fetches: list[int | None]) -> list[PlanStep]:
-    """Backward sweep: keep stateful steps, and pure steps with an output still read."""
+def _without_dead_steps(steps: list[PlanStep], fetches: list[int | None],
+                        targets: frozenset[int] = frozenset()) -> list[PlanStep]:
+    """Backward sweep: keep stateful steps, fetched ops, and pure steps with an output
+    still read."""
     live = {s for s in fetches if s is not None}
     kept: list[PlanStep] = []
     for step in reversed(steps):
         record = step.record
-        needed = record.stateful or bool(record.ref_inputs) or any(
+        needed = record.stateful or bool(record.ref_inputs) or step.op.index in targets or any(
             o is not None and o in live for o in step.outputs)
         if needed:
             kept.append(step)

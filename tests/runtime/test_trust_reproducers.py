@@ -327,3 +327,17 @@ def test_gather_gradient_along_axis_1_with_unknown_ranks(indices: list) -> None:
         w = gf.constant(rng.uniform(-1, 1, (2, *np.shape(indices), 4)))
         y = gf.reduce_sum(gf.gather(x, indices, axis=1) * w)
         assert_gradients(y, [x], {x: rng.uniform(-1, 1, (2, 3, 4))})
+
+
+def test_a_fetched_operation_runs_and_its_checks_apply() -> None:
+    """Fetching an op runs it (TensorFlow semantics), even a pure one nothing reads: its
+    run-time checks apply instead of the plan silently skipping it."""
+    g = gf.Graph()
+    with g.as_default():
+        ids = gf.placeholder(gf.int32, [None], name="ids")
+        gather = gf.gather(gf.constant(np.arange(4.0)), ids)
+    with gf.Session(graph=g) as sess:
+        assert sess.run(gather.op, {ids: [1, 2]}) is None
+        with pytest.raises(InvalidArgumentError, match=r"indices\[0\] = 9 is not in \[0, 4\)"):
+            sess.run(gather.op, {ids: [9]})
+        assert [st.op_type for st in sess.explain(gather.op, {ids: [1]}).steps] == ["GatherV2"]
