@@ -192,6 +192,15 @@ def compile_plan(graph: Graph | graph_pb2.GraphDef, fetches: Sequence[Any],
     return CompiledPlan(plan, specs, options, code)
 
 
+def check_feed_shapes(plan: Plan, feeds: Sequence[Tensor], feed_shapes: Sequence[Any],
+                      resources: RunResources) -> None:
+    """Everything a specialized plan checks for these feed shapes (the shape rules re-run
+    with them, and the kernels constant folding runs), for a caller that then runs the
+    shape-generic plan: it raises the same errors and returns nothing."""
+    specialize(plan, [TensorSpec(t.dtype, tuple(shape)) for t, shape in zip(feeds, feed_shapes)],
+               resources)
+
+
 def _resolve(graph: Graph | graph_pb2.GraphDef, fetches: Sequence[Any], feeds: Sequence[Any]
              ) -> tuple[Graph, list[Tensor | Operation], list[Tensor]]:
     if not isinstance(graph, Graph):

@@ -17,15 +17,20 @@ from typing import Any
 
 import numpy as np
 
-from graphflow.compiler.pipeline import CompiledPlan, CompileOptions, compile_plan, signature_plan
+from graphflow.compiler.pipeline import (
+    CompiledPlan,
+    CompileOptions,
+    check_feed_shapes,
+    compile_plan,
+    signature_plan,
+)
 from graphflow.compiler.plan import Plan
-from graphflow.compiler.specialize import specialize
 from graphflow.framework import default_session
 from graphflow.framework.errors import InvalidArgumentError
 from graphflow.framework.graph import Graph, get_default_graph
 from graphflow.framework.indexed_slices import IndexedSlices
 from graphflow.framework.resources import RunResources
-from graphflow.framework.tensor import Operation, Tensor, TensorSpec
+from graphflow.framework.tensor import Operation, Tensor
 from graphflow.runtime.executor import BoundPlan
 from graphflow.runtime.fetches import flatten_fetches
 
@@ -283,8 +288,7 @@ class _Signature:
         if self.session.config.specialize:
             compiled = self._compile(shapes)
         else:
-            specialize(self.plan, [TensorSpec(t.dtype, tuple(shape)) for t, shape in
-                                   zip(self.feeds, shapes)], self.session.resources)
+            check_feed_shapes(self.plan, self.feeds, shapes, self.session.resources)
             if self.generic is None:
                 self.generic = self._compile(None)
             compiled = self.generic
