@@ -478,6 +478,9 @@ def name_scope(name: str | None, default_name: str | None = None,
 
 
 def control_dependencies(control_inputs: Sequence[Any] | None) -> Any:
+    """``tf.control_dependencies`` on the default graph: ops created inside
+    the ``with`` block run after ``control_inputs`` (None clears the
+    enclosing contexts)."""
     return get_default_graph().control_dependencies(control_inputs)
 
 

@@ -480,10 +480,13 @@ def relu6_grad(gradients: Any, features: Any, name: str | None = None) -> Tensor
 
 
 def tanh(x: Any, name: str | None = None) -> Tensor:
+    """``tf.tanh`` (also ``gf.nn.tanh``): element-wise hyperbolic tangent (``Tanh``)."""
     return _unary("Tanh", x, name)
 
 
 def sigmoid(x: Any, name: str | None = None) -> Tensor:
+    """``tf.sigmoid`` (also ``gf.nn.sigmoid``): element-wise ``1 / (1 + exp(-x))``
+    (``Sigmoid``)."""
     return _unary("Sigmoid", x, name)
 
 

@@ -618,6 +618,8 @@ def placeholder(dtype: Any, shape: Any = None, name: str | None = None) -> Tenso
 
 
 def placeholder_with_default(input: Any, shape: Any, name: str | None = None) -> Tensor:
+    """``tf.placeholder_with_default``: ``input`` unless a value is fed;
+    a fed value must be compatible with ``shape``."""
     x = op_builder.convert_to_tensor(input)
     return op_builder.apply1("PlaceholderWithDefault", [x], {"dtype": x.dtype,
                                                              "shape": as_shape(shape)},
@@ -625,6 +627,8 @@ def placeholder_with_default(input: Any, shape: Any, name: str | None = None) ->
 
 
 def identity(x: Any, name: str | None = None) -> Tensor:
+    """``tf.identity``: the same values as ``x`` in a new node (``Identity``); gradients
+    pass through unchanged."""
     x = op_builder.convert_to_tensor(x)
     return op_builder.apply1("Identity", [x], {"T": x.dtype}, name=name or "Identity")
 
@@ -643,6 +647,8 @@ def check_numerics(x: Any, message: str, name: str | None = None) -> Tensor:
 
 
 def shape(x: Any, out_type: Any = dtypes.int32, name: str | None = None) -> Tensor:
+    """``tf.shape``: the dynamic shape of ``x`` as a 1-D ``out_type`` tensor (int32 by
+    default)."""
     x = op_builder.convert_to_tensor(x)
     return op_builder.apply1("Shape", [x], {"T": x.dtype, "out_type": dtypes.as_dtype(out_type)},
                              name=name or "Shape")
@@ -661,6 +667,7 @@ def rank(x: Any, name: str | None = None) -> Tensor:
 
 
 def size(x: Any, out_type: Any = dtypes.int32, name: str | None = None) -> Tensor:
+    """``tf.size``: the number of elements of ``x`` as an ``out_type`` scalar."""
     x = op_builder.convert_to_tensor(x)
     return op_builder.apply1("Size", [x], {"T": x.dtype, "out_type": dtypes.as_dtype(out_type)},
                              name=name or "Size")
@@ -678,6 +685,8 @@ def _int_tensor(value: Any, g: Any) -> Tensor:
 
 
 def reshape(tensor: Any, shape: Any, name: str | None = None) -> Tensor:
+    """``tf.reshape``: the elements of ``tensor`` in row-major order with the given
+    ``shape`` (one dimension may be -1 and is inferred; ``shape`` is an input, as TF)."""
     x = op_builder.convert_to_tensor(tensor)
     with x.graph.as_default():
         s = _int_tensor(shape, x.graph)
@@ -686,6 +695,8 @@ def reshape(tensor: Any, shape: Any, name: str | None = None) -> Tensor:
 
 
 def expand_dims(input: Any, axis: int, name: str | None = None) -> Tensor:
+    """``tf.expand_dims``: insert a dimension of size 1 at ``axis`` (negative counts
+    from the end)."""
     x = op_builder.convert_to_tensor(input)
     with x.graph.as_default():
         a = _int_tensor(axis, x.graph)
@@ -694,6 +705,8 @@ def expand_dims(input: Any, axis: int, name: str | None = None) -> Tensor:
 
 
 def squeeze(input: Any, axis: Any = None, name: str | None = None) -> Tensor:
+    """``tf.squeeze``: remove the dimensions of size 1 (only those in ``axis`` when
+    given; naming one that is not 1 is an error)."""
     x = op_builder.convert_to_tensor(input)
     axes = [] if axis is None else ([int(axis)] if np.isscalar(axis) else [int(a) for a in axis])
     return op_builder.apply1("Squeeze", [x], {"T": x.dtype, "squeeze_dims": axes},
@@ -701,6 +714,8 @@ def squeeze(input: Any, axis: Any = None, name: str | None = None) -> Tensor:
 
 
 def fill(dims: Any, value: Any, name: str | None = None) -> Tensor:
+    """``tf.fill``: a tensor of shape ``dims`` (a 1-D int tensor or list) with every element
+    equal to the scalar ``value``."""
     g = op_builder.graph_of(dims, value)
     with g.as_default():
         d = _int_tensor(dims, g)
@@ -719,6 +734,7 @@ def zeros(shape: Any, dtype: Any = dtypes.float32, name: str | None = None) -> T
 
 
 def ones(shape: Any, dtype: Any = dtypes.float32, name: str | None = None) -> Tensor:
+    """``tf.ones``: a tensor of ``shape`` filled with 1 in ``dtype`` (float32 by default)."""
     dt = dtypes.as_dtype(dtype)
     if isinstance(shape, Tensor):
         return fill(shape, np.ones((), dt.np_dtype), name=name or "ones")
@@ -727,16 +743,20 @@ def ones(shape: Any, dtype: Any = dtypes.float32, name: str | None = None) -> Te
 
 
 def zeros_like(x: Any, name: str | None = None) -> Tensor:
+    """``tf.zeros_like``: zeros with the shape and dtype of ``x``."""
     x = op_builder.convert_to_tensor(x)
     return op_builder.apply1("ZerosLike", [x], {"T": x.dtype}, name=name or "zeros_like")
 
 
 def ones_like(x: Any, name: str | None = None) -> Tensor:
+    """``tf.ones_like``: ones with the shape and dtype of ``x``."""
     x = op_builder.convert_to_tensor(x)
     return op_builder.apply1("OnesLike", [x], {"T": x.dtype}, name=name or "ones_like")
 
 
 def broadcast_to(input: Any, shape: Any, name: str | None = None) -> Tensor:
+    """``tf.broadcast_to``: ``input`` broadcast to ``shape`` by numpy's rules
+    (``BroadcastTo``); its gradient sums over the broadcast dimensions."""
     x = op_builder.convert_to_tensor(input)
     with x.graph.as_default():
         s = _int_tensor(shape, x.graph)

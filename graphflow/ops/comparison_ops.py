@@ -208,38 +208,48 @@ def _binary(op_type: str, x: Any, y: Any, name: str | None, typed: bool = True) 
 
 
 def greater(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """``tf.greater``: element-wise ``x > y`` with broadcasting; a bool tensor."""
     return _binary("Greater", x, y, name)
 
 
 def greater_equal(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """``tf.greater_equal``: element-wise ``x >= y`` with broadcasting; a bool
+    tensor."""
     return _binary("GreaterEqual", x, y, name)
 
 
 def less(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """``tf.less``: element-wise ``x < y`` with broadcasting; a bool tensor."""
     return _binary("Less", x, y, name)
 
 
 def less_equal(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """``tf.less_equal``: element-wise ``x <= y`` with broadcasting; a bool tensor."""
     return _binary("LessEqual", x, y, name)
 
 
 def equal(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """``tf.equal``: element-wise ``x == y`` with broadcasting; a bool tensor."""
     return _binary("Equal", x, y, name)
 
 
 def not_equal(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """``tf.not_equal``: element-wise ``x != y`` with broadcasting; a bool tensor."""
     return _binary("NotEqual", x, y, name)
 
 
 def logical_not(x: Any, name: str | None = None) -> Tensor:
+    """``tf.logical_not``: element-wise NOT of a bool tensor."""
     return _unary("LogicalNot", x, name, typed=False)
 
 
 def logical_and(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """``tf.logical_and``: element-wise AND of bool tensors, with broadcasting."""
     return _binary("LogicalAnd", x, y, name, typed=False)
 
 
 def logical_or(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """``tf.logical_or``: element-wise OR of bool tensors, with broadcasting."""
     return _binary("LogicalOr", x, y, name, typed=False)
 
 

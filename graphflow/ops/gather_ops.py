@@ -490,4 +490,6 @@ def argmax(input: Any, axis: Any = None, name: str | None = None,
 
 def argmin(input: Any, axis: Any = None, name: str | None = None,
            output_type: Any = dtypes.int64) -> Tensor:
+    """``tf.argmin``: the index of the smallest value along ``axis`` (default 0; the first
+    index on ties), as ``output_type`` (int64 by default)."""
     return _arg("ArgMin", input, 0 if axis is None else axis, output_type, name)

@@ -651,6 +651,8 @@ def transpose(a: Any, perm: Any = None, name: str | None = None,
 
 
 def invert_permutation(x: Any, name: str | None = None) -> Tensor:
+    """``tf.invert_permutation``: ``y[x[i]] = i`` for a 1-D int permutation
+    ``x``."""
     p = int_input(x, "x") if not isinstance(x, Tensor) else x
     return op_builder.apply1("InvertPermutation", [p], {"T": p.dtype},
                              name=name or "InvertPermutation")

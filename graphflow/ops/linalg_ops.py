@@ -165,4 +165,5 @@ def cast(x: Any, dtype: Any, name: str | None = None) -> Tensor:
 
 
 def to_float(x: Any, name: str | None = None) -> Tensor:
+    """``tf.to_float`` (TF1): ``gf.cast(x, gf.float32)``."""
     return cast(x, dtypes.float32, name=name or "ToFloat")

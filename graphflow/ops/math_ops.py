@@ -511,10 +511,12 @@ def add(x: Any, y: Any, name: str | None = None) -> Tensor:
 
 
 def subtract(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """``tf.subtract`` (also ``gf.sub``): ``x - y`` with broadcasting (``Sub``)."""
     return _binary("Sub", x, y, name)
 
 
 def multiply(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """``tf.multiply``: element-wise ``x * y`` with broadcasting (``Mul``)."""
     return _binary("Mul", x, y, name)
 
 
@@ -536,34 +538,44 @@ divide = truediv
 
 
 def maximum(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """``tf.maximum``: element-wise max of ``x`` and ``y`` with broadcasting; on ties the
+    gradient goes to ``x``, as in TF."""
     return _binary("Maximum", x, y, name)
 
 
 def minimum(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """``tf.minimum``: element-wise min of ``x`` and ``y`` with broadcasting; on ties the
+    gradient goes to ``x``, as in TF."""
     return _binary("Minimum", x, y, name)
 
 
 def pow(x: Any, y: Any, name: str | None = None) -> Tensor:  # noqa: A001 - TF's name
+    """``tf.pow``: element-wise ``x ** y`` with broadcasting (``Pow``)."""
     return _binary("Pow", x, y, name)
 
 
 def negative(x: Any, name: str | None = None) -> Tensor:
+    """``tf.negative``: element-wise ``-x`` (``Neg``)."""
     return _unary("Neg", x, name)
 
 
 def square(x: Any, name: str | None = None) -> Tensor:
+    """``tf.square``: element-wise ``x * x`` (``Square``)."""
     return _unary("Square", x, name)
 
 
 def sqrt(x: Any, name: str | None = None) -> Tensor:
+    """``tf.sqrt``: element-wise square root (``Sqrt``)."""
     return _unary("Sqrt", x, name)
 
 
 def exp(x: Any, name: str | None = None) -> Tensor:
+    """``tf.exp``: element-wise ``e ** x`` (``Exp``)."""
     return _unary("Exp", x, name)
 
 
 def log(x: Any, name: str | None = None) -> Tensor:
+    """``tf.log``: element-wise natural logarithm (``Log``)."""
     return _unary("Log", x, name)
 
 

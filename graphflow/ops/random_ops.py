@@ -120,6 +120,9 @@ def random_uniform(shape: Any, minval: float = 0.0, maxval: float = 1.0,
 def random_normal(shape: Any, mean: float = 0.0, stddev: float = 1.0,
                   dtype: Any = dtypes.float32, seed: int | None = None,
                   name: str | None = None) -> Tensor:
+    """``tf.random_normal``: samples of a normal distribution with ``mean`` and
+    ``stddev`` in a tensor of ``shape`` (a seeded, stateful op: new values each
+    run)."""
     with get_default_graph().name_scope(name or "random_normal"):
         z = _random("RandomStandardNormal", shape, dtype, seed, "RandomStandardNormal")
         return math_ops.add(math_ops.multiply(z, op_builder.constant(stddev, dtype=dtype)),
@@ -129,6 +132,8 @@ def random_normal(shape: Any, mean: float = 0.0, stddev: float = 1.0,
 def truncated_normal(shape: Any, mean: float = 0.0, stddev: float = 1.0,
                      dtype: Any = dtypes.float32, seed: int | None = None,
                      name: str | None = None) -> Tensor:
+    """``tf.truncated_normal``: normal samples re-drawn until within two
+    standard deviations of ``mean`` (a seeded, stateful op)."""
     with get_default_graph().name_scope(name or "truncated_normal"):
         z = _random("TruncatedNormal", shape, dtype, seed, "TruncatedNormal")
         return math_ops.add(math_ops.multiply(z, op_builder.constant(stddev, dtype=dtype)),

@@ -471,6 +471,8 @@ def reduce_sum(input_tensor: Any, axis: Any = None, keepdims: bool = False,
 def reduce_mean(input_tensor: Any, axis: Any = None, keepdims: bool = False,
                 name: str | None = None, reduction_indices: Any = None,
                 keep_dims: bool | None = None) -> Tensor:
+    """``tf.reduce_mean``: the mean over ``axis`` (all axes when None), keeping
+    reduced dimensions as size 1 with ``keepdims``."""
     axis, keepdims = _tf1_arguments("reduce_mean", axis, reduction_indices, keepdims, keep_dims)
     return _reduce("Mean", input_tensor, axis, keepdims, name)
 
@@ -478,6 +480,8 @@ def reduce_mean(input_tensor: Any, axis: Any = None, keepdims: bool = False,
 def reduce_max(input_tensor: Any, axis: Any = None, keepdims: bool = False,
                name: str | None = None, reduction_indices: Any = None,
                keep_dims: bool | None = None) -> Tensor:
+    """``tf.reduce_max``: the largest element over ``axis`` (all axes when None),
+    keeping reduced dimensions as size 1 with ``keepdims``."""
     axis, keepdims = _tf1_arguments("reduce_max", axis, reduction_indices, keepdims, keep_dims)
     return _reduce("Max", input_tensor, axis, keepdims, name)
 
@@ -485,6 +489,8 @@ def reduce_max(input_tensor: Any, axis: Any = None, keepdims: bool = False,
 def reduce_min(input_tensor: Any, axis: Any = None, keepdims: bool = False,
                name: str | None = None, reduction_indices: Any = None,
                keep_dims: bool | None = None) -> Tensor:
+    """``tf.reduce_min``: the smallest element over ``axis`` (all axes when None),
+    keeping reduced dimensions as size 1 with ``keepdims``."""
     axis, keepdims = _tf1_arguments("reduce_min", axis, reduction_indices, keepdims, keep_dims)
     return _reduce("Min", input_tensor, axis, keepdims, name)
 

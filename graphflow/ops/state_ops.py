@@ -253,6 +253,8 @@ class NoOp(Op):
 
 
 def no_op(name: str | None = None) -> Operation:
+    """``tf.no_op``: an op that does nothing (``NoOp``); useful as a target of control
+    dependencies."""
     return op_builder.apply("NoOp", [], name=name or "NoOp", graph=op_builder.graph_of())
 
 
@@ -286,11 +288,15 @@ def assign(ref: Any, value: Any, validate_shape: bool = True, use_locking: bool 
 
 def assign_add(ref: Any, value: Any, use_locking: bool = False, name: str | None = None
                ) -> Tensor:
+    """``tf.assign_add``: ``ref += value`` in variable ``ref`` (an ``AssignAdd`` node);
+    returns the updated value."""
     return _ref_update("AssignAdd", as_ref(ref), value, name, {"use_locking": use_locking})
 
 
 def assign_sub(ref: Any, value: Any, use_locking: bool = False, name: str | None = None
                ) -> Tensor:
+    """``tf.assign_sub``: ``ref -= value`` in variable ``ref`` (an ``AssignSub`` node);
+    returns the updated value."""
     return _ref_update("AssignSub", as_ref(ref), value, name, {"use_locking": use_locking})
 
 
@@ -305,14 +311,20 @@ def _scatter(op_type: str, ref: Any, indices: Any, updates: Any, name: str | Non
 
 
 def scatter_add(ref: Any, indices: Any, updates: Any, name: str | None = None) -> Tensor:
+    """``tf.scatter_add``: ``ref[indices[i]] += updates[i]`` row by row (duplicate
+    indices add up); returns the updated variable."""
     return _scatter("ScatterAdd", ref, indices, updates, name)
 
 
 def scatter_sub(ref: Any, indices: Any, updates: Any, name: str | None = None) -> Tensor:
+    """``tf.scatter_sub``: ``ref[indices[i]] -= updates[i]`` row by row (duplicate
+    indices add up); returns the updated variable."""
     return _scatter("ScatterSub", ref, indices, updates, name)
 
 
 def scatter_update(ref: Any, indices: Any, updates: Any, name: str | None = None) -> Tensor:
+    """``tf.scatter_update``: ``ref[indices[i]] = updates[i]`` row by row; returns
+    the updated variable."""
     return _scatter("ScatterUpdate", ref, indices, updates, name)
 
 

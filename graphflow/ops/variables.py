@@ -155,10 +155,14 @@ for _op in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__",
 
 
 def global_variables(graph: Graph | None = None) -> list[Variable]:
+    """``tf.global_variables``: the variables of ``graph`` (default: the default
+    graph), in creation order."""
     return (graph or get_default_graph()).get_collection(GraphKeys.GLOBAL_VARIABLES)
 
 
 def trainable_variables(graph: Graph | None = None) -> list[Variable]:
+    """``tf.trainable_variables``: the variables of ``graph`` created with
+    ``trainable=True`` (what optimizers update by default)."""
     return (graph or get_default_graph()).get_collection(GraphKeys.TRAINABLE_VARIABLES)
 
 

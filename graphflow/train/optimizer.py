@@ -194,11 +194,15 @@ def deduplicate(grad: IndexedSlices) -> IndexedSlices:
 
 
 def get_global_step(graph: Any = None) -> Variable | None:
+    """``tf.train.get_global_step``: the graph's global step variable, or None
+    when it has none."""
     items = (graph or get_default_graph()).get_collection(GraphKeys.GLOBAL_STEP)
     return items[0] if items else None
 
 
 def create_global_step(graph: Any = None) -> Variable:
+    """``tf.train.create_global_step``: create the graph's int64 global step
+    variable (0); an error if it exists already."""
     g = graph or get_default_graph()
     if get_global_step(g) is not None:
         raise ValueError("a global step already exists in this graph")
@@ -209,4 +213,6 @@ def create_global_step(graph: Any = None) -> Variable:
 
 
 def get_or_create_global_step(graph: Any = None) -> Variable:
+    """``tf.train.get_or_create_global_step``: the global step,
+    created first if the graph has none."""
     return get_global_step(graph) or create_global_step(graph)
