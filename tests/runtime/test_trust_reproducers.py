@@ -12,6 +12,7 @@ import pytest
 
 import graphflow as gf
 from graphflow.framework.errors import DataLossError, GraphflowError, InvalidArgumentError
+from graphflow.proto import graph_pb2, types_pb2
 from tests.helpers import assert_gradients
 
 REDUCTIONS: dict[str, Callable[..., gf.Tensor]] = {
@@ -341,3 +342,26 @@ def test_a_fetched_operation_runs_and_its_checks_apply() -> None:
         with pytest.raises(InvalidArgumentError, match=r"indices\[0\] = 9 is not in \[0, 4\)"):
             sess.run(gather.op, {ids: [9]})
         assert [st.op_type for st in sess.explain(gather.op, {ids: [1]}).steps] == ["GatherV2"]
+
+
+def test_a_graph_def_constant_of_a_trillion_elements_loads_but_does_not_allocate() -> None:
+    """A Const whose TensorProto says 1e6 x 1e6 with one float_val (TF's splat form) is a
+    valid GraphDef and imports; running it hits the size guard instead of trying to
+    allocate 4 TB."""
+    gd = graph_pb2.GraphDef()
+    gd.versions.producer = 134
+    node = gd.node.add()
+    node.name, node.op = "big", "Const"
+    node.attr["dtype"].type = types_pb2.DT_FLOAT
+    tensor = node.attr["value"].tensor
+    tensor.dtype = types_pb2.DT_FLOAT
+    tensor.float_val.append(1.0)
+    for size in (1_000_000, 1_000_000):
+        tensor.tensor_shape.dim.add().size = size
+    g = gf.Graph()
+    with g.as_default():
+        gf.import_graph_def(gd, name="")
+        total = gf.reduce_sum(g.get_tensor_by_name("big:0"))
+    with gf.Session(graph=g) as sess, pytest.raises(
+            InvalidArgumentError, match=r"Const node 'big': would allocate 4\.0 TB"):
+        sess.run(total)
