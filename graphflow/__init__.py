@@ -4,6 +4,8 @@ Build a graph (placeholders, variables, ops) -> it is a protobuf GraphDef -> run
 Session; ``gf.gradients`` writes the reverse-mode gradient subgraph into the same graph.
 """
 
+import importlib
+
 from graphflow import ops as _ops  # noqa: F401  (registers every op record)
 from graphflow.compiler.gradients import gradients
 from graphflow.framework.dtypes import (DType, as_dtype, bool_ as bool, float16, float32,
@@ -96,3 +98,13 @@ from graphflow import app, errors, flags, gfile, math  # noqa: E402  (tf.app, tf
 from graphflow import tf_logging as logging  # noqa: E402  (tf.logging)
 from graphflow.config_protos import (ConfigProto, GPUOptions, GraphOptions,  # noqa: E402
                                      OptimizerOptions, RunMetadata, RunOptions)
+
+
+def __getattr__(name: str) -> object:
+    """``tf.compat`` for ``import graphflow as tf`` programs (``tf.compat.v1.placeholder``):
+    graphflow.compat sits above this module in the layers, so it is imported on first use,
+    not here (importing it eagerly would be an import loop)."""
+    if name == "compat":
+        importlib.import_module("graphflow.compat.v1")
+        return importlib.import_module("graphflow.compat")
+    raise AttributeError(f"module 'graphflow' has no attribute '{name}'")

@@ -344,3 +344,17 @@ def test_compat_v1_inside_compat_v1() -> None:
     assert tf.compat.v1 is tf
     tf.disable_v2_behavior()
     assert tf.executing_eagerly() is False
+
+
+def test_tf_compat_v1_is_reachable_from_import_graphflow_as_tf() -> None:
+    """TF2-era TF1 code writes ``tf.compat.v1.placeholder`` after ``import tensorflow as
+    tf``; with ``import graphflow as tf`` the attribute resolves on first use."""
+    import subprocess
+    import sys
+
+    code = ("import numpy as np, graphflow as tf\n"
+            "x = tf.compat.v1.placeholder(tf.float32, [None])\n"
+            "print(tf.compat.v1.Session().run(tf.reduce_sum(x), {x: np.ones(3, np.float32)}))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "3.0"
