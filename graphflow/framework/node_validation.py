@@ -123,7 +123,7 @@ def check_node(node: node_def_pb2.NodeDef, record: Op, num_inputs: int,
     _check_arity(node, record, num_inputs)
     expected = _expected_kinds(record)
     for key, attr in node.attr.items():
-        if key[0] == "_":
+        if key.startswith("_"):
             continue  # graphflow/TF metadata (_output_shapes, _class, ...)
         kind = attr.WhichOneof("value")
         want = expected.get(key)

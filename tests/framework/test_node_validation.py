@@ -212,3 +212,9 @@ def test_input_map_of_another_output_names_the_fix() -> None:
         with pytest.raises(GraphBuildError, match=r"input 'y' is neither in the GraphDef nor a "
                                                   r"key of input_map. Fix: add 'y' to input_map"):
             gf.import_graph_def(_without_y(), input_map={"y:1": y}, name="")
+
+
+def test_an_attr_with_an_empty_name_is_not_an_internal_error() -> None:
+    gd = lecture_graph_def()
+    node(gd, "f").attr[""].i = 3
+    assert run_f(load(gd)) == 6.0  # unknown attrs are ignored (see the issue-11 note)
