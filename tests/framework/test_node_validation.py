@@ -217,4 +217,5 @@ def test_input_map_of_another_output_names_the_fix() -> None:
 def test_an_attr_with_an_empty_name_is_not_an_internal_error() -> None:
     gd = lecture_graph_def()
     node(gd, "f").attr[""].i = 3
-    assert run_f(load(gd)) == 6.0  # unknown attrs are ignored (see the issue-11 note)
+    assert run_f(load(gd)) == 6.0  # attrs no record reads are ignored (records do not list
+    # every attr TF defines; refusing unknown attrs would refuse real TF graphs)
