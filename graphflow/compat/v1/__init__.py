@@ -71,10 +71,8 @@ for _name in dir(_gf):
     if not _name.startswith("_") and _name not in _INTERNAL:
         globals().setdefault(_name, getattr(_gf, _name))
 
-try:  # tf.data: graphflow.datasets (graphflow.data is the NER corpus package)
-    from graphflow import datasets as data
-except ImportError:  # pragma: no cover - the datasets module is optional during development
-    pass
+# tf.data: graphflow.datasets (graphflow.data is the NER corpus package)
+from graphflow import datasets as data  # noqa: E402
 
 VERSION = "1.15.5"  # the TF1 API level this namespace mirrors (graphflow is _gf.__version__)
 GIT_VERSION = f"graphflow-{_gf.__version__}"
