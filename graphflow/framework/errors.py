@@ -102,3 +102,10 @@ def node_error(name: str, op_type: str, message: str, fix: str | None = None) ->
     if fix:
         text += f". Fix: {fix}"
     return text
+
+
+def node_run_error(name: str, op_type: str, message: str, fix: str | None = None
+                   ) -> InvalidArgumentError:
+    """The error a kernel raises for a bad run-time value: an InvalidArgumentError worded by
+    ``node_error`` and carrying the node's name and op type."""
+    return InvalidArgumentError(node_error(name, op_type, message, fix), name, op_type)

@@ -21,6 +21,7 @@ from graphflow.framework.errors import (
     InvalidArgumentError,
     UnimplementedError,
     node_error,
+    node_run_error,
 )
 from graphflow.framework.resources import RunResources
 from graphflow.framework.tensor import TensorSpec
@@ -217,8 +218,7 @@ class KernelContext(_NodeContext):
     def invalid(self, message: str, fix: str | None = None) -> InvalidArgumentError:
         """The error a kernel raises for a bad run-time value (``raise ctx.invalid(...)``):
         an InvalidArgumentError naming this node and op, the value, and the fix."""
-        return InvalidArgumentError(node_error(self.name, self.op_type, message, fix),
-                                    self.name, self.op_type)
+        return node_run_error(self.name, self.op_type, message, fix)
 
     def check_axes(self, axes: Any, rank: int, what: str = "axis") -> tuple[int, ...]:
         """Fed or constant axes normalized to ``[0, rank)``; an error for an axis out of

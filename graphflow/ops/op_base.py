@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from graphflow.framework.dtypes import DType
-from graphflow.framework.errors import InvalidArgumentError, node_error
+from graphflow.framework.errors import node_run_error
 from graphflow.framework.op_registry import InferContext, KernelContext, Op
 from graphflow.framework.tensor import TensorSpec
 from graphflow.framework.tensor_shape import broadcast_shapes
@@ -109,10 +109,9 @@ def bind_out(record: Any, ctx: KernelContext) -> Callable[..., Any]:
     return record.fn
 
 
-def run_error(name: str, op_type: str, message: str, fix: str | None = None
-              ) -> InvalidArgumentError:
-    """The error a kernel raises for a bad run-time value, naming node and op type."""
-    return InvalidArgumentError(node_error(name, op_type, message, fix), name, op_type)
+#: The error a kernel raises for a bad run-time value (``framework.errors.node_run_error``;
+#: kernels holding their ``KernelContext`` use ``ctx.invalid``, the same error).
+run_error = node_run_error
 
 
 def one_or_tuple(outputs: list[np.ndarray]) -> Any:
