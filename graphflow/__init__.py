@@ -9,7 +9,8 @@ import importlib
 from graphflow import ops as _ops  # noqa: F401  (registers every op record)
 from graphflow.compiler.gradients import gradients
 from graphflow.framework.dtypes import (DType, as_dtype, bool_ as bool, float16, float32,
-                                        float64, int8, int16, int32, int64, string, uint8)
+                                        float64, int8, int16, int32, int64, resource, string,
+                                        uint8)
 from graphflow.framework.errors import (DataLossError, FailedPreconditionError,
                                         GraphBuildError, InvalidArgumentError, NotFoundError,
                                         OpError, UnimplementedError)

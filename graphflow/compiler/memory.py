@@ -5,7 +5,8 @@ Stages of ``plan_buffers`` (on a specialized plan, whose slots have concrete sha
      those inputs' memory alive, so its output's *roots* are its inputs' roots; every other
      output is its own root;
   2. lifetimes: a root lives until the last step that reads any slot sharing it; roots that
-     are fetched (returned to the caller) or fed are never given a planned buffer;
+     are fetched (returned to the caller), fed, or kept by a kernel past its step
+     (``retains_inputs``: a stack push) are never given a planned buffer;
   3. assignment: walking the steps in order, each output of a record that writes into
      ``ctx.out`` (``writes_out``) with a concrete shape gets a buffer of exactly its
      (shape, dtype) from the free pool (or a new one); after the step, buffers whose roots
@@ -51,6 +52,11 @@ def plan_buffers(plan: Plan) -> Plan:
         if fetched is not None:
             for r in roots.get(fetched, {fetched}):
                 last[r] = _NEVER
+    for step in plan.steps:  # values a kernel keeps (stack pushes) must own their memory
+        if step.record.retains_inputs:
+            for s in step.inputs:
+                for r in roots.get(s, {s}):
+                    last[r] = _NEVER
 
     buffers: list[tuple[tuple[int, ...], Any]] = []
     pool: dict[tuple[tuple[int, ...], Any], list[int]] = {}

@@ -91,16 +91,19 @@ uint32 = DType(types_pb2.DT_UINT32, "uint32", np.uint32)
 uint64 = DType(types_pb2.DT_UINT64, "uint64", np.uint64)
 bool_ = DType(types_pb2.DT_BOOL, "bool", np.bool_)
 string = DType(types_pb2.DT_STRING, "string", np.object_)
+#: A handle to a run-time resource (a TensorArray, a stack): a Python object at run time,
+#: never fed, fetched as that object (TensorFlow's DT_RESOURCE).
+resource = DType(types_pb2.DT_RESOURCE, "resource", np.object_)
 
 half = float16
 double = float64
 
 _ALL = [float16, float32, float64, int8, int16, int32, int64, uint8, uint16, uint32, uint64,
-        bool_, string]
+        bool_, string, resource]
 _BY_ENUM: dict[int, DType] = {d.as_datatype_enum: d for d in _ALL}
 _BY_NAME = {d.name: d for d in _ALL}
 _BY_NAME.update({"half": float16, "double": float64, "float": float32, "bool_": bool_})
-_BY_NP = {d.np_dtype: d for d in _ALL if d is not string}
+_BY_NP = {d.np_dtype: d for d in _ALL if d.np_dtype.kind != "O"}
 _REF_OFFSET = 100
 
 

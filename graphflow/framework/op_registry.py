@@ -309,6 +309,10 @@ class Op:
     #: buffer the memory planner preallocated with the output's exact shape and dtype) and
     #: returns that array; the planner only plans buffers for such records.
     writes_out: ClassVar[bool] = False
+    #: True when the kernel keeps a reference to an input value beyond the step (a stack
+    #: push, a TensorArray write): the memory planner never puts such an input in a reused
+    #: buffer, since a later step or iteration would overwrite what was kept.
+    retains_inputs: ClassVar[bool] = False
 
     def infer(self, ctx: InferContext) -> list[TensorSpec]:
         raise NotImplementedError(f"{self.op_type} has no shape rule")
