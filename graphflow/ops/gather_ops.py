@@ -167,6 +167,127 @@ def _rows_gradient(params: Tensor, indices: Tensor, g: Tensor) -> IndexedSlices:
 
 
 # ----------------------------------------------------------------------------------------
+# Duplicate-safe row updates (the embedding rows of a sparse gradient, segment sums)
+# ----------------------------------------------------------------------------------------
+
+#: ``update_rows``/``RowUpdate`` apply the first occurrence of every row id with one gather,
+#: one ufunc call and one scatter over whole rows, and only the repeated ids with
+#: ``ufunc.at`` — in their original order, so every row sees exactly the operations, in the
+#: order, that ``ufunc.at`` over all rows would apply: the result is bit-identical (tests
+#: compare). Off: ``ufunc.at`` over one flat index per element for every row (numpy's 1-D
+#: fast path; ~3x slower for 10k rows of 50 floats into a 100k-row matrix).
+FAST_ROW_UPDATES = True
+
+
+def update_rows(ufunc: Any, target: np.ndarray, indices: np.ndarray, updates: np.ndarray
+                ) -> None:
+    """``target[indices[i]] = ufunc(target[indices[i]], updates[i])`` for i in order, rows
+    with equal indices all applied (as ``ufunc.at(target, indices, updates)``). Indices
+    must be in ``[0, target.shape[0])`` (the caller checks them)."""
+    full = indices.shape + target.shape[1:]
+    RowUpdate(full, target.ndim - 1, lambda shape, dtype: np.empty(shape, dtype))(
+        ufunc, target, indices, np.broadcast_to(updates, full))
+
+
+class RowUpdate:
+    """``update_rows`` for one concrete updates shape, with its work arrays made once (a
+    plan binds it when shapes are known; ``alloc`` is the kernel context's ``scratch``).
+    The same interface as ``state_ops.RowScatter``: ``fits`` then ``__call__``."""
+
+    def __init__(self, updates_shape: tuple[int, ...], row_ndim: int, alloc: Any) -> None:
+        self.shape = tuple(updates_shape)
+        self.row_shape = self.shape[len(self.shape) - row_ndim:]
+        self.row = int(np.prod(self.row_shape, dtype=np.int64))
+        self.n = int(np.prod(self.shape[:len(self.shape) - row_ndim], dtype=np.int64))
+        self.alloc = alloc
+        self.order = np.arange(self.n, dtype=np.intp)
+        self.columns = np.arange(self.row, dtype=np.intp)
+        self.index = alloc((self.n,), np.intp)
+        self.stamp: np.ndarray | None = None  # per target row: the position that won it
+        self.rows: np.ndarray | None = None  # the gathered rows (target's dtype)
+        self.values: np.ndarray | None = None  # the updates of first occurrences
+        self.backwards = self.order_backwards = self.order
+
+    def fits(self, target: np.ndarray, updates: np.ndarray) -> bool:
+        return (updates.shape == self.shape and target.flags.c_contiguous
+                and target.shape[1:] == self.row_shape and target.ndim >= 2)
+
+    def __call__(self, ufunc: Any, target: np.ndarray, indices: np.ndarray,
+                 updates: np.ndarray) -> None:
+        n, row = self.n, self.row
+        if not FAST_ROW_UPDATES or n == 0 or row == 0 or updates.dtype != target.dtype or \
+                target.dtype.kind not in "biufc" or not target.flags.c_contiguous:
+            self._at(ufunc, target, indices.reshape(-1).astype(np.intp, copy=False), updates)
+            return
+        idx = self.index
+        np.copyto(idx, indices.reshape(-1), casting="unsafe")
+        values = np.ascontiguousarray(updates).reshape(n, row)
+        if self.rows is None or self.rows.dtype != target.dtype:
+            self.rows = self.alloc((n, row), target.dtype)
+            self.values = self.alloc((n, row), target.dtype)
+        # Whole rows move as one opaque item each (a void view: one memcpy per row, not a
+        # loop over its elements); the arithmetic runs on the typed arrays.
+        item = np.dtype((np.void, row * target.dtype.itemsize))
+        table = target.reshape(target.shape[0], row).view(item).reshape(-1)
+        rows = self.rows
+        first = self._first(idx, target.shape[0])
+        if first is None:  # every id once: one read-modify-write of whole rows
+            np.take(table, idx, out=rows.view(item).reshape(-1), mode="clip")
+            ufunc(rows, values, out=rows)
+            np.put(table, idx, rows.view(item).reshape(-1), mode="clip")
+            return
+        sel = np.flatnonzero(first)
+        k = sel.size
+        ids = idx[sel]
+        g, v = rows[:k], self.values[:k]  # type: ignore[index]
+        np.take(table, ids, out=g.view(item).reshape(-1), mode="clip")
+        np.take(values.view(item).reshape(-1), sel, out=v.view(item).reshape(-1), mode="clip")
+        ufunc(g, v, out=g)
+        np.put(table, ids, g.view(item).reshape(-1), mode="clip")
+        self._at(ufunc, target, idx, values, np.flatnonzero(~first))  # repeats, in order
+
+    def _first(self, idx: np.ndarray, n_rows: int) -> np.ndarray | None:
+        """A mask of the first occurrence of each id (None: no id repeats)."""
+        stamp = self.stamp
+        if stamp is None or stamp.size != n_rows:
+            stamp = self.stamp = self.alloc((n_rows,), np.intp)
+            self.backwards = self.alloc((self.n,), np.intp)
+            self.order_backwards = self.order[::-1].copy()
+        order = self.order
+        # Repeated fancy assignments apply in order (the last write wins): writing the
+        # positions backwards leaves each id's first position. Checked below all the same.
+        self._claim(stamp, idx)
+        winner = stamp[idx]
+        first = winner == order
+        if first.all():
+            return None
+        repeats = np.flatnonzero(~first)
+        if not (winner[repeats] < repeats).all():  # not the first position: exact minimum
+            stamp[idx] = self.n
+            np.minimum.at(stamp, idx, order)
+            first = stamp[idx] == order
+        return first
+
+    def _claim(self, stamp: np.ndarray, idx: np.ndarray) -> None:
+        """stamp[idx[i]] = i for every i, written from the last position to the first."""
+        np.copyto(self.backwards, idx[::-1])
+        stamp[self.backwards] = self.order_backwards
+
+    def _at(self, ufunc: Any, target: np.ndarray, idx: np.ndarray, updates: np.ndarray,
+            positions: np.ndarray | None = None) -> None:
+        """``ufunc.at`` of the rows at ``positions`` (ascending; None: all), one flat index
+        per element when the target is contiguous (numpy's 1-D fast path)."""
+        rows = updates.reshape((self.n,) + self.row_shape)
+        if positions is not None:
+            idx, rows = idx[positions], rows[positions]
+        if not target.flags.c_contiguous or target.ndim < 2:
+            ufunc.at(target, idx, rows)
+            return
+        flat = (idx * self.row)[:, None] + self.columns
+        ufunc.at(target.reshape(-1), flat.reshape(-1), rows.reshape(-1))
+
+
+# ----------------------------------------------------------------------------------------
 # UnsortedSegmentSum and the IndexedSlices -> Tensor conversion
 # ----------------------------------------------------------------------------------------
 
@@ -181,7 +302,7 @@ def _segment_sum(data: np.ndarray, ids: np.ndarray, n: int) -> np.ndarray:
         keep = flat >= 0
         flat, rows = flat[keep], rows[keep]
     out = np.zeros((n, width), dtype=data.dtype)
-    np.add.at(out, flat, rows)
+    update_rows(np.add, out, flat, rows)
     return out.reshape((n,) + inner)
 
 

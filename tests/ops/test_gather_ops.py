@@ -278,3 +278,112 @@ def test_run_time_errors_of_segments(graph) -> None:
     seg = gf.unsorted_segment_sum(x, ids, 2, name="seg")
     with pytest.raises(gf.InvalidArgumentError, match=r"'seg'.*segment_ids\[1\] = 2.*\[0, 2\)"):
         run(seg, {x: np.ones((2, 3)), ids: [0, 2]})
+
+
+# ----------------------------------------------------------------------------------------
+# Duplicate-safe row updates: bit-identical to ufunc.at over every row
+# ----------------------------------------------------------------------------------------
+
+
+def _row_cases() -> list[tuple[str, np.ndarray, np.ndarray]]:
+    rng = np.random.default_rng(7)
+    return [
+        ("unique", rng.permutation(40)[:25], np.empty(0)),
+        ("few_repeats", rng.integers(0, 40, 60), np.empty(0)),
+        ("one_id_everywhere", np.full(30, 3), np.empty(0)),
+        ("padding_id_heavy", np.where(rng.random(80) < 0.5, 0, rng.integers(0, 40, 80)),
+         np.empty(0)),
+        ("empty", np.zeros(0, np.int64), np.empty(0)),
+        ("matrix_of_ids", rng.integers(0, 40, (6, 5)), np.empty(0)),
+    ]
+
+
+def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32, np.complex64])
+@pytest.mark.parametrize("ufunc", [np.add, np.subtract])
+@pytest.mark.parametrize("name,indices,_", _row_cases(), ids=[c[0] for c in _row_cases()])
+def test_row_update_is_bit_identical_to_ufunc_at(name: str, indices: np.ndarray, _: Any,
+                                                 dtype: Any, ufunc: Any) -> None:
+    rng = np.random.default_rng(3)
+    target = (rng.standard_normal((40, 3, 2)) * 100).astype(dtype)
+    updates = (rng.standard_normal(indices.shape + (3, 2)) * 100).astype(dtype)
+    if dtype == np.float32 and updates.size:  # -0.0 + 0.0 and inf - inf must match too
+        updates.reshape(-1)[:3] = [-0.0, np.inf, -np.inf]
+        target.reshape(-1)[:2] = [0.0, np.inf]
+    expected = target.copy()
+    with np.errstate(all="ignore"):
+        ufunc.at(expected, indices, updates)
+        planned = gather_ops.RowUpdate(updates.shape, 2, lambda s, d: np.empty(s, d))
+        for _run in range(2):  # the plan-lifetime work arrays are reused
+            got = target.copy()
+            planned(ufunc, got, indices, updates)
+            assert _same_bits(got, expected)
+        got = target.copy()
+        gather_ops.update_rows(ufunc, got, indices, updates)
+    assert _same_bits(got, expected)
+
+
+def test_row_update_exact_even_if_repeated_assignments_kept_the_first_write() -> None:
+    """The first-occurrence mask does not trust numpy's order of repeated fancy
+    assignments: when the claimed positions are not the first ones it falls back to an
+    exact minimum (np.minimum.at), and the result is still bit-identical."""
+
+    class ForwardClaim(gather_ops.RowUpdate):
+        def _claim(self, stamp: np.ndarray, idx: np.ndarray) -> None:
+            stamp[idx] = self.order  # the last occurrence wins: not the first position
+
+    rng = np.random.default_rng(5)
+    indices = rng.integers(0, 10, 50)
+    target = rng.standard_normal((10, 4)).astype(np.float32)
+    updates = rng.standard_normal((50, 4)).astype(np.float32) * 1e3
+    expected = target.copy()
+    np.subtract.at(expected, indices, updates)
+    got = target.copy()
+    ForwardClaim(updates.shape, 1, lambda s, d: np.empty(s, d))(np.subtract, got, indices,
+                                                                 updates)
+    assert _same_bits(got, expected)
+
+
+def test_row_update_switch_off_gives_the_same_bits(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(9)
+    indices = rng.integers(0, 30, 200)
+    target = rng.standard_normal((30, 5)).astype(np.float32)
+    updates = rng.standard_normal((200, 5)).astype(np.float32)
+    on = target.copy()
+    gather_ops.update_rows(np.subtract, on, indices, updates)
+    monkeypatch.setattr(gather_ops, "FAST_ROW_UPDATES", False)
+    off = target.copy()
+    gather_ops.update_rows(np.subtract, off, indices, updates)
+    assert _same_bits(on, off)
+
+
+def test_row_update_on_a_strided_target_and_mixed_dtypes() -> None:
+    """Targets the fast path does not take (a strided view; float64 updates into a float32
+    target) still get ufunc.at's result."""
+    rng = np.random.default_rng(11)
+    indices = np.array([1, 5, 1, 11, 5, 5])
+    strided = rng.standard_normal((12, 8))[:, ::2]
+    updates = rng.standard_normal((6, 4))
+    expected = strided.copy()
+    np.add.at(expected, indices, updates)
+    gather_ops.update_rows(np.add, strided, indices, updates)
+    assert _same_bits(np.ascontiguousarray(strided), expected)
+    narrow = rng.standard_normal((12, 4)).astype(np.float32)
+    expected = narrow.copy()
+    np.add.at(expected, indices, updates)
+    gather_ops.update_rows(np.add, narrow, indices, updates)
+    assert _same_bits(narrow, expected)
+
+
+def test_segment_sum_kernel_is_bit_identical_to_np_add_at() -> None:
+    rng = np.random.default_rng(13)
+    data = rng.standard_normal((300, 7)).astype(np.float32)
+    ids = rng.integers(-1, 20, 300)
+    expected = np.zeros((20, 7), np.float32)
+    keep = ids >= 0
+    np.add.at(expected, ids[keep], data[keep])
+    got = run(gf.math.unsorted_segment_sum(gf.constant(data), gf.constant(ids), 20))
+    assert _same_bits(np.asarray(got), expected)
