@@ -42,6 +42,7 @@ from graphflow.ops.clip_ops import (clip_by_global_norm, clip_by_norm, clip_by_v
                                     global_norm)
 from graphflow.ops.mask_ops import boolean_mask, sequence_mask
 from graphflow.ops.split_ops import split
+from graphflow.ops.tensor_array import TensorArray
 from graphflow.ops.trig_ops import ceil, cos, sin
 from graphflow.ops.local_variables import local_variables, local_variables_initializer
 from graphflow.debug.jacobian import jacobian

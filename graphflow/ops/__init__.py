@@ -16,7 +16,9 @@ The modules import each other one way only, in this order (each may import those
    arg-max);
 7. ``random_ops`` -> ``activation_ops`` -> ``nn_ops`` -> ``cross_entropy_ops``;
 8. ``state_ops`` -> ``variables`` -> ``set_ops``, ``initializers`` -> ``variable_scope``;
-9. ``tensor_operators`` (the Python operators, from the families above).
+9. ``tensor_operators`` (the Python operators, from the families above);
+10. ``tensor_array_ops`` (TensorArray records; uses array, linalg, layout, strided-slice
+    builders) -> ``tensor_array`` (the ``gf.TensorArray`` class), ``stack_ops`` (stacks).
 
 Where a gradient rule of a low family needs an op of a higher one — the ``Sum`` that
 ``unbroadcast``, Fill's and Tile's gradients emit (reductions sit above arrays and layout,
@@ -35,6 +37,7 @@ from graphflow.ops import (  # noqa: F401  (import order registers the records)
     comparison_ops,
     control_ops,
     conv_ops,
+    crf_ops,
     cross_entropy_ops,
     einsum,
     gather_ops,
@@ -56,9 +59,12 @@ from graphflow.ops import (  # noqa: F401  (import order registers the records)
     sampling_ops,
     set_ops,
     split_ops,
+    stack_ops,
     state_ops,
     strided_slice_ops,
     summary_ops,
+    tensor_array,
+    tensor_array_ops,
     tensor_operators,
     topk_ops,
     trig_ops,
