@@ -1,8 +1,9 @@
 """Varying batch sizes: the window-NER SGD step with a new batch size every step vs one size.
 
 The model and data are those of ``benchmarks/window_ner_step.py``. One Session (plans are
-specialized per set of feed shapes and an LRU of ``_Signature.MAX_PLANS`` = 32 is kept per
-(fetches, feeds) signature) runs, in one process:
+specialized per set of feed shapes, kept in an LRU bounded by ``_Signature.MAX_PLANS`` plans
+and ``_Signature.MAX_PLAN_BYTES`` of buffers and constants per (fetches, feeds) signature)
+runs, in one process:
 
 * ``same``: batch size ``--base`` every step (median ms per step);
 * ``first visit``: each of ``--sizes`` distinct batch sizes once (base+1, base+2, ...), so
@@ -12,8 +13,9 @@ specialized per set of feed shapes and an LRU of ``_Signature.MAX_PLANS`` = 32 i
 * ``steady, each size``: every distinct size again, now compiled: the median step at the
   first and at the last distinct size vs ``same`` (the 50th size must run as fast as the
   first);
-* ``cycling``: round-robin over all the distinct sizes; with more sizes than the LRU holds
-  every step recompiles (printed so the cost of exceeding the LRU is visible);
+* ``cycling``: round-robin over all the distinct sizes (each already compiled), and the
+  same in a fresh Session whose LRU is cut to the old bound of 32 plans: with more sizes
+  than the LRU holds every step recompiles (the cliff the byte-bounded LRU removed);
 * the compile itself, split by pass (``compiler.pipeline.compile_plan`` and the runtime's
   binding), for one new shape.
 
@@ -39,6 +41,7 @@ from graphflow.compiler.pipeline import CompileOptions, compile_plan  # noqa: E4
 from graphflow.compiler.plan import build_plan  # noqa: E402
 from graphflow.runtime import executor  # noqa: E402
 from graphflow.runtime.executor import BoundPlan  # noqa: E402
+from graphflow.runtime.session import _Signature  # noqa: E402
 
 
 def batch_of(rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -116,8 +119,16 @@ def main() -> None:
     compile_ms = [f - steady[s] for f, s in zip(first, sizes)]
     same_again = min(steady_ms(step, base_batch, args.steps) for _ in range(args.repeats))
     cycle = [timed(step, batches[s]) for s in sizes * 2]
+    default_lru = _Signature.MAX_PLANS
+    _Signature.MAX_PLANS = 32  # the old bound: cycling through more sizes recompiles
+    old = GraphflowStep(initial_values())
+    for s in sizes:
+        old(*batches[s])
+    small = [timed(old, batches[s]) for s in sizes * 2]
+    _Signature.MAX_PLANS = default_lru
     print(f"window NER SGD step, {args.sizes} distinct batch sizes "
-          f"{sizes[0]}..{sizes[-1]} (LRU of {32} plans per signature)")
+          f"{sizes[0]}..{sizes[-1]} (LRU of {default_lru} plans / "
+          f"{_Signature.MAX_PLAN_BYTES >> 20} MiB per signature)")
     print(f"same size every step (B={args.base}):      {same:8.3f} ms/step "
           f"(again after the others: {same_again:.3f})")
     print(f"new size every step (first visits):    {statistics.median(first):8.3f} ms/step "
@@ -133,7 +144,8 @@ def main() -> None:
           f"{steady[sizes[-1]]:.3f} ms (ratio to same size: "
           f"{steady[sizes[0]] / same:.2f}, {steady[sizes[-1]] / same:.2f})")
     print(f"cycling through all {args.sizes} sizes: {statistics.median(cycle):8.3f} ms/step "
-          "(median; more sizes than the LRU holds means every step recompiles)")
+          f"(median; with an LRU of 32 plans: {statistics.median(small):.3f}, every step "
+          "recompiles)")
     print("compile of a new shape by part (median ms; compile reuse on / off, interleaved):")
     on: list[dict[str, float]] = []
     off: list[dict[str, float]] = []

@@ -8,6 +8,7 @@ folding, numpy kernel, gradient rule) and TF1-named builders.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -179,6 +180,25 @@ def _rows_gradient(params: Tensor, indices: Tensor, g: Tensor) -> IndexedSlices:
 FAST_ROW_UPDATES = True
 
 
+_STAMPS = threading.local()  # per thread: {target rows: the stamp array of _first}
+_STAMP_SIZES = 8
+
+
+def _stamp(n_rows: int) -> np.ndarray:
+    """A work array of one int per target row, shared by the row updates of one thread
+    (one runs at a time there; every entry read is written first, so it needs no reset):
+    a plan per batch size does not hold a vocabulary-sized array of its own."""
+    by_size = getattr(_STAMPS, "by_size", None)
+    if by_size is None:
+        by_size = _STAMPS.by_size = {}
+    stamp = by_size.get(n_rows)
+    if stamp is None:
+        if len(by_size) >= _STAMP_SIZES:
+            by_size.clear()
+        stamp = by_size[n_rows] = np.empty(n_rows, np.intp)
+    return stamp
+
+
 def update_rows(ufunc: Any, target: np.ndarray, indices: np.ndarray, updates: np.ndarray
                 ) -> None:
     """``target[indices[i]] = ufunc(target[indices[i]], updates[i])`` for i in order, rows
@@ -203,7 +223,6 @@ class RowUpdate:
         self.order = np.arange(self.n, dtype=np.intp)
         self.columns = np.arange(self.row, dtype=np.intp)
         self.index = alloc((self.n,), np.intp)
-        self.stamp: np.ndarray | None = None  # per target row: the position that won it
         self.rows: np.ndarray | None = None  # the gathered rows (target's dtype)
         self.values: np.ndarray | None = None  # the updates of first occurrences
         self.backwards = self.order_backwards = self.order
@@ -248,9 +267,8 @@ class RowUpdate:
 
     def _first(self, idx: np.ndarray, n_rows: int) -> np.ndarray | None:
         """A mask of the first occurrence of each id (None: no id repeats)."""
-        stamp = self.stamp
-        if stamp is None or stamp.size != n_rows:
-            stamp = self.stamp = self.alloc((n_rows,), np.intp)
+        stamp = _stamp(n_rows)
+        if self.backwards is self.order:
             self.backwards = self.alloc((self.n,), np.intp)
             self.order_backwards = self.order[::-1].copy()
         order = self.order

@@ -260,14 +260,21 @@ class _Signature:
     """The plans of one (fetches, feeds) signature, one per concrete set of feed shapes.
 
     With ``SessionConfig(specialize=True)`` (the default) each set of feed shapes gets its own
-    specialized plan; the most recently used ``MAX_PLANS`` are kept (least recently used
-    evicted), so a caller feeding ever-changing shapes does not grow the cache without bound
-    and never falls onto a different kind of plan. With ``specialize=False`` one shape-generic
-    plan runs every set of shapes, and each new set is first checked by the same shape rules
-    a specialized plan would run (``compiler.specialize``), so results and errors never depend
+    specialized plan. The cache is a least-recently-used one bounded by count
+    (``MAX_PLANS``) and by the memory its plans hold (``MAX_PLAN_BYTES``: planned buffers and
+    folded constants), so a caller cycling through many batch sizes (the last batch of an
+    epoch, evaluation by sentence length) keeps every plan it uses — small plans are cheap —
+    while ever-changing large shapes do not grow the cache without bound; no caller ever
+    falls onto a different kind of plan. With ``specialize=False`` one shape-generic plan runs
+    every set of shapes, and each new set is first checked by the same shape rules a
+    specialized plan would run (``compiler.specialize``), so results and errors never depend
     on which plan ran or how many shapes the session has seen."""
 
-    MAX_PLANS = 32
+    #: At most this many specialized plans per signature (least recently used evicted).
+    MAX_PLANS = 512
+    #: ... and at most this many bytes of planned buffers + folded constants in them (the
+    #: most recent plan is always kept, however large).
+    MAX_PLAN_BYTES = 256 << 20
 
     def __init__(self, graph: Graph, fetches: list[Any], feeds: list[Tensor],
                  session: Session) -> None:
@@ -276,6 +283,8 @@ class _Signature:
         self.feed_specs = [_FeedSpec(t) for t in feeds]
         self.session = session
         self.by_shape: OrderedDict[tuple[Any, ...], BoundPlan] = OrderedDict()
+        self.plan_bytes: dict[tuple[Any, ...], int] = {}
+        self.cached_bytes = 0
         self.generic: BoundPlan | None = None
 
     def compiled_for(self, shapes: tuple[Any, ...]) -> BoundPlan:
@@ -287,14 +296,19 @@ class _Signature:
             return compiled
         if self.session.config.specialize:
             compiled = self._compile(shapes)
+            size = _plan_bytes(compiled.plan)
         else:
             check_feed_shapes(self.plan, self.feeds, shapes, self.session.resources)
             if self.generic is None:
                 self.generic = self._compile(None)
-            compiled = self.generic
+            compiled, size = self.generic, 0
         by_shape[shapes] = compiled
-        if len(by_shape) > self.MAX_PLANS:
-            by_shape.popitem(last=False)
+        self.plan_bytes[shapes] = size
+        self.cached_bytes += size
+        while len(by_shape) > 1 and (len(by_shape) > self.MAX_PLANS or
+                                     self.cached_bytes > self.MAX_PLAN_BYTES):
+            evicted, _ = by_shape.popitem(last=False)
+            self.cached_bytes -= self.plan_bytes.pop(evicted)
         return compiled
 
     def _compile(self, shapes: tuple[Any, ...] | None) -> BoundPlan:
@@ -306,6 +320,13 @@ class _Signature:
         compiled = compile_plan(self.graph, self.fetches, self.feeds, shapes, options,
                                 session.resources, base=self.plan)
         return BoundPlan(compiled, session.resources)
+
+
+def _plan_bytes(plan: Plan) -> int:
+    """The memory a cached plan holds: its planned buffers and folded constants."""
+    buffers = sum(int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+                  for shape, dtype in plan.buffers)
+    return buffers + sum(int(np.asarray(v).nbytes) for v in plan.constants.values())
 
 
 def _execute(signature: _Signature, feed_values: Any) -> list[Any]:

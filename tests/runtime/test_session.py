@@ -272,6 +272,40 @@ def test_failed_compile_is_not_cached(net):
     assert spy.call_count == 2  # the failed signature was tried again, not cached
 
 
+def _compiles_of(s: gf.Session, fetch, feed, sizes) -> int:
+    with mock.patch.object(session_mod._Signature, "_compile", autospec=True,
+                           side_effect=session_mod._Signature._compile) as spy:
+        for n in sizes:
+            np.testing.assert_allclose(s.run(fetch, {feed: np.ones((n, 3), np.float32)}),
+                                       6.0 * n)
+    return spy.call_count
+
+
+def test_cycling_through_fifty_batch_sizes_compiles_each_once(net):
+    """The plan cache holds every shape a caller cycles through when the plans are small:
+    the second round over 50 batch sizes compiles nothing (issue 16: no cliff)."""
+    s, x, z = net["sess"], net["x"], net["z"]
+    sizes = list(range(1, 51))
+    assert _compiles_of(s, z, x, sizes) == 50
+    assert _compiles_of(s, z, x, sizes + sizes[::-1]) == 0
+
+
+def test_plan_cache_is_bounded_by_count_and_by_bytes(net, monkeypatch):
+    s, x, z = net["sess"], net["x"], net["z"]
+    monkeypatch.setattr(session_mod._Signature, "MAX_PLANS", 4)
+    assert _compiles_of(s, z, x, [1, 2, 3, 4, 5]) == 5
+    assert _compiles_of(s, z, x, [2, 3, 4, 5]) == 0  # the 4 most recent are kept
+    assert _compiles_of(s, z, x, [1]) == 1  # the least recently used was evicted
+    signature = next(iter(s._plans.values()))
+    assert len(signature.by_shape) == 4
+    assert signature.cached_bytes == sum(signature.plan_bytes.values()) > 0
+    monkeypatch.setattr(session_mod._Signature, "MAX_PLAN_BYTES", 1)
+    assert _compiles_of(s, z, x, [7]) == 1
+    assert list(signature.by_shape) == [((7, 3),)]  # the newest plan is always kept
+    assert _compiles_of(s, z, x, [7, 8, 7]) == 2
+    assert signature.cached_bytes == sum(signature.plan_bytes.values())
+
+
 # -- run-time kernel failure ---------------------------------------------------------------
 
 def test_runtime_reshape_failure_names_node_op_and_shapes():
