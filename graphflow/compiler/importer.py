@@ -42,10 +42,11 @@ def import_graph_def(graph_def: Any, input_map: dict[str, Any] | None = None,
     external = {n for n, _ in mapped if n not in by_name}  # supplied only by input_map
     node_validation.check_graph_def_structure(graph_def, external)
     # GraphDef order where it is already topological, so import + export is the identity.
-    order = _file_order_if_topological(graph_def, external)
+    back_edges = _loop_back_edges(graph_def, by_name)
+    order = _file_order_if_topological(graph_def, external, back_edges)
     if order is None:  # inputs listed after their consumers (or a cycle): sort with networkx
-        order = graph_index.topological_order(_without_inputs_from(graph_def, external),
-                                              state_last=False)
+        order = graph_index.topological_order(
+            _without_inputs_from(graph_def, external, back_edges), state_last=False)
     if name:
         with graph.name_scope(name) as scope:
             prefix = scope
@@ -54,7 +55,7 @@ def import_graph_def(graph_def: Any, input_map: dict[str, Any] | None = None,
     created: dict[str, Operation] = {}
     used_keys: set[tuple[str, int]] = set()
     with paused_gc():
-        _import_nodes(graph, order, by_name, prefix, mapped, created, used_keys)
+        _import_nodes(graph, order, by_name, prefix, mapped, created, used_keys, back_edges)
     unused = set(mapped) - used_keys
     if unused:
         names = ", ".join(f"{n}:{i}" for n, i in sorted(unused))
@@ -82,15 +83,28 @@ def import_graph_def(graph_def: Any, input_map: dict[str, Any] | None = None,
 
 def _import_nodes(graph: Any, order: list[str], by_name: dict[str, Any], prefix: str,
                   mapped: dict[tuple[str, int], Tensor], created: dict[str, Operation],
-                  used_keys: set[tuple[str, int]]) -> None:
+                  used_keys: set[tuple[str, int]], back_edges: dict[str, list[int]]) -> None:
     """Add each node (in topological order) through the builder's path, with its name
-    prefixed and its inputs rewritten (``input_map`` first, then the nodes created so far)."""
+    prefixed and its inputs rewritten (``input_map`` first, then the nodes created so far).
+    A while loop's Merge is created reading its Enter twice; once its NextIteration exists,
+    the back edge replaces the second input (``Graph.update_input``), as TF1 builds it."""
+    patches: list[tuple[str, int, str]] = []
     for node_name in order:
         src = by_name[node_name]
         inputs: list[Tensor] = []
         controls: list[Operation] = []
         input_refs: list[str] = []
-        for text in src.input:
+        late = back_edges.get(node_name, ())
+        for position, text in enumerate(src.input):
+            if position in late:  # filled in below, once the NextIteration exists
+                if not inputs:
+                    raise GraphBuildError(node_error(
+                        src.name, src.op, "a loop Merge must list its Enter input before "
+                        "its NextIteration input"))
+                patches.append((src.name, position, text))
+                inputs.append(inputs[0])
+                input_refs.append(input_refs[0])
+                continue
             in_node, port, is_control = tensor_names.parse_input(text)
             if is_control:
                 op = created[in_node]
@@ -116,34 +130,60 @@ def _import_nodes(graph: Any, order: list[str], by_name: dict[str, Any], prefix:
             input_refs.append(t.input_ref())
         created[src.name] = graph.add_node_def(src, inputs, controls, prefix + src.name,
                                             input_refs)
+    for merge_name, position, text in patches:
+        in_node, port, _ = tensor_names.parse_input(text)
+        graph.update_input(created[merge_name], position, created[in_node].outputs[port])
 
 
-def _file_order_if_topological(graph_def: graph_pb2.GraphDef, external: set[str]
-                               ) -> list[str] | None:
+def _file_order_if_topological(graph_def: graph_pb2.GraphDef, external: set[str],
+                               back_edges: dict[str, list[int]]) -> list[str] | None:
     """The nodes in file order when every input precedes its consumer (what TensorFlow and
-    graphflow write) — checked in one pass — else None. ``external`` names count as seen."""
+    graphflow write; a loop's back edges aside) — checked in one pass — else None.
+    ``external`` names count as seen."""
     seen: set[str] = set(external)
     order = []
     parse = tensor_names.parse_input
     for node in graph_def.node:
-        for text in node.input:
-            if parse(text)[0] not in seen:
+        late = back_edges.get(node.name, ())
+        for position, text in enumerate(node.input):
+            if position not in late and parse(text)[0] not in seen:
                 return None
         seen.add(node.name)
         order.append(node.name)
     return order
 
 
-def _without_inputs_from(graph_def: graph_pb2.GraphDef, external: set[str]
+def _loop_back_edges(graph_def: graph_pb2.GraphDef, by_name: dict[str, Any]
+                     ) -> dict[str, list[int]]:
+    """Merge node name -> positions of its inputs that come from a NextIteration (a while
+    loop's back edge, the one cycle a TF1 GraphDef may have)."""
+    edges: dict[str, list[int]] = {}
+    for node in graph_def.node:
+        if node.op not in ("Merge", "RefMerge"):
+            continue
+        for position, text in enumerate(node.input):
+            src, _, is_control = tensor_names.parse_input(text)
+            producer = by_name.get(src)
+            if not is_control and producer is not None and \
+                    producer.op in ("NextIteration", "RefNextIteration"):
+                edges.setdefault(node.name, []).append(position)
+    return edges
+
+
+def _without_inputs_from(graph_def: graph_pb2.GraphDef, external: set[str],
+                         back_edges: dict[str, list[int]] | None = None
                          ) -> graph_pb2.GraphDef:
-    """``graph_def`` itself, or (when input_map supplies nodes it lacks) a copy whose inputs
-    naming those nodes are dropped, so it can be ordered on its own."""
-    if not external:
+    """``graph_def`` itself, or (when input_map supplies nodes it lacks, or while loops'
+    back edges must be ignored) a copy whose inputs naming those nodes are dropped, so it
+    can be ordered on its own."""
+    if not external and not back_edges:
         return graph_def
     out = graph_pb2.GraphDef()
     out.CopyFrom(graph_def)
     for node in out.node:
-        kept = [t for t in node.input if tensor_names.parse_input(t)[0] not in external]
+        late = (back_edges or {}).get(node.name, ())
+        kept = [t for i, t in enumerate(node.input)
+                if tensor_names.parse_input(t)[0] not in external and i not in late]
         del node.input[:]
         node.input.extend(kept)
     return out

@@ -182,6 +182,14 @@ def compile_plan(graph: Graph | graph_pb2.GraphDef, fetches: Sequence[Any],
                              f"{len(feed_tensors)} feeds")
         specs = [TensorSpec(t.dtype, tuple(shape)) for t, shape in zip(feed_tensors, feed_shapes)]
         concrete = True
+    return compile_from_plan(plan, specs, concrete, options, resources)
+
+
+def compile_from_plan(plan: Plan, specs: list[TensorSpec], concrete: bool,
+                      options: CompileOptions, resources: RunResources | None = None
+                      ) -> CompiledPlan:
+    """Passes 2-4 on a pass-1 plan, given its feeds' specs (``concrete``: fully known
+    shapes, so buffers can be planned) — also how a loop's sub-plans are compiled."""
     check = options.check_numerics
     if options.specialize:
         plan = specialize(plan, specs, resources if resources is not None else RunResources(),

@@ -3,7 +3,10 @@
 Stages of ``build_plan`` (over the Graph's handles: no input strings are parsed):
   1. prune to the operations the fetches need, stopping at fed tensors
      (``graph_index.prune_ops``; each op's record is looked up once, here);
-  2. order them deterministically (``graph_index.order_ops``);
+  2. order them deterministically (``graph_index.order_ops``); a graph with while loops has
+     each loop collapsed into one step first (``LoopUnit``, with its condition and body as
+     sub-plans built by this same function at the loop's frame), and the steps that may
+     receive a cond's dead value guarded (``GuardedRecord``) — see ``compiler/loop_plan.py``;
   3. give every tensor that is fed, produced or fetched a slot index;
   4. for each node, record its slots: value inputs, outputs, and ref inputs (variables it
      mutates, which are bound by name instead of by value);
@@ -15,22 +18,28 @@ record, so later passes never look a record up by its type string again.
 
 from __future__ import annotations
 
+import dataclasses
+import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from graphflow.compiler import graph_index
+from graphflow.compiler import frames, graph_index
+from graphflow.compiler.frames import Frame
+from graphflow.compiler.loop_plan import GuardedRecord, LoopRecord, LoopUnit
 from graphflow.framework import op_registry as registry
+from graphflow.framework.dtypes import bool_
 from graphflow.framework.errors import GraphBuildError, InvalidArgumentError, node_error
 from graphflow.framework.graph import Graph
 from graphflow.framework.tensor import Operation, Tensor, TensorSpec
+from graphflow.ops.control_flow_ops import CONTROL_FLOW_OPS, MERGE_OPS, SWITCH_OPS
 
 
 @dataclass
 class PlanStep:
     """One node to run: its Operation, where its inputs/outputs live, which vars it mutates."""
 
-    op: Operation
+    op: Operation  # or a LoopUnit: a whole while loop (compiler/loop_plan.py)
     record: registry.Op
     inputs: tuple[int, ...]
     outputs: tuple[int | None, ...]  # None: output not used by anything in the plan
@@ -86,16 +95,25 @@ class Plan:
         return "\n".join(lines)
 
 
-def build_plan(graph: Graph, fetches: Sequence[Tensor | Operation], feeds: Sequence[Tensor]
-               ) -> Plan:
-    """Compile a plan computing ``fetches`` given values for ``feeds`` (see module doc)."""
+def build_plan(graph: Graph, fetches: Sequence[Tensor | Operation], feeds: Sequence[Tensor],
+               level: Frame | None = None) -> Plan:
+    """Compile a plan computing ``fetches`` given values for ``feeds`` (see module doc).
+    ``level``: the loop frame the plan runs in (a loop's condition or body sub-plan); every
+    loop inside it becomes one step (``compiler/loop_plan.py``)."""
     for element in [*fetches, *feeds]:
         graph.check_same_graph(element, "this plan's graph")
     fed_keys = {(t.op.index, t.value_index) for t in feeds}
     targets = [f if isinstance(f, Operation) else f.op for f in fetches
                if not (isinstance(f, Tensor) and (f.op.index, f.value_index) in fed_keys)]
     records: graph_index.Records = {}
-    order = graph_index.order_ops(graph_index.prune_ops(targets, fed_keys, records), records)
+    pruned = graph_index.prune_ops(targets, fed_keys, records)
+    fmap = frames.frame_map(graph)
+    unit_of: dict[int, int] = {}
+    order: list[Any]
+    if fmap.has_control_flow:
+        order = _with_loops(graph, pruned, level, fmap, records, unit_of)
+    else:
+        order = graph_index.order_ops(pruned, records)
 
     slots: dict[tuple[int, int], int] = {}
     slot_tensors: list[Tensor] = []
@@ -110,6 +128,9 @@ def build_plan(graph: Graph, fetches: Sequence[Tensor | Operation], feeds: Seque
     feed_slots = [(t, slot_of(t)) for t in feeds]
     steps: list[PlanStep] = []
     for op in order:
+        if isinstance(op, LoopUnit):
+            steps.append(PlanStep(op, LoopRecord(op), tuple(slot_of(t) for t in op.inputs), ()))
+            continue
         record = records[op.index]
         ref_idx = set(record.ref_inputs)
         refs = tuple(_ref_variable(op, i) for i in record.ref_inputs)
@@ -127,19 +148,154 @@ def build_plan(graph: Graph, fetches: Sequence[Tensor | Operation], feeds: Seque
             fetch_slots.append(s)
     fed_slots = {s for _, s in feed_slots}
     for st in steps:
-        index = st.op.index
         outputs: list[int | None] = []
-        for i in range(len(st.op.outputs)):
-            out = slots.get((index, i))
+        for t in st.op.outputs:
+            out = slots.get((t.op.index, t.value_index))
             outputs.append(out if out is not None and out in used and out not in fed_slots
                            else None)
         st.outputs = tuple(outputs)
+    if fmap.has_control_flow:
+        steps = _guard_dead_values(steps, slot_tensors)
     _check_inputs_available(steps, fed_slots, slot_tensors)
     assign_releases(steps, set(s for s in fetch_slots if s is not None) | fed_slots)
     aliases = [False if s is None else _may_alias(slot_tensors[s], records)
                for s in fetch_slots]
+    fetched_ops = {f.index for f in fetches if isinstance(f, Operation)}
     return Plan(steps, len(slot_tensors), feed_slots, fetch_slots, aliases, slot_tensors,
-                targets=frozenset(f.index for f in fetches if isinstance(f, Operation)))
+                targets=frozenset(unit_of.get(i, i) for i in fetched_ops))
+
+
+def _with_loops(graph: Graph, pruned: list[Operation], level: Frame | None,
+                fmap: frames.FrameMap, records: graph_index.Records,
+                unit_of: dict[int, int]) -> list[Any]:
+    """The plan's nodes in order, each loop frame directly inside ``level`` collapsed into
+    one ``LoopUnit`` (with its sub-plans); ``unit_of`` maps each collapsed op to its unit."""
+    plain: list[Operation] = []
+    groups: dict[Frame, list[Operation]] = {}
+    for op in pruned:
+        f = fmap.loop_of(op)
+        if f is level:
+            plain.append(op)
+            continue
+        child = frames.child_of(f, level)
+        if child is None:
+            where = f"loop frame '{level.name}'" if level is not None else "the top level"
+            raise GraphBuildError(node_error(
+                op.name, op.type, f"is needed by {where} but lies outside it (in "
+                f"{'the top level' if f is None else repr(f.name)}) and is not entered "
+                "with an Enter node", "read outer tensors inside a loop through Enter "
+                "(gf.while_loop does this for you)"))
+        groups.setdefault(child, []).append(op)
+    if not groups:
+        return graph_index.order_ops(plain, records)
+    units = [_loop_unit(graph, frame, ops, fmap, records) for frame, ops in groups.items()]
+    for unit in units:
+        for op in unit.parts.ops:
+            unit_of[op.index] = unit.index
+    return _order_with_units(plain, units, unit_of, records)
+
+
+def _loop_unit(graph: Graph, frame: Frame, ops: list[Operation], fmap: frames.FrameMap,
+               records: graph_index.Records) -> LoopUnit:
+    parts = frames.loop_parts(frame, ops, fmap)
+    variables = parts.variables
+    inputs = ([v.enter.inputs[0] for v in variables] +
+              [e.inputs[0] for e in parts.invariants] + parts.captures)
+    with_exit = [(i, v.exit) for i, v in enumerate(variables) if v.exit is not None]
+    unit = LoopUnit(parts, tuple(inputs), tuple(x.outputs[0] for _, x in with_exit),
+                    tuple(i for i, _ in with_exit), parts.loop_cond.index,
+                    control_inputs=tuple(parts.outer_controls))
+    merges = [v.merge.outputs[0] for v in variables]
+    enters = [v.enter.outputs[0] for v in variables]
+    shared = merges + enters + [e.outputs[0] for e in parts.invariants] + parts.captures
+    unit.cond_plan = build_plan(graph, [parts.loop_cond.inputs[0]], shared, level=frame)
+    in_cond = {st.op.index for st in unit.cond_plan.steps}
+    side_effects = [op for op in ops if op.type not in CONTROL_FLOW_OPS
+                    and records[op.index].stateful and op.index not in in_cond]
+    switches = [v.switch.outputs[1] for v in variables if v.switch is not None]
+    unit.body_plan = build_plan(graph, [v.next.inputs[0] for v in variables] + side_effects,
+                                switches + shared, level=frame)
+    return unit
+
+
+def _order_with_units(plain: list[Operation], units: list[LoopUnit], unit_of: dict[int, int],
+                      records: graph_index.Records) -> list[Any]:
+    """A deterministic topological order of plain ops and loop units (ties: pure before
+    state-mutating, then position in the graph)."""
+    items: dict[int, Any] = {op.index: op for op in plain}
+    position: dict[int, int] = {op.index: op.index for op in plain}
+    for unit in units:
+        items[unit.index] = unit
+        position[unit.index] = min(op.index for op in unit.parts.ops)
+    waiting: dict[int, int] = {}
+    successors: dict[int, list[int]] = {}
+    for key, item in items.items():
+        preds = {unit_of.get(t.op.index, t.op.index) for t in item.inputs}
+        preds |= {unit_of.get(c.index, c.index) for c in item.control_inputs}
+        preds.discard(key)
+        preds &= items.keys()
+        waiting[key] = len(preds)
+        for p in preds:
+            successors.setdefault(p, []).append(key)
+
+    def sort_key(key: int) -> tuple[int, int]:
+        item = items[key]
+        late = 1 if not isinstance(item, LoopUnit) and records[key].ref_inputs else 0
+        return late, position[key]
+
+    heap = [(*sort_key(k), k) for k, n in waiting.items() if n == 0]
+    heapq.heapify(heap)
+    order: list[Any] = []
+    while heap:
+        *_, key = heapq.heappop(heap)
+        order.append(items[key])
+        for succ in successors.get(key, ()):
+            waiting[succ] -= 1
+            if waiting[succ] == 0:
+                heapq.heappush(heap, (*sort_key(succ), succ))
+    if len(order) != len(items):
+        stuck = [items[k] for k, n in waiting.items() if n > 0][:10]
+        raise GraphBuildError("the graph has a cycle outside any while loop among: " +
+                              ", ".join(f"'{i.name}' ({i.type})" for i in stuck))
+    return order
+
+
+def _guard_dead_values(steps: list[PlanStep], slot_tensors: list[Tensor]) -> list[PlanStep]:
+    """Wrap the records of steps that may receive a dead value (downstream of a cond's
+    Switch) in ``GuardedRecord``s; give each such step that another step depends on by a
+    control edge a liveness token (an extra output, read as an extra input)."""
+    controlled = {c.index for st in steps for c in st.op.control_inputs}
+    dead_slots: set[int] = set()
+    tokens: dict[int, int] = {}  # op index -> its liveness token's slot
+    may_die: set[int] = set()
+    out: list[PlanStep] = []
+    for st in steps:
+        op = st.op
+        if op.type in MERGE_OPS:
+            if st.inputs and all(s in dead_slots for s in st.inputs):
+                dead_slots.update(s for s in st.outputs if s is not None)
+            out.append(st)
+            continue
+        positions = tuple(i for i, s in enumerate(st.inputs) if s in dead_slots)
+        token_ins = tuple(tokens[c.index] for c in op.control_inputs if c.index in tokens)
+        dead_controls = [c for c in op.control_inputs if c.index in may_die]
+        if op.type in SWITCH_OPS:
+            dead_slots.update(s for s in st.outputs if s is not None)
+        if not positions and not dead_controls:
+            out.append(st)
+            continue
+        may_die.add(op.index)
+        dead_slots.update(s for s in st.outputs if s is not None)
+        outputs = st.outputs
+        token_out = op.index in controlled
+        if token_out:
+            tokens[op.index] = len(slot_tensors)
+            slot_tensors.append(Tensor(op, len(op.outputs), TensorSpec(bool_, ())))  # type: ignore[arg-type]
+            outputs = (*outputs, tokens[op.index])
+        record = GuardedRecord(st.record, positions, len(token_ins), token_out)
+        out.append(dataclasses.replace(st, record=record, inputs=st.inputs + token_ins,
+                                       outputs=outputs))
+    return out
 
 
 def _ref_variable(op: Operation, index: int) -> str:

@@ -57,6 +57,12 @@ class Graph:
         self._control_stack: list[list[Operation] | None] = []
         self._device = ""  # the NodeDef.device of new nodes (``device()``; run on CPU)
         self._collections: dict[str, list[Any]] = {}
+        #: The control-flow context new ops are created in (a while-loop body or a cond
+        #: branch, ``ops.control_flow_ops``); None at the top level. It maps the inputs of
+        #: a new op (capturing outer tensors into the loop or branch) and gives input-less
+        #: ops their control pivot.
+        self._cf_context: Any = None
+        self._op_contexts: dict[int, Any] = {}  # op index -> context it was created in
         self._finalized = False
         self.seed: int | None = None
 
@@ -170,6 +176,9 @@ class Graph:
         """Add a node built from Python values; runs the op's shape rule first."""
         if self._finalized:
             raise RuntimeError("this Graph is finalized and cannot be modified")
+        cf_context = self._cf_context
+        if cf_context is not None:  # inside a loop body / cond branch: capture outer values
+            inputs = cf_context.map_inputs(list(inputs))
         exact = name is not None and name.endswith("/")  # a scope name: use it exactly (TF)
         node_name = name[:-1] if exact and name else self.unique_name(name or op_type,
                                                                       mark_as_used=False)
@@ -194,6 +203,10 @@ class Graph:
                 data_ops = {id(t.op) for t in inputs}
                 context = [c for c in self._current_control_inputs() if id(c) not in data_ops]
                 controls = _dedupe(context + controls)
+            if cf_context is not None and not inputs and not controls:
+                pivot = cf_context.control_pivot()
+                if pivot is not None:  # a constant inside a loop body runs once per iteration
+                    controls = [pivot]
             for c in controls:
                 self.check_same_graph(c, node_name)
                 node_inputs.append("^" + c.name)
@@ -205,6 +218,8 @@ class Graph:
         except BaseException:
             del self._graph_def.node[-1]
             raise
+        if cf_context is not None:
+            self._op_contexts[op.index] = cf_context
         if exact:
             self._names_in_use.setdefault(node_name.lower(), 1)
         else:  # mark the name taken only now: a node its shape rule rejects uses none
@@ -280,6 +295,59 @@ class Graph:
                 seen.add(src.index)
                 consumers.setdefault(src.index, []).append(op)
         return op
+
+    # -- control flow (the builders are in ops.control_flow_ops) ---------------------------
+    @property
+    def control_flow_context(self) -> Any:
+        """The control-flow context new ops are created in (None at the top level)."""
+        return self._cf_context
+
+    @contextlib.contextmanager
+    def control_flow_context_as(self, context: Any) -> Iterator[None]:
+        """Create ops inside ``context`` (None: structurally, with no capture or pivot)."""
+        old = self._cf_context
+        self._cf_context = context
+        try:
+            yield
+        finally:
+            self._cf_context = old
+
+    def context_of(self, op: Operation) -> Any:
+        """The control-flow context ``op`` was created in (None: the top level)."""
+        return self._op_contexts.get(op.index)
+
+    def set_context_of(self, op: Operation, context: Any) -> None:
+        """Record that ``op`` belongs to ``context`` (an Enter made from the outer context)."""
+        self._op_contexts[op.index] = context
+
+    def update_input(self, op: Operation, index: int, tensor: Tensor) -> None:
+        """Replace data input ``index`` of ``op`` by ``tensor`` — only for the one back edge
+        of a while loop (a Merge reading the NextIteration made after it); the dtype must
+        stay the same."""
+        if op.type not in ("Merge", "RefMerge"):
+            raise GraphBuildError(node_error(
+                op.name, op.type, "only a Merge's input can be replaced (the back edge of a "
+                "while loop); graphs are otherwise append-only"))
+        self.check_same_graph(tensor, op.name)
+        old = op.inputs[index]
+        if old.dtype != tensor.dtype:
+            raise GraphBuildError(node_error(
+                op.name, op.type, f"input {index} has dtype {old.dtype.name}; cannot replace "
+                f"it by '{tensor.name}' ({tensor.dtype.name})"))
+        op._replace_input(index, tensor)
+        op.node_def.input[index] = tensor.input_ref()
+        users = self._consumers.setdefault(tensor.op.index, [])
+        if op not in users:
+            users.append(op)
+
+    def add_control_input(self, op: Operation, control: Operation) -> None:
+        """Make ``op`` run after ``control`` (TF1's ``op._add_control_input``; the gradient of
+        a while loop uses it to keep the forward loop's stack pushes in the plan)."""
+        self.check_same_graph(control, op.name)
+        if control in op.control_inputs:
+            return
+        op._append_control_input(control)
+        op.node_def.input.append("^" + control.name)
 
     def check_same_graph(self, element: Tensor | Operation, where: str) -> None:
         """ValueError naming ``where`` unless ``element`` belongs to this graph."""

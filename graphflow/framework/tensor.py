@@ -99,6 +99,16 @@ class Operation:
     def values(self) -> tuple[Tensor, ...]:
         return self._outputs
 
+    def _replace_input(self, index: int, tensor: Tensor) -> None:
+        """For ``Graph.update_input`` only (a while loop's back edge)."""
+        inputs = list(self._inputs)
+        inputs[index] = tensor
+        self._inputs = tuple(inputs)
+
+    def _append_control_input(self, op: Operation) -> None:
+        """For ``Graph.add_control_input`` only."""
+        self._control_inputs = (*self._control_inputs, op)
+
     def get_attr(self, name: str) -> Any:
         """The decoded value of attribute ``name`` (ValueError naming the node if absent)."""
         if name not in self._attr_cache:
@@ -170,6 +180,16 @@ class Tensor:
         except ValueError:
             raise ValueError(f"set_shape: tensor '{self.name}' has shape {self.shape}, which is "
                              f"not compatible with the requested {as_shape(shape)}") from None
+
+    def relax_shape(self, shape: Any) -> None:
+        """Make the static shape *less* specific (and forget any static value): a while
+        loop's Merge takes the loop variable's shape invariant this way. ``shape`` must be
+        compatible with the current shape."""
+        new = as_shape(shape)
+        if not new.is_compatible_with(self._spec.shape):
+            raise ValueError(f"shape invariant {new} of '{self.name}' is not compatible with "
+                             f"its shape {self.shape}")
+        self._spec = TensorSpec(self._spec.dtype, new)
 
     def consumers(self) -> list[Operation]:
         return self.graph.consumers(self)

@@ -23,12 +23,15 @@ from typing import Any
 import numpy as np
 
 from graphflow.compiler import codegen
+from graphflow.compiler.loop_plan import GuardedRecord, LoopUnit
 from graphflow.compiler.pipeline import CompiledPlan
 from graphflow.compiler.plan import Plan, PlanStep
 from graphflow.framework.errors import InvalidArgumentError, OpError, node_error
 from graphflow.framework.op_registry import KernelContext
 from graphflow.framework.resources import RunResources
 from graphflow.framework.tensor import TensorSpec
+from graphflow.ops.control_flow_ops import DEAD, MERGE_OPS, SWITCH_OPS
+from graphflow.runtime.loops import LoopRunner
 from graphflow.runtime.numerics import numerics_error
 
 Kernel = Callable[..., Any]
@@ -50,8 +53,13 @@ class BoundPlan:
         self._check = compiled.options.check_numerics
         self._lock = threading.Lock()
         self.buffers = [np.empty(shape, dtype=dtype) for shape, dtype in self.plan.buffers]
-        self.kernels = [bind_kernel(self.plan, step, resources, self.buffers)
+        self.kernels = [_bind_loop(step, compiled, resources) if isinstance(step.op, LoopUnit)
+                        else bind_kernel(self.plan, step, resources, self.buffers)
                         for step in self.plan.steps]
+        #: A plan with cond Switches may compute a dead value; fetching one is an error.
+        self._may_be_dead = any(isinstance(step.record, GuardedRecord) or
+                                step.op_type in SWITCH_OPS or step.op_type in MERGE_OPS
+                                for step in self.plan.steps)
         self._code: Any = None
         if compiled.code is not None:
             self._run: Callable[..., Any] = self._compile(compiled.code)
@@ -89,7 +97,7 @@ class BoundPlan:
         # the same compiled plan take turns (an uncontended lock costs ~0.1 us).
         with self._lock:
             try:
-                return self._run(*feed_values)
+                results = self._run(*feed_values)
             except _StepFailure as failure:  # from the interpreter: it knows the step
                 index, alive, err = failure.index, failure.values, failure.error
             except Exception as caught:  # noqa: BLE001 - re-raised with the node that failed
@@ -97,10 +105,23 @@ class BoundPlan:
                 if located is None:
                     raise
                 index, err = located, caught
+            else:
+                if self._may_be_dead and any(r is DEAD for r in results):
+                    raise self._dead_fetch(results)
+                return results
         error = _node_error(self.plan, index, alive, err)
         if error is err:  # an OpError from the kernel: it already names what failed
             raise err
         raise error from err
+
+    def _dead_fetch(self, results: Sequence[Any]) -> InvalidArgumentError:
+        index = next(i for i, r in enumerate(results) if r is DEAD)
+        tensor = self.plan.slot_tensors[self.plan.fetches[index]]  # type: ignore[index]
+        return InvalidArgumentError(node_error(
+            tensor.op.name, tensor.op.type, f"the fetched tensor '{tensor.name}' has no value "
+            "in this run: it is on the untaken branch of a cond",
+            "fetch the cond's result (its Merge) instead of a tensor inside one branch"),
+            tensor.op.name, tensor.op.type)
 
     def _locate(self, err: BaseException) -> tuple[int | None, dict[str, Any]]:
         """The step whose generated line raised (from the line -> step map) and the frame's
@@ -112,6 +133,16 @@ class BoundPlan:
                 return code.step_at(tb.tb_lineno), dict(tb.tb_frame.f_locals)
             tb = tb.tb_next
         return None, {}
+
+
+def _bind_loop(step: PlanStep, compiled: CompiledPlan, resources: RunResources) -> Kernel:
+    """A loop step's kernel: its runner (sub-plans bound like this plan), guarded when the
+    loop sits in a cond branch."""
+    runner = LoopRunner(step.op, compiled.options, resources, BoundPlan)
+    record = step.record
+    if isinstance(record, GuardedRecord):
+        return record.guard(runner, len(step.op.outputs))
+    return runner
 
 
 def bind_kernel(plan: Plan, step: PlanStep, resources: RunResources,

@@ -34,10 +34,6 @@ TOP_LEVEL = {
     "keras": ("tf.keras is not supported; use tf.layers / tf.nn / tf.losses with a Session"),
     "distribute": _DISTRIBUTED, "config": _GPU,
     "Server": _DISTRIBUTED, "ClusterSpec": _DISTRIBUTED,
-    "while_loop": ("tf.while_loop is not available in this graphflow build (the control-flow "
-                   "work adds it); unroll the loop in Python"),
-    "cond": ("tf.cond is not available in this graphflow build (the control-flow work adds "
-             "it); use tf.where to select between values computed on both branches"),
     "py_function": ("tf.py_function is eager-only; use tf.py_func"),
 }
 
