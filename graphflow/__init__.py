@@ -51,6 +51,7 @@ from graphflow.ops.check_ops import (assert_equal, assert_greater, assert_greate
                                      assert_non_negative, assert_non_positive,
                                      assert_none_equal, assert_positive)
 from graphflow.ops.control_ops import Assert, Print, py_func
+from graphflow.ops.control_flow import cond, while_loop
 from graphflow.ops.einsum import einsum
 from graphflow.ops.math_ops import (abs, add, divide, exp, expm1, floor, floordiv, floormod,
                                     log, log1p, maximum, minimum, mod, multiply, negative, pow,

@@ -35,6 +35,8 @@ from graphflow.ops import (  # noqa: F401  (import order registers the records)
     check_ops,
     clip_ops,
     comparison_ops,
+    control_flow,
+    control_flow_ops,
     control_ops,
     conv_ops,
     crf_ops,
