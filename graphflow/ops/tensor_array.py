@@ -163,7 +163,8 @@ class TensorArray:
         ``TensorArrayGradV3`` node), created after ``flow`` (default: this array's flow)."""
         g = self.graph
         with g.as_default():
-            g_handle, g_flow = ta_ops.gradient_array(self._handle, flow or self._flow,
+            g_handle, g_flow = ta_ops.gradient_array(self._handle,
+                                                     self._flow if flow is None else flow,
                                                      source, name=name)
             grad = TensorArray(self._dtype, handle=g_handle, flow=g_flow,
                                infer_shape=self._infer_shape,
