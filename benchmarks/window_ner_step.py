@@ -16,8 +16,9 @@ median ms per step of each (best of ``--repeats`` medians), their ratio graphflo
 hand-written, and the peak memory of one step of each (tracemalloc).
 
 ``--peers`` prints the issue's peers table instead: each engine (hand-written numpy,
-graphflow, and TensorFlow's ``tf.compat.v1`` Session / JAX jit when importable — by this
-interpreter, or by one given with ``--peer-python tensorflow=/path/to/python``) runs in its
+graphflow, and TensorFlow's ``tf.compat.v1`` Session / JAX jit / PyTorch eager when
+importable — by this interpreter, or by one given with ``--peer-python
+tensorflow=/path/to/python jax=... torch=...``) runs in its
 own process (``--engine NAME``), the runs are interleaved ``--repeats`` times, and the table
 gives the median ms per step and the ratio to the hand-written step. Peers are never a
 dependency of graphflow.
@@ -213,14 +214,44 @@ class JaxStep:
         return float(loss)
 
 
+class TorchStep:
+    """The same model in PyTorch eager mode: a sparse embedding (row gradients) and SGD, one
+    intra-op thread as the other engines (a peer; optional)."""
+
+    def __init__(self, values: dict[str, np.ndarray]) -> None:
+        import torch  # deferred: an optional peer, never a dependency
+
+        torch.set_num_threads(1)
+        self.torch = torch
+        self.embedding = torch.nn.Embedding.from_pretrained(
+            torch.from_numpy(values["E"].copy()), freeze=False, sparse=True)
+        self.dense = [torch.nn.Parameter(torch.from_numpy(values[k].copy()))
+                      for k in ("W", "b1", "U", "b2")]
+        self.optimizer = torch.optim.SGD([self.embedding.weight, *self.dense], lr=LR)
+
+    def __call__(self, ids: np.ndarray, labels: np.ndarray) -> float:
+        torch = self.torch
+        W, b1, U, b2 = self.dense
+        x = self.embedding(torch.from_numpy(ids.astype(np.int64))).reshape(-1, WINDOW * DIM)
+        logits = torch.tanh(x @ W + b1) @ U + b2
+        loss = torch.nn.functional.cross_entropy(logits,
+                                                 torch.from_numpy(labels.astype(np.int64)))
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        return float(loss)
+
+
 ENGINES: dict[str, Callable[[dict[str, np.ndarray], int], Callable[..., float]]] = {
     "hand-written numpy": lambda values, batch: HandWrittenStep(values, batch),
     "graphflow": lambda values, batch: GraphflowStep(values),
     "TensorFlow tf.compat.v1 Session": lambda values, batch: TensorFlowStep(values),
     "JAX jit, row gradients": lambda values, batch: JaxStep(values),
+    "PyTorch eager, sparse embedding": lambda values, batch: TorchStep(values),
 }
 _PEER_MODULES = {"TensorFlow tf.compat.v1 Session": "tensorflow",
-                 "JAX jit, row gradients": "jax"}
+                 "JAX jit, row gradients": "jax",
+                 "PyTorch eager, sparse embedding": "torch"}
 
 
 def run_engine(name: str, batch: int, steps: int) -> dict[str, float]:

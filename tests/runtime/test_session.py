@@ -306,6 +306,45 @@ def test_plan_cache_is_bounded_by_count_and_by_bytes(net, monkeypatch):
     assert signature.cached_bytes == sum(signature.plan_bytes.values())
 
 
+def test_runs_ignore_float_errors_and_restore_the_callers_error_state():
+    """A plan runs with numpy's floating-point errors ignored (1/0 is inf, as in TF), and
+    the caller's error state — whatever it is — is back in force after the run."""
+    with gf.Graph().as_default() as g:
+        x = gf.placeholder(gf.float32, [None], name="x")
+        y = gf.math.divide(1.0, x)
+    with gf.Session(graph=g) as s:
+        before = np.geterr()
+        np.testing.assert_array_equal(s.run(y, {x: np.zeros(2, np.float32)}), [np.inf] * 2)
+        assert np.geterr() == before
+        with np.errstate(divide="raise", over="warn"):
+            inner = np.geterr()
+            for _ in range(2):  # the cached "ignore" state follows the caller's state
+                np.testing.assert_array_equal(s.run(y, {x: np.zeros(1, np.float32)}),
+                                              [np.inf])
+                assert np.geterr() == inner
+            with pytest.raises(FloatingPointError):
+                np.float32(1.0) / np.zeros(1, np.float32)
+        assert np.geterr() == before
+
+
+def test_fast_path_results_keep_the_fetch_structure(net):
+    s, x, y, z = net["sess"], net["x"], net["y"], net["z"]
+    for _ in range(2):  # the second call takes the identity-keyed fast path
+        as_list = s.run([z, y], {x: XV})
+        as_tuple = s.run((z, y), {x: XV})
+        single = s.run(z, {x: XV})
+        mixed = s.run([z, "scope/y:0"], {x: XV})  # a name: never stored under a fast key
+        assert type(as_list) is list and type(as_tuple) is tuple and type(mixed) is list
+        assert single == as_list[0] == as_tuple[0] == mixed[0] == pytest.approx(30.0)
+        assert isinstance(single, np.float32)  # a fetched 0-d value is a numpy scalar
+        np.testing.assert_array_equal(as_list[1], 2 * XV)
+        np.testing.assert_array_equal(mixed[1], 2 * XV)
+    kept = [entry[2] for entry in s._fast.values()]
+    assert all(all(isinstance(e, (gf.Tensor, gf.Operation)) for e in
+                   (k if isinstance(k, tuple) else (k,))) for k, _ in kept)
+    assert len(s._fast) == 3  # the list, the tuple and the single fetch; not the mixed one
+
+
 # -- run-time kernel failure ---------------------------------------------------------------
 
 def test_runtime_reshape_failure_names_node_op_and_shapes():
