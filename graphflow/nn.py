@@ -7,6 +7,10 @@ batch normalization in ``normalization_ops``."""
 
 from __future__ import annotations
 
+import types
+
+from graphflow.ops import rnn_cell_impl as _cells
+from graphflow.ops import rnn_cell_wrapper_impl as _wrappers
 from graphflow.ops.activation_ops import (
     elu,
     leaky_relu,
@@ -37,6 +41,7 @@ from graphflow.ops.moments_ops import moments
 from graphflow.ops.nn_ops import bias_add, dropout, l2_loss, log_softmax, softmax
 from graphflow.ops.normalization_ops import batch_normalization, fused_batch_norm
 from graphflow.ops.pooling_ops import avg_pool, avg_pool2d, max_pool, max_pool2d
+from graphflow.ops.rnn import static_bidirectional_rnn, static_rnn
 from graphflow.ops.sampling_ops import (
     log_uniform_candidate_sampler,
     nce_loss,
@@ -44,6 +49,16 @@ from graphflow.ops.sampling_ops import (
     uniform_candidate_sampler,
 )
 from graphflow.ops.topk_ops import in_top_k, top_k
+
+#: ``tf.nn.rnn_cell``: TF1's RNN cells (graphflow.ops.rnn_cell_impl, rnn_cell_wrapper_impl).
+rnn_cell = types.ModuleType("graphflow.nn.rnn_cell", "``gf.nn.rnn_cell``: TF1's "
+                            "``tf.nn.rnn_cell`` (RNNCell, BasicRNNCell, GRUCell, BasicLSTMCell, "
+                            "LSTMCell, LSTMStateTuple, MultiRNNCell and the wrappers).")
+vars(rnn_cell).update({c.__name__: c for c in (
+    _cells.RNNCell, _cells.BasicRNNCell, _cells.GRUCell, _cells.BasicLSTMCell, _cells.LSTMCell,
+    _cells.LSTMStateTuple, _cells.MultiRNNCell, _wrappers.DropoutWrapper,
+    _wrappers.ResidualWrapper, _wrappers.DeviceWrapper)})
+vars(rnn_cell)["__all__"] = sorted(n for n in vars(rnn_cell) if not n.startswith("_"))
 
 __all__ = [
     "bias_add", "dropout", "embedding_lookup", "l2_loss", "log_softmax", "relu", "sigmoid",
@@ -55,4 +70,5 @@ __all__ = [
     "fused_batch_norm", "batch_normalization",
     "in_top_k", "l2_normalize", "moments", "top_k", "nce_loss", "sampled_softmax_loss",
     "log_uniform_candidate_sampler", "uniform_candidate_sampler",
+    "rnn_cell", "static_rnn", "static_bidirectional_rnn",
 ]

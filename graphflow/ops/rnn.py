@@ -1,0 +1,238 @@
+"""TF1's RNN drivers (``tf.nn.static_rnn``, ``tf.nn.static_bidirectional_rnn``; TensorFlow's
+``python/ops/rnn.py``): run an ``RNNCell`` over a sequence, with TF1's scopes, so a cell's
+variables are ``rnn/<cell>/...`` (``bidirectional_rnn/fw/<cell>/...`` and ``.../bw/...``).
+
+``static_rnn`` unrolls the sequence in Python: step t calls the cell on ``inputs[t]`` under
+the variable scope ``scope or "rnn"``, reusing the variables from step 1 on. With
+``sequence_length`` each batch row b stops at its length: for t >= length[b] the output row
+is zero and the state row is copied through, so the final state is each row's state at its
+last valid step. (TF1 wraps each step in ``cond``s that skip the cell when every row is
+done; graphflow selects row-wise at every step — the ``skip_conditionals`` form TF uses in
+``dynamic_rnn`` — which gives the same values and gradients.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from graphflow.framework import dtypes, nest
+from graphflow.framework.tensor import Tensor
+from graphflow.framework.tensor_shape import TensorShape
+from graphflow.ops import (
+    array_ops,
+    comparison_ops,
+    layout_ops,
+    linalg_ops,
+    op_builder,
+    reverse_sequence_ops,
+)
+from graphflow.ops.rnn_cell_impl import _concat, assert_like_rnncell
+from graphflow.ops.variable_scope import variable_scope
+
+__all__ = ["static_rnn", "static_bidirectional_rnn"]
+
+
+def _infer_state_dtype(explicit_dtype: Any, state: Any) -> dtypes.DType:
+    """The explicit dtype, else the (single) dtype of the state's tensors."""
+    if explicit_dtype is not None:
+        return dtypes.as_dtype(explicit_dtype)
+    flat = nest.flatten(state)
+    if not flat:
+        raise ValueError("Unable to infer dtype from empty state.")
+    kinds = {t.dtype for t in flat}
+    if len(kinds) != 1:
+        raise ValueError("State has tensors of different inferred_dtypes "
+                         f"({sorted(d.name for d in kinds)}). Unable to infer a single "
+                         "representative dtype; pass dtype=")
+    return flat[0].dtype
+
+
+def _check_inputs(fn: str, flat_inputs: list[Any]) -> Any:
+    """Every input is a Tensor of rank >= 2 with known non-batch dims and one batch size;
+    returns the static batch size (or None)."""
+    batch: int | None = None
+    for x in flat_inputs:
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{fn}: inputs must be Tensors, got {type(x).__name__}: {x!r}")
+        shape = x.shape
+        if shape.rank is not None and shape.rank < 2:
+            raise ValueError(f"{fn}: input '{x.name}' has shape {shape}, but each time step "
+                             "must be [batch_size, input_size] (rank >= 2)")
+        if shape.rank is None:
+            raise ValueError(f"{fn}: input '{x.name}' has unknown rank; each time step must "
+                             "be [batch_size, input_size] with a static input_size")
+        for i, d in enumerate(shape.as_list()[1:]):
+            if d is None:
+                raise ValueError(f"{fn}: Input size (dimension {i} of inputs) must be "
+                                 f"accessible via shape inference, but saw value None "
+                                 f"(input '{x.name}', shape {shape})")
+        b = shape[0]
+        if b is not None:
+            if batch is not None and b != batch:
+                raise ValueError(f"{fn}: all inputs must have the same batch size: "
+                                 f"'{x.name}' has {b}, an earlier input {batch}")
+            batch = b
+    return batch
+
+
+def _sequence_length(fn: str, sequence_length: Any) -> Tensor:
+    seq = op_builder.convert_to_tensor(sequence_length, name="sequence_length")
+    if seq.shape.rank not in (None, 1):
+        raise ValueError(f"{fn}: sequence_length must be a vector of length batch_size, got "
+                         f"'{seq.name}' with shape {seq.shape}")
+    if not seq.dtype.is_integer:
+        raise ValueError(f"{fn}: sequence_length '{seq.name}' must be int32 or int64, got "
+                         f"{seq.dtype.name}")
+    return linalg_ops.cast(seq, dtypes.int32)
+
+
+def _initial_state(fn: str, cell: Any, initial_state: Any, dtype: Any, batch_size: Any
+                   ) -> Any:
+    if initial_state is not None:
+        try:
+            nest.assert_same_structure(cell.state_size, initial_state)
+        except ValueError as err:
+            raise ValueError(f"{fn}: initial_state does not match cell.state_size "
+                             f"{cell.state_size!r}: {err}") from None
+        return initial_state
+    if not dtype:
+        raise ValueError(f"{fn}: If no initial_state is provided, dtype must be specified")
+    if getattr(cell, "get_initial_state", None) is not None:
+        return cell.get_initial_state(inputs=None, batch_size=batch_size, dtype=dtype)
+    return cell.zero_state(batch_size, dtype)
+
+
+def _zero_output(cell: Any, batch_size: Any, static_batch: Any, dtype: dtypes.DType) -> Any:
+    def one(size: Any) -> Tensor:
+        out = array_ops.zeros(_concat(batch_size, size), dtype)
+        static = _concat(static_batch, size, static=True)
+        if static is not None:
+            out.set_shape(TensorShape(static))
+        return out
+    size = cell.output_size
+    return nest.pack_sequence_as(size, [one(s) for s in nest.flatten(size)])
+
+
+def _copy_some_through(time: int, sequence_length: Tensor, zero_output: Any, state: Any,
+                       new_output: Any, new_state: Any) -> tuple[Any, Any]:
+    """Rows with time >= length get the zero output and keep their old state."""
+    try:
+        nest.assert_same_structure(zero_output, new_output)
+        nest.assert_same_structure(state, new_state)
+    except ValueError as err:
+        raise ValueError(f"the cell's output/state structure changed between steps: {err}") \
+            from None
+    copy_cond = comparison_ops.greater_equal(op_builder.constant(time, dtype=dtypes.int32),
+                                             sequence_length)
+
+    def one(old: Tensor, new: Tensor) -> Tensor:
+        if new.shape.rank == 0:
+            return new
+        return comparison_ops.where(copy_cond, old, new)
+    out = [one(z, n) for z, n in zip(nest.flatten(zero_output), nest.flatten(new_output))]
+    st = [one(s, n) for s, n in zip(nest.flatten(state), nest.flatten(new_state))]
+    return nest.pack_sequence_as(new_output, out), nest.pack_sequence_as(new_state, st)
+
+
+def static_rnn(cell: Any, inputs: Sequence[Any], initial_state: Any = None, dtype: Any = None,
+               sequence_length: Any = None, scope: Any = None) -> tuple[list[Any], Any]:
+    """``tf.nn.static_rnn``: ``(outputs, state)`` for a length-T list of inputs (each
+    ``[batch_size, input_size]``, or a nested structure of such tensors).
+
+    ``state`` starts at ``initial_state`` (of ``cell.state_size``'s structure) or
+    ``cell.zero_state(batch_size, dtype)``; step t is ``output_t, state = cell(inputs[t],
+    state)`` under the variable scope ``scope or "rnn"`` (reusing from step 1 on).
+    ``sequence_length`` (int vector [batch_size]) zeroes the outputs and freezes the state of
+    row b from step length[b] on."""
+    assert_like_rnncell("cell", cell)
+    if not isinstance(inputs, (list, tuple)):
+        raise TypeError(f"static_rnn: inputs must be a sequence (a list of [batch, depth] "
+                        f"tensors, one per time step), got {type(inputs).__name__}; "
+                        "gf.unstack(x, axis=1) turns a [batch, time, depth] tensor into one")
+    if not inputs:
+        raise ValueError("static_rnn: inputs must not be empty")
+    graph = op_builder.graph_of(*nest.flatten(list(inputs)))
+    outputs: list[Any] = []
+    with graph.as_default(), variable_scope(scope or "rnn") as varscope:
+        inputs = [nest.map_structure(op_builder.convert_to_tensor, x) for x in inputs]
+        first_input = inputs[0]
+        while nest.is_sequence(first_input):
+            first_input = nest.flatten(first_input)[0]
+        if first_input.shape.rank == 1:
+            static_batch = first_input.shape[0]
+        else:
+            static_batch = _check_inputs("static_rnn", nest.flatten(list(inputs)))
+        batch_size: Any = static_batch if static_batch else \
+            array_ops.shape(first_input)[0]
+        state = _initial_state("static_rnn", cell, initial_state, dtype, batch_size)
+        if sequence_length is not None:
+            sequence_length = _sequence_length("static_rnn", sequence_length)
+            zero_output = _zero_output(cell, batch_size, static_batch,
+                                       _infer_state_dtype(dtype, state))
+        for time, input_ in enumerate(inputs):
+            if time > 0:
+                varscope.reuse_variables()
+            output, new_state = cell(input_, state)
+            if sequence_length is not None:
+                output, new_state = _copy_some_through(time, sequence_length, zero_output,
+                                                       state, output, new_state)
+            state = new_state
+            outputs.append(output)
+    return outputs, state
+
+
+def _reverse_seq(input_seq: list[Any], lengths: Tensor | None) -> list[Any]:
+    """TF's _reverse_seq: the list reversed, or each row's first length[b] steps reversed
+    (ReverseSequence on the stacked [time, batch, ...] tensor)."""
+    if lengths is None:
+        return list(reversed(input_seq))
+    flat_input_seq = [nest.flatten(x) for x in input_seq]
+    flat_results: list[list[Tensor]] = [[] for _ in input_seq]
+    for sequence in zip(*flat_input_seq):
+        shape = TensorShape(None)
+        for x in sequence:
+            shape = shape.merge_with(x.shape)
+        joined = layout_ops.stack(list(sequence))
+        reversed_ = reverse_sequence_ops.reverse_sequence(joined, lengths, seq_axis=0,
+                                                          batch_axis=1)
+        for r, flat_result in zip(layout_ops.unstack(reversed_), flat_results):
+            r.set_shape(shape)
+            flat_result.append(r)
+    return [nest.pack_sequence_as(x, f) for x, f in zip(input_seq, flat_results)]
+
+
+def static_bidirectional_rnn(cell_fw: Any, cell_bw: Any, inputs: Sequence[Any],
+                             initial_state_fw: Any = None, initial_state_bw: Any = None,
+                             dtype: Any = None, sequence_length: Any = None,
+                             scope: Any = None) -> tuple[list[Any], Any, Any]:
+    """``tf.nn.static_bidirectional_rnn``: ``(outputs, state_fw, state_bw)``; the forward
+    cell runs under ``bidirectional_rnn/fw``, the backward one under ``.../bw`` on the
+    reversed inputs (each row's first ``sequence_length[b]`` steps, if given); outputs[t] is
+    ``concat([fw_t, bw_t], 1)``."""
+    assert_like_rnncell("cell_fw", cell_fw)
+    assert_like_rnncell("cell_bw", cell_bw)
+    if not isinstance(inputs, (list, tuple)):
+        raise TypeError("static_bidirectional_rnn: inputs must be a list")
+    if not inputs:
+        raise ValueError("static_bidirectional_rnn: inputs must not be empty")
+    graph = op_builder.graph_of(*nest.flatten(list(inputs)))
+    with graph.as_default(), variable_scope(scope or "bidirectional_rnn"):
+        with variable_scope("fw") as fw_scope:
+            output_fw, output_state_fw = static_rnn(
+                cell_fw, inputs, initial_state_fw, dtype, sequence_length, scope=fw_scope)
+        with variable_scope("bw") as bw_scope:
+            lengths = None if sequence_length is None else \
+                _sequence_length("static_bidirectional_rnn", sequence_length)
+            reversed_inputs = _reverse_seq(list(inputs), lengths)
+            tmp, output_state_bw = static_rnn(
+                cell_bw, reversed_inputs, initial_state_bw, dtype, sequence_length,
+                scope=bw_scope)
+    with graph.as_default():
+        output_bw = _reverse_seq(tmp, lengths)
+        outputs = []
+        for fw, bw in zip(output_fw, output_bw):
+            flat = [layout_ops.concat([a, b], 1)
+                    for a, b in zip(nest.flatten(fw), nest.flatten(bw))]
+            outputs.append(nest.pack_sequence_as(fw, flat))
+    return outputs, output_state_fw, output_state_bw
