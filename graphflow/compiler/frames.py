@@ -100,14 +100,16 @@ class FrameMap:
         return best
 
     def frame_of(self, op: Operation) -> Frame | None:
+        if op.index >= len(self.frames):  # created since the last update
+            self.update(op.graph)
         return self.frames[op.index]
 
     def loop_of(self, op: Operation) -> Frame | None:
         """The frame whose loop step runs ``op``: its frame, except that an Exit (whose
         output is outside its loop) belongs to the loop it exits."""
         if op.type in EXIT_OPS:
-            return self.frames[op.inputs[0].op.index]
-        return self.frames[op.index]
+            return self.frame_of(op.inputs[0].op)
+        return self.frame_of(op)
 
 
 def _deeper(a: Frame | None, b: Frame | None) -> Frame | None:

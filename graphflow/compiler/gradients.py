@@ -26,7 +26,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from graphflow.compiler import graph_index
+from graphflow.compiler import frames, graph_index, loop_gradients
+from graphflow.compiler.frames import Frame
 from graphflow.compiler.importer import import_graph_def
 from graphflow.framework import op_registry as registry
 from graphflow.framework.errors import GraphBuildError
@@ -50,14 +51,8 @@ def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients",
     grad_ys = [None] * len(ys) if grad_ys is None else list(grad_ys)
     if len(grad_ys) != len(ys):
         raise ValueError(f"gradients: {len(grad_ys)} grad_ys given for {len(ys)} ys")
-    relevant = _between(ys, xs)
-    x_ops = {x.op.index for x in xs}  # a set: the per-op membership test stays O(1)
-    pending: dict[int, list[list[Grad]]] = {}  # op id -> per-output gradient contributions
-
-    def contribute(t: Tensor, g: Grad) -> None:
-        pending.setdefault(t.op.index, [[] for _ in t.op.outputs])[t.value_index].append(g)
-
     with graph.as_default(), graph.name_scope(name), paused_gc():
+        seeds: list[tuple[Tensor, Grad]] = []
         for y, gy in zip(ys, grad_ys):
             if not y.dtype.is_floating:
                 raise TypeError(f"gradients: y '{y.name}' has dtype {y.dtype.name}; only "
@@ -68,38 +63,86 @@ def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients",
             else:
                 gy = op_builder.convert_to_tensor(gy, dtype=y.dtype)
                 _check_shape_convention(gy, y, "grad_ys for")
-            contribute(y, gy)
+            seeds.append((y, gy))
+        _check_not_inside_loops(graph, ys + xs)
+        return backprop(graph, seeds, xs, stops)
 
-        for op in reversed(graph_index.order_ops(list(relevant.values()))):
-            out_grads = pending.pop(op.index, None)
-            if out_grads is None:
-                continue
-            with graph.name_scope(_scope_of(op, "_grad")):
-                summed = [_aggregate(gs) for gs in out_grads]
-                # Keep x's own gradient available for the final answer.
-                if op.index in x_ops:
-                    pending[op.index] = [[s] if s is not None else [] for s in summed]
-                if id(op) in stops or not any(t.op.index in relevant for t in op.inputs):
-                    continue
-                record = registry.get(op.type, op.name)
-                if not record.differentiable:
-                    continue
-                in_grads = _call_rule(record, op, summed)
-            for x_in, g in zip(op.inputs, in_grads):
-                if g is None or x_in.op.index not in relevant or not x_in.dtype.is_floating:
-                    continue
-                _check_shape_convention(g, x_in, f"gradient rule of {op.type} for input")
-                contribute(x_in, g)
 
-        result: list[Grad | None] = []
-        for x in xs:
-            grads = pending.get(x.op.index, [[] for _ in x.op.outputs])[x.value_index]
-            if not grads:
-                result.append(None)
+def backprop(graph: Graph, seeds: Sequence[tuple[Tensor, Grad]], xs: Sequence[Tensor],
+             stops: set[int], level: Frame | None = None) -> list[Grad | None]:
+    """Stages 1-5 of the pass (module doc) from ``seeds`` (tensor, its gradient) to ``xs``,
+    among the ops of loop frame ``level`` (None: the top level); each while loop inside
+    ``level`` is differentiated as a whole (``loop_gradients.loop_gradient``), which calls
+    this function again for the loop's body. ``stops``: ids of ops gradients do not pass."""
+    ys = [t for t, _ in seeds]
+    fmap = frames.frame_map(graph)
+    relevant, loops = _between(ys, xs, fmap, level, stops)
+    x_ops = {x.op.index for x in xs}  # a set: the per-op membership test stays O(1)
+    pending: dict[int, list[list[Grad]]] = {}  # op id -> per-output gradient contributions
+
+    def contribute(t: Tensor, g: Grad) -> None:
+        pending.setdefault(t.op.index, [[] for _ in t.op.outputs])[t.value_index].append(g)
+
+    for y, gy in seeds:
+        contribute(y, gy)
+    for op in reversed(graph_index.order_ops(list(relevant.values()))):
+        loop = loops.get(op.index)
+        if loop is None and op.type in frames.EXIT_OPS and fmap.loop_of(op) is not level:
+            continue  # another Exit of a loop: differentiated with the loop, at its lowest
+        if loop is not None:  # the loop's last Exit in reverse order: all exits have grads
+            exit_grads = {}
+            for k, var in enumerate(loop.variables):
+                if var.exit is not None and var.exit.index in pending:
+                    with graph.name_scope(_scope_of(var.exit, "_grad")):
+                        exit_grads[k] = _aggregate(pending.pop(var.exit.index)[0])
+            for x_in, g in loop_gradients.loop_gradient(graph, loop, exit_grads, fmap,
+                                                        backprop):
+                if g is not None and x_in.op.index in relevant and x_in.dtype.is_floating:
+                    _check_shape_convention(g, x_in, "gradient of the while loop for input")
+                    contribute(x_in, g)
+            continue
+        out_grads = pending.pop(op.index, None)
+        if out_grads is None:
+            continue
+        with graph.name_scope(_scope_of(op, "_grad")):
+            summed = [_aggregate(gs) for gs in out_grads]
+            # Keep x's own gradient available for the final answer.
+            if op.index in x_ops:
+                pending[op.index] = [[s] if s is not None else [] for s in summed]
+            if id(op) in stops or not any(t.op.index in relevant for t in op.inputs):
                 continue
-            with graph.name_scope(_scope_of(x.op, "_grad")):
-                result.append(_aggregate(grads))
+            record = registry.get(op.type, op.name)
+            if not record.differentiable:
+                continue
+            in_grads = _call_rule(record, op, summed)
+        for x_in, g in zip(op.inputs, in_grads):
+            if g is None or x_in.op.index not in relevant or not x_in.dtype.is_floating:
+                continue
+            _check_shape_convention(g, x_in, f"gradient rule of {op.type} for input")
+            contribute(x_in, g)
+
+    result: list[Grad | None] = []
+    for x in xs:
+        grads = pending.get(x.op.index, [[] for _ in x.op.outputs])[x.value_index]
+        if not grads:
+            result.append(None)
+            continue
+        with graph.name_scope(_scope_of(x.op, "_grad")):
+            result.append(_aggregate(grads))
     return result
+
+
+def _check_not_inside_loops(graph: Graph, tensors: list[Tensor]) -> None:
+    fmap = frames.frame_map(graph)
+    if not fmap.has_control_flow:
+        return
+    for t in tensors:
+        frame = fmap.frame_of(t.op)
+        if frame is not None:
+            raise GraphBuildError(
+                f"gradients: '{t.name}' is computed inside while loop '{frame.name}'; "
+                "differentiate tensors outside the loop (its results, or the tensors it "
+                "reads)")
 
 
 _SCOPE_UNSAFE = re.compile(r"[^A-Za-z0-9_.\-/>]")
@@ -124,23 +167,65 @@ def _as_tensor_list(values: Any, what: str) -> list[Tensor]:
     return out
 
 
-def _between(ys: list[Tensor], xs: list[Tensor]) -> dict[int, Operation]:
+def _between(ys: list[Tensor], xs: Sequence[Tensor], fmap: frames.FrameMap,
+             level: Frame | None, stops: set[int]
+             ) -> tuple[dict[int, Operation], dict[int, frames.LoopParts]]:
     """The ops on a data path from some x to some y (both ends included), by index, in
-    creation order."""
+    creation order, and the while loops among them: loop parts by the index of the loop's
+    lowest Exit on such a path (where the reverse walk differentiates the loop). The walk
+    up from the ys does not pass ops in ``stops`` or outside ``level``."""
     upstream: dict[int, Operation] = {}
     stack = [y.op for y in ys]
     while stack:
         op = stack.pop()
-        if op.index not in upstream:
-            upstream[op.index] = op
-            stack.extend(t.op for t in op.inputs if t.op.index not in upstream)
+        if op.index in upstream:
+            continue
+        upstream[op.index] = op
+        if id(op) in stops or (level is not None and not _within(fmap.loop_of(op), level)):
+            continue
+        stack.extend(t.op for t in op.inputs if t.op.index not in upstream)
     x_ops = {x.op.index for x in xs}
+    groups: dict[Frame, list[Operation]] = {}
+    if fmap.has_control_flow:
+        for op in upstream.values():
+            frame = fmap.loop_of(op)
+            if frame is not level and _within(frame, level):
+                groups.setdefault(frames.child_of(frame, level), []).append(op)  # type: ignore[arg-type]
+    parts_of: dict[int, frames.LoopParts] = {}
+    for frame, ops in groups.items():
+        parts = frames.loop_parts(frame, sorted(ops, key=_index), fmap)
+        for op in ops:
+            parts_of[op.index] = parts
     reached: dict[int, Operation] = {}
+    loops: dict[int, frames.LoopParts] = {}
+    triggered: set[int] = set()
     for index in sorted(upstream):  # every input of an op was created before it
         op = upstream[index]
+        parts = parts_of.get(index)
+        if parts is not None:  # inside a loop: only its Exits take part, as the loop
+            if op.type in frames.EXIT_OPS and any(
+                    t.op.index in reached for t in _loop_inputs(parts)):
+                reached[index] = op
+                if id(parts) not in triggered:  # the lowest such Exit triggers the loop
+                    triggered.add(id(parts))
+                    loops[index] = parts
+            continue
         if index in x_ops or any(t.op.index in reached for t in op.inputs):
             reached[index] = op
-    return reached
+    return reached, loops
+
+
+def _within(frame: Frame | None, level: Frame | None) -> bool:
+    return level is None or (frame is not None and frame.within(level))
+
+
+def _index(op: Operation) -> int:
+    return op.index
+
+
+def _loop_inputs(parts: frames.LoopParts) -> list[Tensor]:
+    return ([v.enter.inputs[0] for v in parts.variables] +
+            [e.inputs[0] for e in parts.invariants] + parts.captures)
 
 
 def _call_rule(record: registry.Op, op: Operation, summed: list[Grad | None]

@@ -171,7 +171,8 @@ def _graph_of(values: list[Any]) -> Graph:
 def while_loop(cond: Callable[..., Any], body: Callable[..., Any], loop_vars: Any,
                shape_invariants: Any = None, parallel_iterations: int = 10,
                back_prop: bool = True, swap_memory: bool = False, name: str | None = None,
-               maximum_iterations: Any = None, return_same_structure: bool = False) -> Any:
+               maximum_iterations: Any = None, return_same_structure: bool = False,
+               context_factory: Callable[..., WhileContext] | None = None) -> Any:
     """Repeat ``body`` while ``cond`` is true (TF1 ``tf.while_loop``; see module doc).
 
     ``loop_vars`` is a (nested) tuple/list of tensors and TensorArrays; ``cond`` and
@@ -179,7 +180,9 @@ def while_loop(cond: Callable[..., Any], body: Callable[..., Any], loop_vars: An
     ``shape_invariants`` (same structure) lets a variable's shape change between
     iterations; ``maximum_iterations`` bounds the trip count. ``back_prop`` and
     ``swap_memory`` are accepted for TF1 compatibility (gradients are always available;
-    memory stays in RAM). Returns the loop variables' final values."""
+    memory stays in RAM). Returns the loop variables' final values. ``context_factory``
+    (graphflow's): builds the loop's ``WhileContext`` from (graph, outer, frame name,
+    parallel_iterations) — the gradient pass's backward loops map forward values there."""
     if not callable(cond) or not callable(body):
         raise TypeError("while_loop: cond and body must be callables")
     if isinstance(loop_vars, (list, tuple)) and not loop_vars:
@@ -213,7 +216,7 @@ def while_loop(cond: Callable[..., Any], body: Callable[..., Any], loop_vars: An
     with graph.as_default(), graph.name_scope(name or "while") as scope:
         frame_name = scope.rstrip("/") + "/while_context"
         outer = graph.control_flow_context
-        ctx = WhileContext(graph, outer, frame_name, parallel_iterations)
+        ctx = (context_factory or WhileContext)(graph, outer, frame_name, parallel_iterations)
         values = [_as_flow(v) for v in flat]
         shapes = _invariant_shapes(invariants, structure, values)
         enters = []
