@@ -387,3 +387,38 @@ def test_segment_sum_kernel_is_bit_identical_to_np_add_at() -> None:
     np.add.at(expected, ids[keep], data[keep])
     got = run(gf.math.unsorted_segment_sum(gf.constant(data), gf.constant(ids), 20))
     assert _same_bits(np.asarray(got), expected)
+
+
+@pytest.mark.parametrize("fast", [True, False])
+@pytest.mark.parametrize("dtype,index_dtype", [(np.float32, np.int32), (np.float64, np.int64),
+                                               (np.int32, np.int32), (np.bool_, np.int64),
+                                               (np.int64, np.int32)])
+def test_planned_row_gather_copies_the_same_bytes(monkeypatch: pytest.MonkeyPatch, fast: bool,
+                                                  dtype: Any, index_dtype: Any) -> None:
+    """The planned axis-0 gather (rows as void items, one-reduction bounds check) gives
+    exactly np.take's bytes — NaN payloads and -0.0 included — and the same errors."""
+    monkeypatch.setattr(gather_ops, "FAST_ROW_GATHER", fast)
+    rng = np.random.default_rng(17)
+    table = (rng.standard_normal((30, 3, 2)) * 10).astype(dtype)
+    if dtype == np.float32:
+        table.view(np.uint32).reshape(-1)[:2] = [0x7FC00123, 0x80000000]  # NaN payload, -0.0
+    ids = rng.integers(0, 30, (4, 5)).astype(index_dtype)
+    ids[0, :2] = [0, 29]
+    with gf.Graph().as_default() as g:
+        params = gf.placeholder(dtype, [None, 3, 2], name="params")
+        idx = gf.placeholder(index_dtype, [None, 5], name="idx")
+        rows = gf.gather(params, idx, name="rows")
+        out = gf.gather(rows, c32([0, 1, 2, 3]))  # rows is not fetched: a planned buffer
+        with gf.Session(graph=g) as s:
+            assert any(st.op_type == "GatherV2" and st.out_buffers != (None,)
+                       for st in s.explain(out, {params: table, idx: ids}).steps)
+            for _ in range(2):
+                got = s.run(out, {params: table, idx: ids})
+                assert got.tobytes() == np.take(table, ids, axis=0).tobytes()
+            for bad in (-1, 30):
+                wrong = ids.copy()
+                wrong[2, 3] = bad
+                with pytest.raises(gf.InvalidArgumentError, match=rf"indices\[2\]\[3\] = {bad} "
+                                   r"is not in \[0, 30\)") as info:
+                    s.run(out, {params: table, idx: wrong})
+                assert info.value.node_name == "rows"
