@@ -838,17 +838,18 @@ _SCOPE_UNSAFE = re.compile(r"[^A-Za-z0-9_.\-/>]")
 
 
 def _grad_source(op: Operation) -> str:
-    """The gradient call this rule runs in: the name scope above ``<op>_grad`` (e.g.
-    ``gradients``, ``gradients_1``, ``train/gradients``), so the gradient arrays of two
-    ``gf.gradients`` calls never mix. Outside that layout: TF's rule (the last scope
-    component starting with ``gradients``), else the whole current scope."""
+    """The gradient call this rule runs in, so the gradient arrays of two ``gf.gradients``
+    calls never mix: TF's rule (the scope up to its last component starting with
+    ``gradients``: ``gradients``, ``gradients_1``, ``train/gradients`` — the same inside a
+    while loop's backward loop), else the name scope above ``<op>_grad``, else the whole
+    current scope."""
     scope = op.graph.get_name_scope()
+    tokens = scope.split("/")
+    hits = [k for k, t in enumerate(tokens) if t.startswith("gradients")]
+    if hits:  # TF's rule; also right inside a while loop's gradient (gradients/<loop>_grad/...)
+        return "/".join(tokens[:hits[-1] + 1])
     marker = "/" + _SCOPE_UNSAFE.sub("_", op.name) + "_grad"
     i = scope.rfind(marker)
     if i > 0:
         return scope[:i]
-    tokens = scope.split("/")
-    hits = [k for k, t in enumerate(tokens) if t.startswith("gradients")]
-    if hits:
-        return "/".join(tokens[:hits[-1] + 1])
     return scope or "gradients"
