@@ -183,3 +183,26 @@ def test_tensorflow_stack_graph_runs_in_graphflow() -> None:
     ours = run(["a:0", "b:0", "pushed:0"], feeds, graph=g)
     for o, t in zip(ours, theirs):
         np.testing.assert_array_equal(o, t)
+
+
+def test_graphflow_stack_graph_runs_in_tensorflow(graph: gf.Graph) -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    tf = pytest.importorskip("tensorflow")
+    tf1 = tf.compat.v1
+    x = gf.placeholder(gf.float32, [2], name="x")
+    s = stack_v2(-1, gf.float32, stack_name="st")
+    pushed = pushes(s, [x, x * 3.0])
+    a, b = pops(s, 2, pushed, elem_type=gf.float32)
+    gf.identity(a, name="a")
+    gf.identity(b, name="b")
+    feeds = {"x:0": np.array([1.0, -2.0], np.float32)}
+    ours = run(["a:0", "b:0"], feeds)
+    tg = tf1.Graph()
+    with tg.as_default():
+        tf1.import_graph_def(tf1.GraphDef.FromString(graph.as_graph_def().SerializeToString()),
+                             name="")
+        with tf1.Session(graph=tg) as sess:
+            theirs = sess.run(["a:0", "b:0"], feeds)
+    np.testing.assert_array_equal(theirs[0], [3.0, -6.0])
+    for o, t in zip(ours, theirs):
+        np.testing.assert_array_equal(o, t)

@@ -539,3 +539,19 @@ def test_end_to_end_unrolled_rnn(graph: gf.Graph) -> None:
     types = {op.type for op in graph.get_operations()}
     assert {"TensorArrayV3", "TensorArrayScatterV3", "TensorArrayReadV3",
             "TensorArrayWriteV3", "TensorArrayGatherV3", "TensorArrayGradV3"} <= types
+
+
+def test_write_and_scatter_rules_accept_a_missing_flow_gradient(graph: gf.Graph) -> None:
+    # The pass never calls them so, but a rule given None uses the op's own flow as the
+    # dependency (TF would pass zeros) and reads zeros from the untouched gradient array.
+    x = gf.placeholder(F64, [2, 3], name="x")
+    ta = gf.TensorArray(F64, size=2).write(0, x[0])
+    sc = gf.TensorArray(F64, size=2).scatter([1, 0], x)
+    with graph.name_scope("gradients"):
+        for op, zeros in ((ta.flow.op, np.zeros(3)), (sc.flow.op, np.zeros((2, 3)))):
+            with graph.name_scope(op.name + "_grad"):
+                grads = registry.get(op.type).grad(op, None)
+            assert grads[0] is None and grads[1] is None
+            assert grads[3].op.type == "Identity" and grads[3].op.inputs[0] is op.outputs[0]
+            assert grads[2].op.inputs[0].op.get_attr("source") == "gradients"
+            np.testing.assert_array_equal(run(grads[2], {x: rand((2, 3), seed=18)}), zeros)
