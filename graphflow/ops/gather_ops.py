@@ -50,7 +50,8 @@ def _where(pos: tuple[int, ...]) -> str:
 #: memcpy per row) and check the bounds with one reduction (``_in_range``). Off: ``np.take``
 #: over the typed array and a min and a max. Either way the output is the same bytes.
 FAST_ROW_GATHER = True
-_UNSIGNED = {np.dtype(np.int32): np.dtype(np.uint32), np.dtype(np.int64): np.dtype(np.uint64)}
+_UNSIGNED: dict[Any, Any] = {np.dtype(np.int32): np.dtype(np.uint32),
+                             np.dtype(np.int64): np.dtype(np.uint64)}
 
 
 def _in_range(indices: np.ndarray, n: int) -> bool:
