@@ -1,0 +1,137 @@
+"""TensorFlow as the reference for the RNN cells and RNN drivers (skipped without tensorflow;
+run with ``/tmp/tfvenv/bin/python -m pytest tests/test_tensorflow_rnn.py``).
+
+Each case is written once against an API (``gf`` or ``tf.compat.v1``) and a cell namespace
+(``gf.nn.rnn_cell`` or TF's ``tf.compat.v1.nn.rnn_cell`` classes, imported from the module
+TF's generated API exports them from, so the test needs no Keras): built in TF's graph mode,
+TF's initialised weights are read, loaded into graphflow's variables by name (the names must
+be TF's exactly), and the outputs, final states and the gradients of a weighted sum with
+respect to the inputs and every weight must agree in float64.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+tf = pytest.importorskip("tensorflow")
+tf_cells = pytest.importorskip("tensorflow.python.keras.layers.legacy_rnn.rnn_cell_impl")
+
+import graphflow as gf  # noqa: E402  (after the skip: TF is optional)
+from graphflow.framework import nest  # noqa: E402
+
+tf1 = tf.compat.v1
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # TF's deprecation notes
+BATCH, DEPTH, STEPS = 3, 2, 4
+LENGTHS = np.array([4, 2, 0], np.int32)
+
+# name -> (cells namespace -> cell): the same constructor call for both frameworks.
+CELLS: dict[str, Callable[[Any], Any]] = {
+    "basic_rnn": lambda c: c.BasicRNNCell(3),
+    "basic_rnn_relu": lambda c: c.BasicRNNCell(3, activation="relu"),
+    "gru": lambda c: c.GRUCell(3),
+    "basic_lstm": lambda c: c.BasicLSTMCell(3, forget_bias=0.5),
+    "basic_lstm_concat": lambda c: c.BasicLSTMCell(2, state_is_tuple=False),
+    "lstm": lambda c: c.LSTMCell(3),
+    "lstm_peepholes_clip_proj": lambda c: c.LSTMCell(3, use_peepholes=True, cell_clip=0.5,
+                                                     num_proj=2, proj_clip=0.4, forget_bias=0.3),
+    "lstm_concat_proj": lambda c: c.LSTMCell(2, num_proj=3, state_is_tuple=False),
+    "multi": lambda c: c.MultiRNNCell([c.GRUCell(3), c.LSTMCell(2, use_peepholes=True),
+                                       c.BasicRNNCell(2)]),
+    "multi_concat": lambda c: c.MultiRNNCell([c.BasicRNNCell(2), c.GRUCell(3)],
+                                             state_is_tuple=False),
+    "residual_dropout_1": lambda c: c.ResidualWrapper(c.DropoutWrapper(
+        c.GRUCell(DEPTH), input_keep_prob=1.0, output_keep_prob=1.0)),
+}
+
+
+def build(api: Any, cells: Any, key: str, driver: str, masked: bool) -> dict[str, Any]:
+    """The case in the default graph: placeholders, outputs, state, gradients."""
+    xs = [api.placeholder(api.float64, [BATCH, DEPTH], name=f"x{t}") for t in range(STEPS)]
+    seq = api.placeholder(api.int32, [BATCH], name="seq") if masked else None
+    if driver == "static":
+        outputs, state = api.nn.static_rnn(CELLS[key](cells), xs, dtype=api.float64,
+                                           sequence_length=seq)
+        states = nest.flatten(state)
+    else:
+        outputs, fw, bw = api.nn.static_bidirectional_rnn(
+            CELLS[key](cells), CELLS[key](cells), xs, dtype=api.float64, sequence_length=seq)
+        states = nest.flatten(fw) + nest.flatten(bw)
+    rng = np.random.default_rng(3)
+    terms = [api.reduce_sum(t * api.constant(rng.normal(size=t.shape.as_list())))
+             for t in list(outputs) + states]
+    loss = api.add_n(terms)
+    weights = api.trainable_variables()
+    grads = api.gradients(loss, xs + weights)
+    return {"xs": xs, "seq": seq, "fetch": [outputs, states, grads], "weights": weights}
+
+
+def feeds(case: dict[str, Any]) -> dict[Any, Any]:
+    rng = np.random.default_rng(8)
+    out = {x: rng.normal(size=(BATCH, DEPTH)) for x in case["xs"]}
+    if case["seq"] is not None:
+        out[case["seq"]] = LENGTHS
+    return out
+
+
+def run_tf(key: str, driver: str, masked: bool) -> tuple[list[str], dict[str, np.ndarray], Any]:
+    g = tf.Graph()
+    with g.as_default():
+        tf1.set_random_seed(1)
+        case = build(tf1, tf_cells, key, driver, masked)
+        names = [v.op.name for v in case["weights"]]
+        with tf1.Session(graph=g) as sess:
+            sess.run(tf1.global_variables_initializer())
+            weights = dict(zip(names, sess.run(case["weights"])))
+            values = sess.run(case["fetch"], feeds(case))
+    return names, weights, values
+
+
+DRIVER_CASES = [("static", k) for k in sorted(CELLS)] + [
+    ("bidirectional", k) for k in ("gru", "lstm_peepholes_clip_proj", "multi")]
+
+
+@pytest.mark.parametrize("masked", [False, True])
+@pytest.mark.parametrize("driver,key", DRIVER_CASES)
+def test_same_names_outputs_states_and_gradients_as_tensorflow(key: str, driver: str,
+                                                               masked: bool) -> None:
+    names, weights, expected = run_tf(key, driver, masked)
+    g = gf.Graph()
+    with g.as_default():
+        case = build(gf, gf.nn.rnn_cell, key, driver, masked)
+        assert [v.op.name for v in case["weights"]] == names
+        with gf.Session(graph=g) as sess:
+            sess.run(gf.global_variables_initializer())
+            for v in case["weights"]:
+                v.load(weights[v.op.name], sess)
+            got = sess.run(case["fetch"], feeds(case))
+    for a, e in zip(nest.flatten(got), nest.flatten(expected)):
+        np.testing.assert_allclose(a, e, rtol=1e-9, atol=1e-12)
+
+
+def test_dropout_wrapper_keeps_tf_semantics_for_keep_prob_tensors() -> None:
+    """Dropout masks are random (TF's and graphflow's streams differ), so compare what is
+    deterministic: a fed keep probability of 1 gives the undropped result in both."""
+    outs = []
+    for api, cells in ((tf1, tf_cells), (gf, gf.nn.rnn_cell)):
+        g = tf.Graph() if api is tf1 else gf.Graph()
+        with g.as_default():
+            keep = api.placeholder_with_default(api.constant(0.5, api.float64), [])
+            x = api.placeholder(api.float64, [BATCH, DEPTH])
+            cell = cells.DropoutWrapper(cells.BasicLSTMCell(3), input_keep_prob=keep,
+                                        output_keep_prob=keep, state_keep_prob=keep)
+            out, st = api.nn.static_rnn(cell, [x, x], dtype=api.float64)
+            init = api.global_variables_initializer()
+            sess = api.Session(graph=g)
+            sess.run(init)
+            for v in api.global_variables():
+                v.load(np.full(v.shape.as_list(), 0.1), sess)
+            outs.append(sess.run([out, st], {x: np.ones((BATCH, DEPTH)), keep: 1.0}))
+            sess.close()
+    for a, e in zip(nest.flatten(outs[1]), nest.flatten(outs[0])):
+        np.testing.assert_allclose(a, e, rtol=1e-12)
