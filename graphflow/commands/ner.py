@@ -10,9 +10,13 @@ DEFAULT_SENTENCE = "Last night, Paris Hilton wowed in a sequin gown"
 
 # WindowNERConfig fields settable from `ner train`: (name, type or choices, help).
 _TRAIN_OPTIONS: list[tuple[str, Any, str]] = [
+    ("model", ["window"], "the network (the window classifier; recurrent models to come)"),
+    ("output", ["crf", "softmax"],
+     "output layer: a linear-chain CRF over the sentence's tags, or per-token softmax"),
     ("epochs", int, "passes over the training data"),
     ("batch_size", int, "windows per training step"),
     ("learning_rate", float, "the optimizer's step size"),
+    ("lr_decay", float, "learning rate of epoch e = learning_rate * lr_decay ** (e - 1)"),
     ("optimizer", ["adam", "lazy_adam", "sgd", "momentum"],
      "lazy_adam updates only the looked-up embedding rows"),
     ("window", int, "half-width w (window 2w+1)"),
@@ -35,7 +39,7 @@ _TRAIN_OPTIONS: list[tuple[str, Any, str]] = [
 
 def add_parser(subparsers: Any) -> None:
     from graphflow.cli import add_verbosity
-    from graphflow.models.window_ner import WindowNERConfig
+    from graphflow.models.window_ner import PRESETS, WindowNERConfig
 
     defaults = {f: WindowNERConfig.__dataclass_fields__[f].default for f, _, _ in _TRAIN_OPTIONS}
     ner = subparsers.add_parser("ner", help="train, evaluate and run the window NER model")
@@ -48,6 +52,10 @@ def add_parser(subparsers: Any) -> None:
                             "(default: the bundled demo corpus)")
     train.add_argument("--embeddings", default=None, help="GloVe-format vectors (optional)")
     train.add_argument("--out", required=True, help="model directory to write")
+    train.add_argument("--preset", choices=sorted(PRESETS), default=None,
+                       help="start from a named configuration; 'lecture': CS224N lecture 3's "
+                            "model (words + casing, tanh, softmax, argmax); other flags "
+                            "override it")
     for name, kind, text in _TRAIN_OPTIONS:
         extra: dict[str, Any] = {"choices": kind} if isinstance(kind, list) else {"type": kind}
         train.add_argument("--" + name.replace("_", "-"), default=None,
@@ -109,7 +117,9 @@ def config_from_args(args: argparse.Namespace) -> Any:
         overrides["char_cnn"] = True
     if args.binary:
         overrides["binary_class"] = args.binary
-    return WindowNERConfig(**overrides)
+    preset = getattr(args, "preset", None)
+    return WindowNERConfig.preset(preset, **overrides) if preset else \
+        WindowNERConfig(**overrides)
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -122,17 +132,23 @@ def run_train(args: argparse.Namespace) -> int:
             raise FileNotFoundError(f"'{data_dir / split}' not found: --data must be a "
                                     "directory holding train.txt and dev.txt")
     config = config_from_args(args)
+    parallel = args.workers > 1 or args.address
+    if parallel and args.logdir:
+        raise ValueError("--logdir is not supported with --workers/--address yet: train "
+                         "without them to write TensorBoard events")
+    if parallel and (config.crf or config.lr_decay < 1):
+        raise ValueError("--workers/--address train softmax models with a constant learning "
+                         "rate only (batches of windows are split over the workers): add "
+                         "--output softmax --lr-decay 1, or train in one process")
     train, dev = read_conll(data_dir / "train.txt"), read_conll(data_dir / "dev.txt")
     print(f"data: {data_dir} ({len(train)} train / {len(dev)} dev sentences)")
     trainer = NERTrainer(config, train, embeddings_path=args.embeddings)
     print(f"vocabulary {len(trainer.vocab)} words, {len(trainer.tags)} classes; "
           f"window {config.width}, features {'+'.join(trainer.features.names)}, "
-          f"hidden {config.hidden} {config.activation}"
+          f"hidden {config.hidden} {config.activation}, output {config.output}"
           + (f"; pretrained coverage {trainer.coverage:.1%}" if args.embeddings else ""))
-    if args.workers > 1 or args.address:
-        if args.logdir:
-            raise ValueError("--logdir is not supported with --workers/--address yet: train "
-                             "without them to write TensorBoard events")
+    if parallel:
+
         from graphflow.distributed.ner import fit_data_parallel
 
         result = fit_data_parallel(trainer, dev, args.out, args.workers, args.address,

@@ -3,7 +3,11 @@
 ``export`` writes into MODEL_DIR:
   * ``model.pb``  — the frozen inference graph (variables folded into constants) with inputs
     ``word_windows:0``/``casing_windows:0`` (plus ``suffix_windows:0`` etc. for the optional
-    features) and outputs ``probabilities:0``/``predictions:0``;
+    features) and outputs ``probabilities:0``/``predictions:0`` (per-token softmax and argmax);
+    a CRF model adds ``output/scores:0`` (the emission scores) and ``transition_params:0``
+    (the learned transition matrix, a constant): TensorFlow ops only, so the file loads in
+    TensorFlow; the Viterbi decode runs outside the frozen graph (``ner_decode.CrfDecoder``,
+    graphflow's ``CrfDecode`` op);
   * ``train_graph.pb`` — the training graph (forward, gradient subgraph, optimizer updates)
     for rendering and inspection;
   * ``vocab.json``, ``features.json`` (affix/shape vocabularies), ``tags.json``,
@@ -51,22 +55,30 @@ def export(trainer: NERTrainer, out_dir: str | Path, result: TrainResult | None 
         for key, var in inference.variables.items():
             var.load(trainer.session.run(trainer.model.variables[key]), sess)
         frozen = convert_variables_to_constants(
-            sess, inference.graph.as_graph_def(),
-            [window_ner.OUTPUT_PROBABILITIES, window_ner.OUTPUT_PREDICTIONS])
+            sess, inference.graph.as_graph_def(), _output_nodes(cfg))
     write_graph(frozen, out, MODEL_FILE, as_text=False)
     write_graph(trainer.model.graph, out, TRAIN_GRAPH_FILE, as_text=False)
     trainer.features.save(out)
     trainer.tags.save(out / "tags.json")
-    meta = {"config": cfg.to_dict(),
-            "inputs": {n: f"{t.op.name}:0" for n, t in inference.inputs.items()},
-            "outputs": {"probabilities": f"{window_ner.OUTPUT_PROBABILITIES}:0",
-                        "predictions": f"{window_ner.OUTPUT_PREDICTIONS}:0"},
-            "embeddings": trainer.embeddings_path,
-            "embedding_coverage": trainer.coverage}
+    outputs = {"probabilities": f"{window_ner.OUTPUT_PROBABILITIES}:0",
+               "predictions": f"{window_ner.OUTPUT_PREDICTIONS}:0"}
+    if cfg.crf:
+        outputs.update({"scores": f"{window_ner.OUTPUT_SCORES}:0",
+                        "transitions": f"{window_ner.OUTPUT_TRANSITIONS}:0"})
+    meta: dict[str, Any] = {
+        "config": cfg.to_dict(),
+        "inputs": {n: f"{t.op.name}:0" for n, t in inference.inputs.items()},
+        "outputs": outputs, "embeddings": trainer.embeddings_path,
+        "embedding_coverage": trainer.coverage}
     if result is not None:
         meta["best_dev_f1"], meta["best_epoch"] = result.best_dev_f1, result.best_epoch
     (out / "config.json").write_text(json.dumps(meta, indent=2) + "\n")
     return out
+
+
+def _output_nodes(cfg: WindowNERConfig) -> list[str]:
+    names = [window_ner.OUTPUT_PROBABILITIES, window_ner.OUTPUT_PREDICTIONS]
+    return names + ([window_ner.OUTPUT_SCORES, window_ner.OUTPUT_TRANSITIONS] if cfg.crf else [])
 
 
 class NERPredictor:
@@ -78,7 +90,17 @@ class NERPredictor:
             graph, features, tags, config, meta)
         self.session = Session(graph=graph)
         self._inputs = {n: graph.get_tensor_by_name(t) for n, t in meta["inputs"].items()}
-        self._probs = graph.get_tensor_by_name(meta["outputs"]["probabilities"])
+        outputs = meta["outputs"]
+        self.transitions: np.ndarray | None = None
+        if config.crf:
+            if "scores" not in outputs or "transitions" not in outputs:
+                raise ValueError("config.json describes a CRF model but names no 'scores' and "
+                                 "'transitions' outputs (re-export the model)")
+            self._probs = graph.get_tensor_by_name(outputs["scores"])
+            self.transitions = np.asarray(self.session.run(
+                graph.get_tensor_by_name(outputs["transitions"])))
+        else:
+            self._probs = graph.get_tensor_by_name(outputs["probabilities"])
 
     @classmethod
     def load(cls, model_dir: str | Path) -> NERPredictor:
@@ -98,7 +120,8 @@ class NERPredictor:
         return self.features.vocab
 
     def probabilities(self, sentences: Sequence[Sentence]) -> tuple[np.ndarray, FeatureWindows]:
-        """Per-token class probabilities (sigmoid outputs for a binary model)."""
+        """Per-token class probabilities (sigmoid outputs for a binary model, emission
+        scores for a CRF model)."""
         data = self.features.windows(sentences)
         if len(data) == 0:
             return np.zeros((0, len(self.tags))), data
@@ -112,7 +135,7 @@ class NERPredictor:
         """IOB2 tags for already tokenized sentences."""
         sents = [Sentence(list(t), ["O"] * len(t)) for t in token_lists]
         probs, data = self.probabilities(sents)
-        return decode_all(probs, data.split, self.tags.tags, self.config)
+        return decode_all(probs, data.split, self.tags.tags, self.config, self.transitions)
 
     def predict(self, text: str) -> list[Entity]:
         """Entities in one raw sentence."""

@@ -3,9 +3,15 @@
 * ``viterbi_iob``: the most probable tag sequence that is legal IOB2 (an ``I-X`` only after
   ``B-X`` or ``I-X``): the window classifier scores tokens independently, and this decode
   only forbids impossible transitions — it learns nothing.
+* ``CrfDecoder``: for a CRF model, the highest-scoring tag sequence under its emission scores
+  and learned transition matrix, by graphflow's ``CrfDecode`` op (Viterbi) in a small graph
+  of its own (the exported ``model.pb`` holds only TensorFlow ops: emission scores and the
+  transition matrix); with ``decode="viterbi"`` illegal IOB2 transitions and starts are
+  forbidden too.
 * ``tokenize``: a small regex tokenizer for raw sentences ("Hilton," -> "Hilton", ",").
-* ``decode_all``: per-sentence tag sequences from a model's per-token probabilities
-  (Viterbi, argmax, or the binary task's threshold, as the model's config says).
+* ``decode_all``: per-sentence tag sequences from a model's per-token outputs
+  (probabilities; emission scores + transitions for a CRF): Viterbi, argmax, or the binary
+  task's threshold, as the model's config says.
 * ``entities``: (text, type, start, end) spans from a tag sequence, via conlleval's chunks.
 """
 
@@ -20,6 +26,11 @@ import numpy as np
 
 from graphflow.data.conll import split_tag, to_iob2
 from graphflow.data.metrics import extract_chunks
+from graphflow.framework import dtypes
+from graphflow.framework.graph import Graph
+from graphflow.ops.array_ops import placeholder
+from graphflow.ops.crf_ops import crf_decode
+from graphflow.runtime.session import Session
 
 if TYPE_CHECKING:
     from graphflow.models.window_ner import WindowNERConfig
@@ -68,6 +79,56 @@ def viterbi_iob(probs: np.ndarray, tags: Sequence[str]) -> np.ndarray:
     return path
 
 
+#: Added to the score of an illegal IOB2 transition/start when decoding with constraints.
+FORBIDDEN = -1e4
+
+
+class CrfDecoder:
+    """Viterbi decoding of a CRF's emission scores with its transition matrix (``CrfDecode``
+    in a graph of its own). ``constrained`` also forbids illegal IOB2 sequences (an ``I-X``
+    not after ``B-X``/``I-X``, or at a sentence start)."""
+
+    def __init__(self, transitions: np.ndarray, tags: Sequence[str], constrained: bool = True,
+                 chunk: int = 512) -> None:
+        trans = np.asarray(transitions, np.float32)
+        k = len(tags)
+        if trans.shape != (k, k):
+            raise ValueError(f"transitions must be ({k}, {k}) for {k} tags, got {trans.shape}")
+        self.start_penalty = np.zeros(k, np.float32)
+        if constrained:
+            start_ok, trans_ok = allowed_transitions(tags)
+            trans = trans + np.where(trans_ok, 0.0, FORBIDDEN).astype(np.float32)
+            self.start_penalty = np.where(start_ok, 0.0, FORBIDDEN).astype(np.float32)
+        self.chunk, self.num_tags = chunk, k
+        self.graph = Graph()
+        with self.graph.as_default():
+            self.potentials = placeholder(dtypes.float32, [None, None, k], name="potentials")
+            self.lengths = placeholder(dtypes.int32, [None], name="sequence_lengths")
+            self.path, _ = crf_decode(self.potentials, trans, self.lengths)
+        self.session = Session(graph=self.graph)
+
+    def decode(self, sentences: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """Tag ids of each sentence from its (length, tags) emission scores; sentences are
+        decoded in chunks of similar length (little padding)."""
+        out: list[np.ndarray] = [np.zeros(0, np.int64)] * len(sentences)
+        lengths = np.array([len(s) for s in sentences], dtype=np.int64)
+        order = np.argsort(lengths, kind="stable")
+        for start in range(0, len(order), self.chunk):
+            rows = order[start:start + self.chunk]
+            steps = int(lengths[rows].max()) if len(rows) else 0
+            if steps == 0:
+                continue
+            batch = np.zeros((len(rows), steps, self.num_tags), np.float32)
+            for i, r in enumerate(rows):
+                batch[i, :lengths[r]] = sentences[r]
+            batch[:, 0] += self.start_penalty
+            path = self.session.run(self.path, {self.potentials: batch,
+                                                self.lengths: lengths[rows].astype(np.int32)})
+            for i, r in enumerate(rows):
+                out[r] = path[i, :lengths[r]].astype(np.int64)
+        return out
+
+
 @dataclass(frozen=True)
 class Entity:
     """One predicted entity: its words, type and token span [start, end)."""
@@ -84,8 +145,16 @@ def entities(words: Sequence[str], tags: Sequence[str]) -> list[Entity]:
 
 
 def decode_all(probs: np.ndarray, split: Callable[[np.ndarray], list[np.ndarray]],
-               tags: Sequence[str], config: WindowNERConfig) -> list[list[str]]:
-    """Per-sentence IOB2 tag sequences from per-token probabilities."""
+               tags: Sequence[str], config: WindowNERConfig,
+               transitions: np.ndarray | None = None) -> list[list[str]]:
+    """Per-sentence IOB2 tag sequences from per-token probabilities, or for a CRF model
+    (``config.crf``) from its emission scores and ``transitions``."""
+    if config.crf:
+        if transitions is None:
+            raise ValueError("a CRF model decodes with its transition matrix: pass "
+                             "transitions= (the model's transition_params)")
+        decoder = CrfDecoder(transitions, tags, constrained=config.decode == "viterbi")
+        return [to_iob2([tags[i] for i in ids]) for ids in decoder.decode(split(probs))]
     if config.binary_class is not None:
         cls = config.binary_class
         return [to_iob2([cls if p > 0.5 else "O" for p in sent]) for sent in split(probs)]

@@ -61,11 +61,19 @@ class TrainingLog:
         config = trainer.config.to_dict()
         self.writer.add_summary(text_summary("config", "```\n" + json.dumps(config, indent=1)
                                              + "\n```"), 0)
-        size = min(len(data), flow_batches * trainer.config.batch_size)
         rng = np.random.default_rng(trainer.config.seed)
+        self.feeds = self._crf_feeds(data, labels, rng, flow_batches) \
+            if trainer.config.crf else self._window_feeds(data, labels, rng, flow_batches)
+        self.before = self.weights()
+
+    def _window_feeds(self, data: FeatureWindows, labels: np.ndarray,
+                      rng: np.random.Generator, flow_batches: int) -> list[dict[Any, Any]]:
+        """Fixed batches of sampled windows for the gradient-flow report."""
+        trainer, model = self.trainer, self.trainer.model
+        size = min(len(data), flow_batches * trainer.config.batch_size)
         sample = np.sort(rng.choice(len(data), size, replace=False)) if size else \
             np.zeros(0, np.int64)
-        self.feeds = []
+        feeds = []
         for start in range(0, size, trainer.config.batch_size):
             idx = sample[start:start + trainer.config.batch_size]
             feed = model.feed(data.inputs, idx)
@@ -73,8 +81,23 @@ class TrainingLog:
                 feed[model.labels] = labels[idx]
             if model.dropout_rate is not None:
                 feed[model.dropout_rate] = np.float32(0.0)
-            self.feeds.append(feed)
-        self.before = self.weights()
+            feeds.append(feed)
+        return feeds
+
+    def _crf_feeds(self, data: FeatureWindows, labels: np.ndarray, rng: np.random.Generator,
+                   flow_batches: int) -> list[dict[Any, Any]]:
+        """A CRF model's first ``flow_batches`` sentence batches (seeded), without dropout."""
+        model = self.trainer.model
+        feeds: list[dict[Any, Any]] = []
+        for rows, extra in self.trainer.batch_rows(data, labels, rng):
+            if len(feeds) == flow_batches:
+                break
+            feed = model.feed(data.inputs, rows)
+            feed.update(extra)
+            if model.dropout_rate is not None:
+                feed[model.dropout_rate] = np.float32(0.0)
+            feeds.append(feed)
+        return feeds
 
     def weights(self) -> dict[str, np.ndarray]:
         """Current values of the model's trainable variables, by name."""
@@ -84,8 +107,7 @@ class TrainingLog:
 
     def epoch(self, epoch: int, loss: float, scores: EntityScores | None) -> None:
         """Write everything of one finished epoch (see the module doc)."""
-        cfg = self.trainer.config
-        scalars = {"train/loss": loss, "train/learning_rate": cfg.learning_rate}
+        scalars = {"train/loss": loss, "train/learning_rate": self.trainer.learning_rate}
         if scores is not None:
             scalars.update({"dev/precision": scores.overall.precision,
                             "dev/recall": scores.overall.recall, "dev/f1": scores.overall.f1})
@@ -103,7 +125,7 @@ class TrainingLog:
         model = self.trainer.model
         if model.loss is not None and self.feeds:
             report = gradient_flow_report(model.loss, self.feeds, session=self.trainer.session,
-                                          learning_rate=cfg.learning_rate)
+                                          learning_rate=self.trainer.learning_rate)
             self.writer.add_summary(gradient_flow_summary(report), epoch)
             for flag in report.flags:
                 logger.debug("epoch %d gradient flow: [%s] %s", epoch, flag.kind, flag.message)

@@ -8,7 +8,10 @@ Stages of ``train``:
   2. graph: ``window_ner.build`` (forward, loss, gradient subgraph, optimizer updates);
   3. epochs of shuffled mini-batches (rare words replaced by ``<unk>`` with probability
      ``word_dropout``), one ``Session.run([train_op, loss])`` each, with a tqdm progress bar
-     showing the loss; entity-level F1 on dev after every epoch;
+     showing the loss; entity-level F1 on dev after every epoch. A softmax model's batches
+     are ``batch_size`` windows; a CRF model's are whole sentences of similar length, about
+     ``batch_size`` padded tokens each (``sentence_batches``). The learning rate of epoch e
+     is ``learning_rate * lr_decay ** (e - 1)``;
   4. the best-dev variables are kept (checkpoint ``best``), the last epoch is checkpointed
      (``last``, for ``resume``), and the best model is exported (``ner_artifacts.export``).
 Everything is deterministic for a fixed ``config.seed``. ``resume`` continues after the last
@@ -101,6 +104,7 @@ class NERTrainer:
             self.coverage = 0.0
         self.features = NERFeatures.build(config, vocab, self.train_sents)
         self.tags = TagSet.build(self.train_sents)
+        self.learning_rate = config.learning_rate  # of the current epoch (``lr_decay``)
         self.model = window_ner.build(config, self.features.sizes(), len(self.tags))
         self.session = Session(graph=self.model.graph)
         with self.model.graph.as_default():
@@ -133,6 +137,26 @@ class NERTrainer:
         return np.bincount(centre, minlength=len(self.vocab)) == 1
 
     # -- training --------------------------------------------------------------------------
+    def sentence_batches(self, lengths: np.ndarray, rng: np.random.Generator
+                         ) -> list[tuple[np.ndarray, int]]:
+        """A CRF epoch's batches, in shuffled order: (sentence indices, padded steps T).
+        Each sentence goes to the smallest length bucket T >= its length (``steps_bucket``),
+        each bucket is shuffled and cut into batches of ``max(1, batch_size // T)``
+        sentences, the last one filled up with empty sentences (index -1). So every batch of
+        a bucket has the same shape (B*T windows): a few distinct feed shapes, each compiled
+        once, and at most ``batch_size`` tokens per batch (or one sentence)."""
+        lengths = np.asarray(lengths)
+        buckets = np.array([steps_bucket(int(n)) for n in lengths], dtype=np.int64)
+        batches: list[tuple[np.ndarray, int]] = []
+        for steps in np.unique(buckets):
+            members = rng.permutation(np.flatnonzero(buckets == steps))
+            per = max(1, self.config.batch_size // int(steps))
+            for start in range(0, len(members), per):
+                chunk = members[start:start + per]
+                pad = np.full(per - len(chunk), -1, dtype=np.int64)
+                batches.append((np.concatenate([chunk, pad]), int(steps)))
+        return [batches[j] for j in rng.permutation(len(batches))]
+
     def training_batches(self, data: FeatureWindows, labels: np.ndarray,
                          rng: np.random.Generator) -> Iterator[dict[Any, Any]]:
         """The feed dicts of one epoch: shuffled mini-batches of ``config.batch_size``
@@ -141,18 +165,46 @@ class NERTrainer:
         from ``rng``, so runs stay deterministic). ``train_epoch`` runs them; data-parallel
         training (``graphflow.distributed.ner``) splits each over its workers."""
         m, cfg = self.model, self.config
-        order = rng.permutation(len(data))
         rare = self._rare_words(data) if cfg.word_dropout > 0 else None
-        for start in range(0, len(order), cfg.batch_size):
-            idx = order[start:start + cfg.batch_size]
+        for idx, extra in self.batch_rows(data, labels, rng):
             feed = m.feed(data.inputs, idx)
             if rare is not None:
                 words = feed[m.words]
                 drop = rare[words] & (rng.random(words.shape) < cfg.word_dropout)
                 feed[m.words] = np.where(drop, UNK_ID, words).astype(np.int32)
-            feed[m.labels] = labels[idx]
+            feed.update(extra)
             feed[m.dropout_rate] = np.float32(cfg.dropout)
+            if cfg.lr_decay < 1:
+                feed[m.learning_rate] = np.float32(self.learning_rate)
             yield feed
+
+    def batch_rows(self, data: FeatureWindows, labels: np.ndarray, rng: np.random.Generator
+                    ) -> Iterator[tuple[np.ndarray, dict[Any, Any]]]:
+        """(window rows, label feeds) of each batch: shuffled windows, or for a CRF whole
+        sentences padded to (B, T) (padding rows repeat window 0; the CRF ignores them)."""
+        m, cfg = self.model, self.config
+        if not cfg.crf:
+            order = rng.permutation(len(data))
+            for start in range(0, len(order), cfg.batch_size):
+                idx = order[start:start + cfg.batch_size]
+                yield idx, {m.labels: labels[idx]}
+            return
+        starts = np.cumsum(data.lengths) - data.lengths
+        for sents, steps in self.sentence_batches(data.lengths, rng):
+            real = sents >= 0
+            n = np.where(real, data.lengths[np.where(real, sents, 0)], 0)
+            mask = np.arange(steps)[None, :] < n[:, None]
+            first = starts[np.where(real, sents, 0)]
+            rows = np.where(mask, first[:, None] + np.arange(steps), 0)
+            tags = np.where(mask, labels[rows], 0).astype(np.int32)
+            yield rows.reshape(-1), {m.labels: tags, m.lengths: n.astype(np.int32)}
+
+    @staticmethod
+    def batch_tokens(model: Any, feed: dict[Any, Any]) -> int:
+        """Tokens in one training feed (sentence lengths for a CRF, else labels)."""
+        if model.lengths is not None:
+            return int(np.sum(feed[model.lengths]))
+        return len(feed[model.labels])
 
     def train_epoch(self, data: FeatureWindows, labels: np.ndarray, rng: np.random.Generator,
                     progress: Callable[[int], Any] | None = None) -> float:
@@ -163,7 +215,7 @@ class NERTrainer:
         bar = progress(len(data)) if progress else None
         for feed in self.training_batches(data, labels, rng):
             _, loss = self.session.run(fetch, feed)
-            n = len(feed[m.labels])
+            n = self.batch_tokens(m, feed)
             total += float(loss) * n
             count += n
             if bar is not None:
@@ -174,17 +226,24 @@ class NERTrainer:
         return total / max(count, 1)
 
     def probabilities(self, data: FeatureWindows, batch: int = 4096) -> np.ndarray:
+        """Per-token class probabilities (the CRF's emission scores for a CRF model)."""
         m = self.model
-        out = [self.session.run(m.probabilities, m.feed(data.inputs, slice(i, i + batch)))
+        fetch = m.scores if self.config.crf else m.probabilities
+        out = [self.session.run(fetch, m.feed(data.inputs, slice(i, i + batch)))
                for i in range(0, len(data), batch)]
         return np.concatenate(out) if out else np.zeros((0, len(self.tags)))
+
+    def transitions(self) -> np.ndarray | None:
+        """The CRF's transition matrix (None without a CRF)."""
+        m = self.model
+        return None if m.transitions is None else np.asarray(self.session.run(m.transitions))
 
     def evaluate(self, sentences: Sequence[Sentence]) -> EntityScores:
         """Entity-level scores (conlleval) of the current variables on ``sentences``."""
         gold = convert_tags(sentences, self.config.scheme)
         data = self.windows(gold, with_tags=False)
         predicted = decode_all(self.probabilities(data), data.split, self.tags.tags,
-                               self.config)
+                               self.config, self.transitions())
         if self.config.binary_class is not None:
             gold_tags = [binary_tags(s.tags, self.config.binary_class) for s in sentences]
             return evaluate(gold_tags, predicted)
@@ -217,6 +276,7 @@ class NERTrainer:
         board = TrainingLog(self, logdir, data, labels) if logdir is not None else None
         for epoch in range(first_epoch, cfg.epochs + 1):
             t0 = time.perf_counter()
+            self.learning_rate = cfg.learning_rate * cfg.lr_decay ** (epoch - 1)
             bar = (lambda n, e=epoch: make_bar(n, f"epoch {e}/{cfg.epochs}")) \
                 if make_bar else None
             loss = (epoch_runner or self.train_epoch)(data, labels, rng, bar)
@@ -251,6 +311,17 @@ class NERTrainer:
         result.best_dev_f1, result.best_epoch = state["best_dev_f1"], state["best_epoch"]
         result.history = [EpochReport(**h) for h in state["history"]]
         return int(state["epoch"]) + 1, result
+
+
+def steps_bucket(length: int) -> int:
+    """The padded length of a sentence in CRF training: 1, 2, 3, then multiples of 4 up to
+    32, of 8 up to 64, of 16 up to 128, then of 32 (padding < ~25%, ~20 buckets)."""
+    if length <= 3:
+        return max(length, 1)
+    for limit, step in ((32, 4), (64, 8), (128, 16)):
+        if length <= limit:
+            return -(-length // step) * step
+    return -(-length // 32) * 32
 
 
 def binary_tags(tags: Sequence[str], cls: str) -> list[str]:

@@ -14,6 +14,16 @@ Chiu & Nichols 2016): its characters are embedded (``char_dim``), convolved with
 ``char_filters`` filters of each width in ``char_widths`` (``gf.nn.conv1d``, VALID, ReLU) and
 max-pooled over time; the vectors of the 2w+1 tokens join x (scope ``embeddings/char_cnn``,
 placeholder ``char_windows`` of shape (batch, 2w+1, char_max_len)).
+With ``output="crf"`` (the default) the per-token scores U h + b2 are the emission scores of a
+linear-chain CRF (Collobert et al. 2011's sentence-level likelihood): a transition matrix A
+(variable ``crf/transitions``, [tags, tags]) scores each pair of neighbouring tags, training
+maximises log p(y | sentence) = s(y) - log Z (``graphflow.ops.crf_ops``, the forward algorithm
+as one ``CrfLogLikelihood`` op whose gradient is the forward-backward marginals) over batches
+of whole sentences, padded: the windows of a batch are fed as (B*T, 2w+1) and the scores
+reshaped to (B, T, tags), with placeholders ``sequence_lengths`` (B,) and ``tag_sequences``
+(B, T). Decoding is Viterbi with A (``CrfDecode``, ``ner_decode.CrfDecoder``); the inference
+graph outputs the emission scores and ``transition_params`` (an Identity of A), so the frozen
+graph holds TensorFlow ops only.
 Dropout (rate ``dropout``) is applied to x and h while training. Variables live under the
 name scopes ``embeddings/``, ``hidden/`` and ``output/`` so the rendered graph reads like
 the lecture's picture. Input placeholders are ``<feature>_windows`` (``word_windows``,
@@ -42,17 +52,18 @@ from graphflow.models.ner_features import (
     feature_dim,
 )
 from graphflow.ops.activation_ops import relu, sigmoid, tanh
-from graphflow.ops.array_ops import placeholder, placeholder_with_default, reshape
+from graphflow.ops.array_ops import identity, placeholder, placeholder_with_default, reshape, shape
 from graphflow.ops.comparison_ops import greater
 from graphflow.ops.conv_ops import conv1d
+from graphflow.ops.crf_ops import crf_log_likelihood
 from graphflow.ops.cross_entropy_ops import sparse_softmax_cross_entropy_with_logits
 from graphflow.ops.gather_ops import argmax, embedding_lookup
 from graphflow.ops.layout_ops import concat
 from graphflow.ops.linalg_ops import cast, matmul
-from graphflow.ops.math_ops import exp, log, maximum
+from graphflow.ops.math_ops import exp, log, maximum, negative, truediv
 from graphflow.ops.nn_ops import bias_add, dropout, softmax
 from graphflow.ops.random_ops import random_uniform
-from graphflow.ops.reduction_ops import reduce_max, reduce_mean
+from graphflow.ops.reduction_ops import reduce_max, reduce_mean, reduce_sum
 from graphflow.ops.variables import Variable
 from graphflow.train.adam import AdamOptimizer
 from graphflow.train.gradient_descent import GradientDescentOptimizer
@@ -64,12 +75,23 @@ INPUT_WORDS = "word_windows"
 INPUT_CASINGS = "casing_windows"
 OUTPUT_PROBABILITIES = "probabilities"
 OUTPUT_PREDICTIONS = "predictions"
+OUTPUT_SCORES = "output/scores"
+OUTPUT_TRANSITIONS = "transition_params"
+INPUT_LENGTHS = "sequence_lengths"
+INPUT_TAG_SEQUENCES = "tag_sequences"
 #: Placeholder and embedding-variable names of each lookup feature.
 INPUT_NAMES = {WORDS: INPUT_WORDS, CASINGS: INPUT_CASINGS, SUFFIX: "suffix_windows",
                PREFIX: "prefix_windows", SHAPE: "shape_windows", CHARS: "char_windows"}
 EMBEDDING_NAMES = {WORDS: "words", CASINGS: "casing", SUFFIX: "suffix", PREFIX: "prefix",
                    SHAPE: "shape"}
 OPTIMIZERS = ("adam", "lazy_adam", "sgd", "momentum")
+MODELS = ("window",)  # the recurrent models will join here (``--model``)
+OUTPUTS = ("crf", "softmax")
+#: ``--preset lecture``: CS224N lecture 3's model (words + casing, tanh, softmax, argmax).
+PRESETS: dict[str, dict[str, Any]] = {
+    "lecture": {"suffix_dim": 0, "prefix_dim": 0, "shape_dim": 0, "activation": "tanh",
+                "output": "softmax", "decode": "greedy", "char_cnn": False},
+}
 
 
 @dataclass
@@ -78,23 +100,29 @@ class WindowNERConfig:
     and ``scripts/conll_quality.py``); every feature beyond the lecture's words + casing is
     an option that can be switched off (dimension 0).
 
-    Model: ``window`` (half-width w), ``embed_dim`` (taken from the file with pretrained
+    Model: ``model`` ("window", the only one so far), ``output`` ("crf": a linear-chain CRF
+    over the tag sequence, trained on whole sentences; "softmax": per-token cross-entropy,
+    the lecture's), ``window`` (half-width w), ``embed_dim`` (taken from the file with pretrained
     vectors), ``casing_dim``, ``suffix_len``/``suffix_dim`` and ``prefix_len``/``prefix_dim``
     (affix lookup features, off when the dim is 0), ``shape_dim`` (character-shape feature),
     ``feature_min_count`` (rarer affixes/shapes map to ``<unk>``), ``hidden``,
     ``activation``, ``dropout`` (on x and h), ``scheme`` ("iob" tags or "io" entity types),
     ``binary_class`` (the lecture's sigmoid "is it a TYPE?" variant).
-    Training: ``optimizer`` ("adam" = TF1 Adam, whose sparse update decays the moments of the
+    Training: ``lr_decay`` (the learning rate of epoch e is ``learning_rate * lr_decay **
+    (e - 1)``), ``optimizer`` ("adam" = TF1 Adam, whose sparse update decays the moments of the
     whole embedding matrix every step; "lazy_adam" updates only the looked-up rows; "sgd";
     "momentum"), ``learning_rate``, ``batch_size``, ``epochs``, ``seed``,
     ``word_dropout`` (probability of replacing a training word seen only once by ``<unk>``
     in each window slot, so that the unknown-word row is trained), ``train_embeddings``
     (False keeps the word vectors fixed).
-    Decoding: ``decode`` ("viterbi": most probable legal IOB2 sequence; "greedy": argmax).
+    Decoding: ``decode`` ("viterbi": most probable legal IOB2 sequence, with the CRF's
+    transition scores when ``output="crf"``; "greedy": argmax of the token scores).
     Character CNN (off by default): ``char_cnn``, ``char_dim``, ``char_filters`` (per width),
     ``char_widths``, ``char_max_len`` (longer words are cut).
     """
 
+    model: str = "window"
+    output: str = "crf"
     window: int = 2
     embed_dim: int = 50
     casing_dim: int = 5
@@ -111,6 +139,7 @@ class WindowNERConfig:
     binary_class: str | None = None  # e.g. "LOC" for the lecture's sigmoid variant
     optimizer: str = "lazy_adam"
     learning_rate: float = 0.002
+    lr_decay: float = 1.0
     batch_size: int = 256
     epochs: int = 12
     seed: int = 0
@@ -125,6 +154,12 @@ class WindowNERConfig:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if self.model not in MODELS:
+            raise ValueError(f"model must be one of {', '.join(MODELS)}, got {self.model!r}")
+        if self.output not in OUTPUTS:
+            raise ValueError(f"output must be one of {', '.join(OUTPUTS)}, got {self.output!r}")
+        if not 0 < self.lr_decay <= 1:
+            raise ValueError(f"lr_decay must be in (0, 1], got {self.lr_decay}")
         if self.window < 0:
             raise ValueError(f"window must be >= 0, got {self.window}")
         if self.activation not in ("tanh", "relu"):
@@ -158,6 +193,11 @@ class WindowNERConfig:
                                  f"({self.char_max_len}), got {list(self.char_widths)}")
 
     @property
+    def crf(self) -> bool:
+        """True when the model has a CRF output layer (never for the binary variant)."""
+        return self.output == "crf" and self.binary_class is None
+
+    @property
     def width(self) -> int:
         return 2 * self.window + 1
 
@@ -171,7 +211,15 @@ class WindowNERConfig:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         for key in ("suffix_dim", "prefix_dim", "shape_dim", "word_dropout"):
             known.setdefault(key, 0)
+        known.setdefault("output", "softmax")
         return cls(**known)
+
+    @classmethod
+    def preset(cls, name: str, **overrides: Any) -> WindowNERConfig:
+        """A named configuration (``PRESETS``), with ``overrides`` on top."""
+        if name not in PRESETS:
+            raise ValueError(f"unknown preset {name!r}; known: {', '.join(sorted(PRESETS))}")
+        return cls(**{**PRESETS[name], **overrides})
 
 
 @dataclass
@@ -187,6 +235,9 @@ class WindowNERGraph:
     predictions: Tensor
     loss: Tensor | None = None
     train_op: Operation | None = None
+    lengths: Tensor | None = None  # CRF training: (B,) sentence lengths
+    transitions: Tensor | None = None  # CRF: the transition matrix (``transition_params``)
+    learning_rate: Tensor | None = None  # training: fed per epoch when ``lr_decay`` < 1
     global_step: Any = None
     variables: dict[str, Any] = field(default_factory=dict)
 
@@ -220,10 +271,15 @@ def build(config: WindowNERConfig, feature_sizes: dict[str, int], num_classes: i
     with graph.as_default():
         inputs = {n: placeholder(dtypes.int32, [None, config.width], name=INPUT_NAMES[n])
                   for n in names}
-        labels = None
+        labels = lengths = None
         rate = None
         if training:
-            labels = placeholder(dtypes.float32 if binary else dtypes.int32, [None], name="labels")
+            if config.crf:
+                lengths = placeholder(dtypes.int32, [None], name=INPUT_LENGTHS)
+                labels = placeholder(dtypes.int32, [None, None], name=INPUT_TAG_SEQUENCES)
+            else:
+                labels = placeholder(dtypes.float32 if binary else dtypes.int32, [None],
+                                     name="labels")
             rate = placeholder_with_default(np.float32(0.0), [], name="dropout_rate")
         n_in = config.width * sum(feature_dim(n, config) for n in names)
         variables: dict[str, Any] = {}
@@ -267,19 +323,37 @@ def build(config: WindowNERConfig, feature_sizes: dict[str, int], num_classes: i
             predictions = argmax(scores, 1, name=OUTPUT_PREDICTIONS)
         variables.update({"hidden/W": W, "hidden/b1": b1, "output/U": U, "output/b2": b2})
         model = WindowNERGraph(graph, inputs, labels, rate, scores, probabilities,
-                               predictions, variables=variables)
+                               predictions, variables=variables, lengths=lengths)
+        if config.crf:
+            with name_scope("crf"):
+                A = Variable(np.zeros((n_out, n_out), np.float32), name="transitions")
+            variables["crf/transitions"] = A
+            model.transitions = identity(A, name=OUTPUT_TRANSITIONS)
         if training:
-            assert labels is not None  # made above when training
+            assert labels is not None and rate is not None  # made above when training
             with name_scope("loss"):
-                if binary:
+                if config.crf:
+                    assert lengths is not None and model.transitions is not None
+                    dims = concat([shape(lengths), np.array([-1, n_out], np.int32)], 0,
+                                  name="unary_shape")
+                    unary = reshape(scores, dims, name="unary")
+                    ll, _ = crf_log_likelihood(unary, labels, lengths, model.transitions)
+                    tokens = maximum(reduce_sum(cast(lengths, dtypes.float32)), 1.0)
+                    per_token = None
+                    model.loss = truediv(negative(reduce_sum(ll)), tokens, name="mean")
+                elif binary:
                     per_token = sigmoid_cross_entropy(labels, s)
                 else:
                     per_token = sparse_softmax_cross_entropy_with_logits(
                         labels=labels, logits=scores)
-                model.loss = reduce_mean(per_token, name="mean")
+                if per_token is not None:
+                    model.loss = reduce_mean(per_token, name="mean")
             model.global_step = get_or_create_global_step()
-            model.train_op = make_optimizer(config).minimize(model.loss,
-                                                             global_step=model.global_step)
+            model.learning_rate = placeholder_with_default(np.float32(config.learning_rate), [],
+                                                           name="learning_rate")
+            assert model.loss is not None
+            model.train_op = make_optimizer(config, model.learning_rate).minimize(
+                model.loss, global_step=model.global_step)
     return model
 
 
@@ -314,14 +388,17 @@ def sigmoid_cross_entropy(labels: Tensor, logits: Tensor) -> Tensor:
     return maximum(logits, 0.0) - logits * labels + log(1.0 + exp(-abs_s))
 
 
-def make_optimizer(config: WindowNERConfig) -> Optimizer:
+def make_optimizer(config: WindowNERConfig, learning_rate: Any = None) -> Optimizer:
+    """The configured optimizer; ``learning_rate`` (a float or a scalar tensor) replaces
+    ``config.learning_rate`` when given."""
+    lr = config.learning_rate if learning_rate is None else learning_rate
     if config.optimizer == "adam":
-        return AdamOptimizer(config.learning_rate)
+        return AdamOptimizer(lr)
     if config.optimizer == "lazy_adam":
-        return LazyAdamOptimizer(config.learning_rate)
+        return LazyAdamOptimizer(lr)
     if config.optimizer == "momentum":
-        return MomentumOptimizer(config.learning_rate, 0.9)
-    return GradientDescentOptimizer(config.learning_rate)
+        return MomentumOptimizer(lr, 0.9)
+    return GradientDescentOptimizer(lr)
 
 
 def _uniform(seeds: Any, shape: tuple[int, ...], scale: float) -> Any:

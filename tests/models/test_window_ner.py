@@ -50,7 +50,7 @@ def test_config_round_trips_through_a_dict() -> None:
 
 
 def test_graph_inputs_shapes_and_variables() -> None:
-    cfg = tiny_config(window=1, suffix_dim=4, prefix_dim=0, shape_dim=2)
+    cfg = tiny_config(window=1, suffix_dim=4, prefix_dim=0, shape_dim=2, output="softmax")
     sizes = {"words": 30, "casings": 5, "suffix": 11, "shape": 6}
     model = window_ner.build(cfg, sizes, num_classes=7)
     assert {n: t.op.name for n, t in model.inputs.items()} == {
@@ -157,7 +157,11 @@ def test_predictor_from_the_artefact_alone_equals_the_trainer(trained: Trained,
     assert predictor.graph is not trainer.model.graph
     got, _ = predictor.probabilities(sentences)
     np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
-    want_tags = decode_all(want, data.split, trainer.tags.tags, trainer.config)
+    want_tags = decode_all(want, data.split, trainer.tags.tags, trainer.config,
+                           trainer.transitions())
+    if trainer.config.crf:  # the exported transition matrix is the trained one
+        assert predictor.transitions is not None
+        np.testing.assert_array_equal(predictor.transitions, trainer.transitions())
     assert predictor.predict_tags([s.words for s in sentences]) == want_tags
 
 
