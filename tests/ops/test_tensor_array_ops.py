@@ -555,3 +555,45 @@ def test_write_and_scatter_rules_accept_a_missing_flow_gradient(graph: gf.Graph)
             assert grads[3].op.type == "Identity" and grads[3].op.inputs[0] is op.outputs[0]
             assert grads[2].op.inputs[0].op.get_attr("source") == "gradients"
             np.testing.assert_array_equal(run(grads[2], {x: rand((2, 3), seed=18)}), zeros)
+
+
+def test_more_runtime_checks(graph: gf.Graph) -> None:
+    n = gf.placeholder(gf.int32, [], name="n")
+    fails(raw(n, gf.float32)[0], "Size should be >= 0, got -2", {n: np.int32(-2)})
+    h, f = raw(2, gf.float32)
+    vals = gf.constant(np.ones((2, 1)))  # float64 into a float32 array
+    fails(ta_ops.tensor_array_scatter_v3(h, [0, 1], vals, f),
+          "TensorArray dtype is float32 but Op is trying to write dtype float64")
+    fails(ta_ops.tensor_array_split_v3(h, vals, gf.constant(np.array([1, 1])), f),
+          "TensorArray dtype is float32 but Op is trying to write dtype float64")
+    fails(ta_ops.tensor_array_gather_v3(h, [0], f, F64), "Op requested dtype float64")
+    fails(ta_ops.tensor_array_concat_v3(h, f, gf.int32)[0], "Op requested dtype int32")
+    # a gradient array that aggregated writes cannot be differentiated again
+    f2 = ta_ops.tensor_array_write_v3(h, 0, gf.constant([1.0]), f)
+    gh, gflow = ta_ops.tensor_array_grad_v3(h, f2, "s")
+    w = ta_ops.tensor_array_write_v3(gh, 0, gf.constant([1.0]), gflow)
+    w = ta_ops.tensor_array_write_v3(gh, 0, gf.constant([2.0]), w)
+    ggh, _ = ta_ops.tensor_array_grad_v3(gh, w, "s2")
+    fails(ggh, "Unable to create a gradients TensorArray")
+
+
+def test_static_shapes_agree_with_every_output(graph: gf.Graph) -> None:
+    x = rand((4, 3), seed=19)
+    h, f = raw(4, F64, clear_after_read=False, element_shape=[3])
+    f = ta_ops.tensor_array_scatter_v3(h, [0, 1, 2, 3], gf.constant(x), f)
+    hs, fs = raw(2, F64, clear_after_read=False)
+    fs = ta_ops.tensor_array_split_v3(hs, gf.constant(x), gf.constant(np.array([1, 3])), fs)
+    gh, gflow = ta_ops.tensor_array_grad_v3(h, f, "s")
+    outs = [h, f, gh, gflow, ta_ops.tensor_array_read_v3(h, 2, f, F64),
+            ta_ops.tensor_array_gather_v3(h, [3, 1, 1], f, F64, element_shape=[3]),
+            ta_ops.tensor_array_gather_v3(h, [0], f, F64),
+            *ta_ops.tensor_array_concat_v3(hs, fs, F64, element_shape_except0=[3]),
+            ta_ops.tensor_array_size_v3(h, f), fs]
+    values = run(outs, config=gf.SessionConfig())  # one run: the handles are its objects
+    for t, v in zip(outs, values):
+        if t.dtype == gf.resource:
+            assert isinstance(v, ta_ops.TensorArrayResource)
+            continue
+        assert t.shape.is_compatible_with(np.shape(v)), (t, np.shape(v))
+        assert np.asarray(v).dtype == t.dtype.np_dtype, (t, np.asarray(v).dtype)
+    assert outs[5].shape.as_list() == [3, 3] and values[5].shape == (3, 3)
