@@ -345,6 +345,39 @@ def test_fast_path_results_keep_the_fetch_structure(net):
     assert len(s._fast) == 3  # the list, the tuple and the single fetch; not the mixed one
 
 
+def test_compiling_pauses_the_garbage_collector_and_restores_it(net, monkeypatch):
+    import gc
+
+    s, x, z = net["sess"], net["x"], net["z"]
+    seen = []
+    real = session_mod.compile_plan
+
+    def spy(*args, **kwargs):
+        seen.append(gc.isenabled())
+        if len(seen) == 2:
+            raise RuntimeError("a compile that fails")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(session_mod, "compile_plan", spy)
+    was = gc.isenabled()
+    try:
+        gc.enable()
+        s.run(z, {x: XV})
+        assert seen == [False] and gc.isenabled()  # paused while compiling, then back on
+        with pytest.raises(RuntimeError, match="a compile that fails"):
+            s.run(z, {x: np.ones((2, 3), np.float32)})  # a failing compile restores it too
+        assert gc.isenabled()
+        gc.disable()  # a caller who turned it off keeps it off
+        s.run(z, {x: np.ones((5, 3), np.float32)})
+        assert not gc.isenabled()
+        monkeypatch.setattr(session_mod, "PAUSE_GC_WHILE_COMPILING", False)
+        gc.enable()
+        s.run(z, {x: np.ones((6, 3), np.float32)})
+        assert seen[-1] is True  # the switch off: the collector stays on
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
 # -- run-time kernel failure ---------------------------------------------------------------
 
 def test_runtime_reshape_failure_names_node_op_and_shapes():
