@@ -365,7 +365,7 @@ def test_compiling_pauses_the_garbage_collector_and_restores_it(net, monkeypatch
         s.run(z, {x: XV})
         assert seen == [False] and gc.isenabled()  # paused while compiling, then back on
         with pytest.raises(RuntimeError, match="a compile that fails"):
-            s.run(z, {x: np.ones((2, 3), np.float32)})  # a failing compile restores it too
+            s.run(z, {x: np.ones((4, 3), np.float32)})  # a failing compile restores it too
         assert gc.isenabled()
         gc.disable()  # a caller who turned it off keeps it off
         s.run(z, {x: np.ones((5, 3), np.float32)})
