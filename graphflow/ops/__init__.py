@@ -17,8 +17,9 @@ The modules import each other one way only, in this order (each may import those
 7. ``random_ops`` -> ``activation_ops`` -> ``nn_ops`` -> ``cross_entropy_ops``;
 8. ``state_ops`` -> ``variables`` -> ``set_ops``, ``initializers`` -> ``variable_scope``;
 9. ``tensor_operators`` (the Python operators, from the families above);
-10. ``tensor_array_ops`` (TensorArray records; uses array, linalg, layout, strided-slice
-    builders) -> ``tensor_array`` (the ``gf.TensorArray`` class), ``stack_ops`` (stacks).
+10. ``tensor_array`` (the ``gf.TensorArray`` class and the TensorArray node builders; uses
+    array, linalg, layout, strided-slice builders) -> ``tensor_array_ops`` (the records,
+    whose gradient rules build with it); ``stack_ops`` (stacks).
 
 Where a gradient rule of a low family needs an op of a higher one — the ``Sum`` that
 ``unbroadcast``, Fill's and Tile's gradients emit (reductions sit above arrays and layout,

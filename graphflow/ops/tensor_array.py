@@ -8,6 +8,11 @@ it. Objects derived from one another share their static knowledge (dtype, size, 
 size, and the element shape that ``infer_shape`` refines with every write), so ``read``
 and ``stack`` outputs get static shapes as in TensorFlow. ``with_flow(flow)`` rebuilds an
 object around another flow tensor (how ``while_loop`` carries a TensorArray: as its flow).
+
+The node builders below it (``tensor_array_v3``, ``tensor_array_write_v3``, ...: one node of
+each op type, TensorFlow's ``gen_data_flow_ops`` names) are what the class and the gradient
+rules of ``tensor_array_ops`` build with; the records, kernels and run-time resource are in
+``tensor_array_ops``.
 """
 
 from __future__ import annotations
@@ -21,7 +26,6 @@ from graphflow.framework.graph import Graph
 from graphflow.framework.tensor import Operation, Tensor
 from graphflow.framework.tensor_shape import TensorShape, as_shape
 from graphflow.ops import array_ops, linalg_ops, op_builder
-from graphflow.ops import tensor_array_ops as ta_ops
 from graphflow.ops.layout_ops import range_
 from graphflow.ops.strided_slice_ops import strided_slice
 
@@ -33,6 +37,116 @@ def _constant_value(value: Any) -> np.ndarray | None:
     if value is None:
         return None
     return np.asarray(value)
+
+
+# ----------------------------------------------------------------------------------------
+# Node builders (TensorFlow's gen_data_flow_ops names)
+# ----------------------------------------------------------------------------------------
+
+
+def _int32(value: Any, name: str) -> Tensor:
+    return op_builder.convert_to_tensor(value, dtype=dtypes.int32, name=name)
+
+
+def tensor_array_v3(size: Any, dtype: Any, element_shape: Any = None, dynamic_size: bool = False,
+                    clear_after_read: bool = True, identical_element_shapes: bool = False,
+                    tensor_array_name: str = "", name: str | None = None
+                    ) -> tuple[Tensor, Tensor]:
+    """One ``TensorArrayV3`` node: (handle, flow)."""
+    size_t = _int32(size, "size")
+    op = op_builder.apply("TensorArrayV3", [size_t], {
+        "dtype": dtypes.as_dtype(dtype), "element_shape": as_shape(element_shape),
+        "dynamic_size": bool(dynamic_size), "clear_after_read": bool(clear_after_read),
+        "identical_element_shapes": bool(identical_element_shapes),
+        "tensor_array_name": tensor_array_name or ""}, name=name or "TensorArrayV3")
+    return op.outputs[0], op.outputs[1]
+
+
+def tensor_array_write_v3(handle: Tensor, index: Any, value: Any, flow_in: Tensor,
+                          name: str | None = None) -> Tensor:
+    with handle.graph.as_default():
+        index_t = _int32(index, "index")
+        value_t = op_builder.convert_to_tensor(value)
+    return op_builder.apply1("TensorArrayWriteV3", [handle, index_t, value_t, flow_in],
+                             {"T": value_t.dtype}, name=name or "TensorArrayWriteV3")
+
+
+def tensor_array_read_v3(handle: Tensor, index: Any, flow_in: Tensor, dtype: Any,
+                         name: str | None = None) -> Tensor:
+    with handle.graph.as_default():
+        index_t = _int32(index, "index")
+    return op_builder.apply1("TensorArrayReadV3", [handle, index_t, flow_in],
+                             {"dtype": dtypes.as_dtype(dtype)}, name=name or "TensorArrayReadV3")
+
+
+def tensor_array_gather_v3(handle: Tensor, indices: Any, flow_in: Tensor, dtype: Any,
+                           element_shape: Any = None, name: str | None = None) -> Tensor:
+    with handle.graph.as_default():
+        indices_t = _int32(indices, "indices")
+    return op_builder.apply1("TensorArrayGatherV3", [handle, indices_t, flow_in],
+                             {"dtype": dtypes.as_dtype(dtype),
+                              "element_shape": as_shape(element_shape)},
+                             name=name or "TensorArrayGatherV3")
+
+
+def tensor_array_scatter_v3(handle: Tensor, indices: Any, value: Any, flow_in: Tensor,
+                            name: str | None = None) -> Tensor:
+    with handle.graph.as_default():
+        indices_t = _int32(indices, "indices")
+        value_t = op_builder.convert_to_tensor(value)
+    return op_builder.apply1("TensorArrayScatterV3", [handle, indices_t, value_t, flow_in],
+                             {"T": value_t.dtype}, name=name or "TensorArrayScatterV3")
+
+
+def tensor_array_concat_v3(handle: Tensor, flow_in: Tensor, dtype: Any,
+                           element_shape_except0: Any = None, name: str | None = None
+                           ) -> tuple[Tensor, Tensor]:
+    op = op_builder.apply("TensorArrayConcatV3", [handle, flow_in],
+                          {"dtype": dtypes.as_dtype(dtype),
+                           "element_shape_except0": as_shape(element_shape_except0)},
+                          name=name or "TensorArrayConcatV3")
+    return op.outputs[0], op.outputs[1]
+
+
+def tensor_array_split_v3(handle: Tensor, value: Any, lengths: Tensor, flow_in: Tensor,
+                          name: str | None = None) -> Tensor:
+    with handle.graph.as_default():
+        value_t = op_builder.convert_to_tensor(value)
+    return op_builder.apply1("TensorArraySplitV3", [handle, value_t, lengths, flow_in],
+                             {"T": value_t.dtype}, name=name or "TensorArraySplitV3")
+
+
+def tensor_array_size_v3(handle: Tensor, flow_in: Tensor, name: str | None = None) -> Tensor:
+    return op_builder.apply1("TensorArraySizeV3", [handle, flow_in],
+                             name=name or "TensorArraySizeV3")
+
+
+def tensor_array_close_v3(handle: Tensor, name: str | None = None) -> Operation:
+    return op_builder.apply("TensorArrayCloseV3", [handle], name=name or "TensorArrayCloseV3")
+
+
+def tensor_array_grad_v3(handle: Tensor, flow_in: Tensor, source: str,
+                         name: str | None = None) -> tuple[Tensor, Tensor]:
+    op = op_builder.apply("TensorArrayGradV3", [handle, flow_in], {"source": source},
+                          name=name or "TensorArrayGradV3")
+    return op.outputs[0], op.outputs[1]
+
+
+def gradient_array(handle: Tensor, flow: Tensor, source: str,
+                   name: str | None = None) -> tuple[Tensor, Tensor]:
+    """TF1's ``TensorArray.grad``: a ``TensorArrayGradV3`` node (under ``TensorArrayGrad``)
+    and the flow to use with its handle (``gradient_flow``: ``flow`` after the node ran)."""
+    g = handle.graph
+    with g.as_default(), g.name_scope(name or "TensorArrayGrad"):
+        g_handle, _ = tensor_array_grad_v3(handle, flow, source)
+        with g.control_dependencies([g_handle.op]):
+            g_flow = array_ops.identity(flow, name="gradient_flow")
+    return g_handle, g_flow
+
+
+# ----------------------------------------------------------------------------------------
+# The class
+# ----------------------------------------------------------------------------------------
 
 
 class TensorArray:
@@ -76,7 +190,7 @@ class TensorArray:
                 self._handle: Tensor = handle
                 self._flow: Tensor = op_builder.convert_to_tensor(flow, dtype=dtypes.float32)
             else:
-                self._handle, self._flow = ta_ops.tensor_array_v3(
+                self._handle, self._flow = tensor_array_v3(
                     size, self._dtype, element_shape=element_shape,
                     dynamic_size=self._dynamic_size,
                     clear_after_read=True if clear_after_read is None else clear_after_read,
@@ -163,7 +277,7 @@ class TensorArray:
         ``TensorArrayGradV3`` node), created after ``flow`` (default: this array's flow)."""
         g = self.graph
         with g.as_default():
-            g_handle, g_flow = ta_ops.gradient_array(self._handle,
+            g_handle, g_flow = gradient_array(self._handle,
                                                      self._flow if flow is None else flow,
                                                      source, name=name)
             grad = TensorArray(self._dtype, handle=g_handle, flow=g_flow,
@@ -175,7 +289,7 @@ class TensorArray:
     def read(self, index: Any, name: str | None = None) -> Tensor:
         """The element at ``index`` (``TensorArrayReadV3``)."""
         with self.graph.as_default():
-            value = ta_ops.tensor_array_read_v3(self._handle, index, self._flow, self._dtype,
+            value = tensor_array_read_v3(self._handle, index, self._flow, self._dtype,
                                                 name=name)
         value.set_shape(self.element_shape)
         return value
@@ -186,7 +300,7 @@ class TensorArray:
         with g.as_default(), g.name_scope(name or "TensorArrayWrite"):
             v = self._value(value)
             self._check_element_shape(v.shape)
-            flow = ta_ops.tensor_array_write_v3(self._handle, index, v, self._flow, name=name)
+            flow = tensor_array_write_v3(self._handle, index, v, self._flow, name=name)
             return self.with_flow(flow)
 
     def stack(self, name: str | None = None) -> Tensor:
@@ -205,7 +319,7 @@ class TensorArray:
         """The elements at ``indices`` stacked (``TensorArrayGatherV3``)."""
         shape = self.element_shape
         with self.graph.as_default():
-            value = ta_ops.tensor_array_gather_v3(self._handle, indices, self._flow,
+            value = tensor_array_gather_v3(self._handle, indices, self._flow,
                                                   self._dtype, element_shape=shape, name=name)
         if shape.rank is not None:
             value.set_shape(TensorShape([None]).concatenate(shape))
@@ -215,7 +329,7 @@ class TensorArray:
         """All elements concatenated along axis 0 (``TensorArrayConcatV3``)."""
         shape = self.element_shape
         with self.graph.as_default():
-            value, _ = ta_ops.tensor_array_concat_v3(self._handle, self._flow, self._dtype,
+            value, _ = tensor_array_concat_v3(self._handle, self._flow, self._dtype,
                                                      element_shape_except0=shape[1:],
                                                      name=name)
             if shape.rank is not None and shape.rank >= 1:
@@ -242,7 +356,7 @@ class TensorArray:
         with g.as_default(), g.name_scope(name or "TensorArrayScatter"):
             v = self._value(value)
             self._check_element_shape(v.shape[1:])
-            flow = ta_ops.tensor_array_scatter_v3(self._handle, indices, v, self._flow,
+            flow = tensor_array_scatter_v3(self._handle, indices, v, self._flow,
                                                   name=name)
             return self.with_flow(flow)
 
@@ -258,7 +372,7 @@ class TensorArray:
                     known.size and known.max() == known.min():
                 self._check_element_shape(TensorShape([int(known[0])]).concatenate(
                     v.shape[1:]))
-            flow = ta_ops.tensor_array_split_v3(self._handle, v, lengths_64, self._flow,
+            flow = tensor_array_split_v3(self._handle, v, lengths_64, self._flow,
                                                 name=name)
             return self.with_flow(flow)
 
@@ -268,12 +382,12 @@ class TensorArray:
         with self.graph.as_default():
             if not self._dynamic_size and self._size is not None:
                 return op_builder.convert_to_tensor(self._size, dtype=dtypes.int32)
-            return ta_ops.tensor_array_size_v3(self._handle, self._flow, name=name)
+            return tensor_array_size_v3(self._handle, self._flow, name=name)
 
     def close(self, name: str | None = None) -> Operation:
         """An op that closes the array (``TensorArrayCloseV3``)."""
         with self.graph.as_default():
-            return ta_ops.tensor_array_close_v3(self._handle, name=name)
+            return tensor_array_close_v3(self._handle, name=name)
 
 
 __all__ = ["TensorArray"]

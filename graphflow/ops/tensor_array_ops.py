@@ -8,14 +8,16 @@ Run time: a ``TensorArrayV3`` kernel creates a fresh ``TensorArrayResource`` at 
 Every op touching a handle is stateful (never folded); ops that keep an input (Write,
 Scatter, Split) copy what they store and set ``retains_inputs``. The ``flow`` float32 scalar
 only orders the ops: each op that changes the array passes its ``flow_in`` on as
-``flow_out``, and readers take a flow input.
+``flow_out``, and readers take a flow input. The node builders (TensorFlow's
+``gen_data_flow_ops`` names) live with the Python class in ``tensor_array.py``; this
+module's gradient rules build with them.
 
 Gradients: ``TensorArrayGradV3`` returns, per (forward array, ``source``) and run, one
 gradient array (created on first use with the forward array's size and element shapes,
 the same object afterwards) whose writes to one index add up. Read's gradient writes the
 upstream gradient into it, Write's reads it back, Gather <-> Scatter, Concat <-> Split.
 ``source`` is the gradient call's name scope (``gradients``, ``gradients_1``, ...), so two
-``gf.gradients`` calls never share an accumulator. The Python class is ``tensor_array.py``.
+``gf.gradients`` calls never share an accumulator.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from graphflow.framework.op_registry import InferContext, KernelContext, Op, reg
 from graphflow.framework.tensor import Operation, Tensor, TensorSpec
 from graphflow.framework.tensor_shape import TensorShape, as_shape
 from graphflow.ops import array_ops, op_builder
+from graphflow.ops import tensor_array as build
 
 #: The static shape of a handle output (TensorFlow's shape function says ``Vector(2)``, the
 #: legacy string handle; at run time the value is the resource object itself).
@@ -384,8 +387,8 @@ class TensorArrayWriteV3(_TensorArrayOp):
         upstream flow gradient); d flow_in = that flow (orders the earlier writes' reads)."""
         handle, index, value, _ = op.inputs
         flow = _barrier(op, flow)
-        g_handle, g_flow = gradient_array(handle, flow, _grad_source(op))
-        grad = tensor_array_read_v3(g_handle, index, g_flow, value.dtype)
+        g_handle, g_flow = build.gradient_array(handle, flow, _grad_source(op))
+        grad = build.tensor_array_read_v3(g_handle, index, g_flow, value.dtype)
         return [None, None, grad, flow]
 
 
@@ -417,8 +420,8 @@ class TensorArrayReadV3(_TensorArrayOp):
         handle, index, flow = op.inputs
         if g is None:
             return [None, None, None]
-        g_handle, g_flow = gradient_array(handle, flow, _grad_source(op))
-        return [None, None, tensor_array_write_v3(g_handle, index, g, g_flow)]
+        g_handle, g_flow = build.gradient_array(handle, flow, _grad_source(op))
+        return [None, None, build.tensor_array_write_v3(g_handle, index, g, g_flow)]
 
 
 @register
@@ -474,8 +477,8 @@ class TensorArrayGatherV3(_TensorArrayOp):
         handle, indices, flow = op.inputs
         if g is None:
             return [None, None, None]
-        g_handle, g_flow = gradient_array(handle, flow, _grad_source(op))
-        return [None, None, tensor_array_scatter_v3(g_handle, indices, g, g_flow)]
+        g_handle, g_flow = build.gradient_array(handle, flow, _grad_source(op))
+        return [None, None, build.tensor_array_scatter_v3(g_handle, indices, g, g_flow)]
 
 
 @register
@@ -529,8 +532,8 @@ class TensorArrayScatterV3(_TensorArrayOp):
         """d value = gather(grad_array, indices) after the gradient writes (flow)."""
         handle, indices, value, _ = op.inputs
         flow = _barrier(op, flow)
-        g_handle, g_flow = gradient_array(handle, flow, _grad_source(op))
-        grad = tensor_array_gather_v3(g_handle, indices, g_flow, value.dtype)
+        g_handle, g_flow = build.gradient_array(handle, flow, _grad_source(op))
+        grad = build.tensor_array_gather_v3(g_handle, indices, g_flow, value.dtype)
         return [None, None, grad, flow]
 
 
@@ -590,8 +593,8 @@ class TensorArrayConcatV3(_TensorArrayOp):
         handle, flow = op.inputs
         if g is None:
             return [None, None]
-        g_handle, g_flow = gradient_array(handle, flow, _grad_source(op))
-        return [None, tensor_array_split_v3(g_handle, g, op.outputs[1], g_flow)]
+        g_handle, g_flow = build.gradient_array(handle, flow, _grad_source(op))
+        return [None, build.tensor_array_split_v3(g_handle, g, op.outputs[1], g_flow)]
 
 
 @register
@@ -653,8 +656,8 @@ class TensorArraySplitV3(_TensorArrayOp):
         """d value = concat(grad_array) after the gradient writes (flow)."""
         handle, value, _, _ = op.inputs
         flow = _barrier(op, flow)
-        g_handle, g_flow = gradient_array(handle, flow, _grad_source(op))
-        grad, _ = tensor_array_concat_v3(g_handle, g_flow, value.dtype)
+        g_handle, g_flow = build.gradient_array(handle, flow, _grad_source(op))
+        grad, _ = build.tensor_array_concat_v3(g_handle, g_flow, value.dtype)
         return [None, grad, None, flow]
 
 
@@ -720,108 +723,8 @@ class TensorArrayGradV3(_TensorArrayOp):
 
 
 # ----------------------------------------------------------------------------------------
-# Node builders (TensorFlow's gen_data_flow_ops names) and gradient helpers
+# Gradient helpers
 # ----------------------------------------------------------------------------------------
-
-
-def _int32(value: Any, name: str) -> Tensor:
-    return op_builder.convert_to_tensor(value, dtype=dtypes.int32, name=name)
-
-
-def tensor_array_v3(size: Any, dtype: Any, element_shape: Any = None, dynamic_size: bool = False,
-                    clear_after_read: bool = True, identical_element_shapes: bool = False,
-                    tensor_array_name: str = "", name: str | None = None
-                    ) -> tuple[Tensor, Tensor]:
-    """One ``TensorArrayV3`` node: (handle, flow)."""
-    size_t = _int32(size, "size")
-    op = op_builder.apply("TensorArrayV3", [size_t], {
-        "dtype": dtypes.as_dtype(dtype), "element_shape": as_shape(element_shape),
-        "dynamic_size": bool(dynamic_size), "clear_after_read": bool(clear_after_read),
-        "identical_element_shapes": bool(identical_element_shapes),
-        "tensor_array_name": tensor_array_name or ""}, name=name or "TensorArrayV3")
-    return op.outputs[0], op.outputs[1]
-
-
-def tensor_array_write_v3(handle: Tensor, index: Any, value: Any, flow_in: Tensor,
-                          name: str | None = None) -> Tensor:
-    with handle.graph.as_default():
-        index_t = _int32(index, "index")
-        value_t = op_builder.convert_to_tensor(value)
-    return op_builder.apply1("TensorArrayWriteV3", [handle, index_t, value_t, flow_in],
-                             {"T": value_t.dtype}, name=name or "TensorArrayWriteV3")
-
-
-def tensor_array_read_v3(handle: Tensor, index: Any, flow_in: Tensor, dtype: Any,
-                         name: str | None = None) -> Tensor:
-    with handle.graph.as_default():
-        index_t = _int32(index, "index")
-    return op_builder.apply1("TensorArrayReadV3", [handle, index_t, flow_in],
-                             {"dtype": dtypes.as_dtype(dtype)}, name=name or "TensorArrayReadV3")
-
-
-def tensor_array_gather_v3(handle: Tensor, indices: Any, flow_in: Tensor, dtype: Any,
-                           element_shape: Any = None, name: str | None = None) -> Tensor:
-    with handle.graph.as_default():
-        indices_t = _int32(indices, "indices")
-    return op_builder.apply1("TensorArrayGatherV3", [handle, indices_t, flow_in],
-                             {"dtype": dtypes.as_dtype(dtype),
-                              "element_shape": as_shape(element_shape)},
-                             name=name or "TensorArrayGatherV3")
-
-
-def tensor_array_scatter_v3(handle: Tensor, indices: Any, value: Any, flow_in: Tensor,
-                            name: str | None = None) -> Tensor:
-    with handle.graph.as_default():
-        indices_t = _int32(indices, "indices")
-        value_t = op_builder.convert_to_tensor(value)
-    return op_builder.apply1("TensorArrayScatterV3", [handle, indices_t, value_t, flow_in],
-                             {"T": value_t.dtype}, name=name or "TensorArrayScatterV3")
-
-
-def tensor_array_concat_v3(handle: Tensor, flow_in: Tensor, dtype: Any,
-                           element_shape_except0: Any = None, name: str | None = None
-                           ) -> tuple[Tensor, Tensor]:
-    op = op_builder.apply("TensorArrayConcatV3", [handle, flow_in],
-                          {"dtype": dtypes.as_dtype(dtype),
-                           "element_shape_except0": as_shape(element_shape_except0)},
-                          name=name or "TensorArrayConcatV3")
-    return op.outputs[0], op.outputs[1]
-
-
-def tensor_array_split_v3(handle: Tensor, value: Any, lengths: Tensor, flow_in: Tensor,
-                          name: str | None = None) -> Tensor:
-    with handle.graph.as_default():
-        value_t = op_builder.convert_to_tensor(value)
-    return op_builder.apply1("TensorArraySplitV3", [handle, value_t, lengths, flow_in],
-                             {"T": value_t.dtype}, name=name or "TensorArraySplitV3")
-
-
-def tensor_array_size_v3(handle: Tensor, flow_in: Tensor, name: str | None = None) -> Tensor:
-    return op_builder.apply1("TensorArraySizeV3", [handle, flow_in],
-                             name=name or "TensorArraySizeV3")
-
-
-def tensor_array_close_v3(handle: Tensor, name: str | None = None) -> Operation:
-    return op_builder.apply("TensorArrayCloseV3", [handle], name=name or "TensorArrayCloseV3")
-
-
-def tensor_array_grad_v3(handle: Tensor, flow_in: Tensor, source: str,
-                         name: str | None = None) -> tuple[Tensor, Tensor]:
-    op = op_builder.apply("TensorArrayGradV3", [handle, flow_in], {"source": source},
-                          name=name or "TensorArrayGradV3")
-    return op.outputs[0], op.outputs[1]
-
-
-def gradient_array(handle: Tensor, flow: Tensor, source: str,
-                   name: str | None = None) -> tuple[Tensor, Tensor]:
-    """TF1's ``TensorArray.grad``: a ``TensorArrayGradV3`` node (under ``TensorArrayGrad``)
-    and the flow to use with its handle (``gradient_flow``: ``flow`` after the node ran)."""
-    g = handle.graph
-    with g.as_default(), g.name_scope(name or "TensorArrayGrad"):
-        g_handle, _ = tensor_array_grad_v3(handle, flow, source)
-        with g.control_dependencies([g_handle.op]):
-            g_flow = array_ops.identity(flow, name="gradient_flow")
-    return g_handle, g_flow
 
 
 def _barrier(op: Operation, flow: Any) -> Tensor:

@@ -14,6 +14,7 @@ import pytest
 
 import graphflow as gf
 from graphflow.framework import op_registry as registry
+from graphflow.ops import tensor_array as build
 from graphflow.ops import tensor_array_ops as ta_ops
 
 from .helpers import assert_gradients, rand, run
@@ -26,7 +27,7 @@ TA_OPS = ["TensorArrayV3", "TensorArrayWriteV3", "TensorArrayReadV3", "TensorArr
 
 def raw(size: Any = 3, dtype: Any = gf.float32, **attrs: Any) -> tuple[gf.Tensor, gf.Tensor]:
     """A TensorArrayV3 node: (handle, flow)."""
-    return ta_ops.tensor_array_v3(size, dtype, **attrs)
+    return build.tensor_array_v3(size, dtype, **attrs)
 
 
 def fails(fetches: Any, match: str, feeds: dict[Any, Any] | None = None,
@@ -72,10 +73,10 @@ def test_records_have_tensorflows_inputs_flags_and_gradient_registration() -> No
 
 def test_node_defs_carry_tensorflows_attrs(graph: gf.Graph) -> None:
     h, f = raw(3, gf.float32, element_shape=[2], dynamic_size=True, tensor_array_name="ta")
-    w = ta_ops.tensor_array_write_v3(h, 0, gf.constant([1.0, 2.0]), f)
-    r = ta_ops.tensor_array_read_v3(h, 0, w, gf.float32)
-    c, lengths = ta_ops.tensor_array_concat_v3(h, w, gf.float32, element_shape_except0=[])
-    gh, gf_ = ta_ops.tensor_array_grad_v3(h, w, "gradients")
+    w = build.tensor_array_write_v3(h, 0, gf.constant([1.0, 2.0]), f)
+    r = build.tensor_array_read_v3(h, 0, w, gf.float32)
+    c, lengths = build.tensor_array_concat_v3(h, w, gf.float32, element_shape_except0=[])
+    gh, gf_ = build.tensor_array_grad_v3(h, w, "gradients")
     node = h.op.node_def
     assert node.op == "TensorArrayV3" and node.attr["dtype"].type == gf.float32.as_datatype_enum
     assert [d.size for d in node.attr["element_shape"].shape.dim] == [2]
@@ -105,10 +106,10 @@ def test_write_read_gather_size_values(graph: gf.Graph) -> None:
     x = rand((3, 2, 4), seed=1)
     h, f = raw(3, F64)
     for i in (2, 0, 1):  # any order
-        f = ta_ops.tensor_array_write_v3(h, i, gf.constant(x[i]), f)
-    r1 = ta_ops.tensor_array_read_v3(h, 1, f, F64)
-    g = ta_ops.tensor_array_gather_v3(h, [2, 0], f, F64, element_shape=[2, 4])
-    n = ta_ops.tensor_array_size_v3(h, f)
+        f = build.tensor_array_write_v3(h, i, gf.constant(x[i]), f)
+    r1 = build.tensor_array_read_v3(h, 1, f, F64)
+    g = build.tensor_array_gather_v3(h, [2, 0], f, F64, element_shape=[2, 4])
+    n = build.tensor_array_size_v3(h, f)
     assert g.shape.as_list() == [2, 2, 4] and n.shape.as_list() == []
     assert r1.shape.rank is None  # TF's rule: the read's shape comes from the Python class
     r1_v, g_v, n_v = run([r1, g, n])
@@ -121,8 +122,8 @@ def test_write_read_gather_size_values(graph: gf.Graph) -> None:
 def test_scatter_then_gather_permuted_and_int_dtype(graph: gf.Graph) -> None:
     x = np.arange(12, dtype=np.int32).reshape(4, 3)
     h, f = raw(4, gf.int32)
-    f = ta_ops.tensor_array_scatter_v3(h, [3, 1, 0, 2], gf.constant(x), f)
-    out = ta_ops.tensor_array_gather_v3(h, [0, 1, 2, 3], f, gf.int32)
+    f = build.tensor_array_scatter_v3(h, [3, 1, 0, 2], gf.constant(x), f)
+    out = build.tensor_array_gather_v3(h, [0, 1, 2, 3], f, gf.int32)
     v = run(out)
     assert v.dtype == np.int32
     np.testing.assert_array_equal(v, x[[2, 1, 3, 0]])
@@ -132,10 +133,10 @@ def test_split_then_concat_with_lengths(graph: gf.Graph) -> None:
     x = rand((6, 2), seed=2)
     h, f = raw(3, F64, clear_after_read=False)
     lengths = gf.constant(np.array([1, 3, 2], np.int64))
-    f = ta_ops.tensor_array_split_v3(h, gf.constant(x), lengths, f)
-    c, lens = ta_ops.tensor_array_concat_v3(h, f, F64, element_shape_except0=[2])
+    f = build.tensor_array_split_v3(h, gf.constant(x), lengths, f)
+    c, lens = build.tensor_array_concat_v3(h, f, F64, element_shape_except0=[2])
     assert c.shape.as_list() == [None, 2]
-    r = ta_ops.tensor_array_read_v3(h, 1, f, F64)
+    r = build.tensor_array_read_v3(h, 1, f, F64)
     c_v, lens_v, r_v = run([c, lens, r])
     np.testing.assert_array_equal(c_v, x)
     assert lens_v.dtype == np.int64 and lens_v.tolist() == [1, 3, 2]
@@ -144,34 +145,34 @@ def test_split_then_concat_with_lengths(graph: gf.Graph) -> None:
 
 def test_dynamic_size_grows_on_write_and_scatter(graph: gf.Graph) -> None:
     h, f = raw(0, gf.float32, dynamic_size=True)
-    f = ta_ops.tensor_array_write_v3(h, 4, gf.constant([1.0]), f)
-    n1 = ta_ops.tensor_array_size_v3(h, f)
-    f = ta_ops.tensor_array_scatter_v3(h, [6], gf.constant([[2.0]]), f)
-    n2 = ta_ops.tensor_array_size_v3(h, f)
+    f = build.tensor_array_write_v3(h, 4, gf.constant([1.0]), f)
+    n1 = build.tensor_array_size_v3(h, f)
+    f = build.tensor_array_scatter_v3(h, [6], gf.constant([[2.0]]), f)
+    n2 = build.tensor_array_size_v3(h, f)
     assert [int(v) for v in run([n1, n2])] == [5, 7]
 
 
 def test_unwritten_elements_read_as_zeros_when_the_element_shape_is_known(graph) -> None:
     # TF: reading an index never written gives zeros when the shape is fully defined
     h, f = raw(3, gf.float32, element_shape=[2])
-    f = ta_ops.tensor_array_write_v3(h, 0, gf.constant([1.0, 2.0]), f)
-    r = ta_ops.tensor_array_read_v3(h, 1, f, gf.float32)
-    st = ta_ops.tensor_array_gather_v3(h, [0, 1, 2], f, gf.float32, element_shape=[2])
+    f = build.tensor_array_write_v3(h, 0, gf.constant([1.0, 2.0]), f)
+    r = build.tensor_array_read_v3(h, 1, f, gf.float32)
+    st = build.tensor_array_gather_v3(h, [0, 1, 2], f, gf.float32, element_shape=[2])
     r_v = run(r)
     np.testing.assert_array_equal(r_v, [0.0, 0.0])
     assert r_v.dtype == np.float32
     h2, f2 = raw(3, gf.float32, identical_element_shapes=True)  # shape learnt from a write
-    f2 = ta_ops.tensor_array_write_v3(h2, 2, gf.constant([[5.0]]), f2)
-    st2 = ta_ops.tensor_array_gather_v3(h2, [0, 1, 2], f2, gf.float32)
+    f2 = build.tensor_array_write_v3(h2, 2, gf.constant([[5.0]]), f2)
+    st2 = build.tensor_array_gather_v3(h2, [0, 1, 2], f2, gf.float32)
     np.testing.assert_array_equal(run(st), [[1, 2], [0, 0], [0, 0]])
     np.testing.assert_array_equal(run(st2), [[[0]], [[0]], [[5]]])
 
 
 def test_empty_gather_and_concat_with_a_full_element_shape(graph: gf.Graph) -> None:
     h, f = raw(0, gf.float32, element_shape=[2, 3])
-    g = ta_ops.tensor_array_gather_v3(h, gf.constant(np.zeros(0, np.int32)), f, gf.float32,
+    g = build.tensor_array_gather_v3(h, gf.constant(np.zeros(0, np.int32)), f, gf.float32,
                                       element_shape=[2, 3])
-    c, lens = ta_ops.tensor_array_concat_v3(h, f, gf.float32, element_shape_except0=[3])
+    c, lens = build.tensor_array_concat_v3(h, f, gf.float32, element_shape_except0=[3])
     g_v, c_v, lens_v = run([g, c, lens])
     assert g_v.shape == (0, 2, 3) and c_v.shape == (0, 3) and lens_v.shape == (0,)
     assert g.shape.as_list() == [0, 2, 3]
@@ -179,18 +180,18 @@ def test_empty_gather_and_concat_with_a_full_element_shape(graph: gf.Graph) -> N
 
 def test_clear_after_read_false_reads_many_times(graph: gf.Graph) -> None:
     h, f = raw(1, gf.float32, clear_after_read=False)
-    f = ta_ops.tensor_array_write_v3(h, 0, gf.constant([3.0]), f)
-    a = ta_ops.tensor_array_read_v3(h, 0, f, gf.float32)
+    f = build.tensor_array_write_v3(h, 0, gf.constant([3.0]), f)
+    a = build.tensor_array_read_v3(h, 0, f, gf.float32)
     with gf.control_dependencies([a]):
-        b = ta_ops.tensor_array_read_v3(h, 0, f, gf.float32)
+        b = build.tensor_array_read_v3(h, 0, f, gf.float32)
     assert [float(v[0]) for v in run([a, b])] == [3.0, 3.0]
 
 
 def test_each_run_makes_a_fresh_array_and_grad_arrays_are_shared_per_source(graph) -> None:
     h, f = raw(2, gf.float32)
-    g1, _ = ta_ops.tensor_array_grad_v3(h, f, "gradients")
-    g2, _ = ta_ops.tensor_array_grad_v3(h, f, "gradients")
-    g3, _ = ta_ops.tensor_array_grad_v3(h, f, "gradients_1")
+    g1, _ = build.tensor_array_grad_v3(h, f, "gradients")
+    g2, _ = build.tensor_array_grad_v3(h, f, "gradients")
+    g3, _ = build.tensor_array_grad_v3(h, f, "gradients_1")
     with gf.Session() as sess:
         a, b, c, fwd = sess.run([g1, g2, g3, h])
         a2, fwd2 = sess.run([g1, h])
@@ -202,34 +203,34 @@ def test_each_run_makes_a_fresh_array_and_grad_arrays_are_shared_per_source(grap
 
 def test_gradient_array_writes_add_up_and_unwritten_forward_elements_read_as_zeros(graph):
     h, f = raw(3, gf.float32)
-    f = ta_ops.tensor_array_scatter_v3(h, [0, 1, 2], gf.constant(np.ones((3, 2), np.float32)),
+    f = build.tensor_array_scatter_v3(h, [0, 1, 2], gf.constant(np.ones((3, 2), np.float32)),
                                        f)
-    gh, gflow = ta_ops.tensor_array_grad_v3(h, f, "s")
-    w1 = ta_ops.tensor_array_write_v3(gh, 0, gf.constant([1.0, 2.0]), gflow)
-    gh2, _ = ta_ops.tensor_array_grad_v3(h, w1, "s")  # the same array, found again
-    w2 = ta_ops.tensor_array_write_v3(gh2, 0, gf.constant([10.0, 20.0]), w1)
-    out = ta_ops.tensor_array_gather_v3(gh, [0, 1, 2], w2, gf.float32)
+    gh, gflow = build.tensor_array_grad_v3(h, f, "s")
+    w1 = build.tensor_array_write_v3(gh, 0, gf.constant([1.0, 2.0]), gflow)
+    gh2, _ = build.tensor_array_grad_v3(h, w1, "s")  # the same array, found again
+    w2 = build.tensor_array_write_v3(gh2, 0, gf.constant([10.0, 20.0]), w1)
+    out = build.tensor_array_gather_v3(gh, [0, 1, 2], w2, gf.float32)
     np.testing.assert_array_equal(run(out), [[11, 22], [0, 0], [0, 0]])
 
 
 def test_grad_array_takes_the_forward_size_and_freezes_a_dynamic_forward(graph) -> None:
     h, f = raw(0, gf.float32, dynamic_size=True)
-    f = ta_ops.tensor_array_write_v3(h, 1, gf.constant([1.0]), f)
-    gh, gflow = ta_ops.tensor_array_grad_v3(h, f, "s")
-    n = ta_ops.tensor_array_size_v3(gh, gflow)
+    f = build.tensor_array_write_v3(h, 1, gf.constant([1.0]), f)
+    gh, gflow = build.tensor_array_grad_v3(h, f, "s")
+    n = build.tensor_array_size_v3(gh, gflow)
     assert int(run(n)) == 2
-    late = ta_ops.tensor_array_write_v3(h, 5, gf.constant([1.0]), gflow)
+    late = build.tensor_array_write_v3(h, 5, gf.constant([1.0]), gflow)
     fails(late, r"Tried to write to index 5 but array is not resizeable and size is: 2")
 
 
 def test_written_values_are_private_copies(graph: gf.Graph) -> None:
     v = gf.Variable(np.array([1.0, 2.0]), name="v")
     h, f = raw(1, F64)
-    f = ta_ops.tensor_array_write_v3(h, 0, v.op.outputs[0], f)  # the variable's storage
+    f = build.tensor_array_write_v3(h, 0, v.op.outputs[0], f)  # the variable's storage
     with gf.control_dependencies([f]):
         bump = gf.assign_add(v, np.array([10.0, 10.0]))  # in place, after the write
     with gf.control_dependencies([bump]):
-        r = ta_ops.tensor_array_read_v3(h, 0, f, F64)
+        r = build.tensor_array_read_v3(h, 0, f, F64)
     with gf.Session() as sess:
         sess.run(gf.global_variables_initializer())
         np.testing.assert_array_equal(sess.run(r), [1.0, 2.0])
@@ -241,10 +242,10 @@ def test_fed_values_and_planned_buffers_are_kept_intact(graph: gf.Graph) -> None
     # of the same shape must not overwrite what the array holds.
     x = gf.placeholder(F64, [2], name="x")
     h, f = raw(3, F64)
-    f = ta_ops.tensor_array_write_v3(h, 0, x * 2.0, f)
-    f = ta_ops.tensor_array_write_v3(h, 1, x * 3.0, f)
-    f = ta_ops.tensor_array_write_v3(h, 2, (x * 4.0) + 1.0, f)
-    st = ta_ops.tensor_array_gather_v3(h, [0, 1, 2], f, F64)
+    f = build.tensor_array_write_v3(h, 0, x * 2.0, f)
+    f = build.tensor_array_write_v3(h, 1, x * 3.0, f)
+    f = build.tensor_array_write_v3(h, 2, (x * 4.0) + 1.0, f)
+    st = build.tensor_array_gather_v3(h, [0, 1, 2], f, F64)
     feed = np.array([1.0, -1.0])
     np.testing.assert_array_equal(run(st, {x: feed}), [[2, -2], [3, -3], [5, -3]])
 
@@ -256,26 +257,26 @@ def test_fed_values_and_planned_buffers_are_kept_intact(graph: gf.Graph) -> None
 
 def test_shape_rules_reject_bad_inputs(graph: gf.Graph) -> None:
     with pytest.raises(TypeError, match="float32 but int32 is required"):
-        ta_ops.tensor_array_v3(gf.constant(2.0), gf.float32)
+        build.tensor_array_v3(gf.constant(2.0), gf.float32)
     with pytest.raises(gf.GraphBuildError, match="rank 0"):
-        ta_ops.tensor_array_v3(gf.constant([2, 3]), gf.float32)
+        build.tensor_array_v3(gf.constant([2, 3]), gf.float32)
     with pytest.raises(gf.GraphBuildError, match="size -1 must be >= 0"):
-        ta_ops.tensor_array_v3(-1, gf.float32)
+        build.tensor_array_v3(-1, gf.float32)
     h, f = raw(2)
     with pytest.raises(gf.GraphBuildError, match="TensorArrayReadV3 node.*resource handle"):
-        ta_ops.tensor_array_read_v3(f, 0, f, gf.float32)
+        build.tensor_array_read_v3(f, 0, f, gf.float32)
     with pytest.raises(gf.GraphBuildError, match="TensorArrayReadV3 node.*float32"):
-        ta_ops.tensor_array_read_v3(h, 0, gf.constant(0.0, dtype=F64), gf.float32)
+        build.tensor_array_read_v3(h, 0, gf.constant(0.0, dtype=F64), gf.float32)
     with pytest.raises(gf.GraphBuildError, match="TensorArrayGatherV3 node.*rank 1"):
-        ta_ops.tensor_array_gather_v3(h, 0, f, gf.float32)
+        build.tensor_array_gather_v3(h, 0, f, gf.float32)
     with pytest.raises(gf.GraphBuildError, match=r"Expected len\(indices\) == values.shape"
                                                  r"\[0\], but saw: 2 vs. 3"):
-        ta_ops.tensor_array_scatter_v3(h, [0, 1], gf.constant(np.zeros((3, 2), np.float32)), f)
+        build.tensor_array_scatter_v3(h, [0, 1], gf.constant(np.zeros((3, 2), np.float32)), f)
     with pytest.raises(gf.GraphBuildError, match="at least a vector"):
-        ta_ops.tensor_array_scatter_v3(h, gf.constant(np.zeros(0, np.int32)),
+        build.tensor_array_scatter_v3(h, gf.constant(np.zeros(0, np.int32)),
                                        gf.constant(1.0), f)
     with pytest.raises(gf.GraphBuildError, match="TensorArraySplitV3 node.*int64"):
-        ta_ops.tensor_array_split_v3(h, gf.constant([1.0, 2.0]), gf.constant([1, 1]), f)
+        build.tensor_array_split_v3(h, gf.constant([1.0, 2.0]), gf.constant([1, 1]), f)
     with pytest.raises(gf.GraphBuildError, match="does not match its attr T"):
         gf.Graph.create_op(graph, "TensorArrayWriteV3",
                            [h, gf.constant(0), gf.constant([1.0]), f], {"T": F64})
@@ -289,21 +290,21 @@ def test_shape_rules_reject_bad_inputs(graph: gf.Graph) -> None:
 def test_write_errors(graph: gf.Graph) -> None:
     h, f = raw(3, gf.float32, tensor_array_name="arr")
     one = gf.constant([1.0])
-    fails(ta_ops.tensor_array_write_v3(h, 3, one, f),
+    fails(build.tensor_array_write_v3(h, 3, one, f),
           r"TensorArrayWriteV3 node 'TensorArrayWriteV3': TensorArray arr: Tried to write to "
           r"index 3 but array is not resizeable and size is: 3")
-    fails(ta_ops.tensor_array_write_v3(h, -1, one, f), "Tried to write to index -1")
-    w = ta_ops.tensor_array_write_v3(h, 0, one, f)
-    fails(ta_ops.tensor_array_write_v3(h, 0, one, w),
+    fails(build.tensor_array_write_v3(h, -1, one, f), "Tried to write to index -1")
+    w = build.tensor_array_write_v3(h, 0, one, f)
+    fails(build.tensor_array_write_v3(h, 0, one, w),
           "Could not write to TensorArray index 0 because it has already been written to")
-    r = ta_ops.tensor_array_read_v3(h, 1, w, gf.float32)  # unwritten: an error, not zeros
+    r = build.tensor_array_read_v3(h, 1, w, gf.float32)  # unwritten: an error, not zeros
     fails(r, "Could not read from TensorArray index 1 because it has not yet been written "
              "to.*not fully defined")
-    fails(ta_ops.tensor_array_write_v3(h, 1, gf.constant([1.0], dtype=F64), w),
+    fails(build.tensor_array_write_v3(h, 1, gf.constant([1.0], dtype=F64), w),
           "TensorArray dtype is float32 but Op is trying to write dtype float64")
-    r0 = ta_ops.tensor_array_read_v3(h, 0, w, gf.float32)
+    r0 = build.tensor_array_read_v3(h, 0, w, gf.float32)
     with gf.control_dependencies([r0]):
-        again = ta_ops.tensor_array_write_v3(h, 0, one, w)
+        again = build.tensor_array_write_v3(h, 0, one, w)
     # the read cleared index 0; a write after a read is refused
     fails(again, "Could not write to TensorArray index 0 because it has already been read")
 
@@ -313,48 +314,48 @@ def test_element_shape_errors(graph: gf.Graph) -> None:
     y = gf.placeholder(gf.float32, None, name="y")
     feeds = {x: np.zeros(2, np.float32), y: np.zeros(3, np.float32)}
     h, f = raw(2, gf.float32, identical_element_shapes=True)
-    w = ta_ops.tensor_array_write_v3(h, 0, x, f)
-    w = ta_ops.tensor_array_write_v3(h, 1, y, w)
+    w = build.tensor_array_write_v3(h, 0, x, f)
+    w = build.tensor_array_write_v3(h, 1, y, w)
     fails(w, r"Could not write to TensorArray index 1 because the value shape is \[3\] which "
              r"is incompatible with the TensorArray's inferred element shape: \[2\]", feeds)
     h2, f2 = raw(2, gf.float32, element_shape=[3])
-    fails(ta_ops.tensor_array_write_v3(h2, 0, x, f2), r"value shape is \[2\].*\[3\]", feeds)
+    fails(build.tensor_array_write_v3(h2, 0, x, f2), r"value shape is \[2\].*\[3\]", feeds)
     h3, f3 = raw(2, gf.float32)  # no shape inference: a mismatch shows when stacking
-    w3 = ta_ops.tensor_array_write_v3(h3, 0, x, f3)
-    w3 = ta_ops.tensor_array_write_v3(h3, 1, y, w3)
-    fails(ta_ops.tensor_array_gather_v3(h3, [0, 1], w3, gf.float32),
+    w3 = build.tensor_array_write_v3(h3, 0, x, f3)
+    w3 = build.tensor_array_write_v3(h3, 1, y, w3)
+    fails(build.tensor_array_gather_v3(h3, [0, 1], w3, gf.float32),
           r"TensorArray has inconsistent shapes.  Index 0 has shape: \[2\] but index 1 has "
           r"shape: \[3\]", feeds)
-    fails(ta_ops.tensor_array_gather_v3(h3, [0, 1], w3, gf.float32, element_shape=[5]),
+    fails(build.tensor_array_gather_v3(h3, [0, 1], w3, gf.float32, element_shape=[5]),
           r"TensorArray was passed element_shape \[5\] which does not match the Tensor at "
           r"index 0: \[2\]", feeds)
-    fails(ta_ops.tensor_array_gather_v3(h2, [0, 1], f2, gf.float32, element_shape=[5]),
+    fails(build.tensor_array_gather_v3(h2, [0, 1], f2, gf.float32, element_shape=[5]),
           r"the op's element shape \[5\] is incompatible with the array's element shape "
           r"\[3\]")
 
 
 def test_read_errors(graph: gf.Graph) -> None:
     h, f = raw(3, gf.float32)
-    w = ta_ops.tensor_array_write_v3(h, 0, gf.constant([1.0]), f)
-    fails(ta_ops.tensor_array_read_v3(h, 5, w, gf.float32),
+    w = build.tensor_array_write_v3(h, 0, gf.constant([1.0]), f)
+    fails(build.tensor_array_read_v3(h, 5, w, gf.float32),
           "Tried to read from index 5 but array size is: 3")
-    fails(ta_ops.tensor_array_read_v3(h, 0, w, F64),
+    fails(build.tensor_array_read_v3(h, 0, w, F64),
           "TensorArray dtype is float32 but Op requested dtype float64")
-    a = ta_ops.tensor_array_read_v3(h, 0, w, gf.float32)
+    a = build.tensor_array_read_v3(h, 0, w, gf.float32)
     with gf.control_dependencies([a]):
-        b = ta_ops.tensor_array_read_v3(h, 0, w, gf.float32)
+        b = build.tensor_array_read_v3(h, 0, w, gf.float32)
     fails(b, "Could not read index 0 twice because it was cleared after a previous read")
     i = gf.placeholder(gf.int32, None, name="i")
-    fails(ta_ops.tensor_array_read_v3(h, i, w, gf.float32),
+    fails(build.tensor_array_read_v3(h, i, w, gf.float32),
           r"index 'i:0' \[int32 \(2,\)\] must have rank 0", {i: np.array([0, 1], np.int32)})
 
 
 def test_closed_array_errors(graph: gf.Graph) -> None:
     h, f = raw(2, gf.float32, tensor_array_name="arr")
-    close = ta_ops.tensor_array_close_v3(h)
+    close = build.tensor_array_close_v3(h)
     with gf.control_dependencies([close]):
-        n = ta_ops.tensor_array_size_v3(h, f)
-        w = ta_ops.tensor_array_write_v3(h, 0, gf.constant([1.0]), f)
+        n = build.tensor_array_size_v3(h, f)
+        w = build.tensor_array_write_v3(h, 0, gf.constant([1.0]), f)
     fails(n, "TensorArraySizeV3 node.*TensorArray arr: has already been closed")
     fails(w, "has already been closed")
     assert run(close) is None  # closing alone runs fine
@@ -362,22 +363,22 @@ def test_closed_array_errors(graph: gf.Graph) -> None:
 
 def test_gather_scatter_concat_split_errors(graph: gf.Graph) -> None:
     h, f = raw(2, gf.float32)
-    fails(ta_ops.tensor_array_gather_v3(h, gf.constant(np.zeros(0, np.int32)), f, gf.float32),
+    fails(build.tensor_array_gather_v3(h, gf.constant(np.zeros(0, np.int32)), f, gf.float32),
           "TensorArray has size zero, but element shape <unknown> is not fully defined",
           error=gf.UnimplementedError)
     two = gf.constant(np.ones((2, 1), np.float32))
-    fails(ta_ops.tensor_array_scatter_v3(h, [0, 2], two, f),
+    fails(build.tensor_array_scatter_v3(h, [0, 2], two, f),
           r"Max scatter index must be < array size \(2 vs. 2\)")
-    fails(ta_ops.tensor_array_scatter_v3(h, [1, -1], two, f), "Tried to write to index -1")
-    fails(ta_ops.tensor_array_scatter_v3(h, [0, 0], two, f),
+    fails(build.tensor_array_scatter_v3(h, [1, -1], two, f), "Tried to write to index -1")
+    fails(build.tensor_array_scatter_v3(h, [0, 0], two, f),
           "index 0 because it has already been written to")
     idx = gf.placeholder(gf.int32, [None], name="idx")
-    fails(ta_ops.tensor_array_scatter_v3(h, idx, two, f),
+    fails(build.tensor_array_scatter_v3(h, idx, two, f),
           r"Expected len\(indices\) == values.shape\[0\], but saw: 3 vs. 2",
           {idx: np.array([0, 1, 1], np.int32)})
     three = gf.constant(np.ones(3, np.float32))
     lens = gf.placeholder(gf.int64, [None], name="lens")
-    split = ta_ops.tensor_array_split_v3(h, three, lens, f)
+    split = build.tensor_array_split_v3(h, three, lens, f)
     fails(split, "Expected sum of lengths to be equal to values.shape\\[0\\], but sum of "
                  "lengths is 2 and value's shape is: \\[3\\]", {lens: np.array([1, 1])})
     fails(split, r"TensorArray's size is not equal to the size of lengths \(2 vs. 3\), and "
@@ -386,22 +387,22 @@ def test_gather_scatter_concat_split_errors(graph: gf.Graph) -> None:
     fails(split, r"lengths must be >= 0, got \[4, -1\]", {lens: np.array([4, -1])})
     # concat of scalars, concat of mismatched trailing dims
     hs, fs = raw(2, gf.float32)
-    fs = ta_ops.tensor_array_scatter_v3(hs, [0, 1], gf.constant([1.0, 2.0]), fs)
-    fails(ta_ops.tensor_array_concat_v3(hs, fs, gf.float32)[0],
+    fs = build.tensor_array_scatter_v3(hs, [0, 1], gf.constant([1.0, 2.0]), fs)
+    fails(build.tensor_array_concat_v3(hs, fs, gf.float32)[0],
           "Concat saw a scalar shape at index 0 but requires at least vectors")
     hm, fm = raw(2, gf.float32)
-    fm = ta_ops.tensor_array_write_v3(hm, 0, gf.constant([[1.0, 2.0]]), fm)
-    fm = ta_ops.tensor_array_write_v3(hm, 1, gf.constant([[1.0]]), fm)
-    fails(ta_ops.tensor_array_concat_v3(hm, fm, gf.float32)[0],
+    fm = build.tensor_array_write_v3(hm, 0, gf.constant([[1.0, 2.0]]), fm)
+    fm = build.tensor_array_write_v3(hm, 1, gf.constant([[1.0]]), fm)
+    fails(build.tensor_array_concat_v3(hm, fm, gf.float32)[0],
           r"Index 0 has \(excepting dimension 0\) shape: \[2\] but index 1 has \(excepting "
           r"dimension 0\) shape: \[1\]")
 
 
 def test_grad_array_aggregation_shape_error(graph: gf.Graph) -> None:
     h, f = raw(1, gf.float32)
-    f = ta_ops.tensor_array_write_v3(h, 0, gf.constant([1.0, 2.0]), f)
-    gh, gflow = ta_ops.tensor_array_grad_v3(h, f, "s")
-    w = ta_ops.tensor_array_write_v3(gh, 0, gf.constant([1.0, 2.0, 3.0]), gflow)
+    f = build.tensor_array_write_v3(h, 0, gf.constant([1.0, 2.0]), f)
+    gh, gflow = build.tensor_array_grad_v3(h, f, "s")
+    w = build.tensor_array_write_v3(gh, 0, gf.constant([1.0, 2.0, 3.0]), gflow)
     fails(w, r"Could not aggregate to TensorArray index 0 because the existing shape is "
              r"\[2\] but the new input shape is \[3\]")
 
@@ -411,7 +412,7 @@ def test_a_stack_handle_is_not_a_tensor_array(graph: gf.Graph) -> None:
 
     s = stack_ops.stack_v2(-1, gf.float32)
     _, f = raw(1)
-    fails(ta_ops.tensor_array_size_v3(s, f), "input 'handle' is StackResource, not a "
+    fails(build.tensor_array_size_v3(s, f), "input 'handle' is StackResource, not a "
                                              "TensorArray")
 
 
@@ -562,33 +563,33 @@ def test_more_runtime_checks(graph: gf.Graph) -> None:
     fails(raw(n, gf.float32)[0], "Size should be >= 0, got -2", {n: np.int32(-2)})
     h, f = raw(2, gf.float32)
     vals = gf.constant(np.ones((2, 1)))  # float64 into a float32 array
-    fails(ta_ops.tensor_array_scatter_v3(h, [0, 1], vals, f),
+    fails(build.tensor_array_scatter_v3(h, [0, 1], vals, f),
           "TensorArray dtype is float32 but Op is trying to write dtype float64")
-    fails(ta_ops.tensor_array_split_v3(h, vals, gf.constant(np.array([1, 1])), f),
+    fails(build.tensor_array_split_v3(h, vals, gf.constant(np.array([1, 1])), f),
           "TensorArray dtype is float32 but Op is trying to write dtype float64")
-    fails(ta_ops.tensor_array_gather_v3(h, [0], f, F64), "Op requested dtype float64")
-    fails(ta_ops.tensor_array_concat_v3(h, f, gf.int32)[0], "Op requested dtype int32")
+    fails(build.tensor_array_gather_v3(h, [0], f, F64), "Op requested dtype float64")
+    fails(build.tensor_array_concat_v3(h, f, gf.int32)[0], "Op requested dtype int32")
     # a gradient array that aggregated writes cannot be differentiated again
-    f2 = ta_ops.tensor_array_write_v3(h, 0, gf.constant([1.0]), f)
-    gh, gflow = ta_ops.tensor_array_grad_v3(h, f2, "s")
-    w = ta_ops.tensor_array_write_v3(gh, 0, gf.constant([1.0]), gflow)
-    w = ta_ops.tensor_array_write_v3(gh, 0, gf.constant([2.0]), w)
-    ggh, _ = ta_ops.tensor_array_grad_v3(gh, w, "s2")
+    f2 = build.tensor_array_write_v3(h, 0, gf.constant([1.0]), f)
+    gh, gflow = build.tensor_array_grad_v3(h, f2, "s")
+    w = build.tensor_array_write_v3(gh, 0, gf.constant([1.0]), gflow)
+    w = build.tensor_array_write_v3(gh, 0, gf.constant([2.0]), w)
+    ggh, _ = build.tensor_array_grad_v3(gh, w, "s2")
     fails(ggh, "Unable to create a gradients TensorArray")
 
 
 def test_static_shapes_agree_with_every_output(graph: gf.Graph) -> None:
     x = rand((4, 3), seed=19)
     h, f = raw(4, F64, clear_after_read=False, element_shape=[3])
-    f = ta_ops.tensor_array_scatter_v3(h, [0, 1, 2, 3], gf.constant(x), f)
+    f = build.tensor_array_scatter_v3(h, [0, 1, 2, 3], gf.constant(x), f)
     hs, fs = raw(2, F64, clear_after_read=False)
-    fs = ta_ops.tensor_array_split_v3(hs, gf.constant(x), gf.constant(np.array([1, 3])), fs)
-    gh, gflow = ta_ops.tensor_array_grad_v3(h, f, "s")
-    outs = [h, f, gh, gflow, ta_ops.tensor_array_read_v3(h, 2, f, F64),
-            ta_ops.tensor_array_gather_v3(h, [3, 1, 1], f, F64, element_shape=[3]),
-            ta_ops.tensor_array_gather_v3(h, [0], f, F64),
-            *ta_ops.tensor_array_concat_v3(hs, fs, F64, element_shape_except0=[3]),
-            ta_ops.tensor_array_size_v3(h, f), fs]
+    fs = build.tensor_array_split_v3(hs, gf.constant(x), gf.constant(np.array([1, 3])), fs)
+    gh, gflow = build.tensor_array_grad_v3(h, f, "s")
+    outs = [h, f, gh, gflow, build.tensor_array_read_v3(h, 2, f, F64),
+            build.tensor_array_gather_v3(h, [3, 1, 1], f, F64, element_shape=[3]),
+            build.tensor_array_gather_v3(h, [0], f, F64),
+            *build.tensor_array_concat_v3(hs, fs, F64, element_shape_except0=[3]),
+            build.tensor_array_size_v3(h, f), fs]
     values = run(outs, config=gf.SessionConfig())  # one run: the handles are its objects
     for t, v in zip(outs, values):
         if t.dtype == gf.resource:
