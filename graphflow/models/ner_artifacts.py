@@ -31,7 +31,7 @@ from graphflow.io.freeze import convert_variables_to_constants
 from graphflow.io.graph_io import load_graph, write_graph
 from graphflow.models import window_ner
 from graphflow.models.ner_decode import Entity, decode_all, entities, tokenize
-from graphflow.models.ner_features import FeatureWindows, NERFeatures
+from graphflow.models.ner_features import CHAR_INDEX, FeatureWindows, NERFeatures, batch_inputs
 from graphflow.models.window_ner import WindowNERConfig
 from graphflow.ops.variables import global_variables_initializer
 from graphflow.runtime.session import Session
@@ -90,6 +90,10 @@ class NERPredictor:
             graph, features, tags, config, meta)
         self.session = Session(graph=graph)
         self._inputs = {n: graph.get_tensor_by_name(t) for n, t in meta["inputs"].items()}
+        if config.char_cnn and CHAR_INDEX not in meta["inputs"]:
+            raise ValueError("this character-CNN model was exported with per-window character "
+                             "inputs by an older graphflow; retrain it (the CNN now runs once "
+                             "per token)")
         outputs = meta["outputs"]
         self.transitions: np.ndarray | None = None
         if config.crf:
@@ -125,10 +129,12 @@ class NERPredictor:
         data = self.features.windows(sentences)
         if len(data) == 0:
             return np.zeros((0, len(self.tags))), data
-        probs = np.concatenate([
-            self.session.run(self._probs, {t: data.inputs[n][i:i + 4096]
-                                           for n, t in self._inputs.items()})
-            for i in range(0, len(data), 4096)])
+        chunks = []
+        for i in range(0, len(data), 4096):
+            arrays = batch_inputs(data.inputs, slice(i, i + 4096))
+            chunks.append(self.session.run(self._probs, {t: arrays[n]
+                                                         for n, t in self._inputs.items()}))
+        probs = np.concatenate(chunks)
         return probs, data
 
     def predict_tags(self, token_lists: Sequence[Sequence[str]]) -> list[list[str]]:

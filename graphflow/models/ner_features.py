@@ -14,8 +14,11 @@ section 3.2: "discrete features" with their own lookup tables). Features:
 * ``shape``   — the word's character shape (``word_shape``: ``"Paris"`` -> ``"Xx"``,
   ``"U.S."`` -> ``"X.X."``, ``"1996"`` -> ``"d"``), on when ``config.shape_dim > 0``;
 * ``chars``   — the ids of the word's first ``char_max_len`` characters (raw, case kept;
-  padded with ``<pad>``), windows of shape (2w+1, char_max_len), for the character CNN of
-  the model; on when ``config.char_cnn``.
+  padded with ``<pad>``), one row per token, for the character CNN of the model, plus
+  ``char_index``: each token's window of token positions (-1 outside the sentence). The
+  model runs the CNN once per token of a batch and gathers its vectors into the windows
+  (``batch_inputs`` turns the two into a batch's ``token_chars`` and local window indices);
+  on when ``config.char_cnn``.
 
 Suffix, prefix and shape vocabularies (``FeatureVocab``) are built from the training split;
 values seen fewer than ``config.feature_min_count`` times map to ``<unk>`` (id 0), window
@@ -41,6 +44,7 @@ from graphflow.data.vocab import NUM_CASINGS
 
 WORDS, CASINGS, SUFFIX, PREFIX, SHAPE = "words", "casings", "suffix", "prefix", "shape"
 CHARS = "chars"
+CHAR_INDEX = "char_index"
 #: Feature order inside ``x`` (and of the model's input placeholders).
 FEATURE_ORDER: tuple[str, ...] = (WORDS, CASINGS, SUFFIX, PREFIX, SHAPE)
 OPTIONAL_FEATURES: tuple[str, ...] = (SUFFIX, PREFIX, SHAPE)
@@ -157,6 +161,21 @@ def window_ids(flat_ids: np.ndarray, lengths: np.ndarray, window: int, left_pad:
     return flat[gather].reshape(n_tokens, width)
 
 
+def batch_inputs(inputs: dict[str, np.ndarray], index: Any) -> dict[str, np.ndarray]:
+    """The model's input arrays for the windows ``inputs[...][index]``: the lookup features'
+    windows as they are; with the character CNN, ``chars`` holds only the distinct tokens
+    these windows touch (M, char_max_len) and ``char_index`` their rows in it (M = the
+    window padding, a zero vector in the model)."""
+    out = {n: a[index] for n, a in inputs.items() if n not in (CHARS, CHAR_INDEX)}
+    if CHAR_INDEX in inputs:
+        ref = inputs[CHAR_INDEX][index]
+        tokens = np.unique(ref[ref >= 0])
+        local = np.searchsorted(tokens, ref).astype(np.int32)
+        out[CHAR_INDEX] = np.where(ref >= 0, local, len(tokens)).astype(np.int32)
+        out[CHARS] = inputs[CHARS][tokens]
+    return out
+
+
 @dataclass
 class FeatureWindows:
     """Windows of every active feature for all tokens of a corpus, in corpus order."""
@@ -241,8 +260,9 @@ class NERFeatures:
             all_words = [w for s in sentences for w in s.words]
             table = char_table(all_words, self.extra[CHARS], self.config.char_max_len)
             n = len(all_words)
-            rows = window_ids(np.arange(n, dtype=np.int32), base.lengths, window, n, n)
-            inputs[CHARS] = table[rows]
+            inputs[CHARS] = table[:n]
+            inputs[CHAR_INDEX] = window_ids(np.arange(n, dtype=np.int32), base.lengths,
+                                            window, -1, -1)
         return FeatureWindows(inputs, base.tags, base.lengths)
 
     def save(self, directory: str | os.PathLike[str]) -> None:

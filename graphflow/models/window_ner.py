@@ -12,8 +12,10 @@ relu (an option; on CoNLL-2003 dev it scored 0.4-1 F1 higher, see README), and
 With ``char_cnn`` each window token also contributes a character-CNN vector (Ma & Hovy 2016,
 Chiu & Nichols 2016): its characters are embedded (``char_dim``), convolved with
 ``char_filters`` filters of each width in ``char_widths`` (``gf.nn.conv1d``, VALID, ReLU) and
-max-pooled over time; the vectors of the 2w+1 tokens join x (scope ``embeddings/char_cnn``,
-placeholder ``char_windows`` of shape (batch, 2w+1, char_max_len)).
+max-pooled over time; the vectors of the 2w+1 tokens join x (scope ``embeddings/char_cnn``).
+The CNN runs once per distinct token of a batch (placeholder ``token_chars``, (M,
+char_max_len)); ``char_window_index`` ((batch, 2w+1), rows of the M vectors, M = padding: a
+zero vector) gathers them into the windows.
 With ``output="crf"`` (the default) the per-token scores U h + b2 are the emission scores of a
 linear-chain CRF (Collobert et al. 2011's sentence-level likelihood): a transition matrix A
 (variable ``crf/transitions``, [tags, tags]) scores each pair of neighbouring tags, training
@@ -42,12 +44,14 @@ from graphflow.framework.graph import Graph, name_scope
 from graphflow.framework.tensor import Operation, Tensor
 from graphflow.models.ner_features import (
     CASINGS,
+    CHAR_INDEX,
     CHARS,
     PREFIX,
     SHAPE,
     SUFFIX,
     WORDS,
     active_features,
+    batch_inputs,
     char_cnn_on,
     feature_dim,
 )
@@ -57,8 +61,8 @@ from graphflow.ops.comparison_ops import greater
 from graphflow.ops.conv_ops import conv1d
 from graphflow.ops.crf_ops import crf_log_likelihood
 from graphflow.ops.cross_entropy_ops import sparse_softmax_cross_entropy_with_logits
-from graphflow.ops.gather_ops import argmax, embedding_lookup
-from graphflow.ops.layout_ops import concat
+from graphflow.ops.gather_ops import argmax, embedding_lookup, gather
+from graphflow.ops.layout_ops import concat, pad
 from graphflow.ops.linalg_ops import cast, matmul
 from graphflow.ops.math_ops import exp, log, maximum, negative, truediv
 from graphflow.ops.nn_ops import bias_add, dropout, softmax
@@ -81,7 +85,8 @@ INPUT_LENGTHS = "sequence_lengths"
 INPUT_TAG_SEQUENCES = "tag_sequences"
 #: Placeholder and embedding-variable names of each lookup feature.
 INPUT_NAMES = {WORDS: INPUT_WORDS, CASINGS: INPUT_CASINGS, SUFFIX: "suffix_windows",
-               PREFIX: "prefix_windows", SHAPE: "shape_windows", CHARS: "char_windows"}
+               PREFIX: "prefix_windows", SHAPE: "shape_windows", CHARS: "token_chars",
+               CHAR_INDEX: "char_window_index"}
 EMBEDDING_NAMES = {WORDS: "words", CASINGS: "casing", SUFFIX: "suffix", PREFIX: "prefix",
                    SHAPE: "shape"}
 OPTIMIZERS = ("adam", "lazy_adam", "sgd", "momentum")
@@ -250,8 +255,10 @@ class WindowNERGraph:
         return self.inputs[CASINGS]
 
     def feed(self, inputs: dict[str, np.ndarray], index: Any = slice(None)) -> dict[Any, Any]:
-        """A feed dict for the model's input placeholders from feature windows."""
-        return {t: inputs[name][index] for name, t in self.inputs.items()}
+        """A feed dict for the model's input placeholders from feature windows
+        (``ner_features.batch_inputs``)."""
+        arrays = batch_inputs(inputs, index)
+        return {t: arrays[name] for name, t in self.inputs.items()}
 
 
 def build(config: WindowNERConfig, feature_sizes: dict[str, int], num_classes: int,
@@ -294,11 +301,12 @@ def build(config: WindowNERConfig, feature_sizes: dict[str, int], num_classes: i
                 parts.append(reshape(embedding_lookup(var, inputs[n]),
                                         [-1, config.width * dim]))
             if char_cnn_on(config):
-                inputs[CHARS] = placeholder(dtypes.int32, [None, config.width,
-                                                           config.char_max_len],
+                inputs[CHARS] = placeholder(dtypes.int32, [None, config.char_max_len],
                                             name=INPUT_NAMES[CHARS])
-                parts.append(_char_cnn(config, feature_sizes[CHARS], inputs[CHARS], seeds,
-                                       variables))
+                inputs[CHAR_INDEX] = placeholder(dtypes.int32, [None, config.width],
+                                                 name=INPUT_NAMES[CHAR_INDEX])
+                parts.append(_char_cnn(config, feature_sizes[CHARS], inputs[CHARS],
+                                       inputs[CHAR_INDEX], seeds, variables))
                 n_in += config.width * config.char_filters * len(config.char_widths)
             x = concat(parts, 1, name="x")
         if rate is not None and config.dropout > 0:
@@ -357,15 +365,16 @@ def build(config: WindowNERConfig, feature_sizes: dict[str, int], num_classes: i
     return model
 
 
-def _char_cnn(config: WindowNERConfig, n_chars: int, char_windows: Tensor, seeds: Any,
-              variables: dict[str, Any]) -> Tensor:
-    """Per window token: embed its characters, conv1d (VALID, ReLU) with ``char_filters``
-    filters of each width, max over time; (batch, 2w+1 * filters * widths)."""
-    cd, f, length = config.char_dim, config.char_filters, config.char_max_len
+def _char_cnn(config: WindowNERConfig, n_chars: int, token_chars: Tensor,
+              char_index: Tensor, seeds: Any, variables: dict[str, Any]) -> Tensor:
+    """Per token of the batch: embed its characters, conv1d (VALID, ReLU) with
+    ``char_filters`` filters of each width, max over time; then the vectors of each window's
+    tokens (a zero vector for padding): (batch, 2w+1 * filters * widths)."""
+    cd, f = config.char_dim, config.char_filters
     with name_scope("char_cnn"):
         table = Variable(_uniform(seeds, (n_chars, cd), 0.1), name="chars")
         variables["embeddings/char_cnn/chars"] = table
-        e = reshape(embedding_lookup(table, char_windows), [-1, length, cd])
+        e = embedding_lookup(table, token_chars)  # (M, length, cd)
         pooled = []
         for k in config.char_widths:
             with name_scope(f"width{k}"):
@@ -377,8 +386,9 @@ def _char_cnn(config: WindowNERConfig, n_chars: int, char_windows: Tensor, seeds
                 c = relu(bias_add(conv1d(e, kernel, 1, "VALID"), bias))
                 pooled.append(reduce_max(c, 1, name="max_over_time"))
         vectors = concat(pooled, 1) if len(pooled) > 1 else pooled[0]
-        return reshape(vectors, [-1, config.width * f * len(config.char_widths)],
-                       name="per_window")
+        padded = pad(vectors, [[0, 1], [0, 0]], name="with_padding_row")
+        return reshape(gather(padded, char_index),
+                       [-1, config.width * f * len(config.char_widths)], name="per_window")
 
 
 def sigmoid_cross_entropy(labels: Tensor, logits: Tensor) -> Tensor:

@@ -13,7 +13,7 @@ import pytest
 from graphflow.cli import main
 from graphflow.data import Sentence, load_demo_corpus, write_conll
 from graphflow.models.ner_artifacts import NERPredictor
-from graphflow.models.ner_features import CHARS, FeatureVocab
+from graphflow.models.ner_features import CHAR_INDEX, CHARS, FeatureVocab, batch_inputs
 from graphflow.models.ner_trainer import NERTrainer
 from tests.models.conftest import tiny_config
 
@@ -25,17 +25,28 @@ def test_char_windows_hold_each_tokens_characters(demo_train: list[Sentence]) ->
     config = tiny_config(window=1, **CHAR)
     trainer = NERTrainer(config, demo_train[:30])
     features = trainer.features
-    sentence = demo_train[0]
-    data = features.windows([sentence])
-    chars = data.inputs[CHARS]
-    assert chars.shape == (len(sentence.words), 3, 6) and chars.dtype == np.int32
+    sentences = demo_train[:2]
+    data = features.windows(sentences)
+    chars, index = data.inputs[CHARS], data.inputs[CHAR_INDEX]
+    n0 = len(sentences[0].words)
+    assert chars.shape == (len(data), 6) and chars.dtype == np.int32
     vocab = features.extra[CHARS]
-    word = sentence.words[0]
+    word = sentences[0].words[0]
     expected = [vocab.id(c) for c in word[:6]] + [FeatureVocab.PAD_ID] * (6 - len(word[:6]))
-    assert chars[0, 1].tolist() == expected  # the centre of token 0's window is token 0
-    assert (chars[0, 0] == FeatureVocab.PAD_ID).all()  # left of the sentence: padding
-    assert chars[1, 0].tolist() == expected  # token 1 sees token 0 on its left
+    assert chars[0].tolist() == expected
+    assert index[0].tolist() == [-1, 0, 1]  # left of the sentence: padding
+    assert index[n0 - 1].tolist() == [n0 - 2, n0 - 1, -1]  # windows never cross sentences
+    assert index[n0].tolist() == [-1, n0, n0 + 1]
     assert features.sizes()[CHARS] == len(vocab)
+    # a batch feeds each distinct token's characters once, and local window rows
+    batch = batch_inputs(data.inputs, np.array([n0, 1]))
+    tokens = sorted({0, 1, 2, n0, n0 + 1})
+    np.testing.assert_array_equal(batch[CHARS], chars[tokens])
+    local = {t: i for i, t in enumerate(tokens)}
+    pad = len(tokens)
+    assert batch[CHAR_INDEX].tolist() == [[pad, local[n0], local[n0 + 1]],
+                                          [local[0], local[1], local[2]]]
+    assert batch["words"].tolist() == data.inputs["words"][[n0, 1]].tolist()
 
 
 def test_model_has_the_char_cnn_subgraph_and_trains(demo_train: list[Sentence],
@@ -47,7 +58,8 @@ def test_model_has_the_char_cnn_subgraph_and_trains(demo_train: list[Sentence],
     types = {op.type for op in graph.get_operations()
              if op.name.startswith("embeddings/char_cnn/")}
     assert {"Conv2D", "ExpandDims", "Squeeze", "Max", "Relu"} <= types
-    assert trainer.model.inputs[CHARS].shape.as_list() == [None, 5, 6]
+    assert trainer.model.inputs[CHARS].shape.as_list() == [None, 6]
+    assert trainer.model.inputs[CHAR_INDEX].shape.as_list() == [None, 5]
     x = graph.op_by_name("embeddings/x").outputs[0]
     lookup = 8 + 3 + config.suffix_dim + config.prefix_dim + config.shape_dim
     assert x.shape.as_list() == [None, 5 * (lookup + 5 * 2)]  # + 5 filters x 2 widths
@@ -57,7 +69,7 @@ def test_model_has_the_char_cnn_subgraph_and_trains(demo_train: list[Sentence],
     predictor = NERPredictor.load(tmp_path)
     tags = predictor.predict_tags([["Paris", "is", "in", "France", "."]])
     assert len(tags[0]) == 5
-    # The exported graph takes the char_windows input: one row of probabilities per token.
+    # The exported graph takes token_chars + char_window_index: one row per token.
     probs, _ = predictor.probabilities([Sentence(["Paris", "is"], ["O", "O"])])
     assert probs.shape == (2, len(predictor.tags)) and np.isfinite(probs).all()
 
