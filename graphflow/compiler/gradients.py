@@ -201,8 +201,9 @@ def _between(ys: list[Tensor], xs: Sequence[Tensor], fmap: frames.FrameMap,
     triggered: set[int] = set()
     for index in sorted(upstream):  # every input of an op was created before it
         op = upstream[index]
-        parts = parts_of.get(index)
-        if parts is not None:  # inside a loop: only its Exits take part, as the loop
+        loop_parts = parts_of.get(index)
+        if loop_parts is not None:  # inside a loop: only its Exits take part, as the loop
+            parts = loop_parts
             if op.type in frames.EXIT_OPS and any(
                     t.op.index in reached for t in _loop_inputs(parts)):
                 reached[index] = op

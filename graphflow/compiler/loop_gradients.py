@@ -186,7 +186,7 @@ def loop_gradient(graph: Graph, parts: LoopParts, exit_grads: dict[int, Any], fm
         seeds = [(parts.variables[i].next.inputs[0], g) for i, g in zip(var_ids, grads)]
         found = backprop(graph, seeds, targets, stops, level=frame)
         new_grads = []
-        for n, (i, g) in enumerate(zip(var_ids, grads)):
+        for n, g in enumerate(grads):
             via_merge, via_switch = found[2 * n], found[2 * n + 1]
             if via_switch is None and via_merge is None:
                 new_grads.append(array_ops.zeros_like(g))

@@ -82,7 +82,8 @@ class LoopRecord(Op):
 
     def __init__(self, unit: LoopUnit) -> None:
         self.unit = unit
-        self.input_names = tuple(f"input{i}" for i in range(len(unit.inputs)))
+        # Per-instance values of what records declare per class (one record per loop).
+        vars(self)["input_names"] = tuple(f"input{i}" for i in range(len(unit.inputs)))
 
     def infer(self, ctx: InferContext) -> list[TensorSpec]:
         return [TensorSpec(t.dtype, t.shape) for t in self.unit.outputs]
@@ -104,12 +105,11 @@ class GuardedRecord(Op):
     def __init__(self, inner: Op, dead_positions: tuple[int, ...], num_tokens: int,
                  token_out: bool) -> None:
         self.inner = inner
-        self.op_type = inner.op_type
-        self.input_names = inner.input_names
-        self.attr_defaults = inner.attr_defaults
-        self.ref_inputs = inner.ref_inputs
-        self.differentiable = inner.differentiable
-        self.retains_inputs = inner.retains_inputs
+        # Per-instance copies of what the wrapped record declares per class.
+        vars(self).update(op_type=inner.op_type, input_names=inner.input_names,
+                          attr_defaults=inner.attr_defaults, ref_inputs=inner.ref_inputs,
+                          differentiable=inner.differentiable,
+                          retains_inputs=inner.retains_inputs)
         self.dead_positions = dead_positions
         self.num_tokens = num_tokens
         self.token_out = token_out

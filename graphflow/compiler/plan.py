@@ -22,7 +22,7 @@ import dataclasses
 import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from graphflow.compiler import frames, graph_index
 from graphflow.compiler.frames import Frame
@@ -129,7 +129,10 @@ def build_plan(graph: Graph, fetches: Sequence[Tensor | Operation], feeds: Seque
     steps: list[PlanStep] = []
     for op in order:
         if isinstance(op, LoopUnit):
-            steps.append(PlanStep(op, LoopRecord(op), tuple(slot_of(t) for t in op.inputs), ()))
+            # A LoopUnit has the Operation attributes the passes read (name, type, inputs,
+            # outputs, node_def, index, control_inputs).
+            steps.append(PlanStep(cast(Operation, op), LoopRecord(op),
+                                  tuple(slot_of(t) for t in op.inputs), ()))
             continue
         record = records[op.index]
         ref_idx = set(record.ref_inputs)
@@ -210,11 +213,12 @@ def _loop_unit(graph: Graph, frame: Frame, ops: list[Operation], fmap: frames.Fr
     shared = merges + enters + [e.outputs[0] for e in parts.invariants] + parts.captures
     unit.cond_plan = build_plan(graph, [parts.loop_cond.inputs[0]], shared, level=frame)
     in_cond = {st.op.index for st in unit.cond_plan.steps}
-    side_effects = [op for op in ops if op.type not in CONTROL_FLOW_OPS
+    side_effects: list[Tensor | Operation] = [op for op in ops if op.type not in CONTROL_FLOW_OPS
                     and records[op.index].stateful and op.index not in in_cond]
     switches = [v.switch.outputs[1] for v in variables if v.switch is not None]
-    unit.body_plan = build_plan(graph, [v.next.inputs[0] for v in variables] + side_effects,
-                                switches + shared, level=frame)
+    body_fetches: list[Tensor | Operation] = [v.next.inputs[0] for v in variables]
+    unit.body_plan = build_plan(graph, body_fetches + side_effects, switches + shared,
+                                level=frame)
     return unit
 
 
@@ -290,7 +294,7 @@ def _guard_dead_values(steps: list[PlanStep], slot_tensors: list[Tensor]) -> lis
         token_out = op.index in controlled
         if token_out:
             tokens[op.index] = len(slot_tensors)
-            slot_tensors.append(Tensor(op, len(op.outputs), TensorSpec(bool_, ())))  # type: ignore[arg-type]
+            slot_tensors.append(Tensor(op, len(op.outputs), TensorSpec(bool_, ())))
             outputs = (*outputs, tokens[op.index])
         record = GuardedRecord(st.record, positions, len(token_ins), token_out)
         out.append(dataclasses.replace(st, record=record, inputs=st.inputs + token_ins,

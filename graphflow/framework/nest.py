@@ -35,7 +35,8 @@ def flatten(structure: Any) -> list[Any]:
 def _rebuild(structure: Any, children: list[Any]) -> Any:
     if isinstance(structure, Mapping):
         keys = sorted(structure)
-        return type(structure)((k, v) for k, v in zip(keys, children))
+        kind: Any = type(structure)
+        return kind((k, v) for k, v in zip(keys, children))
     if isinstance(structure, tuple) and hasattr(structure, "_fields"):  # namedtuple
         return type(structure)(*children)
     return type(structure)(children)

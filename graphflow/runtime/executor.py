@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 import types
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -138,7 +138,7 @@ class BoundPlan:
 def _bind_loop(step: PlanStep, compiled: CompiledPlan, resources: RunResources) -> Kernel:
     """A loop step's kernel: its runner (sub-plans bound like this plan), guarded when the
     loop sits in a cond branch."""
-    runner = LoopRunner(step.op, compiled.options, resources, BoundPlan)
+    runner = LoopRunner(cast(LoopUnit, step.op), compiled.options, resources, BoundPlan)
     record = step.record
     if isinstance(record, GuardedRecord):
         return record.guard(runner, len(step.op.outputs))

@@ -216,8 +216,10 @@ def test_gradient_through_a_loop_with_an_invariant_weight() -> None:
         return (a * a).sum()
     for steps in (0, 1, 4):
         got_x, got_w = run([gx, gw], {x0: xv, w: wv, n: steps})
-        np.testing.assert_allclose(got_x, _numeric(lambda v: f(v, wv, steps), xv), atol=1e-7)
-        np.testing.assert_allclose(got_w, _numeric(lambda v: f(xv, v, steps), wv), atol=1e-7)
+        np.testing.assert_allclose(got_x, _numeric(lambda v, s=steps: f(v, wv, s), xv),
+                                   atol=1e-7)
+        np.testing.assert_allclose(got_w, _numeric(lambda v, s=steps: f(xv, v, s), wv),
+                                   atol=1e-7)
 
 
 def test_gradient_through_nested_loops() -> None:
