@@ -2,8 +2,9 @@
 builds (TensorFlow's names), static element shapes, derived arrays sharing what they know,
 ``with_flow``, build-time errors; and the TensorFlow reference: the same TensorArray
 computation built in ``tf.compat.v1`` (graph mode, TF1 control flow) and exported, loaded
-with ``gf.import_graph_def`` and run (gradients included), and the reverse (skipped
-without TensorFlow: run with ``/tmp/tfvenv/bin/python -m pytest``)."""
+with ``gf.import_graph_def`` and run (gradients included), the reverse, and a TF1
+while-loop RNN over TensorArrays with its gradient loop (skipped without TensorFlow: run
+with ``/tmp/tfvenv/bin/python -m pytest``)."""
 
 from __future__ import annotations
 
@@ -241,3 +242,39 @@ def test_graphflow_graph_runs_in_tensorflow(tf1: Any) -> None:
     ours = run(NAMES, FEEDS, graph=g)
     theirs, _ = tf_run(tf1, g.as_graph_def().SerializeToString())
     assert_close(ours, theirs)
+
+
+def test_tensorflow_while_loop_rnn_with_gradients_runs_in_graphflow(tf1: Any) -> None:
+    """The TensorArrays inside a TF1 while_loop (TF's dynamic_rnn pattern: unstack, read and
+    write per step, stack after) and its gradient loop (TensorArrayGradV3 in the backward
+    loop, forward values kept on stacks), exported from TensorFlow and run in graphflow."""
+    rng = np.random.default_rng(8)
+    xv = rng.normal(size=(2, 5, 3)).astype(np.float32)
+    tg = tf1.Graph()
+    with tg.as_default():
+        x = tf1.placeholder(tf1.float32, [2, 5, 3], name="x")
+        w = tf1.constant(rng.normal(size=(3, 4)).astype(np.float32))
+        u = tf1.constant(rng.normal(size=(4, 4)).astype(np.float32))
+        inputs = tf1.TensorArray(tf1.float32, size=5).unstack(tf1.transpose(x, [1, 0, 2]))
+
+        def body(t: Any, h: Any, out: Any) -> Any:
+            h = tf1.tanh(tf1.matmul(inputs.read(t), w) + tf1.matmul(h, u))
+            return t + 1, h, out.write(t, h)
+
+        _, _, out = tf1.while_loop(lambda t, h, o: t < 5, body,
+                                   [tf1.constant(0), tf1.zeros([2, 4]),
+                                    tf1.TensorArray(tf1.float32, size=5)])
+        outputs = tf1.transpose(out.stack(), [1, 0, 2], name="outputs")
+        (dx,) = tf1.gradients(tf1.reduce_sum(outputs * outputs), x)
+        tf1.identity(dx, name="dx")
+        with tf1.Session(graph=tg) as sess:
+            theirs = sess.run(["outputs:0", "dx:0"], {"x:0": xv})
+    graph_def = graph_pb2.GraphDef.FromString(tg.as_graph_def().SerializeToString())
+    assert {"Enter", "TensorArrayGradV3", "StackPushV2", "StackPopV2"} <= \
+        {n.op for n in graph_def.node}
+    g = gf.Graph()
+    with g.as_default():
+        gf.import_graph_def(graph_def, name="")
+    ours = run(["outputs:0", "dx:0"], {"x:0": xv}, graph=g)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
