@@ -26,6 +26,7 @@ from graphflow.framework.tensor import Tensor
 from graphflow.ops import (
     array_ops,
     comparison_ops,
+    control_flow,
     conv_ops,
     initializers,
     layout_ops,
@@ -145,26 +146,26 @@ def dropout(inputs: Any, rate: Any = 0.5, noise_shape: Any = None, seed: int | N
 
     ``training`` is a Python bool (the branch is chosen when the graph is built, as TF1's
     ``smart_cond``; a constant bool tensor counts as a Python bool) or a scalar bool tensor
-    (e.g. a ``placeholder_with_default(False, [])``). For a tensor both paths are built and
-    ``SelectV2(training, dropped, inputs)`` (node ``<layer>/cond``) picks one at run time —
-    chosen over multiplying by a cast mask because the inference output is then exactly
-    ``inputs`` (0 * inf would give NaN) and the gradient flows only through the path taken;
-    the random op still runs on every step (graphflow has no ``cond``)."""
+    (e.g. a ``placeholder_with_default(False, [])``). For a tensor, ``gf.cond`` (scope
+    ``<layer>/cond``) picks the path at run time, as TF1's ``smart_cond`` does: only the
+    taken branch runs (no random numbers are drawn at inference), the inference output is
+    exactly ``inputs``, and the gradient flows only through the path taken."""
     x = op_builder.convert_to_tensor(inputs)
     graph = x.graph
     static = _static_bool(training)
     with graph.as_default(), _layer_scope(name, "dropout", None):
         if static is False:
             return array_ops.identity(x)
-        dropped = nn_ops.dropout(x, noise_shape=noise_shape, seed=seed, rate=rate)
         if static is True:
-            return dropped
+            return nn_ops.dropout(x, noise_shape=noise_shape, seed=seed, rate=rate)
         flag = op_builder.convert_to_tensor(training)
         if not flag.dtype.is_bool or flag.shape.rank not in (0, None):
             raise ValueError(f"gf.layers.dropout: training must be a Python bool or a scalar "
                              f"bool tensor, got '{flag.name}' ({flag.dtype.name}, shape "
                              f"{flag.shape})")
-        return comparison_ops.select_v2(flag, dropped, x, name="cond")
+        return control_flow.cond(
+            flag, lambda: nn_ops.dropout(x, noise_shape=noise_shape, seed=seed, rate=rate),
+            lambda: array_ops.identity(x), name="cond")
 
 
 def _static_bool(training: Any) -> bool | None:

@@ -29,6 +29,7 @@ import numpy as np
 from graphflow.compiler import graph_index
 from graphflow.compiler.codegen import GeneratedCode, generate
 from graphflow.compiler.importer import import_graph_def
+from graphflow.compiler.loop_plan import LoopUnit
 from graphflow.compiler.memory import plan_buffers
 from graphflow.compiler.plan import Plan, build_plan
 from graphflow.compiler.specialize import specialize
@@ -119,6 +120,8 @@ class CompiledPlan:
             bufs = [f"b{b}" for b in st.out_buffers if b is not None]
             extra += f" into={bufs}" if bufs else ""
             lines.append(f"  {i:4d} {st.op_type:<20} {st.name}  ({ins}) -> ({outs}){extra}")
+            if isinstance(st.op, LoopUnit):  # its condition and body sub-plans (pass 1)
+                lines.extend("         " + line for line in st.op.describe().splitlines())
         if plan.constants:
             lines.append("folded constants:")
             for slot in sorted(plan.constants):
