@@ -47,14 +47,14 @@ def _where(pos: tuple[int, ...]) -> str:
 
 
 #: Planned axis-0 gathers move whole rows as opaque items (``_RowTake``: a void view, one
-#: memcpy per row) and check the bounds with one reduction (``_in_range``). Off: ``np.take``
+#: memcpy per row) and check the bounds with one reduction (``indices_in_range``). Off: ``np.take``
 #: over the typed array and a min and a max. Either way the output is the same bytes.
 FAST_ROW_GATHER = True
 _UNSIGNED: dict[Any, Any] = {np.dtype(np.int32): np.dtype(np.uint32),
                              np.dtype(np.int64): np.dtype(np.uint64)}
 
 
-def _in_range(indices: np.ndarray, n: int) -> bool:
+def indices_in_range(indices: np.ndarray, n: int) -> bool:
     """Every index in [0, n): as unsigned, a negative index is larger than any n."""
     if not indices.size:
         return True
@@ -156,7 +156,7 @@ class GatherV2(Op):
             rows = _RowTake(out) if a == 0 and rank >= 2 else None
 
             def gather_rows(params: np.ndarray, indices: np.ndarray, axis: Any) -> np.ndarray:
-                if not _in_range(indices, params.shape[a]):
+                if not indices_in_range(indices, params.shape[a]):
                     return gather_kernel(params, indices, axis)  # raises the named error
                 if rows is not None and rows.fits(params, indices):
                     return rows(params, indices)

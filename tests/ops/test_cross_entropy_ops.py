@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import graphflow as gf
+from graphflow.ops import cross_entropy_ops
 from graphflow.ops.cross_entropy_ops import (
     softmax_cross_entropy_with_logits_op,
     sparse_softmax_cross_entropy_with_logits_op,
@@ -399,3 +400,41 @@ def test_sigmoid_cross_entropy_with_logits_errors(graph) -> None:
                                      "SparseSoftmaxCrossEntropyWithLogits"))
 def test_records_have_all_three_parts(op_type: str) -> None:
     helpers.record_has_all_three_parts(op_type)
+
+
+def _planned_sparse_ce(logits: np.ndarray, labels: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray, list[Any]]:
+    """Loss and backprop of the sparse cross-entropy computed in planned buffers (the
+    outputs are not fetched themselves: exact copies of them are)."""
+    with gf.Graph().as_default() as g:
+        x = gf.placeholder(logits.dtype, [None, logits.shape[1]])
+        y = gf.placeholder(gf.int32, [None])
+        op = cross_entropy_ops.sparse_softmax_cross_entropy_with_logits_op(x, y)
+        rows = gf.range(logits.shape[0])
+        loss, backprop = gf.gather(op[0], rows), gf.gather(op[1], rows)
+        with gf.Session(graph=g) as s:
+            feed = {x: logits, y: labels}
+            steps = s.explain([loss, backprop], feed).steps
+            got = s.run([loss, backprop], feed)
+    return got[0], got[1], [st.out_buffers for st in steps if st.op_type.startswith("Sparse")]
+
+
+@pytest.mark.parametrize("classes", [2, 3, 5, 7, 8])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_column_reductions_give_the_same_bits(monkeypatch: pytest.MonkeyPatch, classes: int,
+                                              dtype: Any) -> None:
+    """The planned sparse cross-entropy with its row max/sum over columns (2..7 classes)
+    gives the bits of the row reductions, also for +-0, huge, +-inf and NaN logits."""
+    rng = np.random.default_rng(classes)
+    logits = (rng.standard_normal((300, classes)) *
+              rng.choice([1e-3, 1.0, 30.0, 1e4], (300, classes))).astype(dtype)
+    logits[0], logits[1, 0], logits[2, -1], logits[3, 0] = 0.0, -0.0, np.inf, np.nan
+    logits[4] = -np.inf
+    logits[5, :] = -0.0
+    labels = rng.integers(0, classes, 300).astype(np.int32)
+    on = _planned_sparse_ce(logits, labels)
+    assert on[2] and all(b is not None for b in on[2][0])  # the kernel wrote into buffers
+    monkeypatch.setattr(cross_entropy_ops, "COLUMN_REDUCTIONS", False)
+    off = _planned_sparse_ce(logits, labels)
+    for a, b in zip(on[:2], off[:2]):
+        assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
