@@ -41,7 +41,12 @@ from graphflow.ops.moments_ops import moments
 from graphflow.ops.nn_ops import bias_add, dropout, l2_loss, log_softmax, softmax
 from graphflow.ops.normalization_ops import batch_normalization, fused_batch_norm
 from graphflow.ops.pooling_ops import avg_pool, avg_pool2d, max_pool, max_pool2d
-from graphflow.ops.rnn import static_bidirectional_rnn, static_rnn
+from graphflow.ops.rnn import (
+    bidirectional_dynamic_rnn,
+    dynamic_rnn,
+    static_bidirectional_rnn,
+    static_rnn,
+)
 from graphflow.ops.sampling_ops import (
     log_uniform_candidate_sampler,
     nce_loss,
@@ -70,5 +75,6 @@ __all__ = [
     "fused_batch_norm", "batch_normalization",
     "in_top_k", "l2_normalize", "moments", "top_k", "nce_loss", "sampled_softmax_loss",
     "log_uniform_candidate_sampler", "uniform_candidate_sampler",
-    "rnn_cell", "static_rnn", "static_bidirectional_rnn",
+    "rnn_cell", "static_rnn", "static_bidirectional_rnn", "dynamic_rnn",
+    "bidirectional_dynamic_rnn",
 ]

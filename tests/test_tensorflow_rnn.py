@@ -135,3 +135,109 @@ def test_dropout_wrapper_keeps_tf_semantics_for_keep_prob_tensors() -> None:
             sess.close()
     for a, e in zip(nest.flatten(outs[1]), nest.flatten(outs[0])):
         np.testing.assert_allclose(a, e, rtol=1e-12)
+
+
+# ----------------------------------------------------------------------------------------
+# dynamic_rnn / bidirectional_dynamic_rnn against TF1's (control flow v1) while loops
+# ----------------------------------------------------------------------------------------
+
+DYNAMIC_CELLS = ["basic_rnn", "gru", "basic_lstm_concat", "lstm_peepholes_clip_proj", "multi"]
+
+
+@pytest.fixture
+def control_flow_v1() -> Any:
+    """TF1's while_loop (Enter/Merge/Switch/Exit, TensorArrayV3) for the duration."""
+    tf1.disable_control_flow_v2()
+    try:
+        yield
+    finally:
+        tf1.enable_control_flow_v2()
+
+
+def build_dynamic(api: Any, cells: Any, key: str, driver: str, masked: bool,
+                  time_major: bool) -> dict[str, Any]:
+    shape = [STEPS, BATCH, DEPTH] if time_major else [BATCH, STEPS, DEPTH]
+    x = api.placeholder(api.float64, shape, name="x")
+    seq = api.placeholder(api.int32, [BATCH], name="seq") if masked else None
+    if driver == "dynamic":
+        outputs, state = api.nn.dynamic_rnn(CELLS[key](cells), x, sequence_length=seq,
+                                            dtype=api.float64, time_major=time_major)
+        results = [outputs] + nest.flatten(state)
+    else:
+        outs, states = api.nn.bidirectional_dynamic_rnn(
+            CELLS[key](cells), CELLS[key](cells), x, sequence_length=seq, dtype=api.float64,
+            time_major=time_major)
+        results = list(outs) + nest.flatten(states)
+    rng = np.random.default_rng(5)
+    loss = api.add_n([api.reduce_sum(t * api.constant(rng.normal(size=t.shape.as_list())))
+                      for t in results])
+    weights = api.trainable_variables()
+    grads = api.gradients(loss, [x] + weights)
+    return {"x": x, "seq": seq, "fetch": [results, grads], "weights": weights,
+            "results": results}
+
+
+def forward_loops(graph: Any) -> list[str]:
+    return sorted(op.name for op in graph.get_operations()
+                  if op.type == "LoopCond" and not op.name.startswith("gradients"))
+
+
+def dynamic_feeds(case: dict[str, Any]) -> dict[Any, Any]:
+    out = {case["x"]: np.random.default_rng(2).normal(size=case["x"].shape.as_list())}
+    if case["seq"] is not None:
+        out[case["seq"]] = np.array([3, 1, 2], np.int32)  # max < STEPS: the loop stops early
+    return out
+
+
+@pytest.mark.usefixtures("control_flow_v1")
+@pytest.mark.parametrize("time_major", [False, True])
+@pytest.mark.parametrize("masked", [False, True])
+@pytest.mark.parametrize("driver,key", [("dynamic", k) for k in DYNAMIC_CELLS]
+                         + [("bidirectional", "gru"), ("bidirectional", "multi")])
+def test_dynamic_rnn_same_names_outputs_and_gradients_as_tensorflow(
+        driver: str, key: str, masked: bool, time_major: bool) -> None:
+    g = tf.Graph()
+    with g.as_default():
+        tf1.set_random_seed(4)
+        case = build_dynamic(tf1, tf_cells, key, driver, masked, time_major)
+        names = [v.op.name for v in case["weights"]]
+        loop_names = forward_loops(g)
+        with tf1.Session(graph=g) as sess:
+            sess.run(tf1.global_variables_initializer())
+            weights = dict(zip(names, sess.run(case["weights"])))
+            expected = sess.run(case["fetch"], dynamic_feeds(case))
+    ours = gf.Graph()
+    with ours.as_default():
+        mine = build_dynamic(gf, gf.nn.rnn_cell, key, driver, masked, time_major)
+        assert [v.op.name for v in mine["weights"]] == names
+        assert forward_loops(ours) == loop_names  # rnn/while/LoopCond (fw/bw scopes)
+        with gf.Session(graph=ours) as sess:
+            sess.run(gf.global_variables_initializer())
+            for v in mine["weights"]:
+                v.load(weights[v.op.name], sess)
+            got = sess.run(mine["fetch"], dynamic_feeds(mine))
+    for a, e in zip(nest.flatten(got), nest.flatten(expected)):
+        np.testing.assert_allclose(a, e, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.usefixtures("control_flow_v1")
+def test_a_frozen_tensorflow_dynamic_rnn_runs_in_graphflow() -> None:
+    """TF1's dynamic_rnn graph (while loop, TensorArrays), frozen to constants, imported."""
+    g = tf.Graph()
+    with g.as_default():
+        case = build_dynamic(tf1, tf_cells, "multi", "dynamic", True, False)
+        out_names = [t.op.name for t in case["results"]]
+        with tf1.Session(graph=g) as sess:
+            sess.run(tf1.global_variables_initializer())
+            feeds = dynamic_feeds(case)
+            expected = sess.run(case["results"], feeds)
+            frozen = tf1.graph_util.convert_variables_to_constants(
+                sess, g.as_graph_def(), out_names)
+    ours = gf.Graph()
+    with ours.as_default():
+        gf.import_graph_def(frozen, name="")  # a TF GraphDef: re-parsed from its wire bytes
+        with gf.Session(graph=ours) as sess:
+            got = sess.run([f"{n}:0" for n in out_names],
+                           {"x:0": feeds[case["x"]], "seq:0": feeds[case["seq"]]})
+    for a, e in zip(got, expected):
+        np.testing.assert_allclose(a, e, rtol=1e-9, atol=1e-12)

@@ -1,11 +1,13 @@
-"""ReverseSequence (TF's op type) and the builder ``reverse_sequence`` (``tf.reverse_sequence``).
+"""ReverseSequence and ReverseV2 (TF's op types) and the builders ``reverse_sequence``
+(``tf.reverse_sequence``) and ``reverse`` (``tf.reverse``).
 
 For each batch entry ``b`` (along ``batch_dim``) the first ``seq_lengths[b]`` slices along
 ``seq_dim`` are reversed; the rest are copied unchanged. TF's limits are checked when the op
 runs (``seq_dim != batch_dim``, one length per batch entry, each ``0 <= length <=
 input.dims(seq_dim)``). The op is linear and its own inverse: the gradient is ReverseSequence
 of the upstream gradient with the same lengths (``bidirectional_dynamic_rnn`` and
-``static_bidirectional_rnn`` reverse their inputs and outputs with it).
+``static_bidirectional_rnn`` reverse their inputs and outputs with it). ReverseV2 flips whole
+axes (``bidirectional_dynamic_rnn`` without sequence lengths); it too is its own gradient.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from graphflow.framework.op_registry import InferContext, KernelContext, Op, reg
 from graphflow.framework.tensor import Operation, Tensor, TensorSpec
 from graphflow.ops import op_builder
 
-__all__ = ["reverse_sequence"]
+__all__ = ["reverse_sequence", "reverse"]
 
 
 def _reverse(x: np.ndarray, lengths: np.ndarray, seq_dim: int, batch_dim: int) -> np.ndarray:
@@ -130,3 +132,54 @@ def reverse_sequence(input: Any, seq_lengths: Any, seq_axis: int | None = None, 
             s = s + rank if s < 0 else s
             b = b + rank if b < 0 else b
         return _node(x, lengths, int(s), int(b), name=name)
+
+
+@register
+class ReverseV2(Op):
+    """out = tensor with the order of its elements reversed along each of ``axis``."""
+
+    op_type = "ReverseV2"
+    input_names = ("tensor", "axis")
+    attr_defaults = {"Tidx": dtypes.int32}
+
+    def infer(self, ctx: InferContext) -> list[TensorSpec]:
+        x = ctx.inputs[0]
+        ctx.require_index(1)
+        ctx.require_rank(1, 1)
+        axes = ctx.static_ints(1)
+        rank = x.shape.rank
+        if axes is not None and rank is not None:
+            seen = set()
+            for a in axes:
+                if not -rank <= a < rank:
+                    ctx.fail(f"axis {a} is out of range for {ctx.input_label(0)} of rank "
+                             f"{rank}", f"use axes in [-{rank}, {rank})")
+                if a % rank in seen:
+                    ctx.fail(f"axis {a} is given more than once in {list(axes)}",
+                             "list each axis once")
+                seen.add(a % rank)
+        return [TensorSpec(x.dtype, x.shape)]
+
+    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        def reverse(x: np.ndarray, axis: np.ndarray) -> np.ndarray:
+            axes = ctx.check_axes(axis, max(x.ndim, 1)) if np.size(axis) else ()
+            return np.flip(x, axis=axes).copy() if axes else x.copy()
+        return reverse
+
+    def grad(self, op: Operation, g: Tensor) -> list[Tensor | None]:
+        """d tensor = ReverseV2(g, axis) (a reversal is its own inverse); axis: none."""
+        g = op_builder.dense(g)
+        return [op_builder.apply1("ReverseV2", [g, op.inputs[1]],
+                                  {"T": g.dtype, "Tidx": op.inputs[1].dtype},
+                                  name="ReverseV2"), None]
+
+
+def reverse(tensor: Any, axis: Any, name: str | None = None) -> Tensor:
+    """``tf.reverse`` (``tf.reverse_v2``): reverse ``tensor`` along the axes in ``axis``."""
+    g = op_builder.graph_of(tensor, axis)
+    with g.as_default():
+        x = op_builder.convert_to_tensor(tensor)
+        a = op_builder.int_input(axis if isinstance(axis, Tensor) or np.ndim(axis) else
+                                 [axis], "axis")
+    return op_builder.apply1("ReverseV2", [x, a], {"T": x.dtype, "Tidx": a.dtype},
+                             name=name or "ReverseV2")

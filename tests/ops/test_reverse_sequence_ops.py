@@ -1,6 +1,7 @@
-"""ReverseSequence (graphflow/ops/reverse_sequence_ops.py): values vs a per-row numpy
-reversal for several (seq_axis, batch_axis) layouts, the shape rule vs the kernel's output,
-gradients vs central finite differences, TF's limits as build-time and run-time errors."""
+"""ReverseSequence and ReverseV2 (graphflow/ops/reverse_sequence_ops.py): values vs a per-row
+numpy reversal for several (seq_axis, batch_axis) layouts and vs np.flip, the shape rules vs
+the kernels' output, gradients vs central finite differences, TF's limits as build-time and
+run-time errors."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 
 import graphflow as gf
 from graphflow.framework.errors import GraphBuildError, InvalidArgumentError
-from graphflow.ops.reverse_sequence_ops import reverse_sequence
+from graphflow.ops.reverse_sequence_ops import reverse, reverse_sequence
 from tests.ops.helpers import assert_gradients, rand, run
 
 pytestmark = pytest.mark.usefixtures("graph")
@@ -79,3 +80,31 @@ def test_bad_arguments_are_errors() -> None:
             sess.run(y, {x: np.ones((3, 4), np.float32), n: [1, 2]})  # the fed shapes
         with pytest.raises(InvalidArgumentError, match=r"seq_lens\(0\) = -1"):
             sess.run(y, {x: np.ones((3, 4), np.float32), n: [-1, 2, 2]})
+
+
+@pytest.mark.parametrize("shape,axes", [((3, 4), [0]), ((3, 4), [1]), ((2, 3, 4), [0, 2]),
+                                        ((2, 3, 4), [-1]), ((5,), []), ((2, 3), [1, 0])])
+def test_reverse_v2_values_shapes_and_gradients(shape: tuple[int, ...], axes: list[int]) -> None:
+    xv = rand(shape, seed=5)
+    x = gf.placeholder(gf.float64, shape)
+    y = reverse(x, gf.constant(axes, gf.int32) if axes else gf.constant([], gf.int32))
+    out = run(y, {x: xv})
+    assert y.shape.as_list() == list(shape)
+    np.testing.assert_array_equal(out, np.flip(xv, axis=tuple(axes)) if axes else xv)
+    loss = gf.reduce_sum(gf.square(y) * gf.constant(rand(shape, seed=6)))
+    assert_gradients(loss, [x], {x: xv})
+    assert gf.gradients(loss, [x])[0].op.type == "ReverseV2"
+
+
+def test_reverse_v2_bad_axes() -> None:
+    x = gf.placeholder(gf.float32, [3, 4], name="x")
+    with pytest.raises(GraphBuildError, match="axis 2 is out of range"):
+        reverse(x, [2])
+    with pytest.raises(GraphBuildError, match="more than once"):
+        reverse(x, [1, -1])
+    a = gf.placeholder(gf.int32, [None], name="a")
+    y = reverse(x, a, name="rv")
+    np.testing.assert_array_equal(run(y, {x: np.eye(3, 4, dtype=np.float32), a: [1]}),
+                                  np.eye(3, 4, dtype=np.float32)[:, ::-1])
+    with gf.Session() as sess, pytest.raises(InvalidArgumentError, match="rv.*out of range"):
+        sess.run(y, {x: np.ones((3, 4), np.float32), a: [3]})

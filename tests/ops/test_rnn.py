@@ -14,7 +14,13 @@ import graphflow as gf
 from graphflow.framework import nest
 from graphflow.ops import rnn_cell_impl as rc
 from tests.helpers import assert_gradients
-from tests.ops.rnn_reference import assert_close, loaded_session, np_masked_rnn, np_zero_state
+from tests.ops.rnn_reference import (
+    assert_close,
+    assert_loop_gradients,
+    loaded_session,
+    np_masked_rnn,
+    np_zero_state,
+)
 
 pytestmark = pytest.mark.usefixtures("graph")
 
@@ -160,3 +166,198 @@ def test_static_bidirectional_rnn_matches_numpy(masked: bool) -> None:
     assert_close(gbw, ref_st_bw)
     assert outputs[0].shape.as_list() == [BATCH, 5]
     assert_gradients(gf.add_n([gf.reduce_sum(o * o) for o in outputs]), xs, feeds)
+
+
+# ----------------------------------------------------------------------------------------
+# dynamic_rnn and bidirectional_dynamic_rnn
+# ----------------------------------------------------------------------------------------
+
+
+def batch_major_input(dtype: Any = gf.float64, time_major: bool = False) -> gf.Tensor:
+    shape = [STEPS, BATCH, DEPTH] if time_major else [BATCH, STEPS, DEPTH]
+    return gf.placeholder(dtype, shape, name="x")
+
+
+def per_step(xv: np.ndarray, time_major: bool = False) -> list[np.ndarray]:
+    return list(xv) if time_major else list(np.swapaxes(xv, 0, 1))
+
+
+@pytest.mark.parametrize("time_major", [False, True])
+@pytest.mark.parametrize("masked", [False, True])
+@pytest.mark.parametrize("key", sorted(CELLS))
+def test_dynamic_rnn_matches_numpy(key: str, masked: bool, time_major: bool) -> None:
+    cell = CELLS[key]()
+    x = batch_major_input(time_major=time_major)
+    seq = gf.placeholder(gf.int64, [None], name="seq") if masked else None
+    outputs, state = gf.nn.dynamic_rnn(cell, x, sequence_length=seq, dtype=gf.float64,
+                                       time_major=time_major)
+    assert all(v.op.name.startswith("rnn/") for v in gf.global_variables())
+    out_size = nest.flatten(cell.output_size)[0]
+    assert outputs.shape.as_list() == ([STEPS, BATCH, out_size] if time_major
+                                       else [BATCH, STEPS, out_size])
+    sess, w = loaded_session()
+    xv = np.random.default_rng(4).normal(size=x.shape.as_list())
+    feeds: dict[Any, Any] = {x: xv}
+    if masked:
+        feeds[seq] = np.array(LENGTHS, np.int64)
+    got_out, got_state = sess.run([outputs, state], feeds)
+    ref_out, ref_state = np_masked_rnn(cell, per_step(xv, time_major), w,
+                                       LENGTHS if masked else None)
+    ref = np.stack(ref_out, 0 if time_major else 1)
+    assert_close(got_out, ref)
+    assert_close(got_state, ref_state)
+
+
+def test_dynamic_rnn_builds_tf1s_loop_and_tensor_arrays() -> None:
+    x = batch_major_input()
+    outputs, state = gf.nn.dynamic_rnn(rc.GRUCell(3), x, dtype=gf.float64,
+                                       sequence_length=[3, 1, 2])
+    ops = gf.get_default_graph().get_operations()
+    names = {op.name for op in ops}
+    assert {"rnn/while/Enter", "rnn/while/LoopCond", "rnn/sequence_length",
+            "rnn/CheckSeqLen", "rnn/time"} <= names
+    assert state.op.name.startswith("rnn/while/Exit")
+    arrays = sorted(op.get_attr("tensor_array_name") for op in ops if op.type == "TensorArrayV3")
+    assert arrays == ["rnn/dynamic_rnn/input_0", "rnn/dynamic_rnn/output_0"]
+    assert [v.op.name for v in gf.global_variables()] == [
+        "rnn/gru_cell/gates/kernel", "rnn/gru_cell/gates/bias", "rnn/gru_cell/candidate/kernel",
+        "rnn/gru_cell/candidate/bias"]
+    for v in gf.global_variables():  # the variables live outside the loop (TF1's init_scope)
+        assert gf.get_default_graph().context_of(v.op) is None
+
+
+@pytest.mark.parametrize("key", ["gru", "lstm_proj", "multi"])
+def test_dynamic_rnn_equals_static_rnn_with_the_same_weights(key: str) -> None:
+    cell = CELLS[key]()
+    x = batch_major_input()
+    seq = gf.placeholder(gf.int32, [BATCH])
+    d_out, d_state = gf.nn.dynamic_rnn(cell, x, sequence_length=seq, dtype=gf.float64)
+    s_out, s_state = gf.nn.static_rnn(cell, gf.unstack(x, axis=1), sequence_length=seq,
+                                      dtype=gf.float64)  # reuses rnn/<cell>/...
+    sess, _ = loaded_session()
+    for lengths in ([4, 2, 0], [2, 2, 1], [1, 1, 1]):  # the loop stops at max(lengths)
+        feeds = {x: np.random.default_rng(sum(lengths)).normal(size=(BATCH, STEPS, DEPTH)),
+                 seq: lengths}
+        a, b, c, d = sess.run([d_out, d_state, s_out, s_state], feeds)
+        assert_close(a, np.stack(c, 1), tol=1e-13)
+        assert_close(b, d, tol=1e-13)
+
+
+@pytest.mark.parametrize("masked", [False, True])
+@pytest.mark.parametrize("key", ["basic_rnn", "lstm_proj", "multi"])
+def test_dynamic_rnn_gradients_match_finite_differences(key: str, masked: bool) -> None:
+    gf.set_random_seed(2)
+    cell = CELLS[key]()
+    x = batch_major_input()
+    seq = gf.constant(LENGTHS) if masked else None
+    outputs, state = gf.nn.dynamic_rnn(cell, x, sequence_length=seq, dtype=gf.float64)
+    rng = np.random.default_rng(6)
+    loss = gf.add_n([gf.reduce_sum(t * gf.constant(rng.normal(size=t.shape.as_list())))
+                     for t in [outputs] + nest.flatten(state)])
+    xv = np.random.default_rng(7).normal(size=(BATCH, STEPS, DEPTH))
+    assert_loop_gradients(loss, [x] + gf.trainable_variables(), {x: xv})
+
+
+def test_dynamic_rnn_with_nested_inputs_and_initial_state() -> None:
+    class Pair(rc.RNNCell):
+        """h' = tanh(a @ U + b @ V + h); inputs are (a [batch, 2], b [batch, 1])."""
+
+        @property
+        def state_size(self) -> int:
+            return 3
+
+        @property
+        def output_size(self) -> int:
+            return 3
+
+        def build(self, inputs_shape: Any) -> None:
+            self.u = self.add_variable("U", [DEPTH, 3])
+            self.v = self.add_variable("V", [1, 3])
+
+        def call(self, inputs: Any, state: Any) -> Any:
+            a, b = inputs
+            h = gf.tanh(gf.matmul(a, self.u) + gf.matmul(b, self.v) + state)
+            return h, h
+
+    a = gf.placeholder(gf.float64, [BATCH, STEPS, DEPTH])
+    b = gf.placeholder(gf.float64, [BATCH, STEPS, 1])
+    h0 = gf.placeholder(gf.float64, [BATCH, 3])
+    outputs, state = gf.nn.dynamic_rnn(Pair(), (a, b), initial_state=h0)
+    sess, w = loaded_session()
+    rng = np.random.default_rng(1)
+    av, bv, hv = (rng.normal(size=(BATCH, STEPS, DEPTH)), rng.normal(size=(BATCH, STEPS, 1)),
+                  rng.normal(size=(BATCH, 3)))
+    got, got_state = sess.run([outputs, state], {a: av, b: bv, h0: hv})
+    h = hv
+    for t in range(STEPS):
+        h = np.tanh(av[:, t] @ w["rnn/pair/U"] + bv[:, t] @ w["rnn/pair/V"] + h)
+        np.testing.assert_allclose(got[:, t], h, rtol=1e-12)
+    np.testing.assert_allclose(got_state, h, rtol=1e-12)
+
+
+def test_dynamic_rnn_dynamic_shapes_and_errors() -> None:
+    x = gf.placeholder(gf.float32, [None, None, DEPTH], name="xd")
+    outputs, state = gf.nn.dynamic_rnn(rc.BasicLSTMCell(3), x, dtype=gf.float32,
+                                       sequence_length=gf.placeholder(gf.int32, [None]))
+    assert outputs.shape.as_list() == [None, None, 3]
+    assert state.h.shape.as_list() == [None, 3]
+    with gf.Session() as sess:
+        sess.run(gf.global_variables_initializer())
+        xv = np.ones((5, 2, DEPTH), np.float32)
+        seq_t = [op for op in gf.get_default_graph().get_operations()
+                 if op.name == "rnn/sequence_length"][0].inputs[0]
+        got = sess.run(outputs, {x: xv, seq_t: [2, 1, 0, 2, 2]})
+        assert got.shape == (5, 2, 3) and not np.any(got[2]) and not np.any(got[1, 1])
+        with pytest.raises(gf.errors.InvalidArgumentError, match="Expected shape for Tensor"):
+            sess.run(outputs, {x: xv, seq_t: [2, 1]})
+    cell = rc.GRUCell(3)
+    with pytest.raises(ValueError, match=r"rank >= 3.*static_rnn"):
+        gf.nn.dynamic_rnn(cell, gf.placeholder(gf.float32, [BATCH, DEPTH]), dtype=gf.float32)
+    with pytest.raises(ValueError, match="dtype must be specified"):
+        gf.nn.dynamic_rnn(cell, batch_major_input(gf.float32))
+    with pytest.raises(ValueError, match=r"depth of inputs\) must be accessible"):
+        gf.nn.dynamic_rnn(cell, gf.placeholder(gf.float32, [BATCH, STEPS, None]),
+                          dtype=gf.float32, scope="d1")
+    with pytest.raises(ValueError, match="one length per batch entry"):
+        gf.nn.dynamic_rnn(cell, batch_major_input(gf.float32), dtype=gf.float32,
+                          sequence_length=[1, 2], scope="d2")
+    with pytest.raises(ValueError, match="initial_state does not match"):
+        gf.nn.dynamic_rnn(rc.BasicLSTMCell(2), batch_major_input(gf.float32),
+                          initial_state=gf.zeros([BATCH, 2]), scope="d3")
+
+
+@pytest.mark.parametrize("time_major", [False, True])
+@pytest.mark.parametrize("masked", [False, True])
+def test_bidirectional_dynamic_rnn_matches_numpy(masked: bool, time_major: bool) -> None:
+    fw, bw = rc.GRUCell(3), rc.LSTMCell(2, use_peepholes=True)
+    x = batch_major_input(time_major=time_major)
+    seq = gf.constant(LENGTHS) if masked else None
+    (out_fw, out_bw), (st_fw, st_bw) = gf.nn.bidirectional_dynamic_rnn(
+        fw, bw, x, sequence_length=seq, dtype=gf.float64, time_major=time_major)
+    assert [v.op.name for v in gf.global_variables()] == [
+        "bidirectional_rnn/fw/gru_cell/gates/kernel", "bidirectional_rnn/fw/gru_cell/gates/bias",
+        "bidirectional_rnn/fw/gru_cell/candidate/kernel",
+        "bidirectional_rnn/fw/gru_cell/candidate/bias",
+        "bidirectional_rnn/bw/lstm_cell/kernel", "bidirectional_rnn/bw/lstm_cell/bias",
+        "bidirectional_rnn/bw/lstm_cell/w_f_diag", "bidirectional_rnn/bw/lstm_cell/w_i_diag",
+        "bidirectional_rnn/bw/lstm_cell/w_o_diag"]
+    sess, w = loaded_session()
+    xv = np.random.default_rng(9).normal(size=x.shape.as_list())
+    steps = np.stack(per_step(xv, time_major))  # [time, batch, depth]
+    lengths = LENGTHS if masked else [STEPS] * BATCH
+    ref_fw, ref_st_fw = np_masked_rnn(fw, list(steps), w, LENGTHS if masked else None)
+    rev = steps.copy()
+    for b, n in enumerate(lengths):
+        rev[:n, b] = rev[:n, b][::-1]
+    ref_bw_rev, ref_st_bw = np_masked_rnn(bw, list(rev), w, LENGTHS if masked else None)
+    ref_bw = np.stack(ref_bw_rev).copy()
+    for b, n in enumerate(lengths):
+        ref_bw[:n, b] = ref_bw[:n, b][::-1]
+    axis = 0 if time_major else 1
+    got = sess.run([out_fw, out_bw, st_fw, st_bw], {x: xv})
+    assert_close(got[0], np.stack(ref_fw, axis))
+    assert_close(got[1], np.moveaxis(ref_bw, 0, axis))
+    assert_close(got[2], ref_st_fw)
+    assert_close(got[3], ref_st_bw)
+    loss = gf.reduce_sum(out_fw * out_fw) + gf.reduce_sum(gf.sin(out_bw))
+    assert_loop_gradients(loss, [x], {x: xv})
