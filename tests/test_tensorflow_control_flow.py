@@ -117,9 +117,12 @@ def test_a_frozen_tf1_tensor_array_rnn_loads_and_runs() -> None:
 def _loop_loss(api: Any) -> tuple[Any, Any, Any]:
     x0 = api.placeholder(api.float32, [2, 3], name="x")
     w = api.placeholder(api.float32, [3, 3], name="w")
-    _, x = api.while_loop(lambda i, x: i < 4,
-                          lambda i, x: (i + 1, api.tanh(api.matmul(x, w)) + 0.5 * x),
-                          [api.constant(0), x0])
+
+    def body(i, x):
+        y = api.tanh(api.matmul(x, w)) + 0.5 * x
+        y = api.cond(api.equal(i % 2, 0), lambda: y * y, lambda: api.sin(y))
+        return i + 1, y
+    _, x = api.while_loop(lambda i, x: i < 4, body, [api.constant(0), x0])
     return api.reduce_sum(api.square(x)), x0, w
 
 

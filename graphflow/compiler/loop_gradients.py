@@ -36,7 +36,6 @@ import numpy as np
 
 from graphflow.compiler.frames import Frame, FrameMap, LoopParts
 from graphflow.framework.dtypes import int32
-from graphflow.framework.errors import UnimplementedError
 from graphflow.framework.graph import Graph
 from graphflow.framework.indexed_slices import IndexedSlices
 from graphflow.framework.tensor import Tensor
@@ -82,11 +81,11 @@ class GradLoopContext(WhileContext):
         return super().map_input(t)
 
     def _pop(self, t: Tensor) -> Tensor:
-        if _in_cond_branch(t, self.forward.frame, self.fmap):
-            raise UnimplementedError(
-                f"gradients: '{t.name}' is computed inside a cond within while loop "
-                f"'{self.forward.frame.name}'; differentiating a cond inside a while loop "
-                "is not supported yet (use gf.where inside the loop)")
+        """Stage 3 for ``t``. A value inside a cond branch of the forward body is pushed only
+        when that branch runs, so its pop is guarded the same way: it reads the stack through
+        ``Switch(handle, pred)`` on the branch's side, ``pred`` being popped in turn (TF1's
+        guarded history values)."""
+        branch = _cond_branch(t, self.forward.frame, self.fmap)
         graph = self.graph
         with graph.control_flow_context_as(None), graph.control_dependencies(None), \
                 graph.name_scope(_scope(t.op.name) + "_stack/"):
@@ -96,7 +95,11 @@ class GradLoopContext(WhileContext):
                 inside = enter(inside, frame.name, is_constant=True)
             push = stack_ops.stack_push_v2(inside, t)
             graph.add_control_input(self.counter_exit.op, push.op)
-        popped = stack_ops.stack_pop_v2(self.map_input(handle), t.dtype)
+        source = self.map_input(handle)
+        if branch is not None:
+            pred, port = branch
+            source = switch(source, self.map_input(pred))[port]
+        popped = stack_ops.stack_pop_v2(source, t.dtype)
         popped.set_shape(t.shape)
         return popped
 
@@ -115,12 +118,12 @@ def _chain(frame: Frame) -> list[Frame]:
     return out[::-1]
 
 
-def _in_cond_branch(t: Tensor, frame: Frame, fmap: FrameMap) -> bool:
-    found = branch_of(t, limit=10_000)
-    if found is None:
-        return False
-    pred, _ = found
-    return fmap.frame_of(pred.op) is frame and pred.op.type not in ("LoopCond",)
+def _cond_branch(t: Tensor, frame: Frame, fmap: FrameMap) -> tuple[Tensor, int] | None:
+    """(pred, port) of the cond branch of the loop body ``t`` is computed in, if any."""
+    found = branch_of(t)
+    if found is None or fmap.frame_of(found[0].op) is not frame:
+        return None
+    return found
 
 
 def _counter(graph: Graph, parts: LoopParts) -> Tensor:

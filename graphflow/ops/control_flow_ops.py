@@ -294,12 +294,15 @@ def _most_specific_compatible(a: TensorShape, b: TensorShape) -> TensorShape:
 
 
 def branch_of(t: Tensor, limit: int = 100_000) -> tuple[Tensor, int] | None:
-    """``(pred, port)`` of the nearest Switch above ``t`` (data and control edges, breadth
-    first): the cond branch ``t`` belongs to (port 1: the true branch)."""
+    """``(pred, port)`` of the nearest cond Switch above ``t`` (data and control edges,
+    breadth first): the cond branch ``t`` belongs to (port 1: the true branch). A while
+    loop's Switch (on a LoopCond) is neither a cond nor passed."""
     seen: set[int] = set()
     queue: deque[tuple[Operation, int | None]] = deque([(t.op, t.value_index)])
     while queue and len(seen) < limit:
         op, port = queue.popleft()
+        if op.type in SWITCH_OPS and op.inputs[1].op.type == "LoopCond":
+            continue  # the loop's own switch: above it is the previous iteration
         if op.type in SWITCH_OPS and port is not None:
             return op.inputs[1], port
         if op.index in seen:

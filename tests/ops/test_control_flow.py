@@ -318,3 +318,32 @@ def test_gradients_inside_a_loop_body_are_refused() -> None:
     out = gf.while_loop(lambda x: x < 5.0, body, [gf.constant(1.0)])
     with pytest.raises(gf.GraphBuildError, match="inside while loop"):
         gf.gradients(out, [seen[0]])
+
+
+def test_gradient_of_conds_inside_a_loop_body() -> None:
+    """Values inside a branch are pushed only when the branch runs; their pops are guarded
+    by the popped predicate (nested conds too)."""
+    x0 = gf.placeholder(gf.float64, [3])
+    w = gf.placeholder(gf.float64, [3])
+
+    def body(i, x):
+        y = gf.cond(gf.equal(i % 2, 0), lambda: gf.tanh(x * w), lambda: gf.sin(x) * w + x)
+        z = gf.cond(gf.reduce_sum(y) > 0.0, lambda: y * y,
+                    lambda: gf.cond(gf.reduce_sum(x) > 0.0, lambda: y * 3.0, lambda: -y))
+        return i + 1, z + 0.5 * x
+    _, x = gf.while_loop(lambda i, x: i < 5, body, [gf.constant(0), x0])
+    loss = gf.reduce_sum(x * x)
+    gx, gw = gf.gradients(loss, [x0, w])
+
+    def f(a, b):
+        for i in range(5):
+            y = np.tanh(a * b) if i % 2 == 0 else np.sin(a) * b + a
+            z = y * y if y.sum() > 0 else (y * 3 if a.sum() > 0 else -y)
+            a = z + 0.5 * a
+        return (a * a).sum()
+    for xv, wv in [(np.array([0.3, -0.2, 0.5]), np.array([0.7, -1.1, 0.4])),
+                   (np.array([-0.9, -0.2, 0.1]), np.array([0.2, 0.3, 0.4]))]:
+        value, got_x, got_w = run([loss, gx, gw], {x0: xv, w: wv})
+        assert value == pytest.approx(f(xv, wv))
+        np.testing.assert_allclose(got_x, _numeric(lambda v, b=wv: f(v, b), xv), atol=1e-7)
+        np.testing.assert_allclose(got_w, _numeric(lambda v, a=xv: f(a, v), wv), atol=1e-7)
