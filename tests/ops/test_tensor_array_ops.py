@@ -451,6 +451,14 @@ def test_gradient_scatter_then_gather_subset(graph: gf.Graph) -> None:
     assert np.all(run(dx, {x: rand((4, 2), seed=8)})[[1, 3]] == 0)
 
 
+def test_gradient_gather_with_repeated_indices_adds_up(graph: gf.Graph) -> None:
+    x = gf.placeholder(F64, [3, 2], name="x")
+    ta = gf.TensorArray(F64, size=3, clear_after_read=False).unstack(x)
+    g = ta.gather([1, 1, 0, 1])  # the gradient array's scatter adds the three rows of 1
+    y = gf.reduce_sum(gf.sin(g) * gf.constant(rand((4, 2), seed=20)))
+    assert_gradients(y, [x], {x: rand((3, 2), seed=21)})
+
+
 def test_gradient_split_then_concat_and_read(graph: gf.Graph) -> None:
     x = gf.placeholder(F64, [5, 2], name="x")
     ta = gf.TensorArray(F64, size=2, clear_after_read=False, infer_shape=False)
