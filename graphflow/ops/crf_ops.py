@@ -26,11 +26,13 @@ TensorFlow):
   int32, best_score [B]): Viterbi, the highest-scoring path (ties to the lower tag id, as
   ``np.argmax``); padding positions get tag 0. Not differentiable.
 
-Kernels run in log space, vectorised over the batch (one numpy step per time step), and
-check at run time what the shape rules cannot (lengths in [0, T], gold tags in [0, K) at
-the unpadded positions). ``viterbi`` and ``forward_backward`` are the numpy functions the
-kernels use, for callers outside a graph (an exported model's emission scores decoded with
-its transition matrix).
+Kernels run vectorised over the batch (one numpy step per time step): the forward and
+backward recursions in float64 in scaled linear space (each alpha/beta step normalised to
+sum 1, the logs of the scale factors accumulated: the forward algorithm in log space without
+a logsumexp per step), Viterbi in log space (max-plus); they check at run time what the
+shape rules cannot (lengths in [0, T], gold tags in [0, K) at the unpadded positions).
+``viterbi``, ``log_partition`` and ``forward_backward`` are the numpy functions the kernels
+use, for callers outside a graph.
 """
 
 from __future__ import annotations
@@ -62,37 +64,114 @@ def _logsumexp(x: np.ndarray, axis: int) -> np.ndarray:
     return np.squeeze(out, axis=axis)
 
 
+def _log_alphas(u: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """log alpha [B, T, K] by logsumexp recursions (the fallback of the scaled ones)."""
+    alpha = np.empty_like(u)
+    if u.shape[1]:
+        alpha[:, 0] = u[:, 0]
+    for t in range(1, u.shape[1]):
+        alpha[:, t] = _logsumexp(alpha[:, t - 1, :, None] + a[None], 1) + u[:, t]
+    return alpha
+
+
+def _log_betas(u: np.ndarray, a: np.ndarray, n: np.ndarray) -> np.ndarray:
+    beta = np.zeros_like(u)
+    for t in range(u.shape[1] - 2, -1, -1):
+        nxt = _logsumexp(a[None] + (u[:, t + 1] + beta[:, t + 1])[:, None, :], 2)
+        beta[:, t] = np.where((t + 1 < n)[:, None], nxt, 0.0)
+    return beta
+
+
 def _mask(lengths: np.ndarray, steps: int) -> np.ndarray:
     """[B, T] bool: True at the unpadded positions t < n_b."""
     return np.arange(steps)[None, :] < np.asarray(lengths)[:, None]
+
+
+def _scaled_potentials(unary: np.ndarray, trans: np.ndarray
+                       ) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
+    """(E = exp(A - max A) [K, K], max A, m = max_k unary [B, T], w = exp(unary - m)
+    [B, T, K]) in float64: the potentials of the scaled (linear-space) recursions, where each
+    step is one small matrix product instead of a logsumexp over [B, K, K]. -inf entries of
+    A (forbidden transitions) become 0."""
+    u = np.asarray(unary, np.float64)
+    a = np.asarray(trans, np.float64)
+    finite = a[np.isfinite(a)]
+    a_max = float(finite.max()) if finite.size else 0.0
+    m = np.max(u, axis=2) if u.shape[2] else np.zeros(u.shape[:2])
+    m = np.where(np.isfinite(m), m, 0.0)
+    with np.errstate(under="ignore"):
+        return np.exp(a - a_max), a_max, m, np.exp(u - m[:, :, None])
+
+
+def _scaled_forward(e: np.ndarray, a_max: float, m: np.ndarray, w: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """(alpha_hat [B, T, K], log c [B, T]): alpha_t = alpha_hat_t * exp(log c_t), each
+    alpha_hat_t normalised to sum 1 (so log Z = log c_{n-1})."""
+    b, steps, k = w.shape
+    alpha = np.empty((b, steps, k))
+    log_c = np.empty((b, steps))
+    with np.errstate(divide="ignore", invalid="ignore", under="ignore"):
+        total = w[:, 0].sum(1)
+        alpha[:, 0] = w[:, 0] / total[:, None]
+        log_c[:, 0] = m[:, 0] + np.log(total)
+        for t in range(1, steps):
+            v = (alpha[:, t - 1] @ e) * w[:, t]
+            total = v.sum(1)
+            alpha[:, t] = v / total[:, None]
+            log_c[:, t] = log_c[:, t - 1] + a_max + m[:, t] + np.log(total)
+    return alpha, log_c
+
+
+def _scaled_backward(e: np.ndarray, w: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """beta_hat [B, T, K], each step normalised (1 at t >= n - 1)."""
+    b, steps, k = w.shape
+    beta = np.ones((b, steps, k))
+    n = np.asarray(lengths)
+    with np.errstate(divide="ignore", invalid="ignore", under="ignore"):
+        for t in range(steps - 2, -1, -1):
+            v = (w[:, t + 1] * beta[:, t + 1]) @ e.T
+            v /= v.sum(1, keepdims=True)
+            beta[:, t] = np.where((t + 1 < n)[:, None], v, 1.0)
+    return beta
+
+
+def _log_z(log_c: np.ndarray, lengths: np.ndarray, dtype: Any) -> np.ndarray:
+    n = np.asarray(lengths)
+    if log_c.shape[1] == 0:
+        return np.zeros(len(n), dtype)
+    last = log_c[np.arange(len(n)), np.clip(n - 1, 0, None)]
+    return np.where(n > 0, last, 0.0).astype(dtype)
 
 
 def forward_alphas(unary: np.ndarray, trans: np.ndarray, lengths: np.ndarray
                    ) -> tuple[np.ndarray, np.ndarray]:
     """alpha [B, T, K] (log-sum of the scores of all paths ending in tag k at step t; only
     meaningful for t < n) and log Z [B] (0 for an empty sequence)."""
-    b, steps, k = unary.shape
-    alpha = np.empty_like(unary)
-    if steps == 0:
-        return alpha, np.zeros(b, unary.dtype)
-    alpha[:, 0] = unary[:, 0]
-    for t in range(1, steps):
-        alpha[:, t] = _logsumexp(alpha[:, t - 1, :, None] + trans[None], 1) + unary[:, t]
-    last = np.clip(np.asarray(lengths) - 1, 0, None)
-    log_z = _logsumexp(alpha[np.arange(b), last], 1)
-    return alpha, np.where(np.asarray(lengths) > 0, log_z, 0.0).astype(unary.dtype)
+    e, a_max, m, w = _scaled_potentials(unary, trans)
+    alpha, log_c = _scaled_forward(e, a_max, m, w)
+    if not _usable(log_c, lengths):
+        u, a = np.asarray(unary, np.float64), np.asarray(trans, np.float64)
+        log_alpha = _log_alphas(u, a)
+        log_c = _logsumexp(log_alpha, 2)
+        return log_alpha.astype(unary.dtype), _log_z(log_c, lengths, unary.dtype)
+    with np.errstate(divide="ignore"):
+        log_alpha = (np.log(alpha) + log_c[:, :, None]).astype(unary.dtype)
+    return log_alpha, _log_z(log_c, lengths, unary.dtype)
 
 
-def backward_betas(unary: np.ndarray, trans: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """beta [B, T, K]: log-sum of the scores of the path continuations after tag k at step t
-    (beta_{n-1} = 0; only meaningful for t < n)."""
-    b, steps, k = unary.shape
-    beta = np.zeros_like(unary)
-    n = np.asarray(lengths)
-    for t in range(steps - 2, -1, -1):
-        nxt = _logsumexp(trans[None] + (unary[:, t + 1] + beta[:, t + 1])[:, None, :], 2)
-        beta[:, t] = np.where((t + 1 < n)[:, None], nxt, 0.0)
-    return beta
+def log_partition(unary: np.ndarray, trans: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """log Z [B] (the forward algorithm; 0 for an empty sequence)."""
+    e, a_max, m, w = _scaled_potentials(unary, trans)
+    log_c = _scaled_forward(e, a_max, m, w)[1]
+    if not _usable(log_c, lengths):
+        return forward_alphas(unary, trans, lengths)[1]
+    return _log_z(log_c, lengths, unary.dtype)
+
+
+def _usable(log_c: np.ndarray, lengths: np.ndarray) -> bool:
+    """False when a scaled step underflowed to 0 (or overflowed) at an unpadded position:
+    scores spanning more than float64's exp range; the log-space recursions take over."""
+    return bool(np.all(np.isfinite(log_c[_mask(lengths, log_c.shape[1])])))
 
 
 def gold_scores(unary: np.ndarray, tags: np.ndarray, trans: np.ndarray, lengths: np.ndarray
@@ -112,22 +191,48 @@ def gold_scores(unary: np.ndarray, tags: np.ndarray, trans: np.ndarray, lengths:
 def forward_backward(unary: np.ndarray, trans: np.ndarray, lengths: np.ndarray
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(log Z [B], unary marginals P(y_t = k) [B, T, K], pairwise marginals
-    P(y_{t-1} = j, y_t = k) [B, T-1, K, K]), zero at padding."""
+    P(y_{t-1} = j, y_t = k) [B, T-1, K, K]), zero at padding. Scaled recursions: a marginal
+    is the normalised product alpha_hat * beta_hat (every scale factor is common to all
+    tags of a step)."""
     b, steps, k = unary.shape
-    alpha, log_z = forward_alphas(unary, trans, lengths)
-    beta = backward_betas(unary, trans, lengths)
+    e, a_max, m, w = _scaled_potentials(unary, trans)
+    alpha, log_c = _scaled_forward(e, a_max, m, w)
+    beta = _scaled_backward(e, w, lengths)
     mask = _mask(lengths, steps)
-    with np.errstate(under="ignore"):
-        node = np.exp(alpha + beta - log_z[:, None, None])
-        node = np.where(mask[:, :, None], node, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore", under="ignore"):
+        node = alpha * beta
+        node /= node.sum(2, keepdims=True)
         if steps > 1:
-            score = (alpha[:, :-1, :, None] + trans[None, None]
-                     + (unary[:, 1:] + beta[:, 1:])[:, :, None, :]
-                     - log_z[:, None, None, None])
-            edge = np.where(mask[:, 1:, None, None], np.exp(score), 0.0)
+            edge = alpha[:, :-1, :, None] * e[None, None] * (w[:, 1:] * beta[:, 1:])[:, :, None]
+            edge /= edge.sum((2, 3), keepdims=True)
         else:
-            edge = np.zeros((b, 0, k, k), unary.dtype)
-    return log_z, node.astype(unary.dtype), edge.astype(unary.dtype)
+            edge = np.zeros((b, 0, k, k))
+    if not (_usable(log_c, lengths) and np.all(np.isfinite(node[mask]))
+            and np.all(np.isfinite(edge[mask[:, 1:]]))):
+        return _log_forward_backward(unary, trans, lengths)
+    node = np.where(mask[:, :, None], node, 0.0)
+    edge = np.where(mask[:, 1:, None, None], edge, 0.0)
+    return (_log_z(log_c, lengths, unary.dtype), node.astype(unary.dtype),
+            edge.astype(unary.dtype))
+
+
+def _log_forward_backward(unary: np.ndarray, trans: np.ndarray, lengths: np.ndarray
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``forward_backward`` by logsumexp recursions: slower, for scores whose range defeats
+    the scaled ones."""
+    b, steps, k = unary.shape
+    u, a = np.asarray(unary, np.float64), np.asarray(trans, np.float64)
+    alpha, beta = _log_alphas(u, a), _log_betas(u, a, np.asarray(lengths))
+    log_z = _log_z(_logsumexp(alpha, 2), lengths, np.float64)
+    mask = _mask(lengths, steps)
+    with np.errstate(under="ignore", over="ignore", invalid="ignore"):
+        node = np.where(mask[:, :, None], np.exp(alpha + beta - log_z[:, None, None]), 0.0)
+        edge = np.zeros((b, max(steps - 1, 0), k, k))
+        if steps > 1:
+            score = (alpha[:, :-1, :, None] + a[None, None]
+                     + (u[:, 1:] + beta[:, 1:])[:, :, None, :] - log_z[:, None, None, None])
+            edge = np.where(mask[:, 1:, None, None], np.exp(score), 0.0)
+    return log_z.astype(unary.dtype), node.astype(unary.dtype), edge.astype(unary.dtype)
 
 
 def viterbi(unary: np.ndarray, trans: np.ndarray, lengths: np.ndarray
@@ -255,7 +360,7 @@ class CrfLogLikelihood(Op):
         def crf_log_likelihood(unary: np.ndarray, tags: np.ndarray, lengths: np.ndarray,
                                trans: np.ndarray) -> np.ndarray:
             _check_run(ctx, unary, trans, lengths, tags)
-            _, log_z = forward_alphas(unary, trans, lengths)
+            log_z = log_partition(unary, trans, lengths)
             return (gold_scores(unary, tags, trans, lengths) - log_z).astype(unary.dtype)
         return crf_log_likelihood
 
