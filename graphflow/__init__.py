@@ -53,6 +53,7 @@ from graphflow.ops.check_ops import (assert_equal, assert_greater, assert_greate
 from graphflow.ops.control_ops import Assert, Print, py_func
 from graphflow.ops.control_flow import cond, while_loop
 from graphflow.ops.einsum import einsum
+from graphflow.ops.functional_ops import foldl, foldr, map_fn, scan
 from graphflow.ops.math_ops import (abs, add, divide, exp, expm1, floor, floordiv, floormod,
                                     log, log1p, maximum, minimum, mod, multiply, negative, pow,
                                     reciprocal, rsqrt, sign, sqrt, square, squared_difference,

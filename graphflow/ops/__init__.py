@@ -43,6 +43,7 @@ from graphflow.ops import (  # noqa: F401  (import order registers the records)
     crf_ops,
     cross_entropy_ops,
     einsum,
+    functional_ops,
     gather_ops,
     initializers,
     layout_ops,
