@@ -64,6 +64,7 @@ def tensor_array_v3(size: Any, dtype: Any, element_shape: Any = None, dynamic_si
 
 def tensor_array_write_v3(handle: Tensor, index: Any, value: Any, flow_in: Tensor,
                           name: str | None = None) -> Tensor:
+    """One ``TensorArrayWriteV3`` node: the flow after writing ``value`` at ``index``."""
     with handle.graph.as_default():
         index_t = _int32(index, "index")
         value_t = op_builder.convert_to_tensor(value)
@@ -73,6 +74,7 @@ def tensor_array_write_v3(handle: Tensor, index: Any, value: Any, flow_in: Tenso
 
 def tensor_array_read_v3(handle: Tensor, index: Any, flow_in: Tensor, dtype: Any,
                          name: str | None = None) -> Tensor:
+    """One ``TensorArrayReadV3`` node: the element at ``index``."""
     with handle.graph.as_default():
         index_t = _int32(index, "index")
     return op_builder.apply1("TensorArrayReadV3", [handle, index_t, flow_in],
@@ -81,6 +83,7 @@ def tensor_array_read_v3(handle: Tensor, index: Any, flow_in: Tensor, dtype: Any
 
 def tensor_array_gather_v3(handle: Tensor, indices: Any, flow_in: Tensor, dtype: Any,
                            element_shape: Any = None, name: str | None = None) -> Tensor:
+    """One ``TensorArrayGatherV3`` node: the elements at ``indices``, stacked."""
     with handle.graph.as_default():
         indices_t = _int32(indices, "indices")
     return op_builder.apply1("TensorArrayGatherV3", [handle, indices_t, flow_in],
@@ -91,6 +94,7 @@ def tensor_array_gather_v3(handle: Tensor, indices: Any, flow_in: Tensor, dtype:
 
 def tensor_array_scatter_v3(handle: Tensor, indices: Any, value: Any, flow_in: Tensor,
                             name: str | None = None) -> Tensor:
+    """One ``TensorArrayScatterV3`` node: the flow after writing ``value[k]`` at ``indices[k]``."""
     with handle.graph.as_default():
         indices_t = _int32(indices, "indices")
         value_t = op_builder.convert_to_tensor(value)
@@ -101,6 +105,7 @@ def tensor_array_scatter_v3(handle: Tensor, indices: Any, value: Any, flow_in: T
 def tensor_array_concat_v3(handle: Tensor, flow_in: Tensor, dtype: Any,
                            element_shape_except0: Any = None, name: str | None = None
                            ) -> tuple[Tensor, Tensor]:
+    """One ``TensorArrayConcatV3`` node: (all elements concatenated, their lengths)."""
     op = op_builder.apply("TensorArrayConcatV3", [handle, flow_in],
                           {"dtype": dtypes.as_dtype(dtype),
                            "element_shape_except0": as_shape(element_shape_except0)},
@@ -110,6 +115,7 @@ def tensor_array_concat_v3(handle: Tensor, flow_in: Tensor, dtype: Any,
 
 def tensor_array_split_v3(handle: Tensor, value: Any, lengths: Tensor, flow_in: Tensor,
                           name: str | None = None) -> Tensor:
+    """One ``TensorArraySplitV3`` node: the flow after splitting ``value`` by ``lengths``."""
     with handle.graph.as_default():
         value_t = op_builder.convert_to_tensor(value)
     return op_builder.apply1("TensorArraySplitV3", [handle, value_t, lengths, flow_in],
@@ -117,16 +123,19 @@ def tensor_array_split_v3(handle: Tensor, value: Any, lengths: Tensor, flow_in: 
 
 
 def tensor_array_size_v3(handle: Tensor, flow_in: Tensor, name: str | None = None) -> Tensor:
+    """One ``TensorArraySizeV3`` node: the number of elements."""
     return op_builder.apply1("TensorArraySizeV3", [handle, flow_in],
                              name=name or "TensorArraySizeV3")
 
 
 def tensor_array_close_v3(handle: Tensor, name: str | None = None) -> Operation:
+    """One ``TensorArrayCloseV3`` node."""
     return op_builder.apply("TensorArrayCloseV3", [handle], name=name or "TensorArrayCloseV3")
 
 
 def tensor_array_grad_v3(handle: Tensor, flow_in: Tensor, source: str,
                          name: str | None = None) -> tuple[Tensor, Tensor]:
+    """One ``TensorArrayGradV3`` node: (gradient array handle, flow_out)."""
     op = op_builder.apply("TensorArrayGradV3", [handle, flow_in], {"source": source},
                           name=name or "TensorArrayGradV3")
     return op.outputs[0], op.outputs[1]
