@@ -111,7 +111,16 @@ def build_plan(graph: Graph, fetches: Sequence[Tensor | Operation], feeds: Seque
     unit_of: dict[int, int] = {}
     order: list[Any]
     if fmap.has_control_flow:
+        if level is None:
+            for t in feeds:
+                frame = fmap.loop_of(t.op)
+                if frame is not None:
+                    raise InvalidArgumentError(node_error(
+                        t.op.name, t.op.type, f"'{t.name}' is computed inside while loop "
+                        f"'{frame.name}' and cannot be fed", "feed the loop's inputs "
+                        "(tensors outside it) instead"), t.op.name, t.op.type)
         order = _with_loops(graph, pruned, level, fmap, records, unit_of)
+        _check_fetches_outside_loops(fetches, order, unit_of)
     else:
         order = graph_index.order_ops(pruned, records)
 
@@ -196,6 +205,24 @@ def _with_loops(graph: Graph, pruned: list[Operation], level: Frame | None,
         for op in unit.parts.ops:
             unit_of[op.index] = unit.index
     return _order_with_units(plain, units, unit_of, records)
+
+
+def _check_fetches_outside_loops(fetches: Sequence[Tensor | Operation], order: list[Any],
+                                 unit_of: dict[int, int]) -> None:
+    """A tensor computed inside a loop has one value per iteration: only the loop's Exits
+    can be fetched (an Operation inside a loop is run by running its loop)."""
+    outputs = {(t.op.index, t.value_index) for item in order if isinstance(item, LoopUnit)
+               for t in item.outputs}
+    for f in fetches:
+        if isinstance(f, Tensor) and f.op.index in unit_of and \
+                (f.op.index, f.value_index) not in outputs:
+            unit = next(item for item in order if isinstance(item, LoopUnit)
+                        and item.index == unit_of[f.op.index])
+            raise InvalidArgumentError(node_error(
+                f.op.name, f.op.type, f"'{f.name}' is computed inside while loop "
+                f"'{unit.name}', where it has a value per iteration, so it cannot be "
+                "fetched", "fetch the loop's results (what gf.while_loop returns), or "
+                "collect per-iteration values in a gf.TensorArray"), f.op.name, f.op.type)
 
 
 def _loop_unit(graph: Graph, frame: Frame, ops: list[Operation], fmap: frames.FrameMap,

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from graphflow.compiler import gradient_scopes
+from graphflow.compiler import frames, gradient_scopes
 from graphflow.compiler.gradients import gradients as _gradients
 from graphflow.compiler.importer import import_graph_def
 from graphflow.framework import op_registry as registry
@@ -183,10 +183,15 @@ def _runnable(work: Graph, feeds: Mapping[Tensor, Any], initialized: set[str],
         if kind == styles.UPDATE and op.name not in allowed:
             continue
         refs = {op.inputs[i].op.name for i in _ref_inputs(op) if i < len(op.inputs)}
-        deps = [t.op.name for t in op.inputs if t.name not in fed and t.op.name not in refs]
+        # (a while loop's Merge also reads its NextIteration, made after it: not a dependency)
+        deps = [t.op.name for t in op.inputs if t.name not in fed and t.op.name not in refs
+                and t.op.index < op.index]
         deps += [c.name for c in op.control_inputs]
         if all(d in ok for d in deps):
             ok.add(op.name)
+    fmap = frames.frame_map(work)
+    if fmap.has_control_flow:  # values inside a loop change per iteration: only its Exits
+        ok = {name for name in ok if fmap.frame_of(work.get_operation_by_name(name)) is None}
     return ok
 
 

@@ -347,3 +347,18 @@ def test_gradient_of_conds_inside_a_loop_body() -> None:
         assert value == pytest.approx(f(xv, wv))
         np.testing.assert_allclose(got_x, _numeric(lambda v, b=wv: f(v, b), xv), atol=1e-7)
         np.testing.assert_allclose(got_w, _numeric(lambda v, a=xv: f(a, v), wv), atol=1e-7)
+
+
+def test_tensors_inside_a_loop_cannot_be_fetched_or_fed() -> None:
+    seen = []
+
+    def body(i, x):
+        y = x * 2.0
+        seen.append(y)
+        return i + 1, y
+    _, x = gf.while_loop(lambda i, x: i < 3, body, [gf.constant(0), gf.constant(1.0)])
+    with pytest.raises(gf.InvalidArgumentError, match="inside while loop .* cannot be fetched"):
+        run(seen[0])
+    with pytest.raises(gf.InvalidArgumentError, match="inside while loop .* cannot be fed"):
+        run(x, {seen[0]: 3.0})
+    assert run(x) == 8.0

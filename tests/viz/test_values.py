@@ -157,3 +157,20 @@ def test_sparse_gradients_are_densified() -> None:
         loss = gf.reduce_sum(gf.nn.embedding_lookup(table, ids), name="loss")
     v = gf.viz.compute_values(g, {"ids": [0, 2, 2]}, grad_of=loss)
     np.testing.assert_array_equal(v.gradient("E"), [[1, 1], [0, 0], [2, 2], [0, 0]])
+
+
+def test_values_view_of_a_graph_with_a_while_loop() -> None:
+    """Tensors inside a loop have a value per iteration: the view shows the loop's results
+    (Exits) and the gradients of what is outside it."""
+    g = gf.Graph()
+    with g.as_default():
+        x0 = gf.placeholder(gf.float64, [2], name="x0")
+        _, x = gf.while_loop(lambda i, x: i < 3, lambda i, x: (i + 1, x * 2.0),
+                             [gf.constant(0), x0])
+        loss = gf.reduce_sum(x, name="loss")
+    v = gf.viz.compute_values(g, {"x0:0": np.array([1.0, 2.0])}, grad_of=loss)
+    assert float(v.value("loss")) == 24.0
+    np.testing.assert_array_equal(v.value(x.op.name), [8.0, 16.0])
+    np.testing.assert_array_equal(v.gradient("x0"), [8.0, 8.0])
+    html = gf.viz.to_html(v)  # the explorer's step-through, with the loop as nodes
+    assert isinstance(html, str) and "while/Exit_1" in html
