@@ -164,16 +164,26 @@ def window_ids(flat_ids: np.ndarray, lengths: np.ndarray, window: int, left_pad:
 def batch_inputs(inputs: dict[str, np.ndarray], index: Any) -> dict[str, np.ndarray]:
     """The model's input arrays for the windows ``inputs[...][index]``: the lookup features'
     windows as they are; with the character CNN, ``chars`` holds only the distinct tokens
-    these windows touch (M, char_max_len) and ``char_index`` their rows in it (M = the
-    window padding, a zero vector in the model)."""
+    these windows touch, padded to M rows (``padded_rows``), and ``char_index`` their rows
+    in it (M = the window padding, a zero vector in the model)."""
     out = {n: a[index] for n, a in inputs.items() if n not in (CHARS, CHAR_INDEX)}
     if CHAR_INDEX in inputs:
         ref = inputs[CHAR_INDEX][index]
         tokens = np.unique(ref[ref >= 0])
+        rows = padded_rows(len(tokens), len(ref))
         local = np.searchsorted(tokens, ref).astype(np.int32)
-        out[CHAR_INDEX] = np.where(ref >= 0, local, len(tokens)).astype(np.int32)
-        out[CHARS] = inputs[CHARS][tokens]
+        out[CHAR_INDEX] = np.where(ref >= 0, local, rows).astype(np.int32)
+        chars = np.full((rows, inputs[CHARS].shape[1]), FeatureVocab.PAD_ID, np.int32)
+        chars[:len(tokens)] = inputs[CHARS][tokens]
+        out[CHARS] = chars
     return out
+
+
+def padded_rows(tokens: int, windows: int) -> int:
+    """Rows of a batch's ``token_chars``: the distinct tokens padded (with ``<pad>`` words)
+    to the number of windows when they fit (always in sentence batches: one compiled plan
+    per batch shape), else to a multiple of 128 (few distinct shapes)."""
+    return windows if tokens <= windows else -(-tokens // 128) * 128
 
 
 @dataclass
