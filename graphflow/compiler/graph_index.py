@@ -9,7 +9,8 @@ Stages (each a plain function over the GraphDef):
   4. ``topological_order`` sorts the kept nodes with
      ``networkx.lexicographical_topological_sort`` (ties: pure nodes before state-mutating
      nodes, then GraphDef position), so every pure computation that does not depend on a
-     variable update runs before that update. A cycle raises an error naming its nodes.
+     variable update runs before that update. A while loop's back edge (NextIteration ->
+     Merge) does not constrain the order; any other cycle raises an error naming its nodes.
 
 The same two walks over a ``Graph``'s handles (``prune_ops``, ``order_ops``) parse no input
 strings and build no networkx graph: the plan and the gradient pass use them, so their cost
@@ -109,7 +110,17 @@ def topological_order(graph_def: graph_pb2.GraphDef, nodes: Iterable[str] | None
     return order_networkx(g, state_last)
 
 
+_BACK_EDGE_SOURCES = frozenset({"NextIteration", "RefNextIteration"})
+_BACK_EDGE_TARGETS = frozenset({"Merge", "RefMerge"})
+
+
 def order_networkx(g: Any, state_last: bool = True) -> list[str]:
+    """The deterministic order of ``g``'s nodes; a while loop's back edges (NextIteration ->
+    Merge, the one cycle TF1 allows) are not ordering constraints."""
+    back = [(a, b) for a, b in g.edges if g.nodes[a]["op"] in _BACK_EDGE_SOURCES
+            and g.nodes[b]["op"] in _BACK_EDGE_TARGETS]
+    if back:
+        g = nx.restricted_view(g, [], back)
     keys = {n: (1 if state_last and mutates_state(d["op"]) else 0, d["index"])
             for n, d in g.nodes(data=True)}
     try:

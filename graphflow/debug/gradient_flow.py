@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from graphflow.compiler import graph_index
+from graphflow.compiler import frames, graph_index
 from graphflow.compiler.gradients import gradients
 from graphflow.debug.tables import format_table
 from graphflow.debug.workspace import Workspace, ancestors, tensor_name
@@ -241,8 +241,9 @@ def _report(ws: Workspace, loss_key: Any, batches: list[Mapping[Any, Any]], sour
     if not var_ops:
         raise ValueError(f"gradient_flow_report: loss '{loss.name}' depends on no trainable "
                          "variable (a frozen graph?); nothing to report")
-    acts = [op for op in ws.graph.get_operations()
-            if op.type in ACTIVATIONS and op.name in upstream]
+    fmap = frames.frame_map(ws.graph)  # an activation inside a while loop has a value per
+    acts = [op for op in ws.graph.get_operations()  # iteration: see debug/time_axis.py
+            if op.type in ACTIVATIONS and op.name in upstream and fmap.frame_of(op) is None]
     with ws.graph.as_default():
         grads = gradients(loss, [op.outputs[0] for op in var_ops], name="gradient_flow")
     pairs = [(op, g) for op, g in zip(var_ops, grads) if g is not None]

@@ -362,3 +362,23 @@ def test_tensors_inside_a_loop_cannot_be_fetched_or_fed() -> None:
     with pytest.raises(gf.InvalidArgumentError, match="inside while loop .* cannot be fed"):
         run(x, {seen[0]: 3.0})
     assert run(x) == 8.0
+
+
+def test_debug_tools_accept_a_graph_with_a_loop() -> None:
+    """Topological order ignores the loop's back edge; the gradient-flow report covers the
+    variables (activations inside a loop have a value per iteration and are left out)."""
+    from graphflow.compiler import graph_index
+
+    with gf.Graph().as_default() as g:
+        x0 = gf.placeholder(gf.float32, [4, 3], name="x0")
+        w = gf.Variable(np.eye(3, dtype=np.float32) * 0.9, name="W")
+        _, x = gf.while_loop(lambda i, x: i < 3, lambda i, x: (i + 1, gf.tanh(gf.matmul(x, w))),
+                             [gf.constant(0), x0])
+        loss = gf.reduce_mean(gf.square(gf.layers.dense(x, 2, name="out")), name="loss")
+        order = graph_index.topological_order(g.as_graph_def())
+        assert order.index("while/Merge") < order.index("while/NextIteration")
+        with gf.Session() as sess:
+            sess.run(gf.global_variables_initializer())
+            report = gf.debug.gradient_flow_report(loss, {x0: np.ones((4, 3), np.float32)},
+                                                   session=sess)
+    assert {v.name for v in report.variables} >= {"W", "out/kernel"}
