@@ -45,21 +45,24 @@ class SubPlan:
         self.feeds = [t for t, _ in plan.feeds]
         self.by_shape: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 
-    def __call__(self, values: Sequence[Any]) -> Any:
-        key = tuple([getattr(v, "shape", None) for v in values])
+    def __call__(self, values: Sequence[Any], key: Any = None) -> Any:
+        """Run on ``values``; ``key`` (optional) identifies their shapes — the caller's
+        cheaper equivalent of the tuple of every value's shape."""
+        if key is None:
+            key = _shapes(values)
         bound = self.by_shape.get(key)
         if bound is None:
-            bound = self._compile(key)
+            bound = self._compile(key, _shapes(values))
         elif len(self.by_shape) > 1:
             self.by_shape.move_to_end(key)
         return bound(values)
 
-    def _compile(self, key: tuple[Any, ...]) -> Any:
+    def _compile(self, key: Any, shapes: tuple[Any, ...]) -> Any:
         options = self.options
         if options.specialize:
             specs = [TensorSpec(t.dtype, shape) if shape is not None else t.spec
-                     for t, shape in zip(self.feeds, key)]
-            concrete = all(s is not None for s in key)
+                     for t, shape in zip(self.feeds, shapes)]
+            concrete = all(s is not None for s in shapes)
         else:
             specs, concrete = [t.spec for t in self.feeds], False
         bound = self.bind(compile_from_plan(self.plan, specs, concrete, options, self.resources),
@@ -84,22 +87,28 @@ class LoopRunner:
         self.outputs = unit.output_vars
         self.static = [_known_dims(v.merge.outputs[0].shape) for v in parts.variables]
         self.names = [v.enter.inputs[0].name for v in parts.variables]
+        # (variable, rank, ((axis, size), ...)) for the variables whose rank is known
+        self.checks = [(i, len(dims), tuple((a, d) for a, d in enumerate(dims) if d is not None))
+                       for i, dims in enumerate(self.static) if dims is not None]
 
     def __call__(self, *inputs: Any) -> Any:
         n = self.num_vars
         initial = list(inputs[:n])
         rest = list(inputs[n:])
+        outer = initial + rest
+        outer_key = _shapes(outer)  # fixed for the whole loop
         variables = list(initial)
         cond, body, with_switch = self.cond, self.body, self.with_switch
         iteration = 0
         while True:
-            (pred,) = cond(variables + initial + rest)
+            key = (_shapes(variables), outer_key)
+            (pred,) = cond(variables + outer, key)
             if pred is DEAD:
                 raise self._error("its condition is dead (it depends on the untaken branch "
                                   "of a cond)", "compute the condition outside the cond")
             if not pred:
                 break
-            produced = body([variables[i] for i in with_switch] + variables + initial + rest)
+            produced = body([variables[i] for i in with_switch] + variables + outer, key)
             variables = list(produced[:n])
             self._check(variables, iteration)
             iteration += 1
@@ -109,6 +118,20 @@ class LoopRunner:
         return tuple(outs)
 
     def _check(self, values: list[Any], iteration: int) -> None:
+        for i, rank, known in self.checks:
+            shape = getattr(values[i], "shape", None)
+            if shape is not None and len(shape) == rank:
+                for axis, size in known:
+                    if shape[axis] != size:
+                        break
+                else:
+                    continue  # the common case: the declared shape
+            self._report(values, iteration)
+        for value in values:
+            if value is DEAD:
+                self._report(values, iteration)
+
+    def _report(self, values: list[Any], iteration: int) -> None:
         for i, (value, dims) in enumerate(zip(values, self.static)):
             if value is DEAD:
                 raise self._error(f"loop variable {i} ('{self.names[i]}') is dead after "
@@ -128,6 +151,10 @@ class LoopRunner:
     def _error(self, message: str, fix: str | None = None) -> InvalidArgumentError:
         return InvalidArgumentError(node_error(self.unit.name, "WhileLoop", message, fix),
                                     self.unit.name, "WhileLoop")
+
+
+def _shapes(values: Sequence[Any]) -> tuple[Any, ...]:
+    return tuple([getattr(v, "shape", None) for v in values])
 
 
 def _known_dims(shape: Any) -> list[int | None] | None:
