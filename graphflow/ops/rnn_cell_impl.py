@@ -116,7 +116,7 @@ def _activation(activation: Any) -> Callable[..., Tensor]:
         return _ACTIVATIONS[activation]
     if not callable(activation):
         raise TypeError(f"activation must be a function or a name, got {activation!r}")
-    return activation  # type: ignore[no-any-return]
+    return activation
 
 
 def _to_snake_case(name: str) -> str:
@@ -534,7 +534,7 @@ class GRUCell(_LayerRNNCell):
         return new_h, new_h
 
 
-_LSTMStateTupleBase = collections.namedtuple("LSTMStateTuple", ("c", "h"))
+_LSTMStateTupleBase = collections.namedtuple("_LSTMStateTupleBase", ("c", "h"))
 
 
 class LSTMStateTuple(_LSTMStateTupleBase):

@@ -135,10 +135,9 @@ class DropoutWrapper(_RNNCellWrapper):
             raise TypeError("dropout_state_filter_visitor must be callable")
         self._dropout_state_filter = (dropout_state_filter_visitor
                                       or _default_dropout_state_filter_visitor)
-        for prob, attr in ((input_keep_prob, "input_keep_prob"),
-                           (state_keep_prob, "state_keep_prob"),
-                           (output_keep_prob, "output_keep_prob")):
-            setattr(self, "_" + attr, _keep_prob(prob, attr))
+        self._input_keep_prob: Any = _keep_prob(input_keep_prob, "input_keep_prob")
+        self._state_keep_prob: Any = _keep_prob(state_keep_prob, "state_keep_prob")
+        self._output_keep_prob: Any = _keep_prob(output_keep_prob, "output_keep_prob")
         self._variational_recurrent = variational_recurrent
         self._input_size = input_size
         self._seed = seed
