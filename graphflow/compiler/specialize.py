@@ -43,6 +43,12 @@ _SAME_SHAPE_IDENTITIES = {"Reshape", "ExpandDims", "Squeeze", "BroadcastTo"}
 #: steps. Off: every step is re-inferred (tests compare the two).
 MEMO_FEED_INDEPENDENT = True
 
+#: A kept Reshape of a kept Reshape (both with fully known shapes) reads the first one's
+#: input instead (a reshape of a reshape is the reshape of the original: the same elements
+#: in the same order), so the first is dropped when nothing else reads it — e.g. the two
+#: Reshapes between a MatMul gradient and an embedding's row update. Off: both run.
+MERGE_RESHAPES = True
+
 #: What one step's specialization decided: (output specs, folded values or None, identity).
 _Outcome = tuple[list[TensorSpec], list[np.ndarray] | None, bool]
 _memo: dict[tuple[int, bool, int], dict[int, _Outcome]] = {}
@@ -75,6 +81,8 @@ def specialize(plan: Plan, feed_specs: list[TensorSpec], resources: RunResources
 
     memo = _memo_for(plan, fold, fold_limit)
     learned: dict[int, _Outcome] = {}
+    # slot -> input slot of the kept Reshape that produced it (both fully known)
+    reshaped: dict[int, int] | None = {} if MERGE_RESHAPES and fold else None
     dependent = {s for _, s in plan.feeds}  # slots whose value depends on a feed
     for index, step in enumerate(plan.steps):
         op, record = step.op, step.record
@@ -84,7 +92,7 @@ def specialize(plan: Plan, feed_specs: list[TensorSpec], resources: RunResources
             dependent.update(o for o in step.outputs if o is not None)
         outcome = memo.get(index) if memo is not None and independent else None
         if outcome is not None:
-            _replay(step, outcome, specs, constants, alias, steps, ins)
+            _replay(step, outcome, specs, constants, alias, steps, ins, reshaped=reshaped)
             continue
         in_specs = _input_specs(step, record, ins, specs, constants)
         out_specs = _infer(record, op, in_specs)
@@ -112,7 +120,7 @@ def specialize(plan: Plan, feed_specs: list[TensorSpec], resources: RunResources
         if independent:
             learned[index] = (out_specs, values, identity)
         _replay(step, (out_specs, values, identity), specs, constants, alias, steps, ins,
-                specs_done=True)
+                specs_done=True, reshaped=reshaped)
     if memo is not None:
         memo.update(learned)  # only after the whole plan specialized without an error
 
@@ -132,9 +140,11 @@ def specialize(plan: Plan, feed_specs: list[TensorSpec], resources: RunResources
 
 def _replay(step: PlanStep, outcome: _Outcome, specs: dict[int, TensorSpec],
             constants: dict[int, np.ndarray], alias: dict[int, int], steps: list[PlanStep],
-            ins: tuple[int, ...], specs_done: bool = False) -> None:
+            ins: tuple[int, ...], specs_done: bool = False,
+            reshaped: dict[int, int] | None = None) -> None:
     """Apply one step's outcome: record its output specs, then fold it into constants,
-    alias it to its input, or keep it as a step."""
+    alias it to its input, or keep it as a step (a Reshape of a Reshape reading the
+    first one's input, see ``MERGE_RESHAPES``)."""
     out_specs, values, identity = outcome
     if not specs_done:
         for k, o in enumerate(step.outputs):
@@ -147,7 +157,17 @@ def _replay(step: PlanStep, outcome: _Outcome, specs: dict[int, TensorSpec],
     elif identity:
         alias[step.outputs[0]] = ins[0]  # type: ignore[index]
     else:
+        if reshaped is not None and step.op.type == "Reshape" and ins and \
+                step.outputs[0] is not None and _known(specs, ins[0]) and \
+                _known(specs, step.outputs[0]):
+            ins = (reshaped.get(ins[0], ins[0]),) + ins[1:]
+            reshaped[step.outputs[0]] = ins[0]
         steps.append(PlanStep(step.op, step.record, ins, step.outputs, step.refs))
+
+
+def _known(specs: dict[int, TensorSpec], slot: int) -> bool:
+    spec = specs.get(slot)
+    return spec is not None and spec.shape.is_fully_defined()
 
 
 def _without_dead_steps(steps: list[PlanStep], fetches: list[int | None],

@@ -119,3 +119,39 @@ def test_reused_bytecode_reports_the_failing_node_under_its_own_plan_file():
         first = sess.explain(out, {ids: np.array([1, 2], np.int32)})
         second = sess.explain(out, {ids: np.array([3, 0, 3], np.int32)})
         assert first.code.filename != second.code.filename
+
+
+def test_merged_reshape_chains_drop_a_step_and_change_no_result(monkeypatch):
+    """MERGE_RESHAPES: the embedding gradient's Reshape of a Reshape reads the first one's
+    input; the plan has one Reshape step fewer and training gives the same bits."""
+    results = {}
+    for merge in (True, False):
+        monkeypatch.setattr(specialize_mod, "MERGE_RESHAPES", merge)
+        g, ids, labels, loss, train, init = _training_graph()
+        feed = {ids: np.array([[0, 6], [3, 3], [6, 1]], np.int32),
+                labels: np.array([1, 0, 3], np.int32)}
+        with gf.Session(graph=g) as s:
+            s.run(init)
+            steps = s.explain([train, loss], feed).steps
+            losses = [s.run([train, loss], feed)[1] for _ in range(3)]
+            weights = [s.variable_value(n) for n in ("E", "W")]
+        results[merge] = (sum(st.op_type == "Reshape" for st in steps), losses, weights)
+    (merged, losses_on, weights_on), (kept, losses_off, weights_off) = results[True], \
+        results[False]
+    assert merged == kept - 1
+    assert [a.tobytes() for a in losses_on] == [b.tobytes() for b in losses_off]
+    assert all(a.tobytes() == b.tobytes() for a, b in zip(weights_on, weights_off))
+
+
+def test_reshape_chain_with_the_middle_fetched_keeps_both():
+    with gf.Graph().as_default() as g:
+        x = gf.placeholder(gf.float32, [None, 6])
+        a = gf.reshape(x * 2.0, [-1, 2, 3])
+        b = gf.reshape(a, [-1, 3])
+        with gf.Session(graph=g) as s:
+            xv = np.arange(12, dtype=np.float32).reshape(2, 6)
+            got_a, got_b = s.run([a, b], {x: xv})
+            steps = s.explain([a, b], {x: xv}).steps
+    np.testing.assert_array_equal(got_a, (2 * xv).reshape(2, 2, 3))
+    np.testing.assert_array_equal(got_b, (2 * xv).reshape(4, 3))
+    assert sum(st.op_type == "Reshape" for st in steps) == 2
