@@ -10,7 +10,9 @@ DEFAULT_SENTENCE = "Last night, Paris Hilton wowed in a sequin gown"
 
 # WindowNERConfig fields settable from `ner train`: (name, type or choices, help).
 _TRAIN_OPTIONS: list[tuple[str, Any, str]] = [
-    ("model", ["window"], "the network (the window classifier; recurrent models to come)"),
+    ("model", ["window", "rnn", "gru", "bilstm"],
+     "the network: the window classifier, or a recurrent tagger (rnn, gru, bilstm: "
+     "graphflow.models.ner_recurrent)"),
     ("output", ["crf", "softmax"],
      "output layer: a linear-chain CRF over the sentence's tags, or per-token softmax"),
     ("epochs", int, "passes over the training data"),
@@ -131,6 +133,10 @@ def run_train(args: argparse.Namespace) -> int:
         if not (data_dir / split).exists():
             raise FileNotFoundError(f"'{data_dir / split}' not found: --data must be a "
                                     "directory holding train.txt and dev.txt")
+    if args.model in ("rnn", "gru", "bilstm"):
+        from graphflow.models.ner_recurrent_trainer import train_from_args
+
+        return train_from_args(args, data_dir)
     config = config_from_args(args)
     parallel = args.workers > 1 or args.address
     if parallel and args.logdir:
@@ -166,10 +172,10 @@ def run_train(args: argparse.Namespace) -> int:
 
 def run_eval(args: argparse.Namespace) -> int:
     from graphflow.data import evaluate, format_report, read_conll, to_iob2
-    from graphflow.models.ner_artifacts import NERPredictor
+    from graphflow.models.ner_recurrent_trainer import load_predictor
     from graphflow.models.ner_trainer import binary_tags
 
-    predictor = NERPredictor.load(args.model_dir)
+    predictor = load_predictor(args.model_dir)  # the window model's or a recurrent one
     sentences = read_conll(args.data)
     predicted = predictor.predict_tags([s.words for s in sentences])
     cls = predictor.config.binary_class
@@ -179,9 +185,9 @@ def run_eval(args: argparse.Namespace) -> int:
 
 
 def run_predict(args: argparse.Namespace) -> int:
-    from graphflow.models.ner_artifacts import NERPredictor
+    from graphflow.models.ner_recurrent_trainer import load_predictor
 
-    predictor = NERPredictor.load(args.model_dir)
+    predictor = load_predictor(args.model_dir)  # the window model's or a recurrent one
     for text in args.sentences:
         found = predictor.predict(text)
         print(text)

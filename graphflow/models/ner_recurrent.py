@@ -48,7 +48,7 @@ from graphflow.models.window_ner import EMBEDDING_NAMES, OPTIMIZERS, make_optimi
 from graphflow.ops.array_ops import placeholder, placeholder_with_default, reshape, shape
 from graphflow.ops.clip_ops import clip_by_global_norm
 from graphflow.ops.cross_entropy_ops import sparse_softmax_cross_entropy_with_logits
-from graphflow.ops.gather_ops import argmax, embedding_lookup
+from graphflow.ops.gather_ops import argmax, embedding_lookup, gather
 from graphflow.ops.layout_ops import concat
 from graphflow.ops.linalg_ops import matmul
 from graphflow.ops.mask_ops import sequence_mask
@@ -267,7 +267,7 @@ def _add_training(config: RecurrentNERConfig, model: RecurrentNERGraph, words: T
     """Tags, the loss averaged over the real tokens, clipped gradients, the update."""
     with name_scope("loss"):
         labels = placeholder(dtypes.int32, [None, None], name=INPUT_TAGS)
-        steps = shape(words)[1]
+        steps = gather(shape(words), 1)  # T
         mask = reshape(sequence_mask(model.lengths, steps, dtype=dtypes.float32), [-1],
                        name="token_mask")
         per_token = sparse_softmax_cross_entropy_with_logits(

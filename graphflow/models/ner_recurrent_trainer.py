@@ -428,8 +428,9 @@ def config_from_args(args: argparse.Namespace) -> RecurrentNERConfig:
     if getattr(args, "workers", 1) > 1:
         given.append("--workers")
     if given:
-        raise ValueError(f"{', '.join(given)} apply to the window model only, not to "
-                         f"--model {args.model}: drop them (see `graphflow ner train --help`)")
+        raise ValueError(f"options of the window model only, not used by --model "
+                         f"{args.model}: {', '.join(given)}; drop them (see `graphflow ner "
+                         "train --help`)")
     overrides = {f: getattr(args, f) for f in CLI_FIELDS if getattr(args, f, None) is not None}
     if getattr(args, "freeze_embeddings", False):
         overrides["train_embeddings"] = False
@@ -443,8 +444,9 @@ def train_from_args(args: argparse.Namespace, data_dir: Path) -> int:
     train, dev = read_conll(data_dir / "train.txt"), read_conll(data_dir / "dev.txt")
     print(f"data: {data_dir} ({len(train)} train / {len(dev)} dev sentences)")
     trainer = RecurrentNERTrainer(config, train, embeddings_path=args.embeddings)
+    units = f"{config.hidden} units" + (" per direction" if config.model == "bilstm" else "")
     print(f"vocabulary {len(trainer.vocab)} words, {len(trainer.tags)} classes; model "
-          f"{config.model} ({config.hidden} units{' per direction' if config.model == 'bilstm' else ''}), "
+          f"{config.model} ({units}), "
           f"features {'+'.join(trainer.features.names)}, output softmax"
           + (f"; pretrained coverage {trainer.coverage:.1%}" if args.embeddings else ""))
     quiet = getattr(args, "quiet", False)
