@@ -46,9 +46,10 @@ def _where(pos: tuple[int, ...]) -> str:
     return "".join(f"[{p}]" for p in pos) if pos else ""
 
 
-#: Planned axis-0 gathers move whole rows as opaque items (``_RowTake``: a void view, one
-#: memcpy per row) and check the bounds with one reduction (``indices_in_range``). Off: ``np.take``
-#: over the typed array and a min and a max. Either way the output is the same bytes.
+#: Index bounds are checked with one reduction (``indices_in_range``: the indices viewed as
+#: unsigned, so a negative one is larger than any size). Off: a min and a max. (Copying the
+#: gathered rows as opaque void items was measured too and did not pay: at the window-NER
+#: step's sizes the gather waits on memory, not on numpy's per-element loop.)
 FAST_ROW_GATHER = True
 _UNSIGNED: dict[Any, Any] = {np.dtype(np.int32): np.dtype(np.uint32),
                              np.dtype(np.int64): np.dtype(np.uint64)}
@@ -62,39 +63,6 @@ def indices_in_range(indices: np.ndarray, n: int) -> bool:
     if unsigned is not None:
         return bool(indices.view(unsigned).max() < n)
     return bool(indices.min() >= 0 and indices.max() < n)
-
-
-class _RowTake:
-    """``np.take(params, indices, axis=0, out=out)`` for a contiguous params of numeric
-    dtype, with each row of params viewed as one void item (numpy then copies rows with
-    one memcpy each instead of looping over their elements)."""
-
-    def __init__(self, out: np.ndarray) -> None:
-        self.out = out
-        self.ok = out.flags.c_contiguous and out.dtype.kind in "biufc"
-        self.row_shape: tuple[int, ...] | None = None
-        self.item = np.dtype(np.void)
-        self.view = out
-
-    def fits(self, params: np.ndarray, indices: np.ndarray) -> bool:
-        if not (FAST_ROW_GATHER and self.ok and params.dtype == self.out.dtype and
-                params.flags.c_contiguous and params.ndim >= 2 and
-                self.out.shape == indices.shape + params.shape[1:]):
-            return False
-        if self.row_shape != params.shape[1:]:
-            row_bytes = int(np.prod(params.shape[1:], dtype=np.int64)) * params.itemsize
-            if row_bytes == 0:
-                return False
-            self.row_shape = params.shape[1:]
-            self.item = np.dtype((np.void, row_bytes))
-            self.view = self.out.reshape(indices.shape + (-1,)).view(self.item).reshape(
-                indices.shape)
-        return True
-
-    def __call__(self, params: np.ndarray, indices: np.ndarray) -> np.ndarray:
-        table = params.reshape(params.shape[0], -1).view(self.item).reshape(-1)
-        np.take(table, indices, out=self.view, mode="clip")
-        return self.out
 
 
 @register
@@ -153,13 +121,10 @@ class GatherV2(Op):
         if out is not None and axis_value is not None and rank is not None and \
                 -rank <= int(axis_value) < rank:
             a = int(axis_value) % rank  # a planned, shape-specialized step: bind the axis now
-            rows = _RowTake(out) if a == 0 and rank >= 2 else None
 
             def gather_rows(params: np.ndarray, indices: np.ndarray, axis: Any) -> np.ndarray:
                 if not indices_in_range(indices, params.shape[a]):
                     return gather_kernel(params, indices, axis)  # raises the named error
-                if rows is not None and rows.fits(params, indices):
-                    return rows(params, indices)
                 return np.take(params, indices, axis=a, out=out, mode="clip")
             return gather_rows
         return gather_kernel

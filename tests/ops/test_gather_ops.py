@@ -395,8 +395,9 @@ def test_segment_sum_kernel_is_bit_identical_to_np_add_at() -> None:
                                                (np.int64, np.int32)])
 def test_planned_row_gather_copies_the_same_bytes(monkeypatch: pytest.MonkeyPatch, fast: bool,
                                                   dtype: Any, index_dtype: Any) -> None:
-    """The planned axis-0 gather (rows as void items, one-reduction bounds check) gives
-    exactly np.take's bytes — NaN payloads and -0.0 included — and the same errors."""
+    """The planned axis-0 gather (bounds checked by one unsigned max, or a min and a max
+    with the switch off) gives exactly np.take's bytes — NaN payloads and -0.0 included —
+    and the same errors naming the first bad index."""
     monkeypatch.setattr(gather_ops, "FAST_ROW_GATHER", fast)
     rng = np.random.default_rng(17)
     table = (rng.standard_normal((30, 3, 2)) * 10).astype(dtype)
