@@ -241,3 +241,75 @@ def test_a_frozen_tensorflow_dynamic_rnn_runs_in_graphflow() -> None:
                            {"x:0": feeds[case["x"]], "seq:0": feeds[case["seq"]]})
     for a, e in zip(got, expected):
         np.testing.assert_allclose(a, e, rtol=1e-9, atol=1e-12)
+
+
+# ----------------------------------------------------------------------------------------
+# checkpoints and frozen graphs, both ways
+# ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("control_flow_v1")
+def test_a_tensorflow_checkpoint_of_rnn_weights_restores_into_graphflow(tmp_path: Any) -> None:
+    """TF's Saver writes the cells' variables; graphflow's Saver restores them by name."""
+    g = tf.Graph()
+    with g.as_default():
+        case = build_dynamic(tf1, tf_cells, "multi", "bidirectional", True, False)
+        with tf1.Session(graph=g) as sess:
+            sess.run(tf1.global_variables_initializer())
+            expected = sess.run(case["results"], dynamic_feeds(case))
+            path = tf1.train.Saver().save(sess, str(tmp_path / "rnn.ckpt"))
+    ours = gf.Graph()
+    with ours.as_default():
+        mine = build_dynamic(gf, gf.nn.rnn_cell, "multi", "bidirectional", True, False)
+        with gf.Session(graph=ours) as sess:
+            gf.train.Saver().restore(sess, path)
+            got = sess.run(mine["results"], dynamic_feeds(mine))
+    for a, e in zip(got, expected):
+        np.testing.assert_allclose(a, e, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.usefixtures("control_flow_v1")
+def test_a_frozen_tensorflow_static_rnn_with_sequence_length_runs_in_graphflow() -> None:
+    """TF1's static_rnn wraps masked steps in conds; graphflow imports and runs them."""
+    g = tf.Graph()
+    with g.as_default():
+        case = build(tf1, tf_cells, "lstm_peepholes_clip_proj", "static", True)
+        outs = [t.op.name for t in nest.flatten(case["fetch"][:2])]
+        with tf1.Session(graph=g) as sess:
+            sess.run(tf1.global_variables_initializer())
+            tf_feeds = feeds(case)
+            expected = sess.run(nest.flatten(case["fetch"][:2]), tf_feeds)
+            frozen = tf1.graph_util.convert_variables_to_constants(sess, g.as_graph_def(), outs)
+    assert any(n.op == "Switch" for n in frozen.node)
+    ours = gf.Graph()
+    with ours.as_default():
+        gf.import_graph_def(frozen, name="")
+        with gf.Session(graph=ours) as sess:
+            got = sess.run([f"{n}:0" for n in outs],
+                           {f"{k.op.name}:0": v for k, v in tf_feeds.items()})
+    for a, e in zip(got, expected):
+        np.testing.assert_allclose(a, e, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("driver", ["dynamic", "bidirectional"])
+def test_a_frozen_graphflow_dynamic_rnn_runs_in_tensorflow(driver: str) -> None:
+    """graphflow's while loop, TensorArrays, ReverseSequence/ReverseV2 in TF's runtime."""
+    ours = gf.Graph()
+    with ours.as_default():
+        mine = build_dynamic(gf, gf.nn.rnn_cell, "gru", driver, driver == "dynamic", False)
+        outs = [t.op.name for t in mine["results"]]
+        feeds_ = dynamic_feeds(mine)
+        with gf.Session(graph=ours) as sess:
+            sess.run(gf.global_variables_initializer())
+            expected = sess.run(mine["results"], feeds_)
+            frozen = gf.graph_util.convert_variables_to_constants(
+                sess, ours.as_graph_def(), outs)
+    tf_def = tf1.GraphDef.FromString(frozen.SerializeToString())
+    g = tf.Graph()
+    with g.as_default():
+        tf1.import_graph_def(tf_def, name="")
+        with tf1.Session(graph=g) as sess:
+            got = sess.run([f"{n}:0" for n in outs],
+                           {f"{k.op.name}:0": v for k, v in feeds_.items()})
+    for a, e in zip(got, expected):
+        np.testing.assert_allclose(a, e, rtol=1e-9, atol=1e-12)
