@@ -51,7 +51,8 @@ def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients",
     grad_ys = [None] * len(ys) if grad_ys is None else list(grad_ys)
     if len(grad_ys) != len(ys):
         raise ValueError(f"gradients: {len(grad_ys)} grad_ys given for {len(ys)} ys")
-    with graph.as_default(), graph.name_scope(name), paused_gc():
+    with graph.as_default(), graph.name_scope(name) as scope, \
+            graph.gradient_pass(scope.rstrip("/")), paused_gc():
         seeds: list[tuple[Tensor, Grad]] = []
         for y, gy in zip(ys, grad_ys):
             if not y.dtype.is_floating:

@@ -63,6 +63,7 @@ class Graph:
         #: ops their control pivot.
         self._cf_context: Any = None
         self._op_contexts: dict[int, Any] = {}  # op index -> context it was created in
+        self._gradient_sources: list[str] = []  # name scopes of the running gradient passes
         self._finalized = False
         self.seed: int | None = None
 
@@ -121,9 +122,18 @@ class Graph:
 
     @contextlib.contextmanager
     def control_dependencies(self, control_inputs: Sequence[Any] | None) -> Iterator[None]:
-        """Ops created inside run after ``control_inputs``; ``None`` clears outer contexts."""
+        """Ops created inside run after ``control_inputs``; ``None`` clears outer contexts —
+        the control dependencies and, as in TF1, the control-flow context (so a variable
+        made inside a while loop's body lives outside the loop)."""
         if control_inputs is None:
             self._control_stack.append(None)
+            old_context, self._cf_context = self._cf_context, None
+            try:
+                yield
+            finally:
+                self._cf_context = old_context
+                self._control_stack.pop()
+            return
         else:
             ops = []
             for c in control_inputs:
@@ -311,6 +321,22 @@ class Graph:
             yield
         finally:
             self._cf_context = old
+
+    @contextlib.contextmanager
+    def gradient_pass(self, scope: str) -> Iterator[None]:
+        """Mark a gradient pass running under name scope ``scope`` (``gf.gradients`` does):
+        gradient rules that must agree across the pass (TensorArray gradient arrays) read it
+        as ``gradient_source``, wherever inside the pass they are built."""
+        self._gradient_sources.append(scope)
+        try:
+            yield
+        finally:
+            self._gradient_sources.pop()
+
+    @property
+    def gradient_source(self) -> str | None:
+        """The name scope of the innermost running gradient pass (None: none runs)."""
+        return self._gradient_sources[-1] if self._gradient_sources else None
 
     def context_of(self, op: Operation) -> Any:
         """The control-flow context ``op`` was created in (None: the top level)."""

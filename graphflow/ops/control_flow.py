@@ -91,7 +91,8 @@ class _OuterScope:
 
     def __enter__(self) -> None:
         g = self.ctx.graph
-        self.stack = [g.control_flow_context_as(self.ctx.outer), g.control_dependencies(None)]
+        # (control_dependencies(None) also clears the control-flow context: set it after)
+        self.stack = [g.control_dependencies(None), g.control_flow_context_as(self.ctx.outer)]
         for cm in self.stack:
             cm.__enter__()
 
@@ -224,7 +225,7 @@ def while_loop(cond: Callable[..., Any], body: Callable[..., Any], loop_vars: An
             e = enter(v, frame_name, parallel_iterations=parallel_iterations, name="Enter")
             graph.set_context_of(e.op, ctx)
             enters.append(e)
-        with graph.control_flow_context_as(ctx), graph.control_dependencies(None):
+        with graph.control_dependencies(None), graph.control_flow_context_as(ctx):
             merges = [merge([e, e], name="Merge")[0] for e in enters]
             for m, shape in zip(merges, shapes):
                 if shape is not None:

@@ -746,6 +746,9 @@ def _grad_source(op: Operation) -> str:
     ``gradients``: ``gradients``, ``gradients_1``, ``train/gradients`` — the same inside a
     while loop's backward loop), else the name scope above ``<op>_grad``, else the whole
     current scope."""
+    running = op.graph.gradient_source  # the gf.gradients call building this rule
+    if running is not None:
+        return running
     scope = op.graph.get_name_scope()
     tokens = scope.split("/")
     hits = [k for k, t in enumerate(tokens) if t.startswith("gradients")]

@@ -382,3 +382,45 @@ def test_debug_tools_accept_a_graph_with_a_loop() -> None:
             report = gf.debug.gradient_flow_report(loss, {x0: np.ones((4, 3), np.float32)},
                                                    session=sess)
     assert {v.name for v in report.variables} >= {"W", "out/kernel"}
+
+
+def test_a_variable_made_inside_a_loop_body_lives_outside_it() -> None:
+    """As TF1: control_dependencies(None) (which variable creation uses) also clears the
+    control-flow context, so the variable is made once and read through an Enter."""
+    with gf.Graph().as_default() as g:
+        x = gf.placeholder(gf.float32, [2])
+
+        def body(i, acc):
+            w = gf.get_variable("w", [2], initializer=gf.ones_initializer())
+            return i + 1, acc * w * 2.0
+        _, out = gf.while_loop(lambda i, acc: i < 3, body, [gf.constant(0), x])
+        (var,) = gf.global_variables()
+        assert g.context_of(var.op) is None
+        gx, gw = gf.gradients(out, [x, var])
+        with gf.Session() as sess:
+            sess.run(gf.global_variables_initializer())
+            value, dx, dw = sess.run([out, gx, gw], {x: [1.0, 2.0]})
+    np.testing.assert_allclose(value, [8.0, 16.0])
+    np.testing.assert_allclose(dx, [8.0, 8.0])
+    np.testing.assert_allclose(dw, [24.0, 48.0])  # d(8 w^3 x)/dw at w = 1
+
+
+def test_tensor_array_loop_gradients_under_any_gradient_name() -> None:
+    """The gradient arrays of one gf.gradients call are shared by its name scope, whatever
+    it is called (gf.test.check_gradients uses "gradient_check")."""
+    x = gf.placeholder(gf.float64, [3, 2])
+    w = gf.placeholder(gf.float64, [2])
+    inputs = gf.TensorArray(gf.float64, size=3).unstack(x)
+
+    def body(t, h, ta):
+        h = gf.tanh(inputs.read(t) * w + h)
+        return t + 1, h, ta.write(t, h)
+    _, _, ta = gf.while_loop(lambda t, *_: t < 3, body, [gf.constant(0), gf.zeros(
+        [2], gf.float64), gf.TensorArray(gf.float64, size=3)])
+    loss = gf.reduce_sum(ta.stack() * gf.constant(np.arange(6.0).reshape(3, 2)))
+    default = gf.gradients(loss, [w])[0]
+    named = gf.gradients(loss, [w], name="gradient_check")[0]
+    feeds = {x: np.random.default_rng(0).normal(size=(3, 2)), w: np.array([0.5, -0.3])}
+    got_default, got_named = run([default, named], feeds)
+    np.testing.assert_allclose(got_named, got_default)
+    assert np.abs(got_default).min() > 0.1
