@@ -217,3 +217,26 @@ def test_errors_name_the_problem():
         multi = gf.nn.rnn_cell.MultiRNNCell([gf.nn.rnn_cell.BasicRNNCell(H)] * 2)
         with pytest.raises(ValueError, match="one hidden vector per step"):
             time_axis.probed_rnn(multi, x)
+
+
+@pytest.mark.parametrize("use_dynamic_rnn", DRIVERS)
+def test_unknown_batch_size_probe_follows_the_fed_batch(use_dynamic_rnn):
+    g = gf.Graph()
+    with g.as_default():
+        gf.set_random_seed(4)
+        x = gf.placeholder(gf.float64, [T, None, D], name="x")
+        r = time_axis.probed_rnn(gf.nn.rnn_cell.GRUCell(H, dtype=gf.float64), x,
+                                 use_dynamic_rnn=use_dynamic_rnn)
+        loss = gf.reduce_sum(gf.square(r.last_output))
+        init = gf.global_variables_initializer()
+    row = np.random.default_rng(6).standard_normal((T, 1, D))
+    with gf.Session(graph=g) as sess:
+        sess.run(init)
+        two, five = (time_axis.time_axis_gradients(sess, loss, r.probe,
+                                                   {x: np.repeat(row, n, axis=1)})
+                     for n in (2, 5))
+    assert two.gradients[0].shape == (T, 2, H) and five.gradients[0].shape == (T, 5, H)
+    # Identical rows: every row has the same dL/dh_t, so the norms grow with sqrt(batch).
+    np.testing.assert_allclose(five.gradients[0][:, :2], two.gradients[0], rtol=1e-12)
+    np.testing.assert_allclose(np.array(five.norms) / np.array(two.norms), np.sqrt(2.5),
+                               rtol=1e-12)
