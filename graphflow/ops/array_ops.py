@@ -9,6 +9,7 @@ gradient need are added with ``op_builder.raw_op`` (see the package docstring)."
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -286,6 +287,18 @@ class Reshape(Op):
 
     def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
         name = ctx.name
+        target = ctx.concrete(ctx.outputs[0])
+        if target is not None and ctx.inputs[1].value is not None:
+            # A specialized plan with a constant shape: bind the target tuple once (converting
+            # the int32 shape array costs microseconds per call); other sizes still fail below.
+            size = math.prod(target)
+
+            def reshape_to_target(x: np.ndarray, shape: np.ndarray) -> np.ndarray:
+                if x.size == size:
+                    return x.reshape(target)
+                return reshape_kernel(x, shape)
+        else:
+            reshape_to_target = None  # type: ignore[assignment]
 
         def reshape_kernel(x: np.ndarray, shape: np.ndarray) -> np.ndarray:
             try:
@@ -294,7 +307,7 @@ class Reshape(Op):
                 raise run_error(name, "Reshape", f"cannot reshape a tensor of shape {x.shape} "
                                 f"({x.size} elements) into shape "
                                 f"{tuple(int(d) for d in shape)}") from None
-        return reshape_kernel
+        return reshape_to_target if reshape_to_target is not None else reshape_kernel
 
     def grad(self, op: Operation, g: Tensor) -> list[Tensor | None]:
         """d reshape(x) = reshape(g, shape(x))."""

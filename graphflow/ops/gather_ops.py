@@ -231,7 +231,7 @@ def update_rows(ufunc: Any, target: np.ndarray, indices: np.ndarray, updates: np
 class RowUpdate:
     """``update_rows`` for one concrete updates shape, with its work arrays made once (a
     plan binds it when shapes are known; ``alloc`` is the kernel context's ``scratch``).
-    The same interface as ``state_ops.RowScatter``: ``fits`` then ``__call__``."""
+    ``fits(target, updates)`` then ``__call__(ufunc, target, indices, updates)``."""
 
     def __init__(self, updates_shape: tuple[int, ...], row_ndim: int, alloc: Any) -> None:
         self.shape = tuple(updates_shape)

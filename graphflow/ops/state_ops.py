@@ -17,7 +17,7 @@ from graphflow.framework.errors import FailedPreconditionError
 from graphflow.framework.op_registry import InferContext, KernelContext, Op, register
 from graphflow.framework.tensor import Operation, Tensor, TensorSpec
 from graphflow.framework.tensor_shape import TensorShape
-from graphflow.ops import op_builder
+from graphflow.ops import gather_ops, op_builder
 from graphflow.ops.op_base import run_error
 
 
@@ -160,7 +160,7 @@ class _Scatter(Op):
         cell, name, op_type, ufunc = ctx.refs[0], ctx.name, self.op_type, self.ufunc
         shape = ctx.concrete(ctx.inputs[2])  # updates: indices.shape + row shape
         row_ndim = None if ctx.inputs[0].shape.rank is None else ctx.inputs[0].shape.rank - 1
-        plan = RowScatter(shape, row_ndim, ctx.scratch) \
+        plan = gather_ops.RowUpdate(shape, row_ndim, ctx.scratch) \
             if shape and row_ndim and len(shape) > row_ndim else None
 
         def scatter(indices: np.ndarray, updates: np.ndarray) -> np.ndarray:
@@ -183,41 +183,13 @@ class _Scatter(Op):
 
 def scatter_rows(ufunc: Any, target: np.ndarray, indices: np.ndarray, updates: np.ndarray
                  ) -> None:
-    """target[indices[i]] (ufunc)= updates[i], rows with equal indices all applied.
-
-    For a contiguous target of rank >= 2 this runs ``ufunc.at`` on the flattened array with
-    one flat index per element: numpy's 1-D fast path, several times quicker than ``ufunc.at``
-    on whole rows, and still exact with duplicates."""
+    """target[indices[i]] (ufunc)= updates[i], rows with equal indices all applied, exactly
+    as ``ufunc.at`` (``gather_ops.update_rows``: first occurrences as whole-row gathers and
+    scatters, repeats in order)."""
     if target.ndim < 2 or not target.flags.c_contiguous:
         ufunc.at(target, indices, updates)
         return
-    full = indices.shape + target.shape[1:]
-    RowScatter(full, target.ndim - 1, lambda shape, dtype: np.empty(shape, dtype))(
-        ufunc, target, indices, np.broadcast_to(updates, full))
-
-
-class RowScatter:
-    """``scatter_rows`` for one concrete updates shape, with its flat-index work array and
-    column offsets made once (a plan binds it when shapes are known)."""
-
-    def __init__(self, updates_shape: tuple[int, ...], row_ndim: int, alloc: Any) -> None:
-        self.shape = tuple(updates_shape)
-        self.row_shape = self.shape[len(self.shape) - row_ndim:]
-        self.row = int(np.prod(self.row_shape, dtype=np.int64))
-        self.columns = np.arange(self.row, dtype=np.intp)
-        rows = int(np.prod(self.shape[:len(self.shape) - row_ndim], dtype=np.int64))
-        self.flat = alloc((rows, self.row), np.intp)
-        self.starts = alloc((rows, 1), np.intp)
-
-    def fits(self, target: np.ndarray, updates: np.ndarray) -> bool:
-        return (updates.shape == self.shape and target.flags.c_contiguous
-                and target.shape[1:] == self.row_shape)
-
-    def __call__(self, ufunc: Any, target: np.ndarray, indices: np.ndarray,
-                 updates: np.ndarray) -> None:
-        np.multiply(indices.reshape(-1, 1), self.row, out=self.starts, casting="unsafe")
-        np.add(self.starts, self.columns, out=self.flat)
-        ufunc.at(target.reshape(-1), self.flat.reshape(-1), updates.reshape(-1))
+    gather_ops.update_rows(ufunc, target, indices, updates)
 
 
 @register
