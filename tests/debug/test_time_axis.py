@@ -3,8 +3,11 @@ loop (a zero probe added to the hidden state), its pictures and TensorBoard valu
 
 from __future__ import annotations
 
+import importlib.util
 import struct
+import sys
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -240,3 +243,24 @@ def test_unknown_batch_size_probe_follows_the_fed_batch(use_dynamic_rnn):
     np.testing.assert_allclose(five.gradients[0][:, :2], two.gradients[0], rtol=1e-12)
     np.testing.assert_allclose(np.array(five.norms) / np.array(two.norms), np.sqrt(2.5),
                                rtol=1e-12)
+
+
+def test_example_script_draws_all_three_cells(tmp_path, monkeypatch, capsys):
+    path = Path(__file__).resolve().parents[2] / "examples" / "vanishing_gradients.py"
+    spec = importlib.util.spec_from_file_location("vanishing_gradients_example", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(sys, "argv", ["vanishing_gradients.py", "--steps", "6", "--batch", "4",
+                                      "--units", "5", "--train", "2", "--out", str(tmp_path)])
+    module.main()
+    out = capsys.readouterr().out
+    for name in ("vanilla RNN", "GRU", "LSTM"):
+        assert out.count(f"== {name}, ") == 2  # at initialization and after training
+    for name in ("vanishing_gradients", "vanishing_gradients_trained"):
+        assert _png_pixels((tmp_path / f"{name}.png").read_bytes()).shape == (440, 720, 3)
+        assert (tmp_path / f"{name}.svg").read_text().count("<polyline") > 3
+    (events,) = (tmp_path / "tb").iterdir()
+    tags = {v.tag for e in gf.summary.summary_iterator(events) for v in e.summary.value}
+    assert {"time_axis/init/GRU/grad_norm", "time_axis/trained/LSTM/grad_norm",
+            "time_axis/init/picture", "time_axis/trained/picture"} <= tags
