@@ -148,3 +148,40 @@ def test_train_flags_map_onto_the_model_config() -> None:
     assert cfg.train_embeddings is False and cfg.binary_class == "PER"
     defaults = config_from_args(build_parser().parse_args(["ner", "train", "--out", "m"]))
     assert defaults == WindowNERConfig()
+
+
+def test_preset_output_model_and_lr_decay_flags() -> None:
+    from graphflow.cli import build_parser
+    from graphflow.commands.ner import config_from_args
+    from graphflow.models.window_ner import WindowNERConfig
+
+    def cfg(*flags: str) -> WindowNERConfig:
+        return config_from_args(build_parser().parse_args(["ner", "train", "--out", "m",
+                                                           *flags]))
+
+    assert cfg("--preset", "lecture") == WindowNERConfig.preset("lecture")
+    lecture = cfg("--preset", "lecture", "--output", "crf", "--hidden", "9")  # flags win
+    assert (lecture.output, lecture.hidden, lecture.suffix_dim) == ("crf", 9, 0)
+    assert cfg("--output", "softmax").output == "softmax"
+    assert cfg("--model", "window", "--lr-decay", "0.5").lr_decay == 0.5
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["ner", "train", "--out", "m", "--model", "transformer"])
+
+
+def test_lecture_preset_trains_a_softmax_model(tmp_path: Path, data_dir: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ner", "train", "--data", str(data_dir), "--out", str(tmp_path), *FAST,
+                 "--epochs", "1", "--preset", "lecture"]) == 0
+    out = capsys.readouterr().out
+    assert "features words+casings," in out and "tanh, output softmax" in out
+    meta = json.loads((tmp_path / "config.json").read_text())
+    assert meta["config"]["output"] == "softmax" and "transitions" not in meta["outputs"]
+    assert main(["ner", "predict", str(tmp_path), "Paris is big."]) == 0
+
+
+def test_data_parallel_workers_refuse_a_crf_model(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ner", "train", "--out", str(tmp_path), *FAST, "--workers", "2"]) == 1
+    err = capsys.readouterr().err
+    assert "--workers/--address train softmax models" in err and "--output softmax" in err
+    assert not (tmp_path / "config.json").exists()
