@@ -19,7 +19,10 @@ The modules import each other one way only, in this order (each may import those
 9. ``tensor_operators`` (the Python operators, from the families above);
 10. ``tensor_array`` (the ``gf.TensorArray`` class and the TensorArray node builders; uses
     array, linalg, layout, strided-slice builders) -> ``tensor_array_ops`` (the records,
-    whose gradient rules build with it); ``stack_ops`` (stacks).
+    whose gradient rules build with it); ``stack_ops`` (stacks);
+11. ``reverse_sequence_ops`` (ReverseSequence, ReverseV2) -> ``rnn_cell_impl`` (TF1's RNN
+    cells, on ``variable_scope``) -> ``rnn_cell_wrapper_impl`` -> ``rnn`` (static/dynamic RNNs,
+    on ``control_flow`` and ``tensor_array``); ``functional_ops`` (map_fn, scan, folds).
 
 Where a gradient rule of a low family needs an op of a higher one — the ``Sum`` that
 ``unbroadcast``, Fill's and Tile's gradients emit (reductions sit above arrays and layout,
