@@ -13,6 +13,7 @@ import pytest
 import graphflow as gf
 from graphflow.framework import nest
 from graphflow.ops import rnn_cell_impl as rc
+from graphflow.ops import rnn_cell_wrapper_impl as rw
 from tests.helpers import assert_gradients
 from tests.ops.rnn_reference import (
     assert_close,
@@ -361,3 +362,23 @@ def test_bidirectional_dynamic_rnn_matches_numpy(masked: bool, time_major: bool)
     assert_close(got[3], ref_st_bw)
     loss = gf.reduce_sum(out_fw * out_fw) + gf.reduce_sum(gf.sin(out_bw))
     assert_loop_gradients(loss, [x], {x: xv})
+
+
+def test_dropout_wrapper_inside_dynamic_rnn() -> None:
+    """Dropout ops in the loop body draw a new mask per step; the variational wrapper's one
+    mask (made outside the loop) is the same at every step; gradients build and run."""
+    x = batch_major_input()
+    plain = rw.DropoutWrapper(rc.GRUCell(30), output_keep_prob=0.5, seed=3)
+    varia = rw.DropoutWrapper(rc.GRUCell(30), output_keep_prob=0.5, seed=3,
+                              variational_recurrent=True, dtype=gf.float64)
+    out_p, _ = gf.nn.dynamic_rnn(plain, x, dtype=gf.float64, scope="plain")
+    out_v, _ = gf.nn.dynamic_rnn(varia, x, dtype=gf.float64, scope="varia")
+    grads = gf.gradients(gf.reduce_sum(out_p) + gf.reduce_sum(out_v), [x])
+    sess, _ = loaded_session()
+    p, v, g = sess.run([out_p, out_v, grads[0]], {x: np.ones((BATCH, STEPS, DEPTH))})
+    kept_p, kept_v = p != 0, v != 0
+    assert 0.2 < kept_p.mean() < 0.8 and 0.2 < kept_v.mean() < 0.8
+    assert any((kept_p[:, t] != kept_p[:, 0]).any() for t in range(1, STEPS))
+    for t in range(1, STEPS):
+        np.testing.assert_array_equal(kept_v[:, t], kept_v[:, 0])
+    assert g.shape == (BATCH, STEPS, DEPTH) and np.isfinite(g).all()
