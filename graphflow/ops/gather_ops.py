@@ -191,12 +191,15 @@ def _rows_gradient(params: Tensor, indices: Tensor, g: Tensor) -> IndexedSlices:
 # ----------------------------------------------------------------------------------------
 
 #: ``update_rows``/``RowUpdate`` apply the first occurrence of every row id with one gather,
-#: one ufunc call and one scatter over whole rows, and only the repeated ids with
-#: ``ufunc.at`` — in their original order, so every row sees exactly the operations, in the
-#: order, that ``ufunc.at`` over all rows would apply: the result is bit-identical (tests
-#: compare). Off: ``ufunc.at`` over one flat index per element for every row (numpy's 1-D
-#: fast path; ~3x slower for 10k rows of 50 floats into a 100k-row matrix).
+#: one ufunc call and one scatter over whole rows, then the second occurrences the same way,
+#: and so on for ``_ROUNDS`` rounds; only the repeats left then (or fewer than ``_FEW``) go
+#: through ``ufunc.at``, in their original order — so every row sees exactly the operations,
+#: in the order, that ``ufunc.at`` over all rows would apply: the result is bit-identical
+#: (tests compare). Off: ``ufunc.at`` over one flat index per element for every row (numpy's
+#: 1-D fast path; ~3x slower for 10k rows of 50 floats into a 100k-row matrix).
 FAST_ROW_UPDATES = True
+_ROUNDS = 3
+_FEW = 32
 
 
 _STAMPS = threading.local()  # per thread: {target rows: the stamp array of _first}
@@ -267,40 +270,61 @@ class RowUpdate:
         # loop over its elements); the arithmetic runs on the typed arrays.
         item = np.dtype((np.void, row * target.dtype.itemsize))
         table = target.reshape(target.shape[0], row).view(item).reshape(-1)
-        rows = self.rows
-        first = self._first(idx, target.shape[0])
-        if first is None:  # every id once: one read-modify-write of whole rows
-            np.take(table, idx, out=rows.view(item).reshape(-1), mode="clip")
-            ufunc(rows, values, out=rows)
-            np.put(table, idx, rows.view(item).reshape(-1), mode="clip")
-            return
-        sel = np.flatnonzero(first)
-        k = sel.size
-        ids = idx[sel]
-        g, v = rows[:k], self.values[:k]  # type: ignore[index]
+        # Round k applies the k-th occurrence of every id still left (first occurrences
+        # are unique ids: one read-modify-write of whole rows); the few repeats left after
+        # _ROUNDS rounds go through ufunc.at, still in their order.
+        ids, positions = idx, None
+        for _ in range(_ROUNDS):
+            first = self._first(ids, target.shape[0], positions is None)
+            if first is None:
+                self._rows(ufunc, table, item, values, ids, positions)
+                return
+            sel = np.flatnonzero(first)
+            self._rows(ufunc, table, item, values, ids[sel],
+                       sel if positions is None else positions[sel])
+            rest = np.flatnonzero(~first)
+            ids, positions = ids[rest], rest if positions is None else positions[rest]
+            if ids.size < _FEW:
+                break
+        self._at(ufunc, target, idx, values, positions)
+
+    def _rows(self, ufunc: Any, table: np.ndarray, item: np.dtype, values: np.ndarray,
+              ids: np.ndarray, positions: np.ndarray | None) -> None:
+        """table[ids[i]] = ufunc(table[ids[i]], values[positions[i]]) for distinct ids."""
+        k = ids.size
+        g = self.rows[:k]  # type: ignore[index]
         np.take(table, ids, out=g.view(item).reshape(-1), mode="clip")
-        np.take(values.view(item).reshape(-1), sel, out=v.view(item).reshape(-1), mode="clip")
+        if positions is None:
+            v = values
+        else:
+            v = self.values[:k]  # type: ignore[index]
+            np.take(values.view(item).reshape(-1), positions, out=v.view(item).reshape(-1),
+                    mode="clip")
         ufunc(g, v, out=g)
         np.put(table, ids, g.view(item).reshape(-1), mode="clip")
-        self._at(ufunc, target, idx, values, np.flatnonzero(~first))  # repeats, in order
 
-    def _first(self, idx: np.ndarray, n_rows: int) -> np.ndarray | None:
-        """A mask of the first occurrence of each id (None: no id repeats)."""
+    def _first(self, idx: np.ndarray, n_rows: int, whole: bool = True) -> np.ndarray | None:
+        """A mask of the first occurrence of each id in ``idx`` (None: no id repeats);
+        ``whole``: idx is all of this update's ids (the precomputed orders fit)."""
         stamp = _stamp(n_rows)
-        if self.backwards is self.order:
-            self.backwards = self.alloc((self.n,), np.intp)
-            self.order_backwards = self.order[::-1].copy()
-        order = self.order
+        if whole:
+            if self.backwards is self.order:
+                self.backwards = self.alloc((self.n,), np.intp)
+                self.order_backwards = self.order[::-1].copy()
+            order = self.order
+            self._claim(stamp, idx)
+        else:
+            order = np.arange(idx.size, dtype=np.intp)
+            stamp[idx[::-1].copy()] = order[::-1].copy()
         # Repeated fancy assignments apply in order (the last write wins): writing the
         # positions backwards leaves each id's first position. Checked below all the same.
-        self._claim(stamp, idx)
         winner = stamp[idx]
         first = winner == order
         if first.all():
             return None
         repeats = np.flatnonzero(~first)
         if not (winner[repeats] < repeats).all():  # not the first position: exact minimum
-            stamp[idx] = self.n
+            stamp[idx] = idx.size
             np.minimum.at(stamp, idx, order)
             first = stamp[idx] == order
         return first

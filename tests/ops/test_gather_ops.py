@@ -295,6 +295,10 @@ def _row_cases() -> list[tuple[str, np.ndarray, np.ndarray]]:
          np.empty(0)),
         ("empty", np.zeros(0, np.int64), np.empty(0)),
         ("matrix_of_ids", rng.integers(0, 40, (6, 5)), np.empty(0)),
+        # every round of first occurrences, then ufunc.at for the repeats left
+        ("many_rounds", rng.integers(0, 40, 2000), np.empty(0)),
+        ("rounds_then_few", np.concatenate([rng.permutation(40)] * 3 + [np.arange(5)]),
+         np.empty(0)),
     ]
 
 
