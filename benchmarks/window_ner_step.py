@@ -290,8 +290,10 @@ def peers_table(batch_sizes: list[int], repeats: int, steps: int, extra: list[st
         for batch in batch_sizes:
             n = steps if batch <= 256 else max(steps // 10, 20)
             for name, python in engines.items():
+                clock = ["--cpu-time"] if CLOCK is time.process_time else []
                 out = subprocess.run([python, os.path.abspath(__file__), "--engine", name,
-                                      "--batch-sizes", str(batch), "--steps", str(n)],
+                                      "--batch-sizes", str(batch), "--steps", str(n),
+                                      *clock],
                                      capture_output=True, text=True, env=env, check=True)
                 record = json.loads(out.stdout.strip().splitlines()[-1])
                 results.setdefault((name, batch), []).append(record["ms"])
@@ -309,13 +311,20 @@ def peers_table(batch_sizes: list[int], repeats: int, steps: int, extra: list[st
         print(f"| {name} | " + " | ".join(cells) + " |")
 
 
+#: The clock of ``median_ms``: wall time, or (``--cpu-time``) this process's CPU time — on a
+#: loaded machine the wall clock also counts the time other processes hold the cores, while
+#: a single-threaded step's CPU time does not (run with OPENBLAS_NUM_THREADS=1 then).
+CLOCK: Callable[[], float] = time.perf_counter
+
+
 def median_ms(step: Callable[[np.ndarray, np.ndarray], float], batches: list, n: int) -> float:
     times = []
+    clock = CLOCK
     for i in range(n):
         ids, labels = batches[i % len(batches)]
-        t0 = time.perf_counter()
+        t0 = clock()
         step(ids, labels)
-        times.append(time.perf_counter() - t0)
+        times.append(clock() - t0)
     return statistics.median(times) * 1e3
 
 
@@ -375,8 +384,14 @@ def main() -> None:
                         help="print the peers table (each engine in its own process)")
     parser.add_argument("--peer-python", nargs="*", default=[], metavar="MODULE=PYTHON",
                         help="interpreter for a peer, e.g. tensorflow=/tmp/tfvenv/bin/python")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time steps by process CPU time (a loaded machine; use "
+                        "OPENBLAS_NUM_THREADS=1 so every engine runs on one thread)")
     parser.add_argument("--engine", choices=list(ENGINES), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    global CLOCK
+    if args.cpu_time:
+        CLOCK = time.process_time
     if args.engine:
         print(json.dumps(run_engine(args.engine, args.batch_sizes[0], args.steps)))
         return
