@@ -15,13 +15,14 @@ kernel runs it, against the code it replaced (its switch off), on the same array
 * ``Session.run`` overhead: a one-step plan through ``Session.run`` (the fast path) with
   numpy's error state set through its context variable vs ``np.errstate``.
 
-Numbers are microseconds per call and the ratio on/off; they are what a kernel costs, not a
-whole step (``window_ner_step.py`` measures that).
+Numbers are microseconds per call (wall or, with ``--cpu-time``, CPU time) and the ratio
+on/off; they are what a kernel costs, not a whole step (``window_ner_step.py`` measures that).
 """
 
 from __future__ import annotations
 
 import argparse
+import time
 import timeit
 from collections.abc import Callable
 from typing import Any
@@ -35,8 +36,13 @@ from graphflow.runtime import session as session_module
 VOCAB, DIM, WINDOW, CLASSES = 100_000, 50, 5, 5
 
 
+#: wall time, or (``--cpu-time``) this process's CPU time: on a loaded machine the wall clock
+#: also counts the time other processes hold the cores (run with OPENBLAS_NUM_THREADS=1).
+CLOCK: Callable[[], float] = time.perf_counter
+
+
 def best_us(fn: Callable[[], Any], number: int, repeats: int) -> float:
-    return min(timeit.repeat(fn, number=number, repeat=repeats)) / number * 1e6
+    return min(timeit.repeat(fn, number=number, repeat=repeats, timer=CLOCK)) / number * 1e6
 
 
 def interleaved(on: Callable[[], Any], off: Callable[[], Any], number: int,
@@ -131,7 +137,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[32, 2048])
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--cpu-time", action="store_true", help="time by process CPU time")
     args = parser.parse_args()
+    global CLOCK
+    if args.cpu_time:
+        CLOCK = time.process_time
     print("lever                                   batch      on us     off us   on/off")
     for batch in args.batch_sizes:
         number = 2000 if batch <= 256 else 50
