@@ -135,7 +135,7 @@ class TensorArrayResource:
             raise self._fail(ctx, f"Could not write to TensorArray index {index} because the "
                              f"value dtype is {value.dtype.name} but TensorArray dtype is "
                              f"{self.dtype.name}", f"cast the value to {self.dtype.name}")
-        if not self.element_shape.is_compatible_with(value.shape):
+        if not _fits(self.element_shape, value.shape):
             raise self._fail(ctx, f"Could not write to TensorArray index {index} because the "
                              f"value shape is {_shape_text(value.shape)} which is incompatible "
                              "with the TensorArray's inferred element shape: "
@@ -259,6 +259,20 @@ def _vector(ctx: KernelContext, values: Any, what: str) -> np.ndarray:
         raise ctx.invalid(f"Expected {what} to be a vector, but received shape: "
                           f"{_shape_text(a.shape)}", f"pass {what} as a 1-D tensor")
     return a
+
+
+def _fits(shape: TensorShape, dims: tuple[int, ...]) -> bool:
+    """``shape.is_compatible_with(dims)`` without making a TensorShape (the per-write check
+    of a loop's TensorArray)."""
+    known = shape.dims
+    if known is None:
+        return True
+    if len(known) != len(dims):
+        return False
+    for a, b in zip(known, dims):
+        if a is not None and a != b:
+            return False
+    return True
 
 
 def _check_dtype(ctx: KernelContext, ta: TensorArrayResource, dtype: dtypes.DType,
