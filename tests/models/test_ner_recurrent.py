@@ -218,6 +218,26 @@ def test_exported_model_predicts_what_the_trainer_does(run: Run,
     assert "VariableV2" not in ops and {"Enter", "Exit", "NextIteration"} <= ops
 
 
+
+def test_exported_graph_runs_in_tensorflow(run: Run, demo_dev: list[Sentence]) -> None:
+    """model.pb (while loop, TensorArrays, ReverseSequence for the BiLSTM) imports into
+    TensorFlow's tf.compat.v1 and gives graphflow's probabilities."""
+    tf = pytest.importorskip("tensorflow")
+    predictor = RecurrentNERPredictor.load(run.out)
+    want, data = predictor.probabilities(demo_dev[:6])
+    steps = int(data.lengths.max())
+    arrays, n, rows, mask = data.batch(np.arange(6), steps + 2)
+    graph_def = tf.compat.v1.GraphDef()
+    graph_def.ParseFromString((run.out / "model.pb").read_bytes())
+    with tf.Graph().as_default() as g:
+        tf.compat.v1.import_graph_def(graph_def, name="")
+        with tf.compat.v1.Session(graph=g) as sess:
+            feed = {t: arrays[k] for k, t in predictor.meta["inputs"].items()}
+            feed[predictor.meta["lengths"]] = n
+            got = sess.run(predictor.meta["outputs"]["probabilities"], feed)
+    assert got.shape == (6, steps + 2, len(predictor.tags))
+    np.testing.assert_allclose(got[mask], want, rtol=1e-5, atol=1e-6)
+
 def test_predict_raw_text_and_empty_input(run: Run) -> None:
     predictor = RecurrentNERPredictor.load(run.out)
     assert predictor.predict("") == []
