@@ -7,14 +7,15 @@ sequence, with TF1's scopes, so a cell's variables are ``rnn/<cell>/...``
 the variable scope ``scope or "rnn"``, reusing the variables from step 1 on. With
 ``sequence_length`` each batch row b stops at its length: for t >= length[b] the output row
 is zero and the state row is copied through, so the final state is each row's state at its
-last valid step. (TF1 wraps each step in ``cond``s that skip the cell when every row is
-done; graphflow selects row-wise at every step — the ``skip_conditionals`` form TF uses in
-``dynamic_rnn`` — which gives the same values and gradients.)
+last valid step. As in TF1 each such step is two nested ``cond``s (``rnn/cond``,
+``rnn/cond_1``, ...): past the longest row the cell does not run at all, before the shortest
+row nothing is selected, in between rows are selected with ``Select``.
 
 ``dynamic_rnn`` is TF1's ``_dynamic_rnn_loop``: a ``while_loop`` named ``rnn/while`` over
 time, the inputs unstacked into TensorArrays (``rnn/dynamic_rnn/input_<i>``) and read at step
 t, the outputs written to TensorArrays (``.../output_<i>``) and stacked after the loop; with
-``sequence_length`` the same row-wise selection as above, and the loop stops after
+``sequence_length`` the row-wise selection at every step without conds (TF's
+``skip_conditionals``), and the loop stops after
 ``max(sequence_length)`` steps (at least one; the unwritten output steps read as zeros).
 """
 
@@ -119,7 +120,7 @@ def _initial_state(fn: str, cell: Any, initial_state: Any, dtype: Any, batch_siz
 def _zero_output(cell: Any, batch_size: Any, static_batch: Any, dtype: dtypes.DType) -> Any:
     def one(size: Any) -> Tensor:
         out = array_ops.zeros(_concat(batch_size, size), dtype)
-        static = _concat(static_batch, size, static=True)
+        static = _concat([static_batch], size, static=True)
         if static is not None:
             out.set_shape(TensorShape(static))
         return out
@@ -127,17 +128,22 @@ def _zero_output(cell: Any, batch_size: Any, static_batch: Any, dtype: dtypes.DT
     return nest.pack_sequence_as(size, [one(s) for s in nest.flatten(size)])
 
 
-def _copy_some_through(time: int | Tensor, sequence_length: Tensor, zero_output: Any, state: Any,
-                       new_output: Any, new_state: Any) -> tuple[Any, Any]:
-    """Rows with time >= length get the zero output and keep their old state."""
+def _copy_cond(time: int | Tensor, sequence_length: Tensor) -> Tensor:
+    """TF1's ``copy_cond = time >= sequence_length`` (a LessEqual, as Python's reflected
+    ``>=`` builds it): which batch rows are finished."""
+    t = time if isinstance(time, Tensor) else op_builder.constant(time, dtype=dtypes.int32)
+    return comparison_ops.less_equal(sequence_length, t)
+
+
+def _copy_some_through(copy_cond: Tensor, zero_output: Any, state: Any, new_output: Any,
+                       new_state: Any) -> tuple[Any, Any]:
+    """Rows where ``copy_cond`` holds get the zero output and keep their old state."""
     try:
         nest.assert_same_structure(zero_output, new_output)
         nest.assert_same_structure(state, new_state)
     except ValueError as err:
         raise ValueError(f"the cell's output/state structure changed between steps: {err}") \
             from None
-    t = time if isinstance(time, Tensor) else op_builder.constant(time, dtype=dtypes.int32)
-    copy_cond = comparison_ops.greater_equal(t, sequence_length)
 
     def one(old: Tensor, new: Tensor) -> Tensor:
         if new.shape.rank == 0:
@@ -183,16 +189,54 @@ def static_rnn(cell: Any, inputs: Sequence[Any], initial_state: Any = None, dtyp
             sequence_length = _sequence_length("static_rnn", sequence_length)
             zero_output = _zero_output(cell, batch_size, static_batch,
                                        _infer_state_dtype(dtype, state))
+            min_sequence_length = reduction_ops.reduce_min(sequence_length)
+            max_sequence_length = reduction_ops.reduce_max(sequence_length)
         for time, input_ in enumerate(inputs):
             if time > 0:
                 varscope.reuse_variables()
-            output, new_state = cell(input_, state)
-            if sequence_length is not None:
-                output, new_state = _copy_some_through(time, sequence_length, zero_output,
-                                                       state, output, new_state)
-            state = new_state
+            if sequence_length is None:
+                output, state = cell(input_, state)
+            else:
+                output, state = _rnn_step(time, sequence_length, min_sequence_length,
+                                          max_sequence_length, zero_output, state,
+                                          lambda x=input_, s=state: cell(x, s))
             outputs.append(output)
     return outputs, state
+
+
+def _rnn_step(time: int, sequence_length: Tensor, min_sequence_length: Tensor,
+              max_sequence_length: Tensor, zero_output: Any, state: Any,
+              call_cell: Any) -> tuple[Any, Any]:
+    """TF1's ``_rnn_step`` (skip_conditionals=False): ``cond(time >= max_len, (zeros, old
+    state), cond(time < min_len, the cell's step, the row-wise copy-through))``; only the
+    taken branch runs, so steps past every row's length skip the cell."""
+    flat_state = nest.flatten(state)
+    flat_zero_output = nest.flatten(zero_output)
+    n_out = len(flat_zero_output)
+    copy_cond = _copy_cond(time, sequence_length)
+
+    def maybe_copy_some_through() -> list[Tensor]:
+        new_output, new_state = call_cell()
+
+        def copy_some_through() -> list[Tensor]:
+            output, copied = _copy_some_through(copy_cond, zero_output, state, new_output,
+                                                new_state)
+            return nest.flatten(output) + nest.flatten(copied)
+        return control_flow.cond(  # time < min_sequence_length: every row steps
+            comparison_ops.greater(min_sequence_length, time),
+            lambda: nest.flatten(new_output) + nest.flatten(new_state), copy_some_through)
+
+    final = control_flow.cond(  # time >= max_sequence_length: no row steps
+        comparison_ops.less_equal(max_sequence_length, time),
+        lambda: flat_zero_output + flat_state, maybe_copy_some_through)
+    final = nest.flatten(final)
+    if len(final) != n_out + len(flat_state):
+        raise ValueError("static_rnn: internal error: state and output were not concatenated "
+                         "correctly")
+    for x, like in zip(final, flat_zero_output + flat_state):
+        x.set_shape(like.shape)
+    return (nest.pack_sequence_as(zero_output, final[:n_out]),
+            nest.pack_sequence_as(state, final[n_out:]))
 
 
 def _reverse_seq(input_seq: list[Any], lengths: Tensor | None) -> list[Any]:
@@ -404,8 +448,8 @@ def _dynamic_rnn_loop(cell: Any, inputs: Any, initial_state: Any, parallel_itera
         packed = nest.pack_sequence_as(inputs, input_t)
         output, new_state = cell(packed, state)
         if sequence_length is not None:
-            output, new_state = _copy_some_through(time, sequence_length, zero_output, state,
-                                                   output, new_state)
+            output, new_state = _copy_some_through(_copy_cond(time, sequence_length),
+                                                   zero_output, state, output, new_state)
         flat_out = nest.flatten(output)
         output_ta_t = tuple(ta.write(time, out) for ta, out in zip(output_ta_t, flat_out))
         return time + 1, output_ta_t, new_state
