@@ -382,3 +382,15 @@ def test_dropout_wrapper_inside_dynamic_rnn() -> None:
     for t in range(1, STEPS):
         np.testing.assert_array_equal(kept_v[:, t], kept_v[:, 0])
     assert g.shape == (BATCH, STEPS, DEPTH) and np.isfinite(g).all()
+
+
+def test_static_rnn_with_sequence_length_builds_tf1s_conds() -> None:
+    xs = inputs()
+    gf.nn.static_rnn(rc.GRUCell(3), xs, dtype=gf.float64, sequence_length=[1, 2, 3])
+    ops = {op.name: op.type for op in gf.get_default_graph().get_operations()}
+    for scope in ["rnn/cond", "rnn/cond_1", "rnn/cond_2", "rnn/cond_3"]:
+        assert ops[f"{scope}/Merge"] == "Merge"  # outer: time >= max(sequence_length)
+        assert ops[f"{scope}/cond/Merge"] == "Merge"  # inner: time < min(sequence_length)
+        assert ops[f"{scope}/cond/Select"] == "Select"  # the row-wise copy-through
+    assert ops["rnn/Min"] == "Min" and ops["rnn/Max"] == "Max"
+    assert ops["rnn/cond/gru_cell/MatMul"] == "MatMul"  # the cell runs inside the cond
