@@ -67,7 +67,7 @@ from graphflow.train.saver import Saver
 logger = logging.getLogger(__name__)
 #: The id a padding position holds, per feature (rows real tokens never use).
 PAD_IDS = {WORDS: END_ID, CASINGS: CASING_PAD}
-#: Sentences per inference batch at most (with ``batch_size`` tokens per batch).
+#: Padded tokens per inference batch (scoring dev, ``ner eval``, ``ner predict``).
 EVAL_TOKENS = 4096
 
 
