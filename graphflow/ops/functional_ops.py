@@ -5,8 +5,8 @@ the same first dimension n) are unstacked into TensorArrays, a ``while_loop`` (`
 ``scan/while``, ``foldl/while``, ``foldr/while``; at most n iterations) reads element i and
 calls ``fn``, and map/scan write each result into an output TensorArray that is stacked at
 the end (so results are ``[n] + fn's result shape``). Gradients flow through the loop and the
-TensorArrays. Variables created inside ``fn`` are not supported yet (see
-/work/notes/while_loop_bugs.md: they would be created inside the loop).
+TensorArrays; variables that ``fn`` creates with ``gf.get_variable`` live outside the loop
+(as TF1's ``init_scope`` places them), once.
 """
 
 from __future__ import annotations

@@ -366,10 +366,7 @@ class RNNCell:
                 if self._input_ndim is not None:
                     self._check_inputs(first)
                     self._input_depth = first.shape[-1]
-                # Variables live outside any while loop (TF1's init_scope; dynamic_rnn
-                # builds the cell in its loop body).
-                with graph.control_flow_context_as(None):
-                    self.build(first.shape if isinstance(first, Tensor) else TensorShape(None))
+                self.build(first.shape if isinstance(first, Tensor) else TensorShape(None))
                 self.built = True
             elif self._input_ndim is not None:
                 self._check_inputs(first)

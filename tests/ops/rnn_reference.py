@@ -1,6 +1,6 @@
 """numpy references of TF's RNN cells (TF's rnn_cell_impl.py math, weights read by variable
 name) and the session helper the RNN tests share (tests/ops/test_rnn_cell_impl.py,
-test_rnn.py, test_functional_ops.py)."""
+test_rnn.py)."""
 
 from __future__ import annotations
 
@@ -114,35 +114,3 @@ def np_masked_rnn(cell: Any, xs: list[np.ndarray], w: dict[str, np.ndarray],
         outputs.append(out)
         state = new
     return outputs, state
-
-
-def assert_loop_gradients(y: gf.Tensor, xs: list[Any], feeds: dict[Any, np.ndarray],
-                          tol: float = 1e-6, delta: float = 1e-6) -> None:
-    """``gf.gradients(y, xs)`` vs central finite differences in float64 (``y`` a scalar).
-
-    The same check as tests/helpers.assert_gradients, but over gf.gradients' default name
-    scope: gf.test.check_gradients names its gradient nodes "gradient_check", under which
-    TensorArray gradients inside while loops come out wrong (see
-    /work/notes/while_loop_bugs.md, item 2) — this helper keeps the loop tests meaningful
-    until that is fixed."""
-    xs_t = [gf.convert_to_tensor(x) for x in xs]
-    grads = gf.gradients(y, xs_t)
-    with gf.Session(graph=y.graph) as sess:
-        sess.run(gf.global_variables_initializer())
-        base = {x: np.array(feeds[x] if x in feeds else sess.run(x), np.float64) for x in xs_t}
-        run_feeds = {**feeds, **base}
-        analytic = sess.run(grads, run_feeds)
-        worst = (0.0, "")
-        for x, g in zip(xs_t, analytic):
-            g = np.zeros_like(base[x]) if g is None else np.asarray(g)
-            for idx in np.ndindex(base[x].shape):
-                hi, lo = base[x].copy(), base[x].copy()
-                hi[idx] += delta
-                lo[idx] -= delta
-                f_hi = sess.run(y, {**run_feeds, x: hi})
-                f_lo = sess.run(y, {**run_feeds, x: lo})
-                num = (f_hi - f_lo) / (2 * delta)
-                err = abs(num - g[idx])
-                if err > worst[0]:
-                    worst = (err, f"{x.name}{list(idx)}: analytic {g[idx]}, numeric {num}")
-    assert worst[0] < tol, f"gradient check: max error {worst[0]:.3g} at {worst[1]}"

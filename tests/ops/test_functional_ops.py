@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import graphflow as gf
-from tests.ops.rnn_reference import assert_loop_gradients
+from tests.helpers import assert_gradients
 
 pytestmark = pytest.mark.usefixtures("graph")
 
@@ -34,7 +34,7 @@ def test_map_fn_values_names_and_gradients() -> None:
     assert loop_names() == ["map/while/LoopCond"]
     ref = np.stack([np.sum(r * r) * r for r in XV])
     np.testing.assert_allclose(run(y, {x: XV}), ref, rtol=1e-12)
-    assert_loop_gradients(gf.reduce_sum(gf.sin(y)), [x], {x: XV})
+    assert_gradients(gf.reduce_sum(gf.sin(y)), [x], {x: XV})
 
 
 def test_map_fn_nested_elems_dtype_and_run_time_length() -> None:
@@ -83,7 +83,7 @@ def test_scan_with_a_nested_initializer_and_gradients(reverse: bool) -> None:
     got_h, got_s = run([hs, scales], {x: XV})
     np.testing.assert_allclose(got_h, np.stack(ref_h), rtol=1e-12)
     np.testing.assert_allclose(got_s, ref_s, rtol=1e-12)
-    assert_loop_gradients(gf.reduce_sum(hs * hs) + gf.reduce_sum(scales) * 1e-3, [x], {x: XV})
+    assert_gradients(gf.reduce_sum(hs * hs) + gf.reduce_sum(scales) * 1e-3, [x], {x: XV})
 
 
 def test_foldl_and_foldr_order_initializers_and_nested_elems() -> None:
@@ -108,7 +108,7 @@ def test_foldl_and_foldr_order_initializers_and_nested_elems() -> None:
     np.testing.assert_allclose(got[2], fold(np.ones(3), XV), rtol=1e-12)
     np.testing.assert_allclose(got[3], fold(np.ones(3), XV[::-1]), rtol=1e-12)
     np.testing.assert_allclose(got[4], (2 * XV * XV).sum(0), rtol=1e-12)
-    assert_loop_gradients(gf.reduce_sum(gf.square(right0)) + gf.reduce_sum(left), [x],
+    assert_gradients(gf.reduce_sum(gf.square(right0)) + gf.reduce_sum(left), [x],
                           {x: XV})
 
 

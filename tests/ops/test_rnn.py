@@ -17,7 +17,6 @@ from graphflow.ops import rnn_cell_wrapper_impl as rw
 from tests.helpers import assert_gradients
 from tests.ops.rnn_reference import (
     assert_close,
-    assert_loop_gradients,
     loaded_session,
     np_masked_rnn,
     np_zero_state,
@@ -256,7 +255,7 @@ def test_dynamic_rnn_gradients_match_finite_differences(key: str, masked: bool) 
     loss = gf.add_n([gf.reduce_sum(t * gf.constant(rng.normal(size=t.shape.as_list())))
                      for t in [outputs] + nest.flatten(state)])
     xv = np.random.default_rng(7).normal(size=(BATCH, STEPS, DEPTH))
-    assert_loop_gradients(loss, [x] + gf.trainable_variables(), {x: xv})
+    assert_gradients(loss, [x] + gf.trainable_variables(), {x: xv})
 
 
 def test_dynamic_rnn_with_nested_inputs_and_initial_state() -> None:
@@ -361,7 +360,7 @@ def test_bidirectional_dynamic_rnn_matches_numpy(masked: bool, time_major: bool)
     assert_close(got[2], ref_st_fw)
     assert_close(got[3], ref_st_bw)
     loss = gf.reduce_sum(out_fw * out_fw) + gf.reduce_sum(gf.sin(out_bw))
-    assert_loop_gradients(loss, [x], {x: xv})
+    assert_gradients(loss, [x], {x: xv})
 
 
 def test_dropout_wrapper_inside_dynamic_rnn() -> None:
@@ -394,3 +393,35 @@ def test_static_rnn_with_sequence_length_builds_tf1s_conds() -> None:
         assert ops[f"{scope}/cond/Select"] == "Select"  # the row-wise copy-through
     assert ops["rnn/Min"] == "Min" and ops["rnn/Max"] == "Max"
     assert ops["rnn/cond/gru_cell/MatMul"] == "MatMul"  # the cell runs inside the cond
+
+
+def test_a_cell_creating_variables_in_call_works_in_dynamic_rnn() -> None:
+    class Scaled(rc.RNNCell):
+        """h' = tanh(x @ W + h * s), W and s from gf.get_variable inside call."""
+
+        @property
+        def state_size(self) -> int:
+            return 3
+
+        @property
+        def output_size(self) -> int:
+            return 3
+
+        def call(self, inputs: Any, state: Any) -> Any:
+            w = gf.get_variable("W", [DEPTH, 3], dtype=inputs.dtype)
+            s = gf.get_variable("s", [3], dtype=inputs.dtype)
+            h = gf.tanh(gf.matmul(inputs, w) + state * s)
+            return h, h
+
+    x = batch_major_input()
+    outputs, state = gf.nn.dynamic_rnn(Scaled(), x, dtype=gf.float64)
+    assert [v.op.name for v in gf.global_variables()] == ["rnn/scaled/W", "rnn/scaled/s"]
+    for v in gf.global_variables():  # lifted out of the while loop (TF1's init_scope)
+        assert gf.get_default_graph().context_of(v.op) is None
+    sess, w = loaded_session()
+    xv = np.random.default_rng(3).normal(size=(BATCH, STEPS, DEPTH))
+    h = np.zeros((BATCH, 3))
+    for t in range(STEPS):
+        h = np.tanh(xv[:, t] @ w["rnn/scaled/W"] + h * w["rnn/scaled/s"])
+    np.testing.assert_allclose(sess.run(state, {x: xv}), h, rtol=1e-12)
+    assert_gradients(gf.reduce_sum(outputs * outputs), [x] + gf.trainable_variables(), {x: xv})
