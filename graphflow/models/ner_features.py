@@ -181,9 +181,9 @@ def batch_inputs(inputs: dict[str, np.ndarray], index: Any) -> dict[str, np.ndar
 
 def padded_rows(tokens: int, windows: int) -> int:
     """Rows of a batch's ``token_chars``: the distinct tokens padded (with ``<pad>`` words)
-    to the number of windows when they fit (always in sentence batches: one compiled plan
-    per batch shape), else to a multiple of 128 (few distinct shapes)."""
-    return windows if tokens <= windows else -(-tokens // 128) * 128
+    to a multiple of 128 at least as large as the number of windows, so that batches of one
+    shape (a sentence-length bucket) feed one or two shapes, each compiled once."""
+    return -(-max(tokens, windows, 1) // 128) * 128
 
 
 @dataclass

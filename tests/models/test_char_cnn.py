@@ -42,16 +42,18 @@ def test_char_windows_hold_each_tokens_characters(demo_train: list[Sentence]) ->
     batch = batch_inputs(data.inputs, np.array([n0, 1]))
     tokens = sorted({0, 1, 2, n0, n0 + 1})
     np.testing.assert_array_equal(batch[CHARS][:5], chars[tokens])
-    assert batch[CHARS].shape == (128, 6)  # 5 tokens > 2 windows: padded to 128 rows
+    assert batch[CHARS].shape == (128, 6)  # padded to a multiple of 128 rows
     assert (batch[CHARS][5:] == FeatureVocab.PAD_ID).all()
     local = {t: i for i, t in enumerate(tokens)}
     pad = 128
     assert batch[CHAR_INDEX].tolist() == [[pad, local[n0], local[n0 + 1]],
                                           [local[0], local[1], local[2]]]
     assert batch["words"].tolist() == data.inputs["words"][[n0, 1]].tolist()
-    # a whole sentence: its tokens fit its windows, so exactly one row per window
-    whole = batch_inputs(data.inputs, np.arange(n0))
-    assert whole[CHARS].shape == (n0, 6) and whole[CHAR_INDEX].max() == n0
+    # 130 windows: 256 rows (a multiple of 128 >= the windows), padding index 256
+    more = features.windows(demo_train[:30])
+    assert len(more) >= 130
+    many = batch_inputs(more.inputs, np.arange(130))
+    assert many[CHARS].shape == (256, 6) and many[CHAR_INDEX].max() == 256
 
 
 def test_model_has_the_char_cnn_subgraph_and_trains(demo_train: list[Sentence],

@@ -43,8 +43,9 @@ def test_crf_is_the_default_and_old_exports_stay_softmax() -> None:
 def test_lecture_preset_is_words_casing_tanh_softmax() -> None:
     cfg = WindowNERConfig.preset("lecture")
     assert (cfg.suffix_dim, cfg.prefix_dim, cfg.shape_dim) == (0, 0, 0)
-    assert (cfg.activation, cfg.output, cfg.decode, cfg.char_cnn) == (
-        "tanh", "softmax", "greedy", False)
+    assert (cfg.activation, cfg.output, cfg.decode, cfg.char_cnn, cfg.lr_decay) == (
+        "tanh", "softmax", "greedy", False, 1.0)
+    assert (WindowNERConfig().activation, WindowNERConfig().lr_decay) == ("relu", 0.85)
     assert WindowNERConfig.preset("lecture", hidden=7).hidden == 7
     with pytest.raises(ValueError, match="unknown preset 'x'; known: lecture"):
         WindowNERConfig.preset("x")
@@ -174,7 +175,7 @@ def test_learning_rate_schedule_is_fed_per_epoch(tmp_path: Path,
     data = trainer.windows(trainer.train_sents)
     feed = next(trainer.training_batches(data, trainer.labels(data), np.random.default_rng(0)))
     assert feed[trainer.model.learning_rate] == np.float32(0.0025)
-    constant = NERTrainer(tiny_config(epochs=1), demo_train[:20])
+    constant = NERTrainer(tiny_config(epochs=1, lr_decay=1.0), demo_train[:20])
     feed = next(constant.training_batches(data, constant.labels(data),
                                           np.random.default_rng(0)))
     assert constant.model.learning_rate not in feed  # its default: config.learning_rate
