@@ -195,11 +195,15 @@ def _rows_gradient(params: Tensor, indices: Tensor, g: Tensor) -> IndexedSlices:
 #: and so on for ``_ROUNDS`` rounds; only the repeats left then (or fewer than ``_FEW``) go
 #: through ``ufunc.at``, in their original order — so every row sees exactly the operations,
 #: in the order, that ``ufunc.at`` over all rows would apply: the result is bit-identical
-#: (tests compare). Off: ``ufunc.at`` over one flat index per element for every row (numpy's
-#: 1-D fast path; ~3x slower for 10k rows of 50 floats into a 100k-row matrix).
+#: (tests compare). Updates of fewer than ``_SMALL`` elements take the flat path anyway (its
+#: few numpy calls beat the rounds' many at, e.g., 160 rows of 50). Off: ``ufunc.at`` over
+#: one flat index per element for every row (numpy's 1-D fast path; ~3x slower for 10k rows
+#: of 50 floats into a 100k-row matrix).
 FAST_ROW_UPDATES = True
 _ROUNDS = 3
 _FEW = 32
+_SORT_MAX = 1024
+_SMALL = 32768  # fewer updated elements than this: flat ufunc.at (fewer numpy calls)
 
 
 _STAMPS = threading.local()  # per thread: {target rows: the stamp array of _first}
@@ -248,6 +252,8 @@ class RowUpdate:
         self.rows: np.ndarray | None = None  # the gathered rows (target's dtype)
         self.values: np.ndarray | None = None  # the updates of first occurrences
         self.backwards = self.order_backwards = self.order
+        self.starts: np.ndarray | None = None  # the flat path's work arrays (small updates)
+        self.flat: np.ndarray | None = None
 
     def fits(self, target: np.ndarray, updates: np.ndarray) -> bool:
         return (updates.shape == self.shape and target.flags.c_contiguous
@@ -259,6 +265,14 @@ class RowUpdate:
         if not FAST_ROW_UPDATES or n == 0 or row == 0 or updates.dtype != target.dtype or \
                 target.dtype.kind not in "biufc" or not target.flags.c_contiguous:
             self._at(ufunc, target, indices.reshape(-1).astype(np.intp, copy=False), updates)
+            return
+        if n * row < _SMALL:  # few elements: numpy's flat ufunc.at is the fewer calls
+            if self.flat is None:
+                self.starts = self.alloc((n, 1), np.intp)
+                self.flat = self.alloc((n, row), np.intp)
+            np.multiply(indices.reshape(-1, 1), row, out=self.starts, casting="unsafe")
+            np.add(self.starts, self.columns, out=self.flat)
+            ufunc.at(target.reshape(-1), self.flat.reshape(-1), updates.reshape(-1))
             return
         idx = self.index
         np.copyto(idx, indices.reshape(-1), casting="unsafe")
@@ -305,7 +319,19 @@ class RowUpdate:
 
     def _first(self, idx: np.ndarray, n_rows: int, whole: bool = True) -> np.ndarray | None:
         """A mask of the first occurrence of each id in ``idx`` (None: no id repeats);
-        ``whole``: idx is all of this update's ids (the precomputed orders fit)."""
+        ``whole``: idx is all of this update's ids (the precomputed orders fit). Few ids are
+        sorted (a stable sort keeps each id's first position first); many are stamped into
+        a per-row array (random access into it would cost a cache miss per id for few)."""
+        if idx.size <= _SORT_MAX:
+            order = np.argsort(idx, kind="stable")
+            ordered = idx[order]
+            starts = ordered[1:] != ordered[:-1]
+            if starts.all():
+                return None
+            first = np.zeros(idx.size, dtype=bool)
+            first[order[0]] = True
+            first[order[1:][starts]] = True
+            return first
         stamp = _stamp(n_rows)
         if whole:
             if self.backwards is self.order:

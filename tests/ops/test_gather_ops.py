@@ -306,11 +306,25 @@ def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
     return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
 
 
+_PATHS = {"flat": (1 << 62, 1024), "sorted_ids": (0, 1024), "stamped_ids": (0, 0)}
+
+
+def _row_path(monkeypatch: pytest.MonkeyPatch, path: str) -> None:
+    """Force one of RowUpdate's paths: flat ufunc.at (small updates), rounds of whole rows
+    with the first-occurrence mask from a stable sort (few ids) or from a stamp (many)."""
+    small, sort_max = _PATHS[path]
+    monkeypatch.setattr(gather_ops, "_SMALL", small)
+    monkeypatch.setattr(gather_ops, "_SORT_MAX", sort_max)
+
+
+@pytest.mark.parametrize("path", list(_PATHS))
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32, np.complex64])
 @pytest.mark.parametrize("ufunc", [np.add, np.subtract])
 @pytest.mark.parametrize("name,indices,_", _row_cases(), ids=[c[0] for c in _row_cases()])
 def test_row_update_is_bit_identical_to_ufunc_at(name: str, indices: np.ndarray, _: Any,
-                                                 dtype: Any, ufunc: Any) -> None:
+                                                 dtype: Any, ufunc: Any, path: str,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    _row_path(monkeypatch, path)
     rng = np.random.default_rng(3)
     target = (rng.standard_normal((40, 3, 2)) * 100).astype(dtype)
     updates = (rng.standard_normal(indices.shape + (3, 2)) * 100).astype(dtype)
@@ -330,10 +344,12 @@ def test_row_update_is_bit_identical_to_ufunc_at(name: str, indices: np.ndarray,
     assert _same_bits(got, expected)
 
 
-def test_row_update_exact_even_if_repeated_assignments_kept_the_first_write() -> None:
-    """The first-occurrence mask does not trust numpy's order of repeated fancy
+def test_row_update_exact_even_if_repeated_assignments_kept_the_first_write(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stamped first-occurrence mask does not trust numpy's order of repeated fancy
     assignments: when the claimed positions are not the first ones it falls back to an
     exact minimum (np.minimum.at), and the result is still bit-identical."""
+    _row_path(monkeypatch, "stamped_ids")
 
     class ForwardClaim(gather_ops.RowUpdate):
         def _claim(self, stamp: np.ndarray, idx: np.ndarray) -> None:
@@ -351,7 +367,10 @@ def test_row_update_exact_even_if_repeated_assignments_kept_the_first_write() ->
     assert _same_bits(got, expected)
 
 
-def test_row_update_switch_off_gives_the_same_bits(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("path", list(_PATHS))
+def test_row_update_switch_off_gives_the_same_bits(monkeypatch: pytest.MonkeyPatch,
+                                                   path: str) -> None:
+    _row_path(monkeypatch, path)
     rng = np.random.default_rng(9)
     indices = rng.integers(0, 30, 200)
     target = rng.standard_normal((30, 5)).astype(np.float32)
