@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import graphflow as gf
+import graphflow.compat.v1 as tf
 from graphflow.framework import nest
 from graphflow.ops import rnn_cell_impl as rc
 from graphflow.ops import rnn_cell_wrapper_impl as rw
@@ -425,3 +426,15 @@ def test_a_cell_creating_variables_in_call_works_in_dynamic_rnn() -> None:
         h = np.tanh(xv[:, t] @ w["rnn/scaled/W"] + h * w["rnn/scaled/s"])
     np.testing.assert_allclose(sess.run(state, {x: xv}), h, rtol=1e-12)
     assert_gradients(gf.reduce_sum(outputs * outputs), [x] + gf.trainable_variables(), {x: xv})
+
+
+def test_tf1_programs_find_the_rnn_api_through_compat_v1() -> None:
+    x = tf.placeholder(tf.float32, [BATCH, STEPS, DEPTH])
+    cell = tf.nn.rnn_cell.MultiRNNCell([tf.nn.rnn_cell.LSTMCell(4), tf.nn.rnn_cell.GRUCell(3)])
+    outputs, state = tf.nn.dynamic_rnn(cell, x, dtype=tf.float32)
+    assert outputs.shape.as_list() == [BATCH, STEPS, 3]
+    assert isinstance(state[0], tf.nn.rnn_cell.LSTMStateTuple)
+    for name in ("static_rnn", "static_bidirectional_rnn", "bidirectional_dynamic_rnn"):
+        assert getattr(tf.nn, name) is getattr(gf.nn, name)
+    for name in ("map_fn", "scan", "foldl", "foldr"):
+        assert getattr(tf, name) is getattr(gf, name)
