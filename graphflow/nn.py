@@ -3,7 +3,9 @@ losses, l2_loss, dropout, embedding_lookup). The op records and builders live in
 families: ``graphflow.ops.activation_ops`` (relu, tanh, sigmoid, elu, ...), ``nn_ops``
 (bias_add, softmax, log_softmax, l2_loss, dropout), ``cross_entropy_ops`` and
 ``gather_ops`` (embedding_lookup); convolutions in ``conv_ops``, pooling in ``pooling_ops``,
-batch normalization in ``normalization_ops``."""
+batch normalization in ``normalization_ops``; the RNN cells (``gf.nn.rnn_cell``) in
+``rnn_cell_impl``/``rnn_cell_wrapper_impl`` and static_rnn, dynamic_rnn and their
+bidirectional forms in ``rnn``."""
 
 from __future__ import annotations
 
