@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Concatenate, TypeAlias
 import numpy as np
 
 from graphflow.framework import attrs as attr_codec
+from graphflow.framework import tensor_util
 from graphflow.framework.dtypes import DType
 from graphflow.framework.errors import (
     GraphBuildError,
@@ -173,7 +174,9 @@ class InferContext(_NodeContext):
 
     def shape_from_value(self, i: int, what: str = "shape") -> TensorShape:
         """The static shape that the int32/int64 shape vector input ``i`` describes, as far
-        as it is known at build time."""
+        as it is known at build time (its value, else — while building — what the ops that
+        compute it know: ``Shape``, ``Pack``, ``ConcatV2``, as TF1's
+        ``constant_value_as_shape``)."""
         spec = self.inputs[i]
         self.require_dtype(i, lambda d: d.name in ("int32", "int64"), "an int32/int64 vector")
         if spec.value is not None:
@@ -181,6 +184,11 @@ class InferContext(_NodeContext):
                 self.fail(f"{what} {self.input_label(i)} must be a 1-D vector")
             return dims_from(spec.value)
         rank = spec.shape[0] if spec.shape.rank == 1 else None
+        handle = self._input_names[i] if i < len(self._input_names) else None
+        if hasattr(handle, "op"):  # building: what the ops computing the vector know
+            known = tensor_util.constant_value_as_shape(handle)
+            if known.rank is not None and (rank is None or known.rank == rank):
+                return known
         return TensorShape(None) if rank is None else TensorShape([None] * rank)
 
 

@@ -176,3 +176,40 @@ def make_ndarray(proto: tensor_pb2.TensorProto) -> np.ndarray:
         return padded.reshape(dims)
     raise ValueError(f"TensorProto holds {values.size} values but its shape {tuple(dims)} "
                      f"needs {size}")
+
+
+def constant_value_as_shape(tensor: Any, depth: int = 0) -> TensorShape:
+    """The shape that the int32/int64 shape vector ``tensor`` describes, as far as it is
+    known while building (TF1's ``tensor_util.constant_value_as_shape``): a known value
+    gives every dim; ``Shape(x)`` gives x's static shape; ``Pack`` of scalars and
+    ``ConcatV2`` of shape vectors give what each part knows; anything else only its length.
+    """
+    spec = tensor.spec
+    if spec.value is not None and np.ndim(spec.value) == 1:
+        return TensorShape([None if int(v) < 0 else int(v) for v in spec.value])
+    op = tensor.op
+    length = spec.shape[0] if spec.shape.rank == 1 else None
+    if depth < 32:
+        if op.type == "Shape" and op.inputs:
+            return cast(TensorShape, op.inputs[0].shape)
+        if op.type in ("Identity", "Cast") and op.inputs:
+            return constant_value_as_shape(op.inputs[0], depth + 1)
+        if op.type == "Pack" and all(t.shape.rank == 0 for t in op.inputs):
+            return TensorShape([_scalar_dim(t) for t in op.inputs])
+        if op.type == "ConcatV2" and len(op.inputs) >= 2:
+            dims: list[Any] = []
+            for part in op.inputs[:-1]:
+                shape = constant_value_as_shape(part, depth + 1)
+                if shape.rank is None:
+                    return TensorShape(None if length is None else [None] * length)
+                dims.extend(shape.as_list())
+            return TensorShape(dims)
+    return TensorShape(None if length is None else [None] * length)
+
+
+def _scalar_dim(t: Any) -> int | None:
+    value = t.spec.value
+    if value is None or np.ndim(value) != 0:
+        return None
+    v = int(value)
+    return None if v < 0 else v

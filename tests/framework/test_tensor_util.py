@@ -163,3 +163,28 @@ def test_malformed_protos(build, pattern):
 def test_unsupported_dtype_in_proto():
     with pytest.raises(TypeError, match="DT_COMPLEX64 is not supported"):
         make_ndarray(tensor_pb2.TensorProto(dtype=types_pb2.DT_COMPLEX64))
+
+
+def test_shapes_computed_from_shape_ops_are_known_while_building():
+    """TF1's constant_value_as_shape: Reshape/Fill/zeros with a shape built from
+    gf.shape, gf.stack and gf.concat get the static dims those parts know."""
+    import graphflow as gf
+    from graphflow.framework.tensor_util import constant_value_as_shape
+
+    with gf.Graph().as_default():
+        x = gf.placeholder(gf.float32, [None, None, 4])
+        y = gf.placeholder(gf.float32, [None, 7])
+        target = gf.concat([gf.shape(y), [9]], 0)
+        assert constant_value_as_shape(target).as_list() == [None, 7, 9]
+        assert gf.reshape(x, target).shape.as_list() == [None, 7, 9]
+        batch = gf.shape(x)[0]
+        assert gf.zeros(gf.stack([batch, 3])).shape.as_list() == [None, 3]
+        assert gf.reshape(x, gf.stack([batch, -1, 2])).shape.as_list() == [None, None, 2]
+        n = gf.placeholder(gf.int32, [2])
+        assert constant_value_as_shape(n).as_list() == [None, None]
+        reshaped = gf.reshape(x, gf.concat([gf.shape(y), [8]], 0))
+        assert reshaped.shape.as_list() == [None, 7, 8]
+        with gf.Session() as sess:  # and the run agrees with the static shape
+            out = sess.run(reshaped, {x: np.zeros((4, 7, 4), np.float32),
+                                      y: np.zeros((2, 7), np.float32)})
+        assert out.shape == (2, 7, 8)
