@@ -19,7 +19,8 @@ from graphflow.proto import graph_pb2
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     out = tmp_path_factory.mktemp("ner_tb")
-    cfg = WindowNERConfig(epochs=2, hidden=16, batch_size=64, learning_rate=0.01)
+    cfg = WindowNERConfig(epochs=2, hidden=16, batch_size=64, learning_rate=0.01,
+                          lr_decay=0.85, activation="tanh")
     trainer = NERTrainer(cfg, load_demo_corpus("train")[:60])
     before = trainer.session.run(trainer.model.variables["hidden/W"])
     result = trainer.fit(load_demo_corpus("dev")[:20], out / "model", progress=False,
@@ -46,7 +47,9 @@ def test_curves_per_epoch(run):
     for epoch, h in history.items():
         assert scalars["train/loss"][epoch] == pytest.approx(h.loss, rel=1e-6)
         assert scalars["dev/f1"][epoch] == pytest.approx(h.dev_f1, rel=1e-6)
-        assert scalars["train/learning_rate"][epoch] == pytest.approx(0.01)
+        # the rate of epoch e: learning_rate * lr_decay ** (e - 1)
+        assert scalars["train/learning_rate"][epoch] == pytest.approx(
+            0.01 * 0.85 ** (epoch - 1), rel=1e-6)
         p, r = scalars["dev/precision"][epoch], scalars["dev/recall"][epoch]
         if p + r:
             assert scalars["dev/f1"][epoch] == pytest.approx(2 * p * r / (p + r), rel=1e-5)
