@@ -52,6 +52,7 @@ from graphflow.ops.check_ops import (assert_equal, assert_greater, assert_greate
                                      assert_none_equal, assert_positive)
 from graphflow.ops.control_ops import Assert, Print, py_func
 from graphflow.ops.control_flow import cond, while_loop
+from graphflow.ops.reverse_sequence_ops import reverse, reverse_sequence
 from graphflow.ops.einsum import einsum
 from graphflow.ops.functional_ops import foldl, foldr, map_fn, scan
 from graphflow.ops.math_ops import (abs, add, divide, exp, expm1, floor, floordiv, floormod,

@@ -181,9 +181,19 @@ def test_unsupported_train_names_say_why(name, words) -> None:
         getattr(tf.train, name)
 
 
-def test_contrib_beyond_layers_says_why() -> None:
-    with pytest.raises(AttributeError, match="tf.contrib.rnn is not supported"):
-        tf.contrib.rnn  # noqa: B018
+def test_contrib_beyond_layers_and_rnn_says_why() -> None:
+    with pytest.raises(AttributeError, match="tf.contrib.slim is not supported"):
+        tf.contrib.slim  # noqa: B018
+
+
+def test_contrib_rnn_is_the_rnn_cell_namespace() -> None:
+    assert tf.contrib.rnn.BasicLSTMCell is tf.nn.rnn_cell.BasicLSTMCell
+    assert tf.contrib.rnn.static_rnn is tf.nn.static_rnn
+    with tf.Graph().as_default():
+        cell = tf.contrib.rnn.GRUCell(3)
+        inputs = [tf.placeholder(tf.float32, [2, 4]) for _ in range(2)]
+        outputs, state = tf.contrib.rnn.static_rnn(cell, inputs, dtype=tf.float32)
+        assert len(outputs) == 2 and state.shape.as_list() == [2, 3]
 
 
 def test_xavier_initializer_matches_contrib_formulas() -> None:

@@ -19,8 +19,8 @@ _EAGER = ("eager execution is not supported: graphflow is a graph-mode (TF1) fra
 _GPU = ("graphflow runs every node on the CPU (numpy); there are no GPU devices to list or "
         "configure. tf.device('/gpu:0') is accepted and recorded in NodeDef.device")
 _CONTRIB = ("tf.contrib.{name} is not supported: graphflow provides tf.contrib.layers "
-            "(initializers, regularizers, flatten, fully_connected) only; use the core API "
-            "(tf.layers, tf.nn, tf.train)")
+            "(initializers, regularizers, flatten, fully_connected) and tf.contrib.rnn (the "
+            "RNN cells, static_rnn) only; use the core API (tf.layers, tf.nn, tf.train)")
 
 #: name under a namespace -> the reason and the replacement.
 TOP_LEVEL = {
