@@ -62,9 +62,9 @@ def add_parser(subparsers: Any) -> None:
         extra: dict[str, Any] = {"choices": kind} if isinstance(kind, list) else {"type": kind}
         train.add_argument("--" + name.replace("_", "-"), default=None,
                            help=f"{text} (default {defaults[name]})".lstrip(), **extra)
-    train.add_argument("--char-cnn", action="store_true",
-                       help="add a character-CNN word feature (conv1d widths 2, 3, 4, max "
-                            "over time)")
+    train.add_argument("--char-cnn", action=argparse.BooleanOptionalAction, default=None,
+                       help="a character-CNN word feature (conv1d widths 2, 3, 4, max over "
+                            "time; on by default, --no-char-cnn turns it off)")
     train.add_argument("--freeze-embeddings", action="store_true",
                        help="keep the (pretrained) word vectors fixed")
     train.add_argument("--binary", metavar="TYPE", default=None,
@@ -115,8 +115,8 @@ def config_from_args(args: argparse.Namespace) -> Any:
                  if getattr(args, name) is not None}
     if args.freeze_embeddings:
         overrides["train_embeddings"] = False
-    if args.char_cnn:
-        overrides["char_cnn"] = True
+    if args.char_cnn is not None:
+        overrides["char_cnn"] = args.char_cnn
     if args.binary:
         overrides["binary_class"] = args.binary
     preset = getattr(args, "preset", None)
@@ -145,13 +145,14 @@ def run_train(args: argparse.Namespace) -> int:
     if parallel and (config.crf or config.lr_decay < 1 or config.char_cnn):
         raise ValueError("--workers/--address train softmax models without --char-cnn and "
                          "with a constant learning rate only (batches of windows are split "
-                         "over the workers): add --output softmax --lr-decay 1, or train in "
-                         "one process")
+                         "over the workers): add --output softmax --lr-decay 1 --no-char-cnn, "
+                         "or train in one process")
     train, dev = read_conll(data_dir / "train.txt"), read_conll(data_dir / "dev.txt")
     print(f"data: {data_dir} ({len(train)} train / {len(dev)} dev sentences)")
     trainer = NERTrainer(config, train, embeddings_path=args.embeddings)
     print(f"vocabulary {len(trainer.vocab)} words, {len(trainer.tags)} classes; "
-          f"window {config.width}, features {'+'.join(trainer.features.names)}, "
+          f"window {config.width}, features {'+'.join(trainer.features.names)}"
+          f"{'+char-CNN' if config.char_cnn else ''}, "
           f"hidden {config.hidden} {config.activation}, output {config.output}"
           + (f"; pretrained coverage {trainer.coverage:.1%}" if args.embeddings else ""))
     if parallel:

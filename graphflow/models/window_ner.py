@@ -123,7 +123,7 @@ class WindowNERConfig:
     (False keeps the word vectors fixed).
     Decoding: ``decode`` ("viterbi": most probable legal IOB2 sequence, with the CRF's
     transition scores when ``output="crf"``; "greedy": argmax of the token scores).
-    Character CNN (off by default): ``char_cnn``, ``char_dim``, ``char_filters`` (per width),
+    Character CNN (on by default): ``char_cnn``, ``char_dim``, ``char_filters`` (per width),
     ``char_widths``, ``char_max_len`` (longer words are cut).
     """
 
@@ -152,9 +152,9 @@ class WindowNERConfig:
     word_dropout: float = 0.25
     train_embeddings: bool = True
     decode: str = "viterbi"  # IOB: "viterbi" (only legal tag sequences) or "greedy"
-    char_cnn: bool = False
-    char_dim: int = 16
-    char_filters: int = 30
+    char_cnn: bool = True
+    char_dim: int = 10
+    char_filters: int = 20
     char_widths: tuple[int, ...] = (2, 3, 4)
     char_max_len: int = 16
     extra: dict[str, Any] = field(default_factory=dict)
@@ -219,6 +219,7 @@ class WindowNERConfig:
             known.setdefault(key, 0)
         known.setdefault("output", "softmax")
         known.setdefault("lr_decay", 1.0)
+        known.setdefault("char_cnn", False)
         return cls(**known)
 
     @classmethod

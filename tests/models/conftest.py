@@ -14,7 +14,7 @@ from graphflow.models.ner_trainer import NERTrainer, TrainResult
 from graphflow.models.window_ner import WindowNERConfig
 
 TINY = {"embed_dim": 8, "casing_dim": 3, "hidden": 16, "batch_size": 32, "epochs": 3,
-            "learning_rate": 0.01, "dropout": 0.2}
+            "learning_rate": 0.01, "dropout": 0.2, "char_cnn": False}  # test_char_cnn: on
 
 
 def tiny_config(**overrides: Any) -> WindowNERConfig:

@@ -30,8 +30,10 @@ TAGS = ["O", "B-LOC", "B-PER", "I-LOC", "I-PER"]
 def test_crf_is_the_default_and_old_exports_stay_softmax() -> None:
     assert WindowNERConfig().output == "crf" and WindowNERConfig().crf
     assert not tiny_config(binary_class="LOC").crf  # the binary variant keeps its sigmoid
-    old = {k: v for k, v in WindowNERConfig().to_dict().items() if k != "output"}
-    assert WindowNERConfig.from_dict(old).output == "softmax"
+    old = {k: v for k, v in WindowNERConfig().to_dict().items()
+           if k not in ("output", "lr_decay", "char_cnn")}
+    restored = WindowNERConfig.from_dict(old)
+    assert (restored.output, restored.lr_decay, restored.char_cnn) == ("softmax", 1.0, False)
     with pytest.raises(ValueError, match="output must be one of crf, softmax"):
         WindowNERConfig(output="hmm")
     with pytest.raises(ValueError, match="model must be one of window"):
@@ -45,7 +47,9 @@ def test_lecture_preset_is_words_casing_tanh_softmax() -> None:
     assert (cfg.suffix_dim, cfg.prefix_dim, cfg.shape_dim) == (0, 0, 0)
     assert (cfg.activation, cfg.output, cfg.decode, cfg.char_cnn, cfg.lr_decay) == (
         "tanh", "softmax", "greedy", False, 1.0)
-    assert (WindowNERConfig().activation, WindowNERConfig().lr_decay) == ("relu", 0.85)
+    default = WindowNERConfig()
+    assert (default.activation, default.lr_decay, default.char_cnn) == ("relu", 0.85, True)
+    assert (default.char_filters, default.char_dim) == (20, 10)
     assert WindowNERConfig.preset("lecture", hidden=7).hidden == 7
     with pytest.raises(ValueError, match="unknown preset 'x'; known: lecture"):
         WindowNERConfig.preset("x")
