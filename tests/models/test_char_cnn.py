@@ -94,3 +94,22 @@ def test_cli_char_cnn_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert meta["config"]["char_cnn"] is True and meta["config"]["char_filters"] == 4
     assert len(json.loads((out / "features.json").read_text())["features"]["chars"]) > 10
     assert "dev F1" in capsys.readouterr().out
+
+
+def test_exported_char_cnn_graph_loads_in_tensorflow(demo_train: list[Sentence],
+                                                     tmp_path: Path) -> None:
+    tf = pytest.importorskip("tensorflow")
+    trainer = NERTrainer(tiny_config(**CHAR, epochs=1), demo_train[:40])
+    trainer.fit([], tmp_path, progress=False, log=lambda _: None)
+    predictor = NERPredictor.load(tmp_path)
+    sentences = [Sentence(["Paris", "Hilton", "visited", "Berlin", "."], ["O"] * 5)]
+    want, data = predictor.probabilities(sentences)
+    arrays = batch_inputs(data.inputs, slice(0, len(data)))
+    graph_def = tf.compat.v1.GraphDef()
+    graph_def.ParseFromString((tmp_path / "model.pb").read_bytes())
+    with tf.Graph().as_default() as g:
+        tf.compat.v1.import_graph_def(graph_def, name="")
+        with tf.compat.v1.Session(graph=g) as sess:
+            got = sess.run("output/scores:0", {name: arrays[k] for k, name
+                                               in predictor.meta["inputs"].items()})
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
