@@ -140,7 +140,7 @@ class WindowNERConfig:
     feature_min_count: int = 2
     hidden: int = 300
     activation: str = "relu"
-    dropout: float = 0.5
+    dropout: float = 0.4
     scheme: str = "iob"  # "iob": IOB2 tags; "io": entity types only (CS224N)
     binary_class: str | None = None  # e.g. "LOC" for the lecture's sigmoid variant
     optimizer: str = "lazy_adam"
