@@ -96,7 +96,8 @@ OUTPUTS = ("crf", "softmax")
 #: a constant learning rate).
 PRESETS: dict[str, dict[str, Any]] = {
     "lecture": {"suffix_dim": 0, "prefix_dim": 0, "shape_dim": 0, "activation": "tanh",
-                "output": "softmax", "decode": "greedy", "char_cnn": False, "lr_decay": 1.0},
+                "output": "softmax", "decode": "greedy", "char_cnn": False, "lr_decay": 1.0,
+                "dropout": 0.5},
 }
 
 

@@ -45,8 +45,8 @@ def test_crf_is_the_default_and_old_exports_stay_softmax() -> None:
 def test_lecture_preset_is_words_casing_tanh_softmax() -> None:
     cfg = WindowNERConfig.preset("lecture")
     assert (cfg.suffix_dim, cfg.prefix_dim, cfg.shape_dim) == (0, 0, 0)
-    assert (cfg.activation, cfg.output, cfg.decode, cfg.char_cnn, cfg.lr_decay) == (
-        "tanh", "softmax", "greedy", False, 1.0)
+    assert (cfg.activation, cfg.output, cfg.decode, cfg.char_cnn, cfg.lr_decay, cfg.dropout) == (
+        "tanh", "softmax", "greedy", False, 1.0, 0.5)
     default = WindowNERConfig()
     assert (default.activation, default.lr_decay, default.char_cnn) == ("relu", 0.85, True)
     assert (default.char_filters, default.char_dim) == (20, 10)
