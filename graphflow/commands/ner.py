@@ -142,11 +142,9 @@ def run_train(args: argparse.Namespace) -> int:
     if parallel and args.logdir:
         raise ValueError("--logdir is not supported with --workers/--address yet: train "
                          "without them to write TensorBoard events")
-    if parallel and (config.crf or config.lr_decay < 1 or config.char_cnn):
-        raise ValueError("--workers/--address train softmax models without --char-cnn and "
-                         "with a constant learning rate only (batches of windows are split "
-                         "over the workers): add --output softmax --lr-decay 1 --no-char-cnn, "
-                         "or train in one process")
+    if parallel:
+        from graphflow.distributed.ner import check_data_parallel_config
+        check_data_parallel_config(config)
     train, dev = read_conll(data_dir / "train.txt"), read_conll(data_dir / "dev.txt")
     print(f"data: {data_dir} ({len(train)} train / {len(dev)} dev sentences)")
     trainer = NERTrainer(config, train, embeddings_path=args.embeddings)

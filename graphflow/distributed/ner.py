@@ -119,6 +119,16 @@ class TrainingInterruptedError(RuntimeError):
     """A data-parallel run lost a worker; the message says how to resume."""
 
 
+def check_data_parallel_config(config: WindowNERConfig) -> None:
+    """ValueError unless data-parallel training supports ``config`` (see fit_data_parallel)."""
+    if config.crf or config.lr_decay < 1 or config.char_cnn:
+        raise ValueError("data-parallel training (--workers/--address) supports softmax "
+                         "window models without the character CNN and with a constant "
+                         "learning rate only (batches of windows are split over the workers): "
+                         "set output='softmax', lr_decay=1, char_cnn=False (--output softmax "
+                         "--lr-decay 1 --no-char-cnn), or train in one process")
+
+
 def fit_data_parallel(trainer: NERTrainer, dev: Sequence[Sentence], out_dir: str | Path,
                       workers: int, address: str | None = None, progress: bool = True,
                       resume: bool = False, log: Callable[[str], None] | None = None,
@@ -127,7 +137,10 @@ def fit_data_parallel(trainer: NERTrainer, dev: Sequence[Sentence], out_dir: str
     """``trainer.fit`` with its epochs on ``workers`` Ray actors: on the cluster at
     ``address``, or a local one started for the call (and shut down after). A lost worker
     raises ``TrainingInterruptedError`` naming its rank, the step, and how to resume.
-    ``log`` receives the epoch lines (default: ``fit``'s own)."""
+    ``log`` receives the epoch lines (default: ``fit``'s own). Only softmax window models
+    with a constant learning rate and no character CNN split over workers (their batches
+    are windows); anything else is a ValueError before any cluster starts."""
+    check_data_parallel_config(trainer.config)
     with cluster.ray_cluster(address):
         print(f"data-parallel: {workers} workers on a Ray cluster of "
               f"{cluster.cluster_cpus():g} CPUs")

@@ -17,7 +17,8 @@ from .conftest import needs_ray
 pytestmark = needs_ray
 
 FAST = ["--epochs", "2", "--hidden", "12", "--batch-size", "32", "--learning-rate", "0.01",
-        "--suffix-dim", "0", "--prefix-dim", "0", "--shape-dim", "0", "--no-progress"]
+        "--suffix-dim", "0", "--prefix-dim", "0", "--shape-dim", "0", "--no-progress",
+        "--output", "softmax", "--lr-decay", "1", "--no-char-cnn"]  # what --workers trains
 
 
 def test_train_on_two_workers(

@@ -25,7 +25,9 @@ from .conftest import needs_ray
 pytestmark = needs_ray
 
 TINY = {"embed_dim": 8, "casing_dim": 3, "suffix_dim": 3, "shape_dim": 2, "hidden": 16,
-        "batch_size": 32, "epochs": 2, "learning_rate": 0.01}
+        "batch_size": 32, "epochs": 2, "learning_rate": 0.01,
+        # what data-parallel training supports: softmax windows, a constant rate
+        "output": "softmax", "lr_decay": 1.0, "char_cnn": False}
 
 
 @pytest.fixture(scope="module")
