@@ -78,15 +78,29 @@ def _without_value(spec: TensorSpec) -> TensorSpec:
     return TensorSpec(spec.dtype, spec.shape)
 
 
+class _LoopValue(Op):
+    """A value passed on unchanged across a loop frame's boundary or to the next iteration
+    (run by the frame, never as a plan step of its own); it has no static value."""
+
+    input_names = ("data",)
+    returns_alias = True
+
+    def infer(self, ctx: InferContext) -> list[TensorSpec]:
+        return [_without_value(ctx.inputs[0])]
+
+    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        return lambda x: x
+
+    grad = _loop_op_grad
+
+
 @register
-class Enter(Op):
+class Enter(_LoopValue):
     """Makes ``data`` available in the loop frame ``frame_name`` (once per iteration when
     ``is_constant``: a loop invariant; otherwise a loop variable's initial value)."""
 
     op_type = "Enter"
-    input_names = ("data",)
     attr_defaults = {"is_constant": False, "parallel_iterations": 10}
-    returns_alias = True
 
     def infer(self, ctx: InferContext) -> list[TensorSpec]:
         frame = ctx.attr("frame_name")
@@ -94,11 +108,6 @@ class Enter(Op):
             ctx.fail("needs a non-empty 'frame_name' attribute (the loop it enters)")
         x = ctx.inputs[0]
         return [x if ctx.attr("is_constant") else _without_value(x)]
-
-    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
-        return lambda x: x
-
-    grad = _loop_op_grad
 
 
 @register
@@ -109,20 +118,10 @@ class RefEnter(Enter):
 
 
 @register
-class Exit(Op):
+class Exit(_LoopValue):
     """Makes a loop variable's final value available outside its frame."""
 
     op_type = "Exit"
-    input_names = ("data",)
-    returns_alias = True
-
-    def infer(self, ctx: InferContext) -> list[TensorSpec]:
-        return [_without_value(ctx.inputs[0])]
-
-    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
-        return lambda x: x
-
-    grad = _loop_op_grad
 
 
 @register
@@ -131,20 +130,10 @@ class RefExit(Exit):
 
 
 @register
-class NextIteration(Op):
+class NextIteration(_LoopValue):
     """A loop variable's value for the next iteration (the Merge it feeds reads it)."""
 
     op_type = "NextIteration"
-    input_names = ("data",)
-    returns_alias = True
-
-    def infer(self, ctx: InferContext) -> list[TensorSpec]:
-        return [_without_value(ctx.inputs[0])]
-
-    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
-        return lambda x: x
-
-    grad = _loop_op_grad
 
 
 @register
