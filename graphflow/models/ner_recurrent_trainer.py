@@ -54,11 +54,12 @@ from graphflow.models.ner_decode import Entity, decode_all, entities, tokenize
 from graphflow.models.ner_features import CASINGS, WORDS, FeatureVocab, NERFeatures
 from graphflow.models.ner_recurrent import RecurrentNERConfig
 from graphflow.models.ner_trainer import (
-    STATE_FILE,
     EpochReport,
     TrainResult,
     convert_tags,
+    read_training_state,
     steps_bucket,
+    write_training_state,
 )
 from graphflow.ops.variables import global_variables, global_variables_initializer
 from graphflow.runtime.session import Session
@@ -279,7 +280,7 @@ class RecurrentNERTrainer:
                 result.best_dev_f1, result.best_epoch = f1, epoch
                 self.saver.save(self.session, ckpt / "best")
             self.saver.save(self.session, ckpt / "last")
-            _write_state(out, epoch, result, rng)
+            write_training_state(out, epoch, result, rng)
         if result.best_epoch:
             self.saver.restore(self.session, ckpt / "best")
         export(self, out, result)
@@ -288,22 +289,9 @@ class RecurrentNERTrainer:
 
     def _resume(self, out: Path, ckpt: Path, rng: np.random.Generator,
                 result: TrainResult) -> int:
-        state_path = out / STATE_FILE
-        if not state_path.exists():
-            raise FileNotFoundError(f"cannot resume: '{state_path}' does not exist (train "
-                                    "once without --resume first)")
-        state = json.loads(state_path.read_text())
+        first_epoch = read_training_state(out, rng, result)
         self.saver.restore(self.session, ckpt / "last")
-        rng.bit_generator.state = state["rng"]
-        result.best_dev_f1, result.best_epoch = state["best_dev_f1"], state["best_epoch"]
-        result.history = [EpochReport(**h) for h in state["history"]]
-        return int(state["epoch"]) + 1
-
-
-def _write_state(out: Path, epoch: int, result: TrainResult, rng: np.random.Generator) -> None:
-    state = {"epoch": epoch, "best_dev_f1": result.best_dev_f1, "best_epoch": result.best_epoch,
-             "history": [vars(h) for h in result.history], "rng": rng.bit_generator.state}
-    (out / STATE_FILE).write_text(json.dumps(state, indent=1, default=int) + "\n")
+        return first_epoch
 
 
 def _progress_bar(total: int, desc: str) -> Any:

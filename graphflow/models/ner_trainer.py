@@ -291,7 +291,7 @@ class NERTrainer:
                 result.best_dev_f1, result.best_epoch = f1, epoch
                 self.saver.save(self.session, ckpt / "best")
             self.saver.save(self.session, ckpt / "last")
-            _write_state(out, epoch, result, rng)
+            write_training_state(out, epoch, result, rng)
         if board is not None:
             board.close()
         self.saver.restore(self.session, ckpt / "best.npz")
@@ -301,16 +301,9 @@ class NERTrainer:
 
     def _resume(self, out: Path, ckpt: Path, rng: np.random.Generator,
                 result: TrainResult) -> tuple[int, TrainResult]:
-        state_path = out / STATE_FILE
-        if not state_path.exists():
-            raise FileNotFoundError(f"cannot resume: '{state_path}' does not exist (train "
-                                    "once without --resume first)")
-        state = json.loads(state_path.read_text())
+        first_epoch = read_training_state(out, rng, result)
         self.saver.restore(self.session, ckpt / "last.npz")
-        rng.bit_generator.state = state["rng"]
-        result.best_dev_f1, result.best_epoch = state["best_dev_f1"], state["best_epoch"]
-        result.history = [EpochReport(**h) for h in state["history"]]
-        return int(state["epoch"]) + 1, result
+        return first_epoch, result
 
 
 def steps_bucket(length: int) -> int:
@@ -329,7 +322,23 @@ def binary_tags(tags: Sequence[str], cls: str) -> list[str]:
     return [t if t != "O" and t.split("-", 1)[-1] == cls else "O" for t in to_iob2(tags)]
 
 
-def _write_state(out: Path, epoch: int, result: TrainResult, rng: np.random.Generator) -> None:
+def read_training_state(out: Path, rng: np.random.Generator, result: TrainResult) -> int:
+    """``--resume``: the epochs done so far (history, best dev F1) into ``result`` and the
+    batch order's random state into ``rng``, from ``out``'s state file; the next epoch."""
+    state_path = out / STATE_FILE
+    if not state_path.exists():
+        raise FileNotFoundError(f"cannot resume: '{state_path}' does not exist (train "
+                                "once without --resume first)")
+    state = json.loads(state_path.read_text())
+    rng.bit_generator.state = state["rng"]
+    result.best_dev_f1, result.best_epoch = state["best_dev_f1"], state["best_epoch"]
+    result.history = [EpochReport(**h) for h in state["history"]]
+    return int(state["epoch"]) + 1
+
+
+def write_training_state(out: Path, epoch: int, result: TrainResult,
+                         rng: np.random.Generator) -> None:
+    """What ``read_training_state`` reads back, after each finished epoch."""
     state = {"epoch": epoch, "best_dev_f1": result.best_dev_f1, "best_epoch": result.best_epoch,
              "history": [vars(h) for h in result.history], "rng": rng.bit_generator.state}
     (out / STATE_FILE).write_text(json.dumps(state, indent=1, default=int) + "\n")
