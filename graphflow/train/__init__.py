@@ -14,6 +14,7 @@ from graphflow.train.learning_rate_decay import (
     polynomial_decay,
 )
 from graphflow.train.momentum import MomentumOptimizer
+from graphflow.train.moving_averages import ExponentialMovingAverage
 from graphflow.train.optimizer import (
                                        Optimizer,
                                        create_global_step,
@@ -26,7 +27,7 @@ from graphflow.train.saver import Saver, latest_checkpoint, load_checkpoint
 __all__ = ["AdagradOptimizer", "RMSPropOptimizer", "cosine_decay", "exponential_decay",
            "inverse_time_decay", "natural_exp_decay", "piecewise_constant", "polynomial_decay",
            "AdamOptimizer", "GradientDescentOptimizer", "LazyAdamOptimizer", "MomentumOptimizer",
-           "Optimizer",
+           "Optimizer", "ExponentialMovingAverage",
            "Saver", "create_global_step", "get_global_step", "get_or_create_global_step",
            "latest_checkpoint", "load_checkpoint"]
 
