@@ -13,8 +13,12 @@ splitting on TAB, otherwise on whitespace: 4 fields mean ``"4col"``, 2 fields me
 anything else is a ``ConllFormatError``. Every later line must have the same layout, so a file
 mixing both layouts is reported as malformed at the first offending line.
 
-``-DOCSTART-`` lines (document separators, whatever their columns) are skipped and end the
-current sentence. Empty sentences (e.g. the blank line after ``-DOCSTART-``) are dropped.
+``-DOCSTART-`` lines (document separators, whatever their columns) end the current sentence
+and start a new document: each sentence records its document's index in ``Sentence.doc``
+(0, 1, 2, ... in file order; a file without ``-DOCSTART-`` lines is one document 0, and
+sentences before the first ``-DOCSTART-`` form document 0). Document-level features (e.g.
+``graphflow.models.ner_features``' document casing) use it. Empty sentences (e.g. the blank
+line after ``-DOCSTART-``) are dropped.
 Sentences keep their POS and chunk columns when read from a 4-column file so that
 ``write_conll(..., "4col")`` can round-trip them.
 
@@ -27,7 +31,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -68,12 +72,15 @@ class Sentence:
     """One sentence: parallel lists of words and NER tags.
 
     ``pos`` and ``chunks`` are filled when read from a 4-column file (else ``None``).
+    ``doc`` is the index of the sentence's document in its file (``read_conll``), ``None``
+    when unknown; it is metadata and takes no part in ``==``.
     """
 
     words: list[str]
     tags: list[str]
     pos: list[str] | None = None
     chunks: list[str] | None = None
+    doc: int | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         n = len(self.words)
@@ -132,7 +139,8 @@ def read_conll(
     """Read a CoNLL NER file into a list of sentences (see the module docstring for formats).
 
     Tags are returned exactly as in the file (no scheme conversion); use ``to_iob2`` to
-    normalise. Raises ``ConllFormatError`` on the first malformed line.
+    normalise. Each sentence's ``doc`` is its document's index (``-DOCSTART-`` lines separate
+    documents). Raises ``ConllFormatError`` on the first malformed line.
     """
     path = Path(path)
     text = _decode(path)
@@ -143,17 +151,19 @@ def read_conll(
     chunks: list[str] = []
     detected: ConllFormat | None = None if fmt == "auto" else fmt
     valid_tags: set[str] = set()  # cache of tags already checked by _check_tag
+    doc, doc_has_sentences = 0, False
     if fmt not in ("auto", "2col", "4col"):
         raise ValueError(f"fmt must be 'auto', '2col' or '4col', got {fmt!r}")
 
     def flush() -> None:
-        nonlocal words, tags, pos, chunks
+        nonlocal words, tags, pos, chunks, doc_has_sentences
         if words:
             four = detected == "4col"
             sentences.append(
-                Sentence(words, tags, pos if four else None, chunks if four else None)
+                Sentence(words, tags, pos if four else None, chunks if four else None, doc)
             )
             words, tags, pos, chunks = [], [], [], []
+            doc_has_sentences = True
 
     for line_no, raw in enumerate(text.split("\n"), start=1):
         line = raw.rstrip("\r")
@@ -163,6 +173,8 @@ def read_conll(
         if line.startswith(DOCSTART) and (len(line) == len(DOCSTART)
                                           or line[len(DOCSTART)].isspace()):
             flush()  # document separator, whatever its columns
+            if doc_has_sentences:
+                doc, doc_has_sentences = doc + 1, False
             continue
         if detected is None:
             detected = detect_format(line)
@@ -215,17 +227,22 @@ def write_conll(
     """Write sentences in the ``"2col"`` (``word<TAB>TAG``) or ``"4col"`` form.
 
     In 4-column output, sentences without POS/chunk columns get the placeholder ``-X-`` in both.
-    ``docstart=True`` writes one leading ``-DOCSTART-`` line plus a blank line (as in the
-    CoNLL-2003 files). Every sentence is followed by a blank line; files end with ``"\\n\\n"``.
+    ``docstart=True`` writes a ``-DOCSTART-`` line plus a blank line (as in the CoNLL-2003
+    files) before the first sentence and before every sentence whose ``doc`` differs from the
+    previous sentence's, so ``read_conll`` gives the documents back. Every sentence is
+    followed by a blank line; files end with ``"\\n\\n"``.
     Words containing whitespace cannot be represented and raise ``ValueError``.
     """
     if tag_column_format not in ("2col", "4col"):
         raise ValueError(f"tag_column_format must be '2col' or '4col', got {tag_column_format!r}")
     four = tag_column_format == "4col"
     out: list[str] = []
-    if docstart:
-        out.append(f"{DOCSTART} -X- -X- O\n\n" if four else f"{DOCSTART}\tO\n\n")
+    separator = f"{DOCSTART} -X- -X- O\n\n" if four else f"{DOCSTART}\tO\n\n"
+    previous_doc: int | None = None
     for s_idx, sent in enumerate(sentences):
+        if docstart and (s_idx == 0 or sent.doc != previous_doc):
+            out.append(separator)
+        previous_doc = sent.doc
         pos = sent.pos or ["-X-"] * len(sent.words)
         chunks = sent.chunks or ["-X-"] * len(sent.words)
         for i, (word, tag) in enumerate(zip(sent.words, sent.tags, strict=True)):
@@ -234,6 +251,8 @@ def write_conll(
                                  "contains whitespace")
             out.append(f"{word} {pos[i]} {chunks[i]} {tag}\n" if four else f"{word}\t{tag}\n")
         out.append("\n")
+    if docstart and not out:
+        out.append(separator)
     Path(path).write_text("".join(out), encoding="utf-8")
 
 

@@ -150,6 +150,30 @@ def test_four_column_round_trip_is_byte_identical(tmp_path: Path) -> None:
     assert out.read_text() == src.read_text()
 
 
+def test_documents_numbered_by_docstart(tmp_path: Path) -> None:
+    assert [s.doc for s in read_conll(_write(tmp_path, FOUR_COL))] == [0, 0, 1]
+    assert [s.doc for s in read_conll(_write(tmp_path, TWO_COL))] == [0, 0]
+    # no -DOCSTART- at all: one document; sentences before the first one: document 0
+    assert [s.doc for s in read_conll(_write(tmp_path, "a O\n\nb O\n"))] == [0, 0]
+    text = "a O\n\n-DOCSTART-\tO\n\n-DOCSTART-\tO\n\nb O\n\nc O\n"
+    assert [s.doc for s in read_conll(_write(tmp_path, text))] == [0, 1, 1]
+    # doc is metadata: equality ignores it
+    assert Sentence(["a"], ["O"], doc=3) == Sentence(["a"], ["O"])
+
+
+def test_two_document_round_trip_is_byte_identical(tmp_path: Path) -> None:
+    src = _write(tmp_path, FOUR_COL + "\n", "a.txt")
+    out = tmp_path / "b.txt"
+    write_conll(out, read_conll(src), tag_column_format="4col", docstart=True)
+    assert out.read_text() == src.read_text()
+    assert [s.doc for s in read_conll(out)] == [0, 0, 1]
+
+
+def test_write_docstart_without_sentences(tmp_path: Path) -> None:
+    write_conll(tmp_path / "x", [], tag_column_format="4col", docstart=True)
+    assert (tmp_path / "x").read_text() == "-DOCSTART- -X- -X- O\n\n"
+
+
 def test_write_rejects_bad_input(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="sentence 0, token 1"):
         write_conll(tmp_path / "x", [Sentence(["New", "New York"], ["B-LOC", "I-LOC"])])
