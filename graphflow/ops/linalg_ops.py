@@ -7,24 +7,30 @@ from typing import Any
 
 import numpy as np
 
-from graphflow.framework import dtypes
+from graphflow.framework import blas, dtypes
 from graphflow.framework.op_registry import InferContext, KernelContext, Op, register
 from graphflow.framework.tensor import Operation, Tensor, TensorSpec
 from graphflow.ops import op_builder
 from graphflow.ops.op_base import fold
 
-
 #: Single-precision products with a contraction (inner) dimension longer than
 #: ``1.25 * CONTRACTION_BLOCK`` are computed as a sum of products over near-equal contraction
-#: blocks of at most ``CONTRACTION_BLOCK`` (``None``: always one ``np.matmul``). Why: on some
-#: machines OpenBLAS's single-threaded sgemm falls off a cliff for these shapes (measured on
-#: this project's AMD EPYC machines, OpenBLAS 0.3.31 with its Haswell kernels: a
-#: 2048x250 @ 250x200 product at ~10 GFLOP/s, its two 125-long halves at ~35), while on a BLAS
-#: without the cliff the blocks cost a few percent (float64 there: +1-4%); see
-#: docs/performance.md. The choice depends only on the operands' shapes and dtype, so every
-#: plan computes a given product the same way; the result differs from one ``np.matmul`` only
-#: in the rounding of the float32 sums (the blocks' partial sums are added in order).
+#: blocks of at most ``CONTRACTION_BLOCK`` (``None``: always one ``np.matmul``) — when
+#: ``CONTRACTION_BLOCKING`` says so. Why: OpenBLAS's *single-threaded* sgemm falls off a
+#: cliff for these shapes on some machines (measured on this project's AMD EPYC machines,
+#: OpenBLAS 0.3.31 with its Haswell kernels: a 2048x250 @ 250x200 product at ~10 GFLOP/s,
+#: its two 125-long halves at ~35), while its multi-threaded path has no cliff and every
+#: extra call costs a thread hand-off (blocks there: 1.1-1.3x slower, and far worse when the
+#: other cores are busy); on a BLAS without the cliff the blocks cost a few percent (float64
+#: here: +1-4%). See docs/performance.md. The choice depends only on the operands' shapes
+#: and dtype and on the BLAS thread count read once per process, so every plan computes a
+#: given product the same way; the result differs from one ``np.matmul`` only in the
+#: rounding of the float32 sums (the blocks' partial sums are added in order).
 CONTRACTION_BLOCK: int | None = 128
+#: ``"single-threaded-blas"`` (default: block where numpy's OpenBLAS runs products on one
+#: thread — ``OPENBLAS_NUM_THREADS=1``, as in the benchmarks, the CoNLL scripts and
+#: data-parallel workers), ``"always"`` or ``"never"``.
+CONTRACTION_BLOCKING = "single-threaded-blas"
 #: Products with fewer output elements than this stay one call (the extra calls would cost
 #: more than any cliff).
 _BLOCKED_MIN_OUTPUT = 1024
@@ -35,7 +41,9 @@ def contraction_edges(m: int, k: int, n: int, dtype: Any) -> list[int] | None:
     matrix of ``dtype`` is computed with, or None for one ``np.matmul``."""
     block = CONTRACTION_BLOCK
     if (block is None or dtype != np.float32 or 4 * k <= 5 * block
-            or m * n < _BLOCKED_MIN_OUTPUT):
+            or m * n < _BLOCKED_MIN_OUTPUT or CONTRACTION_BLOCKING == "never"):
+        return None
+    if CONTRACTION_BLOCKING != "always" and not blas.single_threaded():
         return None
     parts = -(-k // block)
     return [k * i // parts for i in range(parts + 1)]

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import graphflow as gf
+from graphflow.framework import blas
 from graphflow.ops import linalg_ops, op_builder
 
 from .helpers import assert_gradients, rand, run
@@ -111,7 +112,14 @@ def test_matmul_rank_and_dtype_errors(graph) -> None:
 # ----------------------------------------------------------------------------------------
 
 
-def test_contraction_edges_rule() -> None:
+@pytest.fixture
+def blocking_always(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Block by the shape rule whatever the BLAS's thread count (the default blocks only
+    under a single-threaded OpenBLAS; the test machine may run two threads)."""
+    monkeypatch.setattr(linalg_ops, "CONTRACTION_BLOCKING", "always")
+
+
+def test_contraction_edges_rule(blocking_always: None) -> None:
     edges = linalg_ops.contraction_edges
     assert linalg_ops.CONTRACTION_BLOCK == 128
     assert edges(32, 250, 200, np.float32) == [0, 125, 250]  # near-equal blocks
@@ -123,7 +131,21 @@ def test_contraction_edges_rule() -> None:
     assert edges(32, 250, 5, np.float32) is None  # 160 outputs: too small to pay
 
 
-def test_contraction_edges_switch(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("single", [True, False])
+def test_contraction_blocks_only_under_a_single_threaded_blas(
+        monkeypatch: pytest.MonkeyPatch, single: bool) -> None:
+    """The default blocks where OpenBLAS runs products on one thread (its multi-threaded
+    path has no cliff, and each extra call would cost a thread hand-off)."""
+    assert linalg_ops.CONTRACTION_BLOCKING == "single-threaded-blas"
+    monkeypatch.setattr(blas, "single_threaded", lambda: single)
+    edges = linalg_ops.contraction_edges(2048, 250, 200, np.float32)
+    assert edges == ([0, 125, 250] if single else None)
+    monkeypatch.setattr(linalg_ops, "CONTRACTION_BLOCKING", "never")
+    assert linalg_ops.contraction_edges(2048, 250, 200, np.float32) is None
+
+
+def test_contraction_edges_switch(monkeypatch: pytest.MonkeyPatch,
+                                  blocking_always: None) -> None:
     monkeypatch.setattr(linalg_ops, "CONTRACTION_BLOCK", None)
     assert linalg_ops.contraction_edges(2048, 250, 200, np.float32) is None
     monkeypatch.setattr(linalg_ops, "CONTRACTION_BLOCK", 64)
@@ -140,7 +162,8 @@ def _blocks_in_order(a: np.ndarray, b: np.ndarray, edges: list[int]) -> np.ndarr
 
 @pytest.mark.parametrize("ta,tb", TRANSPOSES)
 @pytest.mark.parametrize("specialize", [True, False])
-def test_blocked_matmul_values(ta: bool, tb: bool, specialize: bool) -> None:
+def test_blocked_matmul_values(ta: bool, tb: bool, specialize: bool,
+                               blocking_always: None) -> None:
     """A long-contraction float32 MatMul equals the sum of its block products (bit for bit),
     np.matmul to float32 rounding, and the same in specialized and shape-generic plans."""
     m, k, n = 40, 300, 48
@@ -174,7 +197,7 @@ def test_blocked_matmul_off_is_one_np_matmul(monkeypatch: pytest.MonkeyPatch) ->
     np.testing.assert_array_equal(out, np.matmul(av, bv))
 
 
-def test_blocked_matmul_gradient_float32_vs_float64() -> None:
+def test_blocked_matmul_gradient_float32_vs_float64(blocking_always: None) -> None:
     """The blocked float32 MatMul and its (blocked) gradient MatMuls agree with float64."""
     m, k, n = 33, 260, 40
     av, bv = rand((m, k), 9), rand((k, n), 10)
