@@ -13,11 +13,6 @@ kernel runs it, against the code it replaced (its switch off), on the same array
   ids checked by one unsigned max vs a min and a max) — measured, not kept: it does not pay
   at these sizes (the gather waits on memory);
 * sparse cross-entropy: the planned kernel with column reductions vs row reductions;
-* contraction blocks: ``linalg_ops.matmul_2d`` (a float32 product with a contraction
-  longer than 160 as near-equal blocks of at most ``CONTRACTION_BLOCK = 128``) vs one
-  ``np.matmul``, for the step's three large products (x @ W, dh @ W^T, x^T @ dh), and the
-  same rule on float64 (where the blocks are not used: shown to price the blocks on a BLAS
-  without the float32 cliff);
 * ``Session.run`` overhead: a one-step plan through ``Session.run`` (the fast path) with
   numpy's error state set through its context variable vs ``np.errstate``.
 
@@ -36,7 +31,7 @@ from typing import Any
 import numpy as np
 
 import graphflow as gf
-from graphflow.ops import cross_entropy_ops, gather_ops, linalg_ops
+from graphflow.ops import cross_entropy_ops, gather_ops
 from graphflow.runtime import session as session_module
 
 VOCAB, DIM, WINDOW, CLASSES = 100_000, 50, 5, 5
@@ -119,36 +114,6 @@ def cross_entropy(batch: int, number: int, repeats: int) -> tuple[float, float]:
         number, repeats)
 
 
-def contraction_blocks(batch: int, number: int, repeats: int,
-                       dtype: Any = np.float32) -> list[tuple[str, float, float]]:
-    """Blocked vs one-call products of the step's shapes (HIDDEN 200, x 250 wide)."""
-    rng = np.random.default_rng(3)
-    x = rng.standard_normal((batch, WINDOW * DIM)).astype(dtype)
-    w = rng.standard_normal((WINDOW * DIM, 200)).astype(dtype)
-    dh = rng.standard_normal((batch, 200)).astype(dtype)
-    rows = []
-    for name, a, b in (("x @ W", x, w), ("dh @ W^T", dh, w.T), ("x^T @ dh", x.T, dh)):
-        out = np.empty((a.shape[0], b.shape[1]), dtype)
-        scratch = np.empty_like(out)
-        k = a.shape[1]
-        n_blocks = -(-k // 128)
-        edges = [k * i // n_blocks for i in range(n_blocks + 1)]
-
-        def blocked(a: np.ndarray = a, b: np.ndarray = b, out: np.ndarray = out,
-                    scratch: np.ndarray = scratch, edges: list[int] = edges) -> None:
-            if dtype == np.float32:
-                linalg_ops.matmul_2d(a, b, out, scratch)
-                return
-            np.matmul(a[:, :edges[1]], b[:edges[1]], out=out)  # the same blocks, by hand
-            for start, stop in zip(edges[1:-1], edges[2:]):
-                np.matmul(a[:, start:stop], b[start:stop], out=scratch)
-                np.add(out, scratch, out=out)
-        on, off = interleaved(blocked, lambda a=a, b=b, out=out: np.matmul(a, b, out=out),
-                              max(number // 10, 3), repeats)
-        rows.append((f"{name} {np.dtype(dtype).name} (K={k})", on, off))
-    return rows
-
-
 def session_overhead(number: int, repeats: int) -> tuple[float, float]:
     with gf.Graph().as_default() as g:
         x = gf.placeholder(gf.int32, [None, WINDOW])
@@ -189,10 +154,6 @@ def main() -> None:
                          ("sparse cross-entropy (5 classes)", cross_entropy)):
             on, off = fn(batch, number, args.repeats)
             print(f"{name:<38} {batch:6d} {on:10.2f} {off:10.2f} {on / off:8.2f}")
-        for dtype in (np.float32, np.float64):
-            for name, on, off in contraction_blocks(batch, number, args.repeats, dtype):
-                print(f"{'blocks: ' + name:<38} {batch:6d} {on:10.2f} {off:10.2f} "
-                      f"{on / off:8.2f}")
     on, off = session_overhead(20000, args.repeats)
     print(f"{'Session.run, one trivial plan':<38} {32:6d} {on:10.2f} {off:10.2f} {on / off:8.2f}")
 

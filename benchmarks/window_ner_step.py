@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 
 import graphflow as gf
-from graphflow.ops import linalg_ops
+from graphflow.framework import blas
 
 VOCAB, DIM, WINDOW, HIDDEN, CLASSES, LR = 100_000, 50, 5, 200, 5, 0.01
 
@@ -93,9 +93,11 @@ class GraphflowStep:
 class HandWrittenStep:
     """The same step derived by hand (delta formulas), reusing buffers between steps."""
 
-    def __init__(self, values: dict[str, np.ndarray], batch: int,
-                 matmul: Callable[..., np.ndarray] = np.matmul) -> None:
-        self.matmul = matmul
+    def __init__(self, values: dict[str, np.ndarray], batch: int) -> None:
+        # The warm-up graphflow's Session runs once per process (framework/blas.py: numpy's
+        # OpenBLAS is ~3.6x slower until one large sgemm has run), so that the ratio
+        # compares the engines; --cold-blas switches it off on both sides.
+        blas.warm_up()
         self.E, self.W, self.b1 = (values[k].copy() for k in ("E", "W", "b1"))
         self.U, self.b2 = values["U"].copy(), values["b2"].copy()
         b, n_in = batch, WINDOW * DIM
@@ -114,12 +116,11 @@ class HandWrittenStep:
     def __call__(self, ids: np.ndarray, labels: np.ndarray) -> float:
         b = ids.shape[0]
         x, z, s, m = self.x, self.z, self.s, self.m
-        matmul = self.matmul
         np.take(self.E, ids.reshape(-1), axis=0, out=x.reshape(b * WINDOW, DIM), mode="clip")
-        matmul(x, self.W, out=z)
+        np.matmul(x, self.W, out=z)
         z += self.b1
         h = np.tanh(z, out=z)
-        matmul(h, self.U, out=s)
+        np.matmul(h, self.U, out=s)
         s += self.b2
         np.max(s, axis=1, keepdims=True, out=m)
         s -= m
@@ -129,15 +130,15 @@ class HandWrittenStep:
         loss = -float(np.mean(np.log(p[self.rows, labels])))
         p[self.rows, labels] -= 1.0  # delta at the scores: (softmax - onehot) / B
         p *= 1.0 / b
-        matmul(h.T, p, out=self.dU)
+        np.matmul(h.T, p, out=self.dU)
         db2 = p.sum(axis=0)
-        dh = matmul(p, self.U.T, out=self.dh)
+        dh = np.matmul(p, self.U.T, out=self.dh)
         h *= h
         np.subtract(1.0, h, out=h)
         dh *= h  # delta at z: dh * (1 - tanh^2)
-        matmul(x.T, dh, out=self.dW)
+        np.matmul(x.T, dh, out=self.dW)
         db1 = dh.sum(axis=0)
-        matmul(dh, self.W.T, out=self.dx)
+        np.matmul(dh, self.W.T, out=self.dx)
         self.dW *= LR  # updates in place, no temporaries
         self.W -= self.dW
         db1 *= LR
@@ -295,6 +296,7 @@ def peers_table(batch_sizes: list[int], repeats: int, steps: int, extra: list[st
             n = steps if batch <= 256 else max(steps // 10, 20)
             for name, python in engines.items():
                 clock = ["--cpu-time"] if CLOCK is time.process_time else []
+                clock += [] if blas.WARM_UP else ["--cold-blas"]
                 out = subprocess.run([python, os.path.abspath(__file__), "--engine", name,
                                       "--batch-sizes", str(batch), "--steps", str(n),
                                       *clock],
@@ -344,17 +346,10 @@ def peak_kib(step: Callable[[np.ndarray, np.ndarray], float], batch: tuple) -> f
 ABLATIONS = [
     ("without memory planning", gf.SessionConfig(plan_memory=False)),
     ("without specialization (or memory)", gf.SessionConfig(specialize=False)),
-    ("without contraction blocks", None),  # linalg_ops.CONTRACTION_BLOCKING = "never"
 ]
 
 
-def blocked_matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """The hand-written step's products by graphflow's rule (``linalg_ops.matmul_2d``)."""
-    return linalg_ops.matmul_2d(a, b, out)
-
-
-def run(batch: int, repeats: int, steps: int, ablations: bool = False,
-        blocked_reference: bool = False) -> None:
+def run(batch: int, repeats: int, steps: int, ablations: bool = False) -> None:
     rng = np.random.default_rng(42)
     batches = [(rng.integers(0, VOCAB, (batch, WINDOW), dtype=np.int32),
                 rng.integers(0, CLASSES, batch, dtype=np.int32)) for _ in range(8)]
@@ -370,25 +365,10 @@ def run(batch: int, repeats: int, steps: int, ablations: bool = False,
           f"ratio {best_g / best_h:5.2f}")
     print(f"         peak memory of one step: graphflow {peak_kib(graphflow, batches[1]):9.0f} "
           f"KiB  hand-written {peak_kib(hand, batches[1]):9.0f} KiB")
-    if blocked_reference:
-        # The same hand-written step with its products blocked as graphflow blocks them:
-        # how much of the ratio is the contraction blocks (a BLAS cliff, not the engine).
-        hand_blocked = HandWrittenStep(values, batch, blocked_matmul)
-        hand_blocked(*batches[0])
-        best_b, best_hb = float("inf"), float("inf")
-        for _ in range(repeats):
-            best_b = min(best_b, median_ms(graphflow, batches, steps))
-            best_hb = min(best_hb, median_ms(hand_blocked, batches, steps))
-        print(f"         vs hand-written with graphflow's blocked products {best_hb:8.3f} ms  "
-              f"ratio {best_b / best_hb:5.2f}")
     if ablations:
         for label, config in ABLATIONS:
-            blocking = linalg_ops.CONTRACTION_BLOCKING
-            if config is None:
-                linalg_ops.CONTRACTION_BLOCKING = "never"  # decided when the plan binds
             variant = GraphflowStep(values, config)
             variant(*batches[0])
-            linalg_ops.CONTRACTION_BLOCKING = blocking
             best_v, best_hv = float("inf"), float("inf")
             for _ in range(repeats):
                 best_v = min(best_v, median_ms(variant, batches, steps))
@@ -404,9 +384,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--ablations", action="store_true",
                         help="also time graphflow with plan optimizations switched off")
-    parser.add_argument("--blocked-reference", action="store_true",
-                        help="also time the hand-written step with its products blocked as "
-                        "graphflow's MatMul blocks them (linalg_ops.matmul_2d)")
+    parser.add_argument("--cold-blas", action="store_true",
+                        help="no BLAS warm-up in graphflow or the hand-written step "
+                        "(graphflow.framework.blas.WARM_UP = False)")
     parser.add_argument("--unset-blas-env", action="store_true",
                         help="re-run without OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE")
     parser.add_argument("--peers", action="store_true",
@@ -421,6 +401,8 @@ def main() -> None:
     global CLOCK
     if args.cpu_time:
         CLOCK = time.process_time
+    if args.cold_blas:
+        blas.WARM_UP = False
     if args.engine:
         print(json.dumps(run_engine(args.engine, args.batch_sizes[0], args.steps)))
         return
@@ -432,11 +414,11 @@ def main() -> None:
         env = {k: v for k, v in os.environ.items()
                if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
         os.execve(sys.executable, [sys.executable, *sys.argv], env)
-    blas = {k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
-    print(f"window NER SGD step; BLAS env: {blas}")
+    blas_env = {k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+    print(f"window NER SGD step; BLAS env: {blas_env}")
     for batch in args.batch_sizes:
         run(batch, args.repeats, args.steps if batch <= 256 else max(args.steps // 10, 20),
-            args.ablations, args.blocked_reference)
+            args.ablations)
 
 
 if __name__ == "__main__":

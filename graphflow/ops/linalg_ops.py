@@ -7,63 +7,11 @@ from typing import Any
 
 import numpy as np
 
-from graphflow.framework import blas, dtypes
+from graphflow.framework import dtypes
 from graphflow.framework.op_registry import InferContext, KernelContext, Op, register
 from graphflow.framework.tensor import Operation, Tensor, TensorSpec
 from graphflow.ops import op_builder
 from graphflow.ops.op_base import fold
-
-#: Single-precision products with a contraction (inner) dimension longer than
-#: ``1.25 * CONTRACTION_BLOCK`` are computed as a sum of products over near-equal contraction
-#: blocks of at most ``CONTRACTION_BLOCK`` (``None``: always one ``np.matmul``) — when
-#: ``CONTRACTION_BLOCKING`` says so. Why: OpenBLAS's *single-threaded* sgemm falls off a
-#: cliff for these shapes on some machines (measured on this project's AMD EPYC machines,
-#: OpenBLAS 0.3.31 with its Haswell kernels: a 2048x250 @ 250x200 product at ~10 GFLOP/s,
-#: its two 125-long halves at ~35), while its multi-threaded path has no cliff and every
-#: extra call costs a thread hand-off (blocks there: 1.1-1.3x slower, and far worse when the
-#: other cores are busy); on a BLAS without the cliff the blocks cost a few percent (float64
-#: here: +1-4%). See docs/performance.md. The choice depends only on the operands' shapes
-#: and dtype and on the BLAS thread count read once per process, so every plan computes a
-#: given product the same way; the result differs from one ``np.matmul`` only in the
-#: rounding of the float32 sums (the blocks' partial sums are added in order).
-CONTRACTION_BLOCK: int | None = 128
-#: ``"single-threaded-blas"`` (default: block where numpy's OpenBLAS runs products on one
-#: thread — ``OPENBLAS_NUM_THREADS=1``, as in the benchmarks, the CoNLL scripts and
-#: data-parallel workers), ``"always"`` or ``"never"``.
-CONTRACTION_BLOCKING = "single-threaded-blas"
-#: Products with fewer output elements than this stay one call (the extra calls would cost
-#: more than any cliff).
-_BLOCKED_MIN_OUTPUT = 1024
-
-
-def contraction_edges(m: int, k: int, n: int, dtype: Any) -> list[int] | None:
-    """The contraction block boundaries ``[0, ..., k]`` the product of an (m, k) and a (k, n)
-    matrix of ``dtype`` is computed with, or None for one ``np.matmul``."""
-    block = CONTRACTION_BLOCK
-    if (block is None or dtype != np.float32 or 4 * k <= 5 * block
-            or m * n < _BLOCKED_MIN_OUTPUT or CONTRACTION_BLOCKING == "never"):
-        return None
-    if CONTRACTION_BLOCKING != "always" and not blas.single_threaded():
-        return None
-    parts = -(-k // block)
-    return [k * i // parts for i in range(parts + 1)]
-
-
-def matmul_2d(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None,
-              scratch: np.ndarray | None = None) -> np.ndarray:
-    """``a @ b`` for 2-D arrays (views such as ``x.T`` welcome), into ``out`` when given, by
-    contraction blocks where ``contraction_edges`` says so; ``scratch`` is a work array of
-    the result's shape and dtype (made per call when None)."""
-    edges = contraction_edges(a.shape[0], a.shape[1], b.shape[1], a.dtype)
-    if edges is None or b.dtype != a.dtype:
-        return np.matmul(a, b, out=out)
-    first = edges[1]
-    result = np.matmul(a[:, :first], b[:first], out=out)
-    part = np.empty_like(result) if scratch is None else scratch
-    for start, stop in zip(edges[1:-1], edges[2:]):
-        np.matmul(a[:, start:stop], b[start:stop], out=part)
-        np.add(result, part, out=result)
-    return result
 
 
 @register
@@ -92,17 +40,13 @@ class MatMul(Op):
 
     def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
         ta, tb, out = ctx.attr("transpose_a"), ctx.attr("transpose_b"), ctx.out[0]
-        a_shape, b_shape = ctx.concrete(ctx.inputs[0]), ctx.concrete(ctx.inputs[1])
-        if a_shape is not None and b_shape is not None:
-            # A specialized plan: the product's blocking is known now (the same rule as
-            # matmul_2d's at run time, so every plan computes it alike).
-            m, k = a_shape[::-1] if ta else a_shape
-            n = b_shape[0] if tb else b_shape[1]
-            if contraction_edges(m, k, n, ctx.inputs[0].dtype.as_numpy_dtype) is None:
-                return _plain_matmul(ta, tb, out)
-            scratch = ctx.scratch((m, n), ctx.outputs[0].dtype.as_numpy_dtype)
-            return lambda a, b: matmul_2d(a.T if ta else a, b.T if tb else b, out, scratch)
-        return lambda a, b: matmul_2d(a.T if ta else a, b.T if tb else b, out)
+        if not ta and not tb:
+            return np.matmul if out is None else (lambda a, b: np.matmul(a, b, out=out))
+        if ta and not tb:
+            return lambda a, b: np.matmul(a.T, b, out=out)
+        if tb and not ta:
+            return lambda a, b: np.matmul(a, b.T, out=out)
+        return lambda a, b: np.matmul(a.T, b.T, out=out)
 
     def grad(self, op: Operation, g: Tensor) -> list[Tensor]:
         """For c = a @ b: da = g @ b^T and db = a^T @ g (the lecture's dS/dW = delta x^T),
@@ -117,17 +61,6 @@ class MatMul(Op):
             return [matmul(b, g, transpose_b=True), matmul(a, g)]
         return [matmul(b, g, transpose_a=True, transpose_b=True),
                 matmul(g, a, transpose_a=True, transpose_b=True)]
-
-
-def _plain_matmul(ta: bool, tb: bool, out: Any) -> Callable[..., Any]:
-    """One ``np.matmul`` of the operands as transposed, into ``out`` (None: a new array)."""
-    if not ta and not tb:
-        return np.matmul if out is None else (lambda a, b: np.matmul(a, b, out=out))
-    if ta and not tb:
-        return lambda a, b: np.matmul(a.T, b, out=out)
-    if tb and not ta:
-        return lambda a, b: np.matmul(a, b.T, out=out)
-    return lambda a, b: np.matmul(a.T, b.T, out=out)
 
 
 @register

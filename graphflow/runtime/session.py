@@ -27,7 +27,7 @@ from graphflow.compiler.pipeline import (
     signature_plan,
 )
 from graphflow.compiler.plan import Plan
-from graphflow.framework import default_session
+from graphflow.framework import blas, default_session
 from graphflow.framework.errors import InvalidArgumentError
 from graphflow.framework.graph import Graph, get_default_graph
 from graphflow.framework.indexed_slices import IndexedSlices
@@ -323,6 +323,7 @@ class _Signature:
         options = CompileOptions(specialize=config.specialize, plan_memory=config.plan_memory,
                                  check_numerics=session.check_numerics,
                                  codegen=not config.interpret)
+        blas.warm_up()  # once per process: numpy's BLAS at full speed (framework/blas.py)
         with _gc_paused():
             compiled = compile_plan(self.graph, self.fetches, self.feeds, shapes, options,
                                     session.resources, base=self.plan)

@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 
 import graphflow as gf
-from graphflow.framework import blas
-from graphflow.ops import linalg_ops, op_builder
+from graphflow.ops import op_builder
 
 from .helpers import assert_gradients, rand, run
 
@@ -105,113 +104,6 @@ def test_matmul_rank_and_dtype_errors(graph) -> None:
     w32 = gf.placeholder(gf.float32, (N, K), name="w32")
     with pytest.raises(gf.GraphBuildError, match=r"same dtype.*float64.*float32"):
         gf.matmul(w, w32)
-
-
-# ----------------------------------------------------------------------------------------
-# MatMul by contraction blocks (linalg_ops.CONTRACTION_BLOCK)
-# ----------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def blocking_always(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Block by the shape rule whatever the BLAS's thread count (the default blocks only
-    under a single-threaded OpenBLAS; the test machine may run two threads)."""
-    monkeypatch.setattr(linalg_ops, "CONTRACTION_BLOCKING", "always")
-
-
-def test_contraction_edges_rule(blocking_always: None) -> None:
-    edges = linalg_ops.contraction_edges
-    assert linalg_ops.CONTRACTION_BLOCK == 128
-    assert edges(32, 250, 200, np.float32) == [0, 125, 250]  # near-equal blocks
-    assert edges(2048, 200, 250, np.float32) == [0, 100, 200]
-    assert edges(250, 2048, 200, np.float32) == [128 * i for i in range(17)]
-    assert edges(32, 161, 200, np.float32) == [0, 80, 161]
-    assert edges(32, 160, 200, np.float32) is None  # up to 1.25 blocks: one call
-    assert edges(32, 250, 200, np.float64) is None  # single precision only
-    assert edges(32, 250, 5, np.float32) is None  # 160 outputs: too small to pay
-
-
-@pytest.mark.parametrize("single", [True, False])
-def test_contraction_blocks_only_under_a_single_threaded_blas(
-        monkeypatch: pytest.MonkeyPatch, single: bool) -> None:
-    """The default blocks where OpenBLAS runs products on one thread (its multi-threaded
-    path has no cliff, and each extra call would cost a thread hand-off)."""
-    assert linalg_ops.CONTRACTION_BLOCKING == "single-threaded-blas"
-    monkeypatch.setattr(blas, "single_threaded", lambda: single)
-    edges = linalg_ops.contraction_edges(2048, 250, 200, np.float32)
-    assert edges == ([0, 125, 250] if single else None)
-    monkeypatch.setattr(linalg_ops, "CONTRACTION_BLOCKING", "never")
-    assert linalg_ops.contraction_edges(2048, 250, 200, np.float32) is None
-
-
-def test_contraction_edges_switch(monkeypatch: pytest.MonkeyPatch,
-                                  blocking_always: None) -> None:
-    monkeypatch.setattr(linalg_ops, "CONTRACTION_BLOCK", None)
-    assert linalg_ops.contraction_edges(2048, 250, 200, np.float32) is None
-    monkeypatch.setattr(linalg_ops, "CONTRACTION_BLOCK", 64)
-    assert linalg_ops.contraction_edges(32, 250, 200, np.float32) == [0, 62, 125, 187, 250]
-
-
-def _blocks_in_order(a: np.ndarray, b: np.ndarray, edges: list[int]) -> np.ndarray:
-    """The blocked product written out by hand: block products added left to right."""
-    out = a[:, edges[0]:edges[1]] @ b[edges[0]:edges[1]]
-    for start, stop in zip(edges[1:-1], edges[2:]):
-        out = out + a[:, start:stop] @ b[start:stop]
-    return out
-
-
-@pytest.mark.parametrize("ta,tb", TRANSPOSES)
-@pytest.mark.parametrize("specialize", [True, False])
-def test_blocked_matmul_values(ta: bool, tb: bool, specialize: bool,
-                               blocking_always: None) -> None:
-    """A long-contraction float32 MatMul equals the sum of its block products (bit for bit),
-    np.matmul to float32 rounding, and the same in specialized and shape-generic plans."""
-    m, k, n = 40, 300, 48
-    av, bv = rand((k, m) if ta else (m, k), 5, np.float32), rand((n, k) if tb else (k, n), 6,
-                                                                  np.float32)
-    g = gf.Graph()
-    with g.as_default():
-        a = gf.placeholder(gf.float32, [None, None], name="a")
-        b = gf.placeholder(gf.float32, [None, None], name="b")
-        c = gf.matmul(a, b, transpose_a=ta, transpose_b=tb)
-        with gf.Session(config=gf.SessionConfig(specialize=specialize)) as sess:
-            out = sess.run(c, {a: av, b: bv})
-            again = sess.run(c, {a: av, b: bv})  # a planned buffer the second time
-    op_a, op_b = (av.T if ta else av), (bv.T if tb else bv)
-    edges = linalg_ops.contraction_edges(m, k, n, np.float32)
-    assert edges == [0, 100, 200, 300]
-    np.testing.assert_array_equal(out, _blocks_in_order(op_a, op_b, edges))
-    np.testing.assert_array_equal(again, out)
-    np.testing.assert_allclose(out, op_a.astype(np.float64) @ op_b.astype(np.float64),
-                               rtol=2e-5, atol=2e-5)
-
-
-def test_blocked_matmul_off_is_one_np_matmul(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(linalg_ops, "CONTRACTION_BLOCK", None)
-    av, bv = rand((40, 300), 7, np.float32), rand((300, 48), 8, np.float32)
-    g = gf.Graph()
-    with g.as_default():
-        a, b = gf.constant(av), gf.placeholder(gf.float32, [300, 48])
-        with gf.Session() as sess:
-            out = sess.run(gf.matmul(a, b), {b: bv})
-    np.testing.assert_array_equal(out, np.matmul(av, bv))
-
-
-def test_blocked_matmul_gradient_float32_vs_float64(blocking_always: None) -> None:
-    """The blocked float32 MatMul and its (blocked) gradient MatMuls agree with float64."""
-    m, k, n = 33, 260, 40
-    av, bv = rand((m, k), 9), rand((k, n), 10)
-    results = {}
-    for dtype in (gf.float32, gf.float64):
-        g = gf.Graph()
-        with g.as_default():
-            a = gf.constant(av.astype(dtype.as_numpy_dtype))
-            b = gf.constant(bv.astype(dtype.as_numpy_dtype))
-            loss = gf.reduce_sum(gf.tanh(gf.matmul(a, b)))
-            with gf.Session() as sess:
-                results[dtype] = sess.run([loss, *gf.gradients(loss, [a, b])])
-    for low, high in zip(results[gf.float32], results[gf.float64]):
-        np.testing.assert_allclose(low, high, rtol=1e-4, atol=1e-4)
 
 
 # ----------------------------------------------------------------------------------------
