@@ -30,6 +30,10 @@ _TRAIN_OPTIONS: list[tuple[str, Any, str]] = [
     ("prefix_dim", int, "prefix lookup feature dimension, 0 = off"),
     ("prefix_len", int, "prefix length"),
     ("shape_dim", int, "character-shape feature dimension, 0 = off"),
+    ("doc_case_dim", int, "document-casing feature dimension (the word's capitalisation "
+     "elsewhere in its document), 0 = off"),
+    ("ema_decay", float, "evaluate and export an exponential moving average of the weights "
+     "with this decay (0 = off)"),
     ("word_dropout", float, "probability of replacing a training word seen once by <unk>"),
     ("scheme", ["iob", "io"], "predict IOB2 tags or only entity types (CS224N)"),
     ("decode", ["viterbi", "greedy"], "IOB decoding: best legal sequence or argmax"),
@@ -176,7 +180,8 @@ def run_eval(args: argparse.Namespace) -> int:
 
     predictor = load_predictor(args.model_dir)  # the window model's or a recurrent one
     sentences = read_conll(args.data)
-    predicted = predictor.predict_tags([s.words for s in sentences])
+    predicted = predictor.predict_tags([s.words for s in sentences],
+                                       [s.doc for s in sentences])
     cls = predictor.config.binary_class
     gold = [binary_tags(s.tags, cls) if cls else to_iob2(s.tags) for s in sentences]
     print(format_report(evaluate(gold, predicted)))
@@ -187,8 +192,8 @@ def run_predict(args: argparse.Namespace) -> int:
     from graphflow.models.ner_recurrent_trainer import load_predictor
 
     predictor = load_predictor(args.model_dir)  # the window model's or a recurrent one
-    for text in args.sentences:
-        found = predictor.predict(text)
+    # the sentences given together form one document (the document-casing feature)
+    for text, found in zip(args.sentences, predictor.predict_document(args.sentences)):
         print(text)
         if not found:
             print("  (no entities)")

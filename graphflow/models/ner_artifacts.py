@@ -137,13 +137,25 @@ class NERPredictor:
         probs = np.concatenate(chunks)
         return probs, data
 
-    def predict_tags(self, token_lists: Sequence[Sequence[str]]) -> list[list[str]]:
-        """IOB2 tags for already tokenized sentences."""
-        sents = [Sentence(list(t), ["O"] * len(t)) for t in token_lists]
+    def predict_tags(self, token_lists: Sequence[Sequence[str]],
+                     docs: Sequence[int | None] | None = None) -> list[list[str]]:
+        """IOB2 tags for already tokenized sentences; ``docs`` gives each sentence's document
+        id (``Sentence.doc``) for the document-casing feature; without it the sentences form
+        one document."""
+        if docs is not None and len(docs) != len(token_lists):
+            raise ValueError(f"docs has {len(docs)} ids for {len(token_lists)} sentences")
+        sents = [Sentence(list(t), ["O"] * len(t), doc=None if docs is None else docs[i])
+                 for i, t in enumerate(token_lists)]
         probs, data = self.probabilities(sents)
         return decode_all(probs, data.split, self.tags.tags, self.config, self.transitions)
 
     def predict(self, text: str) -> list[Entity]:
-        """Entities in one raw sentence."""
-        words = tokenize(text)
-        return entities(words, self.predict_tags([words])[0]) if words else []
+        """Entities in one raw sentence (a document of its own)."""
+        return self.predict_document([text])[0]
+
+    def predict_document(self, texts: Sequence[str]) -> list[list[Entity]]:
+        """Entities in each of several raw sentences that form one document (the
+        document-casing feature sees all of them)."""
+        words = [tokenize(t) for t in texts]
+        tags = self.predict_tags(words) if any(words) else [[] for _ in words]
+        return [entities(w, t) if w else [] for w, t in zip(words, tags)]

@@ -13,6 +13,14 @@ section 3.2: "discrete features" with their own lookup tables). Features:
 * ``prefix``  — the first ``prefix_len`` characters, on when ``config.prefix_dim > 0``;
 * ``shape``   — the word's character shape (``word_shape``: ``"Paris"`` -> ``"Xx"``,
   ``"U.S."`` -> ``"X.X."``, ``"1996"`` -> ``"d"``), on when ``config.shape_dim > 0``;
+* ``doc_case`` — document context (Ratinov & Roth 2009's non-local features): how the
+  token's normalised form is capitalised at its *informative* occurrences elsewhere in the
+  same document (``Sentence.doc``; sentences without one form one document together), i.e.
+  not sentence-initial and not in an all-caps headline sentence: none / always capitalised
+  / always lower-case / mixed, or not a word (no letter); times 2 for "this token's sentence
+  is an all-caps headline" (``document_casing``, fixed ids, no vocabulary); on when
+  ``config.doc_case_dim > 0``. At prediction time the sentences tagged together form one
+  document;
 * ``chars``   — the ids of the word's first ``char_max_len`` characters (raw, case kept;
   padded with ``<pad>``), one row per token, for the character CNN of the model, plus
   ``char_index``: each token's window of token positions (-1 outside the sentence). The
@@ -43,11 +51,21 @@ from graphflow.data import TagSet, Vocabulary, make_corpus_windows, normalize_wo
 from graphflow.data.vocab import NUM_CASINGS
 
 WORDS, CASINGS, SUFFIX, PREFIX, SHAPE = "words", "casings", "suffix", "prefix", "shape"
+DOC_CASE = "doc_case"
 CHARS = "chars"
 CHAR_INDEX = "char_index"
 #: Feature order inside ``x`` (and of the model's input placeholders).
-FEATURE_ORDER: tuple[str, ...] = (WORDS, CASINGS, SUFFIX, PREFIX, SHAPE)
-OPTIONAL_FEATURES: tuple[str, ...] = (SUFFIX, PREFIX, SHAPE)
+FEATURE_ORDER: tuple[str, ...] = (WORDS, CASINGS, SUFFIX, PREFIX, SHAPE, DOC_CASE)
+OPTIONAL_FEATURES: tuple[str, ...] = (SUFFIX, PREFIX, SHAPE, DOC_CASE)
+#: Features with a vocabulary built from the training split (``FeatureVocab``).
+VOCAB_FEATURES: tuple[str, ...] = (SUFFIX, PREFIX, SHAPE)
+#: ``doc_case`` ids: the word's casing elsewhere in its document ...
+DOC_NOT_A_WORD, DOC_UNSEEN, DOC_CAPITALISED, DOC_LOWER, DOC_MIXED = range(5)
+#: ... plus ``DOC_HEADLINE`` when the token's own sentence is all caps; ``DOC_CASE_PAD`` is
+#: the window padding.
+DOC_HEADLINE = 5
+DOC_CASE_PAD = 10
+NUM_DOC_CASES = 11
 FEATURES_FILE = "features.json"
 _FORMAT = "graphflow.models.NERFeatures"
 
@@ -78,6 +96,61 @@ def suffix(word: str, n: int) -> str:
 def prefix(word: str, n: int) -> str:
     """The first ``n`` characters of the normalised word."""
     return normalize_word(word)[:n]
+
+
+def _first_letter(word: str) -> str | None:
+    return next((c for c in word if c.isalpha()), None)
+
+
+def is_headline(words: Sequence[str]) -> bool:
+    """True when every token with a letter is upper-case (and there is one): a CoNLL
+    headline such as ``"SOCCER - JAPAN GET LUCKY WIN"``, whose casing says nothing."""
+    lettered = [w for w in words if _first_letter(w) is not None]
+    return bool(lettered) and all(w.isupper() for w in lettered)
+
+
+def document_casing(sentences: Sequence[Any]) -> np.ndarray:
+    """Per token of ``sentences`` (flat, corpus order) its ``doc_case`` id: for a word (a
+    token with a letter), whether its normalised form's *other* informative occurrences in
+    its document (``.doc``; ``None`` = one document of its own for all such sentences) are
+    all capitalised (first letter upper-case), all lower-case, mixed, or absent; an
+    occurrence is informative unless it is sentence-initial or in a headline
+    (``is_headline``). ``DOC_HEADLINE`` is added for tokens of a headline sentence."""
+    # per distinct word: (normalised form, is its first letter lower-case?), None: no letter
+    info: dict[str, tuple[str, bool] | None] = {}
+    for s in sentences:
+        for w in s.words:
+            if w not in info:
+                first = _first_letter(w)
+                info[w] = None if first is None else (normalize_word(w), first.islower())
+    heads = [is_headline(s.words) for s in sentences]
+    counts: dict[tuple[Any, str], list[int]] = {}
+    for s, head in zip(sentences, heads):
+        if head:
+            continue
+        doc = getattr(s, "doc", None)
+        for w in s.words[1:]:
+            word = info[w]
+            if word is not None:
+                counts.setdefault((doc, word[0]), [0, 0])[word[1]] += 1
+    out = np.empty(sum(len(s.words) for s in sentences), dtype=np.int32)
+    i = 0
+    for s, head in zip(sentences, heads):
+        doc = getattr(s, "doc", None)
+        for pos, w in enumerate(s.words):
+            word = info[w]
+            if word is None:
+                out[i] = DOC_NOT_A_WORD + DOC_HEADLINE * head
+                i += 1
+                continue
+            cap, low = counts.get((doc, word[0]), (0, 0))
+            if not head and pos > 0:  # not counting this occurrence itself
+                cap, low = (cap, low - 1) if word[1] else (cap - 1, low)
+            kind = (DOC_UNSEEN if cap + low == 0 else DOC_MIXED if cap and low
+                    else DOC_CAPITALISED if cap else DOC_LOWER)
+            out[i] = kind + DOC_HEADLINE * head
+            i += 1
+    return out
 
 
 class FeatureVocab:
@@ -118,13 +191,15 @@ def _feature_value(name: str, word: str, config: Any) -> str:
 
 def active_features(config: Any) -> list[str]:
     """Names of the features the config turns on, in ``FEATURE_ORDER``."""
-    dims = {SUFFIX: config.suffix_dim, PREFIX: config.prefix_dim, SHAPE: config.shape_dim}
+    dims = {SUFFIX: config.suffix_dim, PREFIX: config.prefix_dim, SHAPE: config.shape_dim,
+            DOC_CASE: getattr(config, "doc_case_dim", 0)}
     return [WORDS, CASINGS] + [f for f in OPTIONAL_FEATURES if dims[f] > 0]
 
 
 def feature_dim(name: str, config: Any) -> int:
     return {WORDS: config.embed_dim, CASINGS: config.casing_dim, SUFFIX: config.suffix_dim,
-            PREFIX: config.prefix_dim, SHAPE: config.shape_dim}[name]
+            PREFIX: config.prefix_dim, SHAPE: config.shape_dim,
+            DOC_CASE: getattr(config, "doc_case_dim", 0)}[name]
 
 
 def char_cnn_on(config: Any) -> bool:
@@ -216,7 +291,7 @@ class NERFeatures:
                  extra: dict[str, FeatureVocab] | None = None) -> None:
         self.config, self.vocab, self.extra = config, vocab, dict(extra or {})
         self.names = active_features(config)
-        missing = [n for n in self.names[2:] if n not in self.extra]
+        missing = [n for n in self.names if n in VOCAB_FEATURES and n not in self.extra]
         if char_cnn_on(config) and CHARS not in self.extra:
             missing.append(CHARS)
         if missing:
@@ -228,7 +303,7 @@ class NERFeatures:
         words = [w for s in train for w in s.words]
         distinct = Counter(words)
         extra = {}
-        for name in active_features(config)[2:]:
+        for name in (n for n in active_features(config) if n in VOCAB_FEATURES):
             counts: Counter[str] = Counter()
             for w, c in distinct.items():
                 counts[_feature_value(name, w, config)] += c
@@ -247,6 +322,8 @@ class NERFeatures:
         """Rows of each active feature's embedding matrix."""
         out = {WORDS: len(self.vocab), CASINGS: NUM_CASINGS}
         out.update({n: len(v) for n, v in self.extra.items() if n in self.names})
+        if DOC_CASE in self.names:
+            out[DOC_CASE] = NUM_DOC_CASES
         if char_cnn_on(self.config):
             out[CHARS] = len(self.extra[CHARS])
         return out
@@ -260,12 +337,15 @@ class NERFeatures:
         if len(self.names) > 2:
             all_words = [w for s in sentences for w in s.words]
             distinct = set(all_words)
-            for name in self.names[2:]:
+            for name in (n for n in self.names if n in VOCAB_FEATURES):
                 fv = self.extra[name]
                 ids = {w: fv.id(_feature_value(name, w, self.config)) for w in distinct}
                 flat = np.fromiter((ids[w] for w in all_words), np.int32, len(all_words))
                 inputs[name] = window_ids(flat, base.lengths, window, FeatureVocab.PAD_ID,
                                           FeatureVocab.PAD_ID)
+        if DOC_CASE in self.names:
+            inputs[DOC_CASE] = window_ids(document_casing(sentences), base.lengths, window,
+                                          DOC_CASE_PAD, DOC_CASE_PAD)
         if char_cnn_on(self.config):
             all_words = [w for s in sentences for w in s.words]
             table = char_table(all_words, self.extra[CHARS], self.config.char_max_len)

@@ -364,8 +364,11 @@ class RecurrentNERPredictor:
                                     data, len(self.tags))
         return probs, data
 
-    def predict_tags(self, token_lists: Sequence[Sequence[str]]) -> list[list[str]]:
-        """IOB2 tags for already tokenized sentences."""
+    def predict_tags(self, token_lists: Sequence[Sequence[str]],
+                     docs: Sequence[int | None] | None = None) -> list[list[str]]:
+        """IOB2 tags for already tokenized sentences (``docs``, their document ids, is
+        accepted for the window predictor's sake; recurrent models use no document
+        feature)."""
         sents = [Sentence(list(t), ["O"] * len(t)) for t in token_lists]
         probs, data = self.probabilities(sents)
         return decode_all(probs, data.split, self.tags.tags, self.config)  # type: ignore[arg-type]
@@ -374,6 +377,10 @@ class RecurrentNERPredictor:
         """Entities in one raw sentence."""
         words = tokenize(text)
         return entities(words, self.predict_tags([words])[0]) if words else []
+
+    def predict_document(self, texts: Sequence[str]) -> list[list[Entity]]:
+        """Entities in each of several raw sentences."""
+        return [self.predict(t) for t in texts]
 
 
 def _read_meta(d: Path) -> dict[str, Any]:
@@ -404,7 +411,7 @@ CLI_FIELDS = ("epochs", "batch_size", "learning_rate", "lr_decay", "optimizer", 
 CLI_REFUSED = (("window", "--window"), ("activation", "--activation"),
                ("char_dim", "--char-dim"), ("char_filters", "--char-filters"),
                ("preset", "--preset"), ("binary", "--binary"), ("logdir", "--logdir"),
-               ("address", "--address"))
+               ("address", "--address"), ("doc_case_dim", "--doc-case-dim"))
 
 
 def config_from_args(args: argparse.Namespace) -> RecurrentNERConfig:

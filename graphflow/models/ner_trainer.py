@@ -14,6 +14,10 @@ Stages of ``train``:
      is ``learning_rate * lr_decay ** (e - 1)``;
   4. the best-dev variables are kept (checkpoint ``best``), the last epoch is checkpointed
      (``last``, for ``resume``), and the best model is exported (``ner_artifacts.export``).
+     With ``ema_decay`` > 0 every step also updates a moving average of the trainable
+     variables (``gf.train.ExponentialMovingAverage``); dev is scored, ``best`` saved and the
+     model exported with the averages swapped in (``averaged``), training continues from the
+     trained values.
 Everything is deterministic for a fixed ``config.seed``. ``resume`` continues after the last
 finished epoch with its variables, optimizer slots, best-dev record and shuffling/word-dropout
 RNG state; the dropout ops' random streams restart from their seeds in the new session, so a
@@ -27,6 +31,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,9 +66,10 @@ EpochRunner = Callable[[FeatureWindows, np.ndarray, np.random.Generator,
 
 
 def convert_tags(sentences: Sequence[Sentence], scheme: str) -> list[Sentence]:
-    """Sentences with tags in the model's scheme (IOB2 tags, or IO entity types)."""
+    """Sentences with tags in the model's scheme (IOB2 tags, or IO entity types); their
+    document ids are kept."""
     conv = to_iob2 if scheme == "iob" else to_io
-    return [Sentence(list(s.words), list(conv(s.tags))) for s in sentences]
+    return [Sentence(list(s.words), list(conv(s.tags)), doc=s.doc) for s in sentences]
 
 
 @dataclass
@@ -111,11 +117,38 @@ class NERTrainer:
             self.session.run(global_variables_initializer())
             if self.pretrained is not None:
                 self.model.variables["embeddings/words"].load(self.pretrained, self.session)
+                shadow = self._shadow("embeddings/words")
+                if shadow is not None:  # the average starts at the pretrained vectors too
+                    shadow.load(self.pretrained, self.session)
             self.saver = Saver()
 
     @property
     def vocab(self) -> Vocabulary:
         return self.features.vocab
+
+    def _shadow(self, key: str) -> Any:
+        """The moving average of variable ``key`` (None without ``ema_decay``)."""
+        ema = self.model.ema
+        return None if ema is None else ema.average(self.model.variables[key])
+
+    @contextmanager
+    def averaged(self) -> Iterator[None]:
+        """With ``ema_decay``: the variables hold their moving averages inside the block (for
+        scoring dev and saving the model to export), their trained values again after it.
+        Without: nothing changes."""
+        pairs = [(v, self._shadow(k)) for k, v in self.model.variables.items()]
+        pairs = [(v, s) for v, s in pairs if s is not None]
+        if not pairs:
+            yield
+            return
+        trained = self.session.run([v for v, _ in pairs])
+        for (var, _shadow), value in zip(pairs, self.session.run([s for _, s in pairs])):
+            var.load(value, self.session)
+        try:
+            yield
+        finally:
+            for (var, _), value in zip(pairs, trained):
+                var.load(value, self.session)
 
     # -- data ------------------------------------------------------------------------------
     def windows(self, sentences: Sequence[Sentence], with_tags: bool = True) -> FeatureWindows:
@@ -238,10 +271,13 @@ class NERTrainer:
         m = self.model
         return None if m.transitions is None else np.asarray(self.session.run(m.transitions))
 
-    def evaluate(self, sentences: Sequence[Sentence]) -> EntityScores:
-        """Entity-level scores (conlleval) of the current variables on ``sentences``."""
-        gold = convert_tags(sentences, self.config.scheme)
-        data = self.windows(gold, with_tags=False)
+    def evaluate(self, sentences: Sequence[Sentence],
+                 data: FeatureWindows | None = None) -> EntityScores:
+        """Entity-level scores (conlleval) of the current variables on ``sentences``;
+        ``data``: their windows (``windows(sentences, with_tags=False)``) when made already
+        (``fit`` makes dev's once)."""
+        if data is None:
+            data = self.windows(convert_tags(sentences, self.config.scheme), with_tags=False)
         predicted = decode_all(self.probabilities(data), data.split, self.tags.tags,
                                self.config, self.transitions())
         if self.config.binary_class is not None:
@@ -261,12 +297,16 @@ class NERTrainer:
         line goes to ``log`` (default: this module's logger, level INFO). ``logdir`` writes
         TensorBoard events there (``ner_tensorboard.TrainingLog``)."""
         log = log or logger.info
+        if epoch_runner is not None and self.model.ema is not None:
+            raise ValueError("an epoch_runner (e.g. data-parallel workers) does not update the "
+                             "moving averages: set ema_decay=0 (--ema-decay 0) to use one")
         start = time.perf_counter()
         out = Path(out_dir)
         ckpt = out / "checkpoints"
         cfg = self.config
         data = self.windows(self.train_sents)
         labels = self.labels(data)
+        dev_data = self.windows(convert_tags(dev, cfg.scheme), with_tags=False) if dev else None
         rng = np.random.default_rng(cfg.seed)
         result = TrainResult(best_dev_f1=-1.0, best_epoch=0, model_dir=str(out))
         first_epoch = 1
@@ -280,16 +320,17 @@ class NERTrainer:
             bar = (lambda n, e=epoch: make_bar(n, f"epoch {e}/{cfg.epochs}")) \
                 if make_bar else None
             loss = (epoch_runner or self.train_epoch)(data, labels, rng, bar)
-            scores = self.evaluate(dev) if dev else None
-            f1 = scores.f1 if scores is not None else float("nan")
-            seconds = time.perf_counter() - t0
-            if board is not None:
-                board.epoch(epoch, loss, scores)
-            result.history.append(EpochReport(epoch, loss, f1, seconds))
-            log(f"epoch {epoch}: loss {loss:.4f}  dev F1 {f1:.4f}  ({seconds:.1f} s)")
-            if f1 > result.best_dev_f1 or not dev:
-                result.best_dev_f1, result.best_epoch = f1, epoch
-                self.saver.save(self.session, ckpt / "best")
+            with self.averaged():  # the moving averages, with ``ema_decay``
+                scores = self.evaluate(dev, dev_data) if dev else None
+                f1 = scores.f1 if scores is not None else float("nan")
+                seconds = time.perf_counter() - t0
+                if board is not None:
+                    board.epoch(epoch, loss, scores)
+                result.history.append(EpochReport(epoch, loss, f1, seconds))
+                log(f"epoch {epoch}: loss {loss:.4f}  dev F1 {f1:.4f}  ({seconds:.1f} s)")
+                if f1 > result.best_dev_f1 or not dev:
+                    result.best_dev_f1, result.best_epoch = f1, epoch
+                    self.saver.save(self.session, ckpt / "best")
             self.saver.save(self.session, ckpt / "last")
             write_training_state(out, epoch, result, rng)
         if board is not None:

@@ -44,11 +44,13 @@ def test_crf_is_the_default_and_old_exports_stay_softmax() -> None:
 
 def test_lecture_preset_is_words_casing_tanh_softmax() -> None:
     cfg = WindowNERConfig.preset("lecture")
-    assert (cfg.suffix_dim, cfg.prefix_dim, cfg.shape_dim) == (0, 0, 0)
+    assert (cfg.suffix_dim, cfg.prefix_dim, cfg.shape_dim, cfg.doc_case_dim) == (0, 0, 0, 0)
+    assert (cfg.epochs, cfg.ema_decay) == (12, 0.0)
     assert (cfg.activation, cfg.output, cfg.decode, cfg.char_cnn, cfg.lr_decay, cfg.dropout) == (
         "tanh", "softmax", "greedy", False, 1.0, 0.5)
     default = WindowNERConfig()
-    assert (default.activation, default.lr_decay, default.char_cnn) == ("relu", 0.85, True)
+    assert (default.activation, default.lr_decay, default.char_cnn) == ("relu", 0.78, True)
+    assert (default.epochs, default.doc_case_dim, default.ema_decay) == (8, 5, 0.0)
     assert (default.char_filters, default.char_dim) == (20, 10)
     assert WindowNERConfig.preset("lecture", hidden=7).hidden == 7
     with pytest.raises(ValueError, match="unknown preset 'x'; known: lecture"):
@@ -56,7 +58,7 @@ def test_lecture_preset_is_words_casing_tanh_softmax() -> None:
 
 
 def test_crf_graph_loss_is_the_mean_negative_log_likelihood() -> None:
-    cfg = tiny_config(window=1, suffix_dim=0, prefix_dim=0, shape_dim=0)
+    cfg = tiny_config(window=1, suffix_dim=0, prefix_dim=0, shape_dim=0, doc_case_dim=0)
     model = window_ner.build(cfg, {"words": 20, "casings": 5}, num_classes=4)
     assert model.variables["crf/transitions"].shape.as_list() == [4, 4]
     assert model.lengths is not None and model.lengths.op.name == "sequence_lengths"

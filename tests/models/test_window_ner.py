@@ -14,7 +14,7 @@ import graphflow as gf
 from graphflow.data import Sentence
 from graphflow.models import window_ner
 from graphflow.models.ner_artifacts import MODEL_FILE, NERPredictor
-from graphflow.models.ner_decode import decode_all
+from graphflow.models.ner_decode import decode_all, entities, tokenize
 from graphflow.models.ner_trainer import NERTrainer
 from graphflow.models.window_ner import WindowNERConfig
 
@@ -50,7 +50,8 @@ def test_config_round_trips_through_a_dict() -> None:
 
 
 def test_graph_inputs_shapes_and_variables() -> None:
-    cfg = tiny_config(window=1, suffix_dim=4, prefix_dim=0, shape_dim=2, output="softmax")
+    cfg = tiny_config(window=1, suffix_dim=4, prefix_dim=0, shape_dim=2, doc_case_dim=0,
+                      output="softmax")
     sizes = {"words": 30, "casings": 5, "suffix": 11, "shape": 6}
     model = window_ner.build(cfg, sizes, num_classes=7)
     assert {n: t.op.name for n, t in model.inputs.items()} == {
@@ -129,7 +130,7 @@ def test_exported_directory_contents(trained: Trained) -> None:
     meta = json.loads((out / "config.json").read_text())
     assert meta["inputs"] == {"words": "word_windows:0", "casings": "casing_windows:0",
                               "suffix": "suffix_windows:0", "prefix": "prefix_windows:0",
-                              "shape": "shape_windows:0"}
+                              "shape": "shape_windows:0", "doc_case": "doc_case_windows:0"}
     assert meta["best_epoch"] == trained.result.best_epoch
 
 
@@ -162,7 +163,10 @@ def test_predictor_from_the_artefact_alone_equals_the_trainer(trained: Trained,
     if trainer.config.crf:  # the exported transition matrix is the trained one
         assert predictor.transitions is not None
         np.testing.assert_array_equal(predictor.transitions, trainer.transitions())
-    assert predictor.predict_tags([s.words for s in sentences]) == want_tags
+    docs = [s.doc for s in sentences]  # the document-casing feature sees the documents
+    assert predictor.predict_tags([s.words for s in sentences], docs) == want_tags
+    with pytest.raises(ValueError, match="docs has 1 ids for 2 sentences"):
+        predictor.predict_tags([["a"], ["b"]], [0])
 
 
 def test_predictor_predicts_entities_in_raw_text(trained: Trained) -> None:
@@ -171,6 +175,22 @@ def test_predictor_predicts_entities_in_raw_text(trained: Trained) -> None:
     assert all(e.type in ("PER", "ORG", "LOC", "MISC") for e in found)
     assert predictor.predict("") == []
     assert predictor.predict_tags([[]]) == [[]]
+
+
+def test_sentences_predicted_together_are_one_document(trained: Trained) -> None:
+    """``predict_document`` (what ``ner predict S1 S2`` runs): the document-casing feature
+    sees every sentence, so the headline's HILTON learns that "Hilton" is capitalised."""
+    predictor = NERPredictor.load(trained.out)
+    texts = ["Paris Hilton wowed .", "PARIS HILTON WOWED AGAIN", ""]
+    words = [tokenize(t) for t in texts]
+    assert predictor.predict_document(texts) == [
+        entities(w, t) for w, t in zip(words, predictor.predict_tags(words))]
+    sents = [Sentence(w, ["O"] * len(w)) for w in words]
+    one = predictor.features.windows(sents).inputs["doc_case"]
+    apart = predictor.features.windows(
+        [Sentence(s.words, s.tags, doc=i) for i, s in enumerate(sents)]).inputs["doc_case"]
+    assert not np.array_equal(one, apart)
+    np.testing.assert_array_equal(one[:4], apart[:4])  # sentence 1's context is the same
 
 
 def test_predictor_load_names_the_missing_files(tmp_path: Path) -> None:
