@@ -142,7 +142,7 @@ class NERTrainer:
             yield
             return
         trained = self.session.run([v for v, _ in pairs])
-        for (var, _shadow), value in zip(pairs, self.session.run([s for _, s in pairs])):
+        for (var, _), value in zip(pairs, self.session.run([s for _, s in pairs])):
             var.load(value, self.session)
         try:
             yield

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from graphflow.framework import dtypes
-from graphflow.framework.graph import Graph, get_default_graph
+from graphflow.framework.graph import Graph, GraphKeys, get_default_graph
 from graphflow.framework.tensor import Operation, Tensor
 from graphflow.ops import array_ops, linalg_ops, math_ops, op_builder, state_ops
 from graphflow.ops.variables import Variable, global_variables, trainable_variables
@@ -43,7 +43,7 @@ __all__ = ["ExponentialMovingAverage", "MOVING_AVERAGE_VARIABLES", "assign_movin
            "moving_average_variables"]
 
 #: TF1's ``tf.GraphKeys.MOVING_AVERAGE_VARIABLES``: variables that have a moving average.
-MOVING_AVERAGE_VARIABLES = "moving_average_variables"
+MOVING_AVERAGE_VARIABLES = GraphKeys.MOVING_AVERAGE_VARIABLES
 _FLOATS = (dtypes.float16, dtypes.float32, dtypes.float64)
 
 
@@ -57,7 +57,7 @@ def _read(value: Any) -> Tensor:
     """A tensor of ``value``; for a variable a fresh read of its storage (so the read runs
     under the current control dependencies)."""
     if isinstance(value, Variable):
-        return array_ops.identity(value._as_graph_element())
+        return array_ops.identity(value.op.outputs[0])
     return op_builder.convert_to_tensor(value)
 
 
