@@ -32,7 +32,9 @@ class _Random(Op):
             ctx.fail(f"dtype must be floating point, got {dt.name}")
         return [TensorSpec(dt, ctx.shape_from_value(0))]
 
-    def sample(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    def sample(self, rng: np.random.Generator, shape: tuple[int, ...], dtype: Any
+               ) -> np.ndarray:
+        """Samples of ``shape`` drawn in ``dtype`` (numpy's float32 or float64 stream)."""
         raise NotImplementedError
 
     def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
@@ -40,9 +42,13 @@ class _Random(Op):
         resources = ctx.resources
         rng = resources.op_rng(ctx.name, seed, seed2) if seed or seed2 else resources.rng
         np_dtype = ctx.attr("dtype").np_dtype
+        # float32 tensors are drawn by numpy's float32 generators (half the random bits and
+        # no conversion pass: dropout masks are sampled every training step); other dtypes
+        # are drawn in float64 and converted.
+        draw = np.dtype(np.float32) if np_dtype == np.float32 else np.dtype(np.float64)
         sample = self.sample
-        return lambda shape: sample(rng, tuple(int(d) for d in shape)).astype(np_dtype,
-                                                                             copy=False)
+        return lambda shape: sample(rng, tuple(int(d) for d in shape), draw).astype(
+            np_dtype, copy=False)
 
 
 @register
@@ -51,8 +57,9 @@ class RandomUniform(_Random):
 
     op_type = "RandomUniform"
 
-    def sample(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-        return rng.random(shape)
+    def sample(self, rng: np.random.Generator, shape: tuple[int, ...], dtype: Any
+               ) -> np.ndarray:
+        return rng.random(shape, dtype=dtype)
 
 
 @register
@@ -61,8 +68,9 @@ class RandomStandardNormal(_Random):
 
     op_type = "RandomStandardNormal"
 
-    def sample(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-        return rng.standard_normal(shape)
+    def sample(self, rng: np.random.Generator, shape: tuple[int, ...], dtype: Any
+               ) -> np.ndarray:
+        return rng.standard_normal(shape, dtype=dtype)
 
 
 @register
@@ -71,11 +79,12 @@ class TruncatedNormal(_Random):
 
     op_type = "TruncatedNormal"
 
-    def sample(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-        out = rng.standard_normal(shape)
+    def sample(self, rng: np.random.Generator, shape: tuple[int, ...], dtype: Any
+               ) -> np.ndarray:
+        out = rng.standard_normal(shape, dtype=dtype)
         bad = np.abs(out) > 2
         while bad.any():
-            out[bad] = rng.standard_normal(int(bad.sum()))
+            out[bad] = rng.standard_normal(int(bad.sum()), dtype=dtype)
             bad = np.abs(out) > 2
         return out
 

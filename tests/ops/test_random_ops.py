@@ -72,6 +72,27 @@ def test_random_uniform_range_and_stats() -> None:
     assert abs(out.mean() - 0.5) < 0.1
 
 
+
+@pytest.mark.parametrize("op_type,build", BUILDERS, ids=IDS)
+def test_float32_sources_draw_float32_samples(op_type: str, build: Any) -> None:
+    """float32 tensors come from numpy's float32 generators (no float64 draw and conversion
+    pass): uniform samples are multiples of 2**-24 in [0, 1), and every source keeps its
+    statistics."""
+    g = gf.Graph()
+    with g.as_default():
+        t = build((20000,), dtype=gf.float32, seed=11)
+        with gf.Session() as sess:
+            out = sess.run(t)
+    assert out.dtype == np.float32
+    if op_type == "RandomUniform":
+        assert out.min() >= 0.0 and out.max() < 1.0 and abs(out.mean() - 0.5) < 0.02
+        scaled = out.astype(np.float64) * 2.0 ** 24
+        np.testing.assert_array_equal(scaled, np.round(scaled))
+    elif op_type == "RandomStandardNormal":
+        assert abs(out.mean()) < 0.05 and abs(out.std() - 1.0) < 0.05
+    else:
+        assert np.abs(out).max() <= 2.0 and 0.8 < out.std() < 0.95  # truncated at 2 sigma
+
 def test_random_normal_mean_and_stddev() -> None:
     g = gf.Graph()
     with g.as_default():
