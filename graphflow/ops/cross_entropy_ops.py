@@ -131,11 +131,12 @@ def _sparse_ce_into(features: np.ndarray, labels: np.ndarray, e: np.ndarray, los
                     column: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The sparse cross-entropy kernel in planned buffers: ``e`` (backprop, [batch, classes]),
     ``loss`` ([batch]) and a [batch, 1] work column; no temporaries but the picked logits."""
-    np.max(features, axis=1, keepdims=True, out=column)
+    # ufunc reductions: what np.max/np.sum run, without their Python layer
+    np.maximum.reduce(features, 1, None, column, True)
     np.subtract(features, column, out=e)  # shifted logits: exp never overflows
     picked = e[rows, labels]
     np.exp(e, out=e)
-    np.sum(e, axis=1, keepdims=True, out=column)
+    np.add.reduce(e, 1, None, column, True)
     np.log(column[:, 0], out=loss)
     loss -= picked
     e /= column

@@ -119,6 +119,10 @@ class BiasAddGrad(Op):
 
     def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
         fmt, out = ctx.attr("data_format"), ctx.out[0]
+        rank = ctx.inputs[0].shape.rank
+        if rank is not None:  # np.add.reduce is what np.sum runs, minus its Python layer
+            axes, dtype = _reduce_axes(rank, fmt), ctx.inputs[0].dtype.np_dtype
+            return lambda g: np.add.reduce(g, axes, dtype, out)
         return lambda g: np.sum(g, axis=_reduce_axes(g.ndim, fmt), dtype=g.dtype, out=out)
 
     def grad(self, op: Operation, g: Tensor) -> list[Tensor]:

@@ -346,3 +346,32 @@ def test_scan_errors(graph) -> None:
     a = gf.placeholder(gf.int32, (), name="a")
     with pytest.raises(gf.InvalidArgumentError, match=r"Cumsum node 'dyn'.*axis 5"):
         run(gf.cumsum(x, a, name="dyn"), {x: np.ones((2, 3)), a: 5})
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32])
+@pytest.mark.parametrize("shape,axes,keep", [((32, 200), [0], False), ((7, 5, 3), [0, 2], True),
+                                              ((64, 9), [1], False), ((3, 1000), [1], True)])
+def test_planned_sum_is_bitwise_np_sum(dtype: Any, shape: tuple[int, ...], axes: list[int],
+                                       keep: bool) -> None:
+    """A specialized plan's Sum (into its planned buffer, by np.add.reduce directly) gives
+    exactly np.sum's bits; so does BiasAddGrad (a sum over every axis but the channel)."""
+    rng = np.random.default_rng(3)
+    value = (rng.standard_normal(shape) * 100).astype(dtype)
+    g = gf.Graph()
+    with g.as_default():
+        x = gf.placeholder(dtype, shape)
+        total = gf.reduce_sum(x, axis=axes, keepdims=keep)
+        fetches = [total]
+        floating = np.dtype(dtype).kind == "f"
+        if floating:  # BiasAddGrad(x): the gradient of bias_add's bias with grad_ys = x
+            bias = gf.constant(np.zeros(shape[-1], dtype))
+            fetches += gf.gradients(gf.nn.bias_add(gf.zeros_like(x), bias), [bias],
+                                    grad_ys=[x])
+            assert any(op.type == "BiasAddGrad" for op in g.get_operations())
+        with gf.Session() as sess:
+            got = sess.run(fetches, {x: value})
+    want = np.sum(value, axis=tuple(axes), keepdims=keep, dtype=dtype)
+    assert got[0].dtype == want.dtype and np.array_equal(got[0], want)
+    if floating:
+        want_bias = np.sum(value, axis=tuple(range(value.ndim - 1)), dtype=dtype)
+        assert np.array_equal(got[1], want_bias)
