@@ -23,6 +23,11 @@ own process (``--engine NAME``), the runs are interleaved ``--repeats`` times, a
 gives the median ms per step and the ratio to the hand-written step. Peers are never a
 dependency of graphflow.
 
+``--one-core`` pins every engine's process to one CPU (``os.sched_setaffinity``): with
+``OPENBLAS_NUM_THREADS=1`` numpy, graphflow, TensorFlow (one intra/inter-op thread) and
+PyTorch (``set_num_threads(1)``) run on one core, but JAX's XLA CPU runtime keeps a thread
+pool of its own on every core; pinned, all engines get the same single core.
+
 ``--unset-blas-env`` re-executes the script with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE
 removed from the environment (this machine exports them and they slow numpy's matmuls); it
 only affects this benchmark's own process.
@@ -296,6 +301,7 @@ def peers_table(batch_sizes: list[int], repeats: int, steps: int, extra: list[st
             n = steps if batch <= 256 else max(steps // 10, 20)
             for name, python in engines.items():
                 clock = ["--cpu-time"] if CLOCK is time.process_time else []
+                clock += ["--one-core"] if ONE_CORE else []
                 clock += [] if blas.WARM_UP else ["--cold-blas"]
                 out = subprocess.run([python, os.path.abspath(__file__), "--engine", name,
                                       "--batch-sizes", str(batch), "--steps", str(n),
@@ -321,6 +327,8 @@ def peers_table(batch_sizes: list[int], repeats: int, steps: int, extra: list[st
 #: loaded machine the wall clock also counts the time other processes hold the cores, while
 #: a single-threaded step's CPU time does not (run with OPENBLAS_NUM_THREADS=1 then).
 CLOCK: Callable[[], float] = time.perf_counter
+#: ``--one-core``: every engine's process pinned to one CPU.
+ONE_CORE = False
 
 
 def median_ms(step: Callable[[np.ndarray, np.ndarray], float], batches: list, n: int) -> float:
@@ -396,11 +404,19 @@ def main() -> None:
     parser.add_argument("--cpu-time", action="store_true",
                         help="time steps by process CPU time (a loaded machine; use "
                         "OPENBLAS_NUM_THREADS=1 so every engine runs on one thread)")
+    parser.add_argument("--one-core", action="store_true",
+                        help="pin this process (and each peer's) to one CPU, so that engines "
+                        "with thread pools of their own (XLA) get the single core the others "
+                        "use with OPENBLAS_NUM_THREADS=1 (Linux)")
     parser.add_argument("--engine", choices=list(ENGINES), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    global CLOCK
+    global CLOCK, ONE_CORE
     if args.cpu_time:
         CLOCK = time.process_time
+    if args.one_core:
+        ONE_CORE = True
+        # before any engine is imported: threads started later inherit the affinity
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     if args.cold_blas:
         blas.WARM_UP = False
     if args.engine:
