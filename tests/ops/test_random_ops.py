@@ -72,7 +72,6 @@ def test_random_uniform_range_and_stats() -> None:
     assert abs(out.mean() - 0.5) < 0.1
 
 
-
 @pytest.mark.parametrize("op_type,build", BUILDERS, ids=IDS)
 def test_float32_sources_draw_float32_samples(op_type: str, build: Any) -> None:
     """float32 tensors come from numpy's float32 generators (no float64 draw and conversion
@@ -92,6 +91,7 @@ def test_float32_sources_draw_float32_samples(op_type: str, build: Any) -> None:
         assert abs(out.mean()) < 0.05 and abs(out.std() - 1.0) < 0.05
     else:
         assert np.abs(out).max() <= 2.0 and 0.8 < out.std() < 0.95  # truncated at 2 sigma
+
 
 def test_random_normal_mean_and_stddev() -> None:
     g = gf.Graph()
