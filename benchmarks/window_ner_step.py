@@ -414,6 +414,8 @@ def main() -> None:
     if args.cpu_time:
         CLOCK = time.process_time
     if args.one_core:
+        if not hasattr(os, "sched_setaffinity"):
+            parser.error("--one-core needs os.sched_setaffinity (Linux); leave it out here")
         ONE_CORE = True
         # before any engine is imported: threads started later inherit the affinity
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
