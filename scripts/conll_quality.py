@@ -50,7 +50,8 @@ ROOT = Path(__file__).resolve().parents[1]
 TARGET_F1 = {"glove50": 0.89, "random": 0.80}
 TIME_BUDGET_S = {"glove50": 300.0, "random": 600.0}
 #: ``--ablation``: (row label, train flags) on top of GloVe; each row adds one thing.
-_BEFORE_DOC = ["--doc-case-dim", "0", "--epochs", "12"]  # the rows before document casing
+_NO_GAZ = ["--gazetteer-dim", "0", "--no-doc-topic"]  # the rows before the gazetteer
+_BEFORE_DOC = ["--doc-case-dim", "0", "--epochs", "12", *_NO_GAZ]  # ... and document casing
 ABLATION: list[tuple[str, list[str]]] = [
     ("lecture: words + casing, tanh, softmax (--preset lecture)", ["--preset", "lecture"]),
     ("+ suffix/prefix/shape features, legal-IOB Viterbi (issue-4 defaults)",
@@ -65,8 +66,11 @@ ABLATION: list[tuple[str, list[str]]] = [
     ("+ character CNN", ["--lr-decay", "0.85", "--dropout", "0.5", *_BEFORE_DOC]),
     ("+ dropout 0.4 instead of 0.5", ["--lr-decay", "0.85", *_BEFORE_DOC]),
     ("+ document-casing feature (the word's capitalisation elsewhere in its document)",
-     ["--lr-decay", "0.85", "--epochs", "12"]),
-    ("+ 8 epochs at x0.78 per epoch instead of 12 at x0.85 (the defaults)", []),
+     ["--lr-decay", "0.85", "--epochs", "12", *_NO_GAZ]),
+    ("+ 8 epochs at x0.78 per epoch instead of 12 at x0.85", _NO_GAZ),
+    ("+ gazetteer of the training entities (own document left out in training)",
+     ["--no-doc-topic"]),
+    ("+ document topic: the document's mean GloVe vector (the defaults)", []),
 ]
 
 

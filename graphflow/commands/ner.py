@@ -32,6 +32,8 @@ _TRAIN_OPTIONS: list[tuple[str, Any, str]] = [
     ("shape_dim", int, "character-shape feature dimension, 0 = off"),
     ("doc_case_dim", int, "document-casing feature dimension (the word's capitalisation "
      "elsewhere in its document), 0 = off"),
+    ("gazetteer_dim", int, "gazetteer feature dimension (is the token part of an entity name "
+     "of the training split, of which type), 0 = off"),
     ("ema_decay", float, "evaluate and export an exponential moving average of the weights "
      "with this decay (0 = off)"),
     ("word_dropout", float, "probability of replacing a training word seen once by <unk>"),
@@ -69,6 +71,9 @@ def add_parser(subparsers: Any) -> None:
     train.add_argument("--char-cnn", action=argparse.BooleanOptionalAction, default=None,
                        help="a character-CNN word feature (conv1d widths 2, 3, 4, max over "
                             "time; on by default, --no-char-cnn turns it off)")
+    train.add_argument("--doc-topic", action=argparse.BooleanOptionalAction, default=None,
+                       help="the document's mean pretrained word vector as an input (on by "
+                            "default with --embeddings, --no-doc-topic turns it off)")
     train.add_argument("--freeze-embeddings", action="store_true",
                        help="keep the (pretrained) word vectors fixed")
     train.add_argument("--binary", metavar="TYPE", default=None,
@@ -121,6 +126,8 @@ def config_from_args(args: argparse.Namespace) -> Any:
         overrides["train_embeddings"] = False
     if args.char_cnn is not None:
         overrides["char_cnn"] = args.char_cnn
+    if getattr(args, "doc_topic", None) is not None:
+        overrides["doc_topic"] = args.doc_topic
     if args.binary:
         overrides["binary_class"] = args.binary
     preset = getattr(args, "preset", None)
@@ -154,7 +161,8 @@ def run_train(args: argparse.Namespace) -> int:
     trainer = NERTrainer(config, train, embeddings_path=args.embeddings)
     print(f"vocabulary {len(trainer.vocab)} words, {len(trainer.tags)} classes; "
           f"window {config.width}, features {'+'.join(trainer.features.names)}"
-          f"{'+char-CNN' if config.char_cnn else ''}, "
+          f"{'+char-CNN' if config.char_cnn else ''}"
+          f"{'+doc-topic' if config.doc_topic else ''}, "
           f"hidden {config.hidden} {config.activation}, output {config.output}"
           + (f"; pretrained coverage {trainer.coverage:.1%}" if args.embeddings else ""))
     if parallel:

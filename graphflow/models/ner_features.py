@@ -21,6 +21,15 @@ section 3.2: "discrete features" with their own lookup tables). Features:
   is an all-caps headline" (``document_casing``, fixed ids, no vocabulary); on when
   ``config.doc_case_dim > 0``. At prediction time the sentences tagged together form one
   document;
+* ``gazetteer`` — whether the token is part of an entity string of the training split, of
+  which type, and how reliably (``ner_gazetteer``: fixed ids; training sentences see the list
+  without their own document); on when ``config.gazetteer_dim > 0``;
+* ``doc_topic`` — not a lookup but a dense input: the token's document as the mean
+  unit-length pretrained vector of its lettered words with a vocabulary id of at least
+  ``TOPIC_SKIP_WORDS`` (not the most frequent training words; ``document_topics``: "a sports
+  results table", "a market report"), the same for every token of a document, once per
+  token rather than per window slot; on when ``config.doc_topic`` and pretrained vectors
+  are given (their matrix is saved as ``topic_vectors.npy``);
 * ``chars``   — the ids of the word's first ``char_max_len`` characters (raw, case kept;
   padded with ``<pad>``), one row per token, for the character CNN of the model, plus
   ``char_index``: each token's window of token positions (-1 outside the sentence). The
@@ -49,14 +58,18 @@ import numpy as np
 
 from graphflow.data import TagSet, Vocabulary, make_corpus_windows, normalize_word
 from graphflow.data.vocab import NUM_CASINGS
+from graphflow.models import ner_gazetteer
+from graphflow.models.ner_gazetteer import Gazetteer
 
 WORDS, CASINGS, SUFFIX, PREFIX, SHAPE = "words", "casings", "suffix", "prefix", "shape"
 DOC_CASE = "doc_case"
+GAZETTEER = "gazetteer"
+DOC_TOPIC = "doc_topic"
 CHARS = "chars"
 CHAR_INDEX = "char_index"
 #: Feature order inside ``x`` (and of the model's input placeholders).
-FEATURE_ORDER: tuple[str, ...] = (WORDS, CASINGS, SUFFIX, PREFIX, SHAPE, DOC_CASE)
-OPTIONAL_FEATURES: tuple[str, ...] = (SUFFIX, PREFIX, SHAPE, DOC_CASE)
+FEATURE_ORDER: tuple[str, ...] = (WORDS, CASINGS, SUFFIX, PREFIX, SHAPE, DOC_CASE, GAZETTEER)
+OPTIONAL_FEATURES: tuple[str, ...] = (SUFFIX, PREFIX, SHAPE, DOC_CASE, GAZETTEER)
 #: Features with a vocabulary built from the training split (``FeatureVocab``).
 VOCAB_FEATURES: tuple[str, ...] = (SUFFIX, PREFIX, SHAPE)
 #: ``doc_case`` ids: the word's casing elsewhere in its document ...
@@ -67,6 +80,10 @@ DOC_HEADLINE = 5
 DOC_CASE_PAD = 10
 NUM_DOC_CASES = 11
 FEATURES_FILE = "features.json"
+TOPIC_FILE = "topic_vectors.npy"
+#: ``doc_topic`` leaves out word ids below this: the special tokens and the most frequent
+#: training words (function words).
+TOPIC_SKIP_WORDS = 100
 _FORMAT = "graphflow.models.NERFeatures"
 
 _UPPER, _LOWER, _DIGIT = re.compile(r"[A-Z]"), re.compile(r"[a-z]"), re.compile(r"[0-9]")
@@ -153,6 +170,34 @@ def document_casing(sentences: Sequence[Any]) -> np.ndarray:
     return out
 
 
+def document_topics(sentences: Sequence[Any], vocab: Vocabulary, vectors: np.ndarray,
+                    skip_words: int = TOPIC_SKIP_WORDS) -> np.ndarray:
+    """Per token of ``sentences`` (flat, corpus order) its document's topic vector,
+    ``(n_tokens, vectors.shape[1])`` float32: the mean of the unit-length rows of ``vectors``
+    (one per vocabulary id) of the document's (``.doc``) lettered tokens whose id is at least
+    ``skip_words`` (the vocabulary starts with the training words by frequency, so these
+    are not the most frequent ones), scaled to unit length; a zero vector for a document
+    without such tokens."""
+    dim = vectors.shape[1]
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    unit = (vectors / np.maximum(norms, 1e-6)).astype(np.float32)
+    by_doc: dict[Any, list[int]] = {}
+    for s in sentences:
+        ids = by_doc.setdefault(getattr(s, "doc", None), [])
+        ids.extend(i for i in (vocab.word_to_id(w) for w in s.words
+                               if _first_letter(w) is not None) if i >= skip_words)
+    topic = {}
+    for doc, ids in by_doc.items():
+        mean = unit[ids].mean(axis=0) if ids else np.zeros(dim, np.float32)
+        topic[doc] = (mean / max(float(np.linalg.norm(mean)), 1e-6)).astype(np.float32)
+    out = np.zeros((sum(len(s.words) for s in sentences), dim), np.float32)
+    i = 0
+    for s in sentences:
+        out[i:i + len(s.words)] = topic[getattr(s, "doc", None)]
+        i += len(s.words)
+    return out
+
+
 class FeatureVocab:
     """String -> id for one lookup feature: ``<unk>`` is 0, ``<pad>`` is 1, then the values
     by decreasing training frequency (ties alphabetical, so a build is deterministic)."""
@@ -192,14 +237,21 @@ def _feature_value(name: str, word: str, config: Any) -> str:
 def active_features(config: Any) -> list[str]:
     """Names of the features the config turns on, in ``FEATURE_ORDER``."""
     dims = {SUFFIX: config.suffix_dim, PREFIX: config.prefix_dim, SHAPE: config.shape_dim,
-            DOC_CASE: getattr(config, "doc_case_dim", 0)}
+            DOC_CASE: getattr(config, "doc_case_dim", 0),
+            GAZETTEER: getattr(config, "gazetteer_dim", 0)}
     return [WORDS, CASINGS] + [f for f in OPTIONAL_FEATURES if dims[f] > 0]
 
 
 def feature_dim(name: str, config: Any) -> int:
     return {WORDS: config.embed_dim, CASINGS: config.casing_dim, SUFFIX: config.suffix_dim,
             PREFIX: config.prefix_dim, SHAPE: config.shape_dim,
-            DOC_CASE: getattr(config, "doc_case_dim", 0)}[name]
+            DOC_CASE: getattr(config, "doc_case_dim", 0),
+            GAZETTEER: getattr(config, "gazetteer_dim", 0)}[name]
+
+
+def doc_topic_on(config: Any) -> bool:
+    """True when the config asks for the document-topic input (``document_topics``)."""
+    return bool(getattr(config, "doc_topic", False))
 
 
 def char_cnn_on(config: Any) -> bool:
@@ -285,21 +337,45 @@ class FeatureWindows:
 
 
 class NERFeatures:
-    """The word vocabulary plus the optional feature vocabularies of one model."""
+    """The word vocabulary plus the optional feature vocabularies of one model, its
+    gazetteer and the word vectors of its document topics."""
 
     def __init__(self, config: Any, vocab: Vocabulary,
-                 extra: dict[str, FeatureVocab] | None = None) -> None:
+                 extra: dict[str, FeatureVocab] | None = None,
+                 gazetteer: Gazetteer | None = None,
+                 topic_vectors: np.ndarray | None = None) -> None:
         self.config, self.vocab, self.extra = config, vocab, dict(extra or {})
+        self.gazetteer, self.topic_vectors = gazetteer, topic_vectors
         self.names = active_features(config)
         missing = [n for n in self.names if n in VOCAB_FEATURES and n not in self.extra]
         if char_cnn_on(config) and CHARS not in self.extra:
             missing.append(CHARS)
+        if GAZETTEER in self.names and gazetteer is None:
+            missing.append(GAZETTEER)
         if missing:
             raise ValueError(f"no vocabulary for the feature(s) {missing}")
+        if doc_topic_on(config):
+            if topic_vectors is None:
+                raise ValueError("the config asks for the document topic (doc_topic) but no "
+                                 "word vectors were given: pass pretrained vectors, or set "
+                                 "doc_topic=False (--no-doc-topic)")
+            if topic_vectors.ndim != 2 or topic_vectors.shape[0] != len(vocab):
+                raise ValueError(f"topic vectors of shape {topic_vectors.shape} do not match "
+                                 f"the vocabulary of {len(vocab)} words: expected "
+                                 f"({len(vocab)}, dim)")
+
+    @property
+    def topic_dim(self) -> int:
+        """Width of the ``doc_topic`` input (0 when it is off)."""
+        return 0 if self.topic_vectors is None or not doc_topic_on(self.config) \
+            else int(self.topic_vectors.shape[1])
 
     @classmethod
-    def build(cls, config: Any, vocab: Vocabulary, train: Sequence[Any]) -> NERFeatures:
-        """Feature vocabularies from the training sentences (``config`` selects them)."""
+    def build(cls, config: Any, vocab: Vocabulary, train: Sequence[Any],
+              pretrained: np.ndarray | None = None) -> NERFeatures:
+        """Feature vocabularies and the gazetteer from the training sentences (``config``
+        selects them); ``pretrained`` (one row per vocabulary id) gives the document topics'
+        word vectors."""
         words = [w for s in train for w in s.words]
         distinct = Counter(words)
         extra = {}
@@ -316,21 +392,31 @@ class NERFeatures:
                 for ch in w:
                     chars[ch] += c
             extra[CHARS] = FeatureVocab.build(chars.elements(), config.feature_min_count)
-        return cls(config, vocab, extra)
+        gazetteer = Gazetteer.build(train) if GAZETTEER in active_features(config) else None
+        topic = np.asarray(pretrained, np.float32) if doc_topic_on(config) and \
+            pretrained is not None else None
+        return cls(config, vocab, extra, gazetteer, topic)
 
     def sizes(self) -> dict[str, int]:
-        """Rows of each active feature's embedding matrix."""
+        """Rows of each active feature's embedding matrix, and the width of the document
+        topic (key ``doc_topic``) when it is on."""
         out = {WORDS: len(self.vocab), CASINGS: NUM_CASINGS}
         out.update({n: len(v) for n, v in self.extra.items() if n in self.names})
         if DOC_CASE in self.names:
             out[DOC_CASE] = NUM_DOC_CASES
+        if GAZETTEER in self.names:
+            out[GAZETTEER] = ner_gazetteer.NUM_IDS
         if char_cnn_on(self.config):
             out[CHARS] = len(self.extra[CHARS])
+        if self.topic_dim:
+            out[DOC_TOPIC] = self.topic_dim
         return out
 
-    def windows(self, sentences: Sequence[Any], tagset: TagSet | None = None
-                ) -> FeatureWindows:
-        """Windows of every active feature (tags as ids when ``tagset`` is given)."""
+    def windows(self, sentences: Sequence[Any], tagset: TagSet | None = None,
+                leave_doc_out: bool = False) -> FeatureWindows:
+        """Windows of every active feature (tags as ids when ``tagset`` is given), and the
+        document topic of every token; ``leave_doc_out``: ``sentences`` are the training
+        split the gazetteer was built from, each sees it without its own document."""
         window = self.config.window
         base = make_corpus_windows(sentences, self.vocab, window, tagset=tagset)
         inputs = {WORDS: base.words, CASINGS: base.casings}
@@ -346,6 +432,13 @@ class NERFeatures:
         if DOC_CASE in self.names:
             inputs[DOC_CASE] = window_ids(document_casing(sentences), base.lengths, window,
                                           DOC_CASE_PAD, DOC_CASE_PAD)
+        if self.gazetteer is not None and GAZETTEER in self.names:
+            inputs[GAZETTEER] = window_ids(self.gazetteer.ids(sentences, leave_doc_out),
+                                           base.lengths, window, ner_gazetteer.PAD,
+                                           ner_gazetteer.PAD)
+        if self.topic_dim:
+            assert self.topic_vectors is not None  # topic_dim > 0
+            inputs[DOC_TOPIC] = document_topics(sentences, self.vocab, self.topic_vectors)
         if char_cnn_on(self.config):
             all_words = [w for s in sentences for w in s.words]
             table = char_table(all_words, self.extra[CHARS], self.config.char_max_len)
@@ -356,11 +449,16 @@ class NERFeatures:
         return FeatureWindows(inputs, base.tags, base.lengths)
 
     def save(self, directory: str | os.PathLike[str]) -> None:
-        """``vocab.json`` (the words) and ``features.json`` (the other vocabularies)."""
+        """``vocab.json`` (the words), ``features.json`` (the other vocabularies and the
+        gazetteer) and, with the document topic, ``topic_vectors.npy``."""
         d = Path(directory)
         self.vocab.save(d / "vocab.json")
-        data = {"format": _FORMAT, "version": 1,
-                "features": {n: v.values[2:] for n, v in self.extra.items()}}
+        data: dict[str, Any] = {"format": _FORMAT, "version": 1,
+                                "features": {n: v.values[2:] for n, v in self.extra.items()}}
+        if self.gazetteer is not None:
+            data["gazetteer"] = self.gazetteer.to_json()
+        if self.topic_dim:
+            np.save(d / TOPIC_FILE, self.topic_vectors)
         (d / FEATURES_FILE).write_text(json.dumps(data, ensure_ascii=False) + "\n",
                                        encoding="utf-8")
 
@@ -369,10 +467,18 @@ class NERFeatures:
         d = Path(directory)
         vocab = Vocabulary.load(d / "vocab.json")
         extra: dict[str, FeatureVocab] = {}
+        gazetteer = topic = None
         path = d / FEATURES_FILE
         if path.exists():
             data = json.loads(path.read_text(encoding="utf-8"))
             if data.get("format") != _FORMAT:
                 raise ValueError(f"{path}: not a {_FORMAT} file")
             extra = {n: FeatureVocab(v) for n, v in data["features"].items()}
-        return cls(config, vocab, extra)
+            if "gazetteer" in data:
+                gazetteer = Gazetteer.from_json(data["gazetteer"])
+        if doc_topic_on(config):
+            if not (d / TOPIC_FILE).exists():
+                raise FileNotFoundError(f"'{d}' is a model with the document topic but has no "
+                                        f"{TOPIC_FILE} (export the model again)")
+            topic = np.load(d / TOPIC_FILE, allow_pickle=False)
+        return cls(config, vocab, extra, gazetteer, topic)

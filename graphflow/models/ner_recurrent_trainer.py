@@ -411,7 +411,8 @@ CLI_FIELDS = ("epochs", "batch_size", "learning_rate", "lr_decay", "optimizer", 
 CLI_REFUSED = (("window", "--window"), ("activation", "--activation"),
                ("char_dim", "--char-dim"), ("char_filters", "--char-filters"),
                ("preset", "--preset"), ("binary", "--binary"), ("logdir", "--logdir"),
-               ("address", "--address"), ("doc_case_dim", "--doc-case-dim"))
+               ("address", "--address"), ("doc_case_dim", "--doc-case-dim"),
+               ("gazetteer_dim", "--gazetteer-dim"), ("doc_topic", "--doc-topic"))
 
 
 def config_from_args(args: argparse.Namespace) -> RecurrentNERConfig:

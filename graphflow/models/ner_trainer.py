@@ -108,7 +108,10 @@ class NERTrainer:
             vocab = Vocabulary.build(self.train_sents)
             self.pretrained = None
             self.coverage = 0.0
-        self.features = NERFeatures.build(config, vocab, self.train_sents)
+        if config.doc_topic and self.pretrained is None:
+            logger.info("document topic off: it needs pretrained vectors (--embeddings)")
+            config.doc_topic = False
+        self.features = NERFeatures.build(config, vocab, self.train_sents, self.pretrained)
         self.tags = TagSet.build(self.train_sents)
         self.learning_rate = config.learning_rate  # of the current epoch (``lr_decay``)
         self.model = window_ner.build(config, self.features.sizes(), len(self.tags))
@@ -151,8 +154,12 @@ class NERTrainer:
                 var.load(value, self.session)
 
     # -- data ------------------------------------------------------------------------------
-    def windows(self, sentences: Sequence[Sentence], with_tags: bool = True) -> FeatureWindows:
-        return self.features.windows(sentences, self.tags if with_tags else None)
+    def windows(self, sentences: Sequence[Sentence], with_tags: bool = True,
+                leave_doc_out: bool = False) -> FeatureWindows:
+        """Feature windows of ``sentences``; ``leave_doc_out`` for the training split (each
+        sentence sees the gazetteer without its own document)."""
+        return self.features.windows(sentences, self.tags if with_tags else None,
+                                     leave_doc_out=leave_doc_out)
 
     def labels(self, data: FeatureWindows) -> np.ndarray:
         if data.tags is None:
@@ -304,7 +311,7 @@ class NERTrainer:
         out = Path(out_dir)
         ckpt = out / "checkpoints"
         cfg = self.config
-        data = self.windows(self.train_sents)
+        data = self.windows(self.train_sents, leave_doc_out=True)
         labels = self.labels(data)
         dev_data = self.windows(convert_tags(dev, cfg.scheme), with_tags=False) if dev else None
         rng = np.random.default_rng(cfg.seed)

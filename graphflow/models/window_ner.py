@@ -29,7 +29,9 @@ graph holds TensorFlow ops only.
 Dropout (rate ``dropout``) is applied to x and h while training. Variables live under the
 name scopes ``embeddings/``, ``hidden/`` and ``output/`` so the rendered graph reads like
 the lecture's picture. Input placeholders are ``<feature>_windows`` (``word_windows``,
-``casing_windows``, ``suffix_windows``...), int32 of shape (batch, 2w+1).
+``casing_windows``, ``suffix_windows``, ``gazetteer_windows``...), int32 of shape (batch,
+2w+1); with ``doc_topic`` the float32 placeholder ``doc_topic`` (batch, embed dim) holds each
+token's document vector (``ner_features.document_topics``), joining x once, not per slot.
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ from graphflow.models.ner_features import (
     CHAR_INDEX,
     CHARS,
     DOC_CASE,
+    DOC_TOPIC,
+    GAZETTEER,
     PREFIX,
     SHAPE,
     SUFFIX,
@@ -54,6 +58,7 @@ from graphflow.models.ner_features import (
     active_features,
     batch_inputs,
     char_cnn_on,
+    doc_topic_on,
     feature_dim,
 )
 from graphflow.ops.activation_ops import relu, sigmoid, tanh
@@ -88,10 +93,11 @@ INPUT_TAG_SEQUENCES = "tag_sequences"
 #: Placeholder and embedding-variable names of each lookup feature.
 INPUT_NAMES = {WORDS: INPUT_WORDS, CASINGS: INPUT_CASINGS, SUFFIX: "suffix_windows",
                PREFIX: "prefix_windows", SHAPE: "shape_windows",
-               DOC_CASE: "doc_case_windows", CHARS: "token_chars",
+               DOC_CASE: "doc_case_windows", GAZETTEER: "gazetteer_windows",
+               DOC_TOPIC: "doc_topic", CHARS: "token_chars",
                CHAR_INDEX: "char_window_index"}
 EMBEDDING_NAMES = {WORDS: "words", CASINGS: "casing", SUFFIX: "suffix", PREFIX: "prefix",
-                   SHAPE: "shape", DOC_CASE: "doc_case"}
+                   SHAPE: "shape", DOC_CASE: "doc_case", GAZETTEER: "gazetteer"}
 OPTIMIZERS = ("adam", "lazy_adam", "sgd", "momentum")
 MODELS = ("window",)  # the recurrent models will join here (``--model``)
 OUTPUTS = ("crf", "softmax")
@@ -99,7 +105,7 @@ OUTPUTS = ("crf", "softmax")
 #: a constant learning rate; 12 epochs, as when its README numbers were measured).
 PRESETS: dict[str, dict[str, Any]] = {
     "lecture": {"suffix_dim": 0, "prefix_dim": 0, "shape_dim": 0, "doc_case_dim": 0,
-                "activation": "tanh",
+                "gazetteer_dim": 0, "doc_topic": False, "activation": "tanh",
                 "output": "softmax", "decode": "greedy", "char_cnn": False, "lr_decay": 1.0,
                 "dropout": 0.5, "epochs": 12},
 }
@@ -117,6 +123,9 @@ class WindowNERConfig:
     vectors), ``casing_dim``, ``suffix_len``/``suffix_dim`` and ``prefix_len``/``prefix_dim``
     (affix lookup features, off when the dim is 0), ``shape_dim`` (character-shape feature),
     ``doc_case_dim`` (the document-casing feature, ``ner_features.document_casing``),
+    ``gazetteer_dim`` (the training entities' gazetteer feature, ``ner_gazetteer``),
+    ``doc_topic`` (the document's mean word vector joins ``x``,
+    ``ner_features.document_topics``; needs pretrained vectors),
     ``feature_min_count`` (rarer affixes/shapes map to ``<unk>``), ``hidden``,
     ``activation``, ``dropout`` (on x and h), ``scheme`` ("iob" tags or "io" entity types),
     ``binary_class`` (the lecture's sigmoid "is it a TYPE?" variant).
@@ -147,6 +156,8 @@ class WindowNERConfig:
     prefix_dim: int = 10
     shape_dim: int = 5
     doc_case_dim: int = 5
+    gazetteer_dim: int = 5
+    doc_topic: bool = True
     feature_min_count: int = 2
     hidden: int = 300
     activation: str = "relu"
@@ -198,7 +209,8 @@ class WindowNERConfig:
                      "prefix_len", "feature_min_count"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        for name in ("suffix_dim", "prefix_dim", "shape_dim", "doc_case_dim", "epochs"):
+        for name in ("suffix_dim", "prefix_dim", "shape_dim", "doc_case_dim", "gazetteer_dim",
+                     "epochs"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         self.char_widths = tuple(int(k) for k in self.char_widths)
@@ -228,8 +240,10 @@ class WindowNERConfig:
         """The config of ``to_dict`` (unknown keys ignored). Optional features missing from
         the dict are off: a config.json written before they existed had none."""
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        for key in ("suffix_dim", "prefix_dim", "shape_dim", "doc_case_dim", "word_dropout"):
+        for key in ("suffix_dim", "prefix_dim", "shape_dim", "doc_case_dim", "gazetteer_dim",
+                    "word_dropout"):
             known.setdefault(key, 0)
+        known.setdefault("doc_topic", False)
         known.setdefault("output", "softmax")
         known.setdefault("lr_decay", 1.0)
         known.setdefault("char_cnn", False)
@@ -281,20 +295,25 @@ class WindowNERGraph:
 def build(config: WindowNERConfig, feature_sizes: dict[str, int], num_classes: int,
           training: bool = True, graph: Graph | None = None) -> WindowNERGraph:
     """Build the model graph; ``feature_sizes`` gives the rows of each active feature's
-    embedding matrix (``NERFeatures.sizes()``). ``training`` adds labels, dropout, the loss,
-    its gradient subgraph and the optimizer's update ops; otherwise only inference."""
+    embedding matrix (``NERFeatures.sizes()``) and, with ``config.doc_topic``, the width of
+    the document-topic input (key ``doc_topic``, ``NERFeatures.topic_dim``). ``training`` adds
+    labels, dropout, the loss, its gradient subgraph and the optimizer's update ops;
+    otherwise only inference."""
     graph = graph or Graph()
     seeds = iter(range(1000 * config.seed + 1, 1000 * config.seed + 100))
     binary = config.binary_class is not None
     n_out = 1 if binary else num_classes
     names = active_features(config)
     missing = [n for n in names + ([CHARS] if char_cnn_on(config) else [])
-               if n not in feature_sizes]
+               + ([DOC_TOPIC] if doc_topic_on(config) else []) if n not in feature_sizes]
     if missing:
         raise ValueError(f"feature_sizes lacks the active feature(s) {missing}")
     with graph.as_default():
         inputs = {n: placeholder(dtypes.int32, [None, config.width], name=INPUT_NAMES[n])
                   for n in names}
+        if doc_topic_on(config):
+            inputs[DOC_TOPIC] = placeholder(dtypes.float32, [None, feature_sizes[DOC_TOPIC]],
+                                            name=INPUT_NAMES[DOC_TOPIC])
         labels = lengths = None
         rate = None
         if training:
@@ -325,6 +344,9 @@ def build(config: WindowNERConfig, feature_sizes: dict[str, int], num_classes: i
                 parts.append(_char_cnn(config, feature_sizes[CHARS], inputs[CHARS],
                                        inputs[CHAR_INDEX], seeds, variables))
                 n_in += config.width * config.char_filters * len(config.char_widths)
+            if doc_topic_on(config):
+                parts.append(inputs[DOC_TOPIC])
+                n_in += feature_sizes[DOC_TOPIC]
             x = concat(parts, 1, name="x")
         if rate is not None and config.dropout > 0:
             x = dropout(x, rate=rate, seed=config.seed)

@@ -164,6 +164,11 @@ def test_preset_output_model_and_lr_decay_flags() -> None:
     assert (lecture.output, lecture.hidden, lecture.suffix_dim) == ("crf", 9, 0)
     assert cfg("--output", "softmax").output == "softmax"
     assert cfg("--model", "window", "--lr-decay", "0.5").lr_decay == 0.5
+    assert (cfg().gazetteer_dim, cfg().doc_topic) == (5, True)
+    no_document = cfg("--gazetteer-dim", "0", "--no-doc-topic")
+    assert (no_document.gazetteer_dim, no_document.doc_topic) == (0, False)
+    assert cfg("--preset", "lecture", "--doc-topic").doc_topic is True
+    assert (lecture.gazetteer_dim, lecture.doc_topic) == (0, False)
     with pytest.raises(SystemExit):
         build_parser().parse_args(["ner", "train", "--out", "m", "--model", "transformer"])
 

@@ -14,7 +14,8 @@ from graphflow.models.ner_trainer import NERTrainer, TrainResult
 from graphflow.models.window_ner import WindowNERConfig
 
 TINY = {"embed_dim": 8, "casing_dim": 3, "hidden": 16, "batch_size": 32, "epochs": 3,
-            "learning_rate": 0.01, "dropout": 0.2, "char_cnn": False}  # test_char_cnn: on
+            "learning_rate": 0.01, "dropout": 0.2, "char_cnn": False,  # test_char_cnn: on
+        "doc_topic": False}  # no pretrained vectors in these tests (test_ner_gazetteer: on)
 
 
 def tiny_config(**overrides: Any) -> WindowNERConfig:

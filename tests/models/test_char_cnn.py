@@ -69,7 +69,7 @@ def test_model_has_the_char_cnn_subgraph_and_trains(demo_train: list[Sentence],
     assert trainer.model.inputs[CHAR_INDEX].shape.as_list() == [None, 5]
     x = graph.op_by_name("embeddings/x").outputs[0]
     lookup = (8 + 3 + config.suffix_dim + config.prefix_dim + config.shape_dim
-              + config.doc_case_dim)
+              + config.doc_case_dim + config.gazetteer_dim)
     assert x.shape.as_list() == [None, 5 * (lookup + 5 * 2)]  # + 5 filters x 2 widths
     result = trainer.fit(demo_dev, tmp_path, progress=False, log=lambda _: None)
     losses = [e.loss for e in result.history]

@@ -58,7 +58,8 @@ def test_lecture_preset_is_words_casing_tanh_softmax() -> None:
 
 
 def test_crf_graph_loss_is_the_mean_negative_log_likelihood() -> None:
-    cfg = tiny_config(window=1, suffix_dim=0, prefix_dim=0, shape_dim=0, doc_case_dim=0)
+    cfg = tiny_config(window=1, suffix_dim=0, prefix_dim=0, shape_dim=0, doc_case_dim=0,
+                      gazetteer_dim=0)
     model = window_ner.build(cfg, {"words": 20, "casings": 5}, num_classes=4)
     assert model.variables["crf/transitions"].shape.as_list() == [4, 4]
     assert model.lengths is not None and model.lengths.op.name == "sequence_lengths"

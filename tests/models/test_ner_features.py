@@ -69,7 +69,8 @@ SENTS = [Sentence(["Paris", "Hilton", "wowed", "."], ["B-PER", "I-PER", "O", "O"
 
 def test_features_window_words_and_casings_like_the_data_layer() -> None:
     config = WindowNERConfig(window=1, suffix_dim=4, prefix_dim=0, shape_dim=2,
-                             doc_case_dim=0, feature_min_count=1)
+                             doc_case_dim=0, gazetteer_dim=0, doc_topic=False,
+                             feature_min_count=1)
     vocab = Vocabulary.build(SENTS)
     feats = NERFeatures.build(config, vocab, SENTS)
     assert feats.names == ["words", "casings", "suffix", "shape"]
@@ -90,11 +91,13 @@ def test_features_window_words_and_casings_like_the_data_layer() -> None:
 
 
 def test_features_save_and_load_round_trip(tmp_path: Path) -> None:
-    config = WindowNERConfig(suffix_dim=4, prefix_dim=2, shape_dim=2, feature_min_count=1)
+    config = WindowNERConfig(suffix_dim=4, prefix_dim=2, shape_dim=2, feature_min_count=1,
+                             doc_topic=False)
     feats = NERFeatures.build(config, Vocabulary.build(SENTS), SENTS)
     feats.save(tmp_path)
     loaded = NERFeatures.load(tmp_path, config)
     assert loaded.extra == feats.extra and loaded.vocab == feats.vocab
+    assert loaded.gazetteer == feats.gazetteer and len(feats.gazetteer) == 3
     unseen = [Sentence(["Berlin", "is", "big"], ["B-LOC", "O", "O"])]
     a, b = feats.windows(unseen), loaded.windows(unseen)
     assert a.inputs.keys() == b.inputs.keys()
@@ -103,11 +106,12 @@ def test_features_save_and_load_round_trip(tmp_path: Path) -> None:
 
 
 def test_features_without_options_are_the_lectures_words_and_casing() -> None:
-    plain = WindowNERConfig(suffix_dim=0, prefix_dim=0, shape_dim=0, doc_case_dim=0)
+    plain = WindowNERConfig(suffix_dim=0, prefix_dim=0, shape_dim=0, doc_case_dim=0,
+                            gazetteer_dim=0, doc_topic=False)
     assert active_features(plain) == ["words", "casings"]
     with pytest.raises(ValueError, match="no vocabulary for the feature"):
-        NERFeatures(WindowNERConfig(suffix_dim=0, prefix_dim=0, shape_dim=3),
-                    Vocabulary.build(SENTS))
+        NERFeatures(WindowNERConfig(suffix_dim=0, prefix_dim=0, shape_dim=3, gazetteer_dim=0,
+                                    doc_topic=False), Vocabulary.build(SENTS))
 
 
 def test_is_headline() -> None:
@@ -153,7 +157,7 @@ def test_document_casing_counts_other_informative_occurrences() -> None:
 
 def test_doc_case_feature_windows_and_size() -> None:
     config = WindowNERConfig(window=1, suffix_dim=0, prefix_dim=0, shape_dim=0,
-                             doc_case_dim=3)
+                             doc_case_dim=3, gazetteer_dim=0, doc_topic=False)
     sents = _docs((0, ["In", "Paris", "now"]), (0, ["Paris", "is", "big"]))
     feats = NERFeatures.build(config, Vocabulary.build(sents), sents)
     assert feats.names == ["words", "casings", "doc_case"]

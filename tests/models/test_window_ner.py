@@ -51,7 +51,7 @@ def test_config_round_trips_through_a_dict() -> None:
 
 def test_graph_inputs_shapes_and_variables() -> None:
     cfg = tiny_config(window=1, suffix_dim=4, prefix_dim=0, shape_dim=2, doc_case_dim=0,
-                      output="softmax")
+                      gazetteer_dim=0, output="softmax")
     sizes = {"words": 30, "casings": 5, "suffix": 11, "shape": 6}
     model = window_ner.build(cfg, sizes, num_classes=7)
     assert {n: t.op.name for n, t in model.inputs.items()} == {
@@ -130,7 +130,8 @@ def test_exported_directory_contents(trained: Trained) -> None:
     meta = json.loads((out / "config.json").read_text())
     assert meta["inputs"] == {"words": "word_windows:0", "casings": "casing_windows:0",
                               "suffix": "suffix_windows:0", "prefix": "prefix_windows:0",
-                              "shape": "shape_windows:0", "doc_case": "doc_case_windows:0"}
+                              "shape": "shape_windows:0", "doc_case": "doc_case_windows:0",
+                              "gazetteer": "gazetteer_windows:0"}
     assert meta["best_epoch"] == trained.result.best_epoch
 
 
@@ -264,6 +265,7 @@ def test_config_of_an_older_export_has_the_optional_features_off() -> None:
     old = {"window": 2, "embed_dim": 50, "hidden": 300, "optimizer": "adam"}
     cfg = WindowNERConfig.from_dict(old)
     assert (cfg.suffix_dim, cfg.prefix_dim, cfg.shape_dim, cfg.word_dropout) == (0, 0, 0, 0)
+    assert (cfg.doc_case_dim, cfg.gazetteer_dim, cfg.doc_topic) == (0, 0, False)
 
 
 # -- pretrained vectors ---------------------------------------------------------------------
