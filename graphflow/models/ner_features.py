@@ -59,7 +59,6 @@ import numpy as np
 from graphflow.data import TagSet, Vocabulary, make_corpus_windows, normalize_word
 from graphflow.data.vocab import NUM_CASINGS
 from graphflow.models import ner_gazetteer
-from graphflow.models.ner_gazetteer import Gazetteer
 
 WORDS, CASINGS, SUFFIX, PREFIX, SHAPE = "words", "casings", "suffix", "prefix", "shape"
 DOC_CASE = "doc_case"
@@ -342,7 +341,7 @@ class NERFeatures:
 
     def __init__(self, config: Any, vocab: Vocabulary,
                  extra: dict[str, FeatureVocab] | None = None,
-                 gazetteer: Gazetteer | None = None,
+                 gazetteer: ner_gazetteer.Gazetteer | None = None,
                  topic_vectors: np.ndarray | None = None) -> None:
         self.config, self.vocab, self.extra = config, vocab, dict(extra or {})
         self.gazetteer, self.topic_vectors = gazetteer, topic_vectors
@@ -350,10 +349,13 @@ class NERFeatures:
         missing = [n for n in self.names if n in VOCAB_FEATURES and n not in self.extra]
         if char_cnn_on(config) and CHARS not in self.extra:
             missing.append(CHARS)
-        if GAZETTEER in self.names and gazetteer is None:
-            missing.append(GAZETTEER)
         if missing:
             raise ValueError(f"no vocabulary for the feature(s) {missing}")
+        if GAZETTEER in self.names and gazetteer is None:
+            raise ValueError("the config asks for the gazetteer feature (gazetteer_dim > 0) "
+                             "but no gazetteer was given: build the features from the "
+                             "training split (NERFeatures.build), or set gazetteer_dim=0 "
+                             "(--gazetteer-dim 0)")
         if doc_topic_on(config):
             if topic_vectors is None:
                 raise ValueError("the config asks for the document topic (doc_topic) but no "
@@ -392,7 +394,8 @@ class NERFeatures:
                 for ch in w:
                     chars[ch] += c
             extra[CHARS] = FeatureVocab.build(chars.elements(), config.feature_min_count)
-        gazetteer = Gazetteer.build(train) if GAZETTEER in active_features(config) else None
+        gazetteer = (ner_gazetteer.Gazetteer.build(train)
+                     if GAZETTEER in active_features(config) else None)
         topic = np.asarray(pretrained, np.float32) if doc_topic_on(config) and \
             pretrained is not None else None
         return cls(config, vocab, extra, gazetteer, topic)
@@ -475,7 +478,7 @@ class NERFeatures:
                 raise ValueError(f"{path}: not a {_FORMAT} file")
             extra = {n: FeatureVocab(v) for n, v in data["features"].items()}
             if "gazetteer" in data:
-                gazetteer = Gazetteer.from_json(data["gazetteer"])
+                gazetteer = ner_gazetteer.Gazetteer.from_json(data["gazetteer"])
         if doc_topic_on(config):
             if not (d / TOPIC_FILE).exists():
                 raise FileNotFoundError(f"'{d}' is a model with the document topic but has no "

@@ -55,6 +55,14 @@ def entity_spans(tags: Sequence[str]) -> list[tuple[int, int, str]]:
     return out
 
 
+def _longest_by_first_token(types: dict[Key, Any]) -> dict[str, int]:
+    """First token -> the length of the longest listed string starting with it."""
+    longest: dict[str, int] = {}
+    for key in types:
+        longest[key[0]] = max(longest.get(key[0], 0), len(key))
+    return longest
+
+
 def document_units(sentences: Sequence[Any]) -> list[Hashable]:
     """What a training sentence leaves out of the gazetteer: its document (``.doc``), or
     itself when the sentences hold fewer than two documents."""
@@ -70,9 +78,10 @@ class Gazetteer:
     def __init__(self, types: dict[Key, dict[Hashable, list[int]]],
                  occurrences: dict[Key, dict[Hashable, int]]) -> None:
         self.types, self.occurrences = types, occurrences
-        self._longest: dict[str, int] = {}  # first token -> longest string starting with it
-        for key in types:
-            self._longest[key[0]] = max(self._longest.get(key[0], 0), len(key))
+        self._longest = _longest_by_first_token(types)
+        self._tagged = {key: np.sum(list(per_unit.values()), axis=0)
+                        for key, per_unit in types.items()}
+        self._seen = {key: sum(per_unit.values()) for key, per_unit in occurrences.items()}
 
     @classmethod
     def build(cls, train: Sequence[Any]) -> Gazetteer:
@@ -86,38 +95,30 @@ class Gazetteer:
                     counts = types.setdefault(tuple(s.words[start:end]), {}).setdefault(
                         unit, [0] * len(ENTITY_TYPES))
                     counts[ENTITY_TYPES.index(kind)] += 1
-        gazetteer = cls(types, {})
+        longest = _longest_by_first_token(types)
+        occurrences: dict[Key, dict[Hashable, int]] = {}
         for s, unit in zip(train, units):
-            for start, n in gazetteer._candidates(s.words):
-                per_unit = gazetteer.occurrences.setdefault(tuple(s.words[start:start + n]), {})
-                per_unit[unit] = per_unit.get(unit, 0) + 1
-        return gazetteer
-
-    def _candidates(self, words: Sequence[str]) -> list[tuple[int, int]]:
-        """(start, length) of every listed string occurring in ``words``."""
-        out = []
-        for i, w in enumerate(words):
-            for n in range(1, min(self._longest.get(w, 0), len(words) - i) + 1):
-                if tuple(words[i:i + n]) in self.types:
-                    out.append((i, n))
-        return out
+            for i, w in enumerate(s.words):
+                for n in range(1, min(longest.get(w, 0), len(s.words) - i) + 1):
+                    key = tuple(s.words[i:i + n])
+                    if key in types:
+                        per_unit = occurrences.setdefault(key, {})
+                        per_unit[unit] = per_unit.get(unit, 0) + 1
+        return cls(types, occurrences)
 
     def __len__(self) -> int:
         return len(self.types)
 
     def _match(self, key: Key, left_out: Hashable) -> tuple[int, bool] | None:
         """(type index, weak) of ``key`` without unit ``left_out``; None when not listed."""
-        per_unit = self.types.get(key)
-        if per_unit is None:
+        total = self._tagged.get(key)
+        if total is None:
             return None
-        counts = np.zeros(len(ENTITY_TYPES), np.int64)
-        for unit, c in per_unit.items():
-            if unit != left_out:
-                counts += c
+        counts = total - np.asarray(self.types[key].get(left_out, 0))
         tagged = int(counts.sum())
         if tagged == 0:
             return None
-        seen = sum(n for unit, n in self.occurrences.get(key, {}).items() if unit != left_out)
+        seen = self._seen.get(key, 0) - self.occurrences.get(key, {}).get(left_out, 0)
         return int(np.argmax(counts)), 2 * tagged < seen
 
     def sentence_ids(self, words: Sequence[str], left_out: Hashable = KEEP_ALL) -> list[int]:
@@ -153,9 +154,8 @@ class Gazetteer:
         """The totals, ``[[tokens, type counts, occurrences], ...]`` sorted by tokens."""
         out = []
         for key in sorted(self.types):
-            counts = np.sum(list(self.types[key].values()), axis=0)
-            seen = sum(self.occurrences.get(key, {}).values())
-            out.append([list(key), [int(c) for c in counts], int(seen)])
+            out.append([list(key), [int(c) for c in self._tagged[key]],
+                        int(self._seen.get(key, 0))])
         return out
 
     @classmethod

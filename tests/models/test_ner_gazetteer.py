@@ -16,6 +16,7 @@ from graphflow.models.ner_features import (
     GAZETTEER,
     TOPIC_FILE,
     NERFeatures,
+    batch_inputs,
     document_topics,
 )
 from graphflow.models.ner_gazetteer import Gazetteer, document_units, entity_spans
@@ -146,7 +147,7 @@ def test_features_need_the_topic_vectors_of_their_vocabulary() -> None:
     feats = NERFeatures.build(config, vocab, TRAIN, np.ones((len(vocab), 4), np.float32))
     assert feats.topic_dim == 4 and feats.sizes()[DOC_TOPIC] == 4
     assert GAZETTEER not in feats.names and feats.gazetteer is None
-    with pytest.raises(ValueError, match="no vocabulary for the feature"):
+    with pytest.raises(ValueError, match=r"no gazetteer was given.*--gazetteer-dim 0"):
         NERFeatures(WindowNERConfig(doc_topic=False), vocab, NERFeatures.build(
             WindowNERConfig(doc_topic=False), vocab, TRAIN).extra)
 
@@ -222,7 +223,6 @@ def test_exported_topic_model_loads_in_tensorflow(tmp_path: Path, demo_train: li
     with tf.Graph().as_default() as g:
         tf.compat.v1.import_graph_def(graph_def, name="")
         with tf.compat.v1.Session(graph=g) as sess:
-            from graphflow.models.ner_features import batch_inputs
             arrays = batch_inputs(data.inputs, slice(None))
             feed = {v: arrays[k] for k, v in predictor.meta["inputs"].items()}
             scores = sess.run(predictor.meta["outputs"]["scores"], feed)
