@@ -180,8 +180,8 @@ class TensorFlowStep:
             self.loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
                 labels=self.labels, logits=logits))
             self.train_op = v1.train.GradientDescentOptimizer(LR).minimize(self.loss)
-            config = v1.ConfigProto(intra_op_parallelism_threads=1,
-                                    inter_op_parallelism_threads=1)
+            config = v1.ConfigProto(intra_op_parallelism_threads=THREADS,
+                                    inter_op_parallelism_threads=THREADS)
             self.session = v1.Session(graph=self.graph, config=config)
             self.session.run(v1.global_variables_initializer())
 
@@ -231,7 +231,7 @@ class TorchStep:
     def __init__(self, values: dict[str, np.ndarray]) -> None:
         import torch  # deferred: an optional peer, never a dependency
 
-        torch.set_num_threads(1)
+        torch.set_num_threads(THREADS)
         self.torch = torch
         self.embedding = torch.nn.Embedding.from_pretrained(
             torch.from_numpy(values["E"].copy()), freeze=False, sparse=True)
@@ -254,7 +254,9 @@ class TorchStep:
 
 ENGINES: dict[str, Callable[[dict[str, np.ndarray], int], Callable[..., float]]] = {
     "hand-written numpy": lambda values, batch: HandWrittenStep(values, batch),
-    "graphflow": lambda values, batch: GraphflowStep(values),
+    "graphflow": lambda values, batch: GraphflowStep(
+        values, gf.SessionConfig(inter_op_threads=THREADS)),
+    "graphflow, threads in BLAS only": lambda values, batch: GraphflowStep(values),
     "TensorFlow tf.compat.v1 Session": lambda values, batch: TensorFlowStep(values),
     "JAX jit, row gradients": lambda values, batch: JaxStep(values),
     "PyTorch eager, sparse embedding": lambda values, batch: TorchStep(values),
@@ -288,6 +290,8 @@ def peer_interpreters(extra: list[str]) -> dict[str, str]:
             if probe.returncode != 0:
                 continue
         found[name] = python
+    if THREADS == 1:  # the same engine as "graphflow" then
+        found.pop("graphflow, threads in BLAS only")
     return found
 
 
@@ -296,6 +300,11 @@ def peers_table(batch_sizes: list[int], repeats: int, steps: int, extra: list[st
     results: dict[tuple[str, int], list[float]] = {}
     losses: dict[tuple[str, int], float] = {}
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    # With --threads N every engine may use N threads: numpy's BLAS gets N for the
+    # hand-written step (and for graphflow's "threads in BLAS only" row), graphflow runs N
+    # inter-op threads over a single-threaded BLAS, TensorFlow and PyTorch get N threads.
+    blas_threads = {name: "1" if name == "graphflow" and THREADS > 1 else str(THREADS)
+                    for name in ENGINES}
     for _ in range(repeats):
         for batch in batch_sizes:
             n = steps if batch <= 256 else max(steps // 10, 20)
@@ -303,10 +312,12 @@ def peers_table(batch_sizes: list[int], repeats: int, steps: int, extra: list[st
                 clock = ["--cpu-time"] if CLOCK is time.process_time else []
                 clock += ["--one-core"] if ONE_CORE else []
                 clock += [] if blas.WARM_UP else ["--cold-blas"]
+                clock += ["--threads", str(THREADS)]
                 out = subprocess.run([python, os.path.abspath(__file__), "--engine", name,
                                       "--batch-sizes", str(batch), "--steps", str(n),
-                                      *clock],
-                                     capture_output=True, text=True, env=env, check=True)
+                                      *clock], capture_output=True, text=True,
+                                     env={**env, "OPENBLAS_NUM_THREADS": blas_threads[name]}
+                                     if THREADS > 1 else env, check=True)
                 record = json.loads(out.stdout.strip().splitlines()[-1])
                 results.setdefault((name, batch), []).append(record["ms"])
                 losses[(name, batch)] = record["first_loss"]
@@ -329,6 +340,8 @@ def peers_table(batch_sizes: list[int], repeats: int, steps: int, extra: list[st
 CLOCK: Callable[[], float] = time.perf_counter
 #: ``--one-core``: every engine's process pinned to one CPU.
 ONE_CORE = False
+#: ``--threads N``: threads each engine may use (graphflow: ``inter_op_threads``).
+THREADS = 1
 
 
 def median_ms(step: Callable[[np.ndarray, np.ndarray], float], batches: list, n: int) -> float:
@@ -362,7 +375,8 @@ def run(batch: int, repeats: int, steps: int, ablations: bool = False) -> None:
     batches = [(rng.integers(0, VOCAB, (batch, WINDOW), dtype=np.int32),
                 rng.integers(0, CLASSES, batch, dtype=np.int32)) for _ in range(8)]
     values = initial_values()
-    graphflow, hand = GraphflowStep(values), HandWrittenStep(values, batch)
+    graphflow = GraphflowStep(values, gf.SessionConfig(inter_op_threads=THREADS))
+    hand = HandWrittenStep(values, batch)
     a, b = graphflow(*batches[0]), hand(*batches[0])  # warm up (compiles the plan)
     assert abs(a - b) < 1e-4, f"the two steps disagree on the first loss: {a} vs {b}"
     best_g, best_h = float("inf"), float("inf")
@@ -408,9 +422,20 @@ def main() -> None:
                         help="pin this process (and each peer's) to one CPU, so that engines "
                         "with thread pools of their own (XLA) get the single core the others "
                         "use with OPENBLAS_NUM_THREADS=1 (Linux)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads each engine may use: graphflow's "
+                        "SessionConfig(inter_op_threads=N), TensorFlow's intra/inter-op "
+                        "threads, torch.set_num_threads; with --peers also numpy's BLAS "
+                        "threads of the hand-written step (graphflow's own BLAS stays at "
+                        "1, and a 'threads in BLAS only' row gives graphflow N BLAS threads "
+                        "instead). Without --peers the process's BLAS setting is shared: "
+                        "run with OPENBLAS_NUM_THREADS=1")
     parser.add_argument("--engine", choices=list(ENGINES), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    global CLOCK, ONE_CORE
+    global CLOCK, ONE_CORE, THREADS
+    THREADS = args.threads
+    if THREADS < 1:
+        parser.error("--threads must be >= 1")
     if args.cpu_time:
         CLOCK = time.process_time
     if args.one_core:

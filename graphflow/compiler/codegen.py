@@ -6,6 +6,9 @@ Stages of ``generate``:
      ``k<i>`` is step i's bound kernel, ``c<slot>`` a plan constant) and deleting it after its
      last use; under ``check_numerics`` a ``_numerics(i, (outputs,))`` line follows every
      step and nothing is deleted (an error can then report every input);
+     a step the parallel pass made asynchronous (``compiler/parallel.py``) is launched
+     instead (``_f4 = _submit(k4, s2, s3)``) and awaited, its outputs bound and its inputs
+     deleted, just before the step its join names (``s5 = _f4.result(); del _f4; ...``);
   3. ``return (fetches,)``;
   4. record which step each line belongs to (``GeneratedCode.line_steps``), and register the
      source with ``linecache`` under its file name, so tracebacks through the plan show the
@@ -22,11 +25,13 @@ import linecache
 import weakref
 from dataclasses import dataclass, field
 
-from graphflow.compiler.plan import Plan
+from graphflow.compiler.plan import Plan, PlanStep
 
-#: Name of the generated function, of the numerics hook, and the prefixes of its names.
+#: Name of the generated function, of the numerics hook, of the worker's submit function
+#: (``SUBMIT(kernel, *args)`` returns a future), and the prefixes of its names.
 FUNCTION = "_plan"
 NUMERICS_HOOK = "_numerics"
+SUBMIT = "_submit"
 _counter = itertools.count()
 
 
@@ -56,6 +61,11 @@ def constant_name(slot: int) -> str:
     return f"c{slot}"
 
 
+def future_name(index: int) -> str:
+    """The local holding the future of asynchronous step ``index`` until its join."""
+    return f"_f{index}"
+
+
 def local_name(slot: int) -> str:
     """The local variable holding the value of ``slot`` (also the key of that value in the
     frame's locals, which the runtime reads to report a failing step's inputs)."""
@@ -71,14 +81,25 @@ def generate(plan: Plan, check_numerics: bool = False) -> GeneratedCode:
     params = ", ".join(local_name(s) for _, s in plan.feeds)
     lines = [f"def {FUNCTION}({params}):"]
     line_steps: dict[int, int] = {}
+    joins: dict[int, list[int]] = {}  # step index -> asynchronous steps awaited before it
+
+    def join_lines(at: int) -> None:
+        for j in joins.pop(at, ()):
+            lines.append(f"    {_target(plan.steps[j])}{future_name(j)}.result(); "
+                         f"del {future_name(j)}{_release(plan.steps[j], check_numerics)}")
+            line_steps[len(lines)] = j
+
     for i, step in enumerate(plan.steps):
+        join_lines(i)
         args = ", ".join(ref(s) for s in step.inputs)
-        outs = ["_" if s is None else local_name(s) for s in step.outputs]
-        target = f"{', '.join(outs)} = " if outs else ""
-        # Under check_numerics inputs stay alive, so an error can report their min/max.
-        release = "" if check_numerics else "".join(f"; del {local_name(s)}"
-                                                     for s in step.release)
-        lines.append(f"    {target}{kernel_name(i)}({args}){release}")
+        if step.join is not None:  # launched on the worker; awaited before step ``join``
+            lines.append(f"    {future_name(i)} = {SUBMIT}({kernel_name(i)}"
+                         f"{', ' if args else ''}{args})")
+            line_steps[len(lines)] = i
+            joins.setdefault(step.join, []).append(i)
+            continue
+        lines.append(f"    {_target(step)}{kernel_name(i)}({args})"
+                     f"{_release(step, check_numerics)}")
         line_steps[len(lines)] = i
         if check_numerics:
             produced = [local_name(s) for s in step.outputs if s is not None]
@@ -86,12 +107,23 @@ def generate(plan: Plan, check_numerics: bool = False) -> GeneratedCode:
                 tuple_text = ", ".join(produced) + ("," if len(produced) == 1 else "")
                 lines.append(f"    {NUMERICS_HOOK}({i}, ({tuple_text}))")
                 line_steps[len(lines)] = i
+    join_lines(len(plan.steps))
     fetched = ", ".join("None" if s is None else ref(s) for s in plan.fetches)
     lines.append(f"    return ({fetched}{',' if len(plan.fetches) == 1 else ''})")
     source = "\n".join(lines) + "\n"
     code = GeneratedCode(source, f"<graphflow plan {next(_counter)}>", line_steps)
     _register(code)
     return code
+
+
+def _target(step: PlanStep) -> str:
+    outs = ["_" if s is None else local_name(s) for s in step.outputs]
+    return f"{', '.join(outs)} = " if outs else ""
+
+
+def _release(step: PlanStep, check_numerics: bool) -> str:
+    # Under check_numerics inputs stay alive, so an error can report their min/max.
+    return "" if check_numerics else "".join(f"; del {local_name(s)}" for s in step.release)
 
 
 def _register(code: GeneratedCode) -> None:

@@ -4,7 +4,8 @@ Stages of ``plan_buffers`` (on a specialized plan, whose slots have concrete sha
   1. roots: a step whose record may return a view of its inputs (``returns_alias``) keeps
      those inputs' memory alive, so its output's *roots* are its inputs' roots; every other
      output is its own root;
-  2. lifetimes: a root lives until the last step that reads any slot sharing it; roots that
+  2. lifetimes: a root lives until the last step that reads any slot sharing it (a step
+     running on the worker thread reads its inputs until its join); roots that
      are fetched (returned to the caller), fed, or kept by a kernel past its step
      (``retains_inputs``: a stack push) are never given a planned buffer;
   3. assignment: walking the steps in order, each output of a record that writes into
@@ -54,9 +55,10 @@ def plan_buffers(plan: Plan) -> Plan:
 
     last: dict[int, int] = {}
     for i, step in enumerate(plan.steps):
+        until = step.reads_until(i)  # an asynchronous step reads its inputs until its join
         for s in step.inputs:
             for r in roots.get(s, {s}):
-                last[r] = max(last.get(r, -1), i)
+                last[r] = max(last.get(r, -1), until)
     for fetched in plan.fetches:
         if fetched is not None:
             for r in roots.get(fetched, {fetched}):

@@ -7,9 +7,11 @@ Passes, in order (each a function from data to data; ``compile_plan`` chains the
   2. specialize (``compiler.specialize.specialize``): re-run shape rules with the fed shapes,
      fold constants (kernels run with the session's ``RunResources``, never a Session),
      alias identities, drop dead steps;
-  3. memory plan (``compiler.memory.plan_buffers``): preallocated output buffers with
+  3. parallel schedule (``compiler.parallel.schedule``, with ``threads > 1``): large
+     matrix products to run on a worker thread, or split across both;
+  4. memory plan (``compiler.memory.plan_buffers``): preallocated output buffers with
      lifetime-based reuse (only for concrete feed shapes, without ``check_numerics``);
-  4. codegen (``compiler.codegen.generate``): the source of one straight-line function and
+  5. codegen (``compiler.codegen.generate``): the source of one straight-line function and
      its line -> step map, registered with ``linecache``; skipped when the runtime
      interprets the steps instead.
 
@@ -26,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from graphflow.compiler import graph_index
+from graphflow.compiler import graph_index, parallel
 from graphflow.compiler.codegen import GeneratedCode, generate
 from graphflow.compiler.importer import import_graph_def
 from graphflow.compiler.loop_plan import LoopUnit
@@ -46,12 +48,15 @@ Shape = tuple[int, ...]
 class CompileOptions:
     """Which passes run. ``specialize`` and ``plan_memory`` are ``SessionConfig``'s switches;
     ``check_numerics`` keeps every computing step (no folding, no buffers) and adds a check
-    after each; ``codegen=False`` leaves the steps for an interpreter loop."""
+    after each; ``codegen=False`` leaves the steps for an interpreter loop; ``threads=2``
+    lets large matrix products run on a worker thread (``compiler.parallel``; generated
+    code with concrete feed shapes only)."""
 
     specialize: bool = True
     plan_memory: bool = True
     check_numerics: bool = False
     codegen: bool = True
+    threads: int = 1
 
 
 @dataclass(eq=False)
@@ -96,7 +101,9 @@ class CompiledPlan:
         names = [t.name for t in plan.slot_tensors]
         passes = [p for p, on in (("specialize", self.options.specialize),
                                   ("plan_memory", self.options.plan_memory),
-                                  ("check_numerics", self.options.check_numerics)) if on]
+                                  ("check_numerics", self.options.check_numerics),
+                                  (f"parallel({self.options.threads} threads)",
+                                   self.options.threads > 1)) if on]
         mode = "generated code" if self.code is not None else "interpreted"
         lines = [f"plan: {len(plan.steps)} steps, {len(plan.constants)} folded constants, "
                  f"{len(plan.buffers)} buffers ({mode}; passes: {', '.join(passes) or 'none'})"]
@@ -119,6 +126,9 @@ class CompiledPlan:
             extra = f" refs={list(st.refs)}" if st.refs else ""
             bufs = [f"b{b}" for b in st.out_buffers if b is not None]
             extra += f" into={bufs}" if bufs else ""
+            if st.parallel:
+                extra += f" on worker, awaited before step {st.join}" if st.join is not None \
+                    else f" {st.parallel}: rows on both threads"
             lines.append(f"  {i:4d} {st.op_type:<20} {st.name}  ({ins}) -> ({outs}){extra}")
             if isinstance(st.op, LoopUnit):  # its condition and body sub-plans (pass 1)
                 lines.extend("         " + line for line in st.op.describe().splitlines())
@@ -197,6 +207,8 @@ def compile_from_plan(plan: Plan, specs: list[TensorSpec], concrete: bool,
     if options.specialize:
         plan = specialize(plan, specs, resources if resources is not None else RunResources(),
                           fold=not check)
+        if concrete and options.threads > 1 and options.codegen and not check:
+            plan = parallel.schedule(plan)
         if concrete and options.plan_memory and not check:
             plan = plan_buffers(plan)
     code = generate(plan, check) if options.codegen else None

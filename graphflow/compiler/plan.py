@@ -46,6 +46,15 @@ class PlanStep:
     refs: tuple[str, ...] = ()  # names of VariableV2 nodes bound to the op's ref inputs
     release: tuple[int, ...] = ()  # slots whose last use is this step
     out_buffers: tuple[int | None, ...] = ()  # planned buffer per output (memory plan)
+    #: "" (runs on the calling thread), "async" (launched on the worker here, awaited before
+    #: step ``join``) or "split" (its rows computed on both threads): compiler/parallel.py.
+    parallel: str = ""
+    join: int | None = None
+
+    def reads_until(self, index: int) -> int:
+        """The last step index at which this step (at ``index``) may still read its inputs:
+        its join when it runs asynchronously, else ``index``."""
+        return self.join if self.join is not None else index
 
     @property
     def name(self) -> str:

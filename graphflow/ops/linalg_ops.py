@@ -48,6 +48,38 @@ class MatMul(Op):
             return lambda a, b: np.matmul(a, b.T, out=out)
         return lambda a, b: np.matmul(a.T, b.T, out=out)
 
+    def split_kernel(self, ctx: KernelContext, submit: Callable[..., Any]
+                     ) -> Callable[..., Any] | None:
+        """A kernel computing the first half of the output rows through ``submit`` (a worker
+        thread; it returns a future) and the rest here, into the planned output — or None
+        when the output is not planned or, on this machine's BLAS, the two half products
+        are not bit-identical to one product of these shapes and layouts (small-matrix
+        paths can sum in another order), so a split never changes a result. Operands that
+        share memory run as one product (numpy computes ``x @ x.T`` with syrk)."""
+        out = ctx.out[0]
+        if out is None or out.ndim != 2 or out.dtype.kind != "f":
+            return None
+        ta, tb = bool(ctx.attr("transpose_a")), bool(ctx.attr("transpose_b"))
+        half = out.shape[0] // 2
+        shapes = [ctx.concrete(s) for s in ctx.inputs]
+        if any(s is None for s in shapes) or not _halves_match(
+                shapes[0], shapes[1], ta, tb, half, out.dtype):  # type: ignore[arg-type]
+            return None
+        top, bottom = out[:half], out[half:]
+
+        def split_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+            a = a.T if ta else a
+            b = b.T if tb else b
+            if np.may_share_memory(a, b):  # numpy runs x @ x.T as one syrk: keep it whole
+                return np.matmul(a, b, out=out)
+            future = submit(np.matmul, a[:half], b, out=top)
+            try:
+                np.matmul(a[half:], b, out=bottom)
+            finally:
+                future.result()  # never leave the worker writing into ``out``
+            return out
+        return split_matmul
+
     def grad(self, op: Operation, g: Tensor) -> list[Tensor]:
         """For c = a @ b: da = g @ b^T and db = a^T @ g (the lecture's dS/dW = delta x^T),
         with the operands reordered/transposed to match transpose_a/transpose_b."""
@@ -61,6 +93,41 @@ class MatMul(Op):
             return [matmul(b, g, transpose_b=True), matmul(a, g)]
         return [matmul(b, g, transpose_a=True, transpose_b=True),
                 matmul(g, a, transpose_a=True, transpose_b=True)]
+
+
+def _halves_match(a_shape: tuple[int, ...], b_shape: tuple[int, ...], ta: bool, tb: bool,
+                  half: int, dtype: Any) -> bool:
+    """Whether rows [:half] and [half:] of op(a) @ op(b), computed as two products, equal
+    one product bit for bit, checked once on random values of these shapes and layouts
+    (BLAS picks its kernels by shape and layout, never by value; cached per case)."""
+    key = (a_shape, b_shape, ta, tb, half, np.dtype(dtype).str)
+    known = _HALVES_MATCH.get(key)
+    if known is None:
+        rng = np.random.default_rng(0)
+        known = True
+        for shift in (0, 1):  # arrays at another alignment too (kernels may peel for it)
+            a = _shifted(rng.standard_normal(a_shape).astype(dtype), shift)
+            b = _shifted(rng.standard_normal(b_shape).astype(dtype), shift)
+            a, b = (a.T if ta else a), (b.T if tb else b)
+            whole = np.matmul(a, b)
+            parts = _shifted(np.empty_like(whole), shift)
+            np.matmul(a[:half], b, out=parts[:half])
+            np.matmul(a[half:], b, out=parts[half:])
+            known = known and bool(np.array_equal(whole, parts))
+        if len(_HALVES_MATCH) >= 4096:  # many distinct shapes: start over
+            _HALVES_MATCH.clear()
+        _HALVES_MATCH[key] = known
+    return known
+
+
+def _shifted(x: np.ndarray, shift: int) -> np.ndarray:
+    """A C-contiguous copy of ``x`` starting ``shift`` elements into a larger buffer."""
+    flat = np.empty(x.size + shift, x.dtype)[shift:]
+    flat[...] = x.reshape(-1)
+    return flat.reshape(x.shape)
+
+
+_HALVES_MATCH: dict[tuple[Any, ...], bool] = {}
 
 
 @register

@@ -15,6 +15,8 @@ Stages of ``BoundPlan``:
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextvars
 import threading
 import types
 from collections.abc import Callable, Sequence
@@ -22,7 +24,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from graphflow.compiler import codegen
+from graphflow.compiler import codegen, parallel
 from graphflow.compiler.loop_plan import GuardedRecord, LoopUnit
 from graphflow.compiler.pipeline import CompiledPlan
 from graphflow.compiler.plan import Plan, PlanStep
@@ -42,6 +44,24 @@ Kernel = Callable[..., Any]
 REUSE_COMPILED_SOURCE = True
 _FUNCTION_CODE: dict[str, types.CodeType] = {}
 _FUNCTION_CODE_LIMIT = 256
+
+_WORKER: concurrent.futures.ThreadPoolExecutor | None = None
+_WORKER_LOCK = threading.Lock()
+
+
+def submit(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> concurrent.futures.Future:
+    """Run ``fn(*args, **kwargs)`` on the process's inter-op worker thread (created on first
+    use) in a copy of the caller's context, so numpy's error state (which a Session sets
+    for its runs) is the same there; returns the future."""
+    global _WORKER
+    worker = _WORKER
+    if worker is None:
+        with _WORKER_LOCK:
+            if _WORKER is None:
+                _WORKER = concurrent.futures.ThreadPoolExecutor(
+                    1, thread_name_prefix="graphflow-inter-op")
+            worker = _WORKER
+    return worker.submit(contextvars.copy_context().run, fn, *args, **kwargs)
 
 
 class BoundPlan:
@@ -76,6 +96,7 @@ class BoundPlan:
                                      for i, k in enumerate(self.kernels)}
         namespace.update({codegen.constant_name(s): v for s, v in self.plan.constants.items()})
         namespace[codegen.NUMERICS_HOOK] = _numerics_check
+        namespace[codegen.SUBMIT] = submit
         cached = _FUNCTION_CODE.get(code.source) if REUSE_COMPILED_SOURCE else None
         if cached is not None:
             # Same text as an earlier plan (e.g. another batch size): reuse its bytecode
@@ -102,6 +123,7 @@ class BoundPlan:
                 index, alive, err = failure.index, failure.values, failure.error
             except Exception as caught:  # noqa: BLE001 - re-raised with the node that failed
                 located, alive = self._locate(caught)
+                _await_pending(alive)
                 if located is None:
                     raise
                 index, err = located, caught
@@ -135,6 +157,14 @@ class BoundPlan:
         return None, {}
 
 
+def _await_pending(frame_locals: dict[str, Any]) -> None:
+    """After a failure, wait for the steps still running on the worker (futures in the
+    plan's locals), so none writes into the plan's buffers once the call has returned."""
+    for value in frame_locals.values():
+        if isinstance(value, concurrent.futures.Future):
+            concurrent.futures.wait([value])
+
+
 def _bind_loop(step: PlanStep, compiled: CompiledPlan, resources: RunResources) -> Kernel:
     """A loop step's kernel: its runner (sub-plans bound like this plan), guarded when the
     loop sits in a cond branch."""
@@ -160,6 +190,11 @@ def bind_kernel(plan: Plan, step: PlanStep, resources: RunResources,
     ctx.refs = [resources.cell(name) for name in step.refs]
     ctx.out = [None if b is None else buffers[b] for b in step.out_buffers] or \
         [None] * len(op.outputs)
+    if step.parallel == parallel.SPLIT:  # rows on both threads, when the record can
+        split = getattr(record, "split_kernel", None)
+        kernel = split(ctx, submit) if split is not None else None
+        if kernel is not None:
+            return cast(Kernel, kernel)
     return record.kernel(ctx)
 
 

@@ -54,12 +54,27 @@ class SessionConfig:
         max_tensor_bytes: the size guard — an op that would allocate (or constant folding
             that would compute) a single output larger than this many bytes raises an
             InvalidArgumentError naming the node and the size instead; None: no limit.
+        inter_op_threads: 1 (the default) runs every step on the calling thread. 2 (or
+            more: graphflow uses one worker thread) lets a plan with concrete feed shapes
+            run a large matrix product on a worker thread while independent steps go on,
+            and split another across both threads (``compiler/parallel.py``); results are
+            bit-identical. It pays when numpy's BLAS runs single-threaded
+            (``OPENBLAS_NUM_THREADS=1``) on a machine with a second core; otherwise the
+            two threads compete for the same cores.
     """
 
     specialize: bool = True
     plan_memory: bool = True
     interpret: bool = False
     max_tensor_bytes: int | None = RunResources.DEFAULT_MAX_TENSOR_BYTES
+    inter_op_threads: int = 1
+
+    def __post_init__(self) -> None:
+        threads = self.inter_op_threads
+        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+            raise ValueError(f"SessionConfig(inter_op_threads={threads!r}): expected an int "
+                             ">= 1 (1 runs every step on the calling thread; 2 lets large "
+                             "matrix products use a worker thread)")
 
 
 class _FeedSpec:
@@ -322,7 +337,8 @@ class _Signature:
         config = session.config
         options = CompileOptions(specialize=config.specialize, plan_memory=config.plan_memory,
                                  check_numerics=session.check_numerics,
-                                 codegen=not config.interpret)
+                                 codegen=not config.interpret,
+                                 threads=config.inter_op_threads)
         blas.warm_up()  # once per process: numpy's BLAS at full speed (framework/blas.py)
         with _gc_paused():
             compiled = compile_plan(self.graph, self.fetches, self.feeds, shapes, options,

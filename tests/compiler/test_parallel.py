@@ -1,0 +1,270 @@
+"""Inter-op parallelism (``SessionConfig(inter_op_threads=2)``, ``compiler/parallel.py``):
+which steps run on the worker, that buffers stay safe while they do, that results are bit
+for bit those of the serial plan, and that errors still name the node that failed."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as hs
+
+import graphflow as gf
+from graphflow.compiler import parallel
+from graphflow.framework.errors import InvalidArgumentError
+from graphflow.ops import linalg_ops
+from graphflow.runtime import executor
+from tests.compiler import test_random_graphs as random_graphs
+
+VOCAB, DIM, WINDOW, HIDDEN, CLASSES = 300, 64, 2, 256, 5
+BATCH = 512  # x @ W: 2 * 512 * 128 * 256 = 33.5 MFLOP, above parallel.MIN_FLOPS
+
+
+def _window_model(config, dtype=np.float32, seed=0):
+    """The window classifier's SGD step at sizes where its three products are heavy."""
+    rng = np.random.default_rng(seed)
+    g = gf.Graph()
+    with g.as_default():
+        ids = gf.placeholder(gf.int32, [None, WINDOW], name="ids")
+        labels = gf.placeholder(gf.int32, [None], name="labels")
+        emb = gf.Variable(rng.uniform(-0.1, 0.1, (VOCAB, DIM)).astype(dtype), name="E")
+        w = gf.Variable((rng.standard_normal((WINDOW * DIM, HIDDEN)) * 0.1).astype(dtype),
+                        name="W")
+        u = gf.Variable((rng.standard_normal((HIDDEN, CLASSES)) * 0.1).astype(dtype), name="U")
+        x = gf.reshape(gf.nn.embedding_lookup(emb, ids), [-1, WINDOW * DIM])
+        h = gf.tanh(gf.matmul(x, w, name="forward"))
+        loss = gf.reduce_mean(gf.nn.sparse_softmax_cross_entropy_with_logits(
+            labels=labels, logits=gf.matmul(h, u)))
+        train = gf.train.GradientDescentOptimizer(0.5).minimize(loss)
+        sess = gf.Session(graph=g, config=config)
+        sess.run(gf.global_variables_initializer())
+    return sess, ids, labels, loss, train
+
+
+def _batches(n, batch=BATCH, seed=1):
+    rng = np.random.default_rng(seed)
+    return [(rng.integers(0, VOCAB, (batch, WINDOW), dtype=np.int32),
+             rng.integers(0, CLASSES, batch, dtype=np.int32)) for _ in range(n)]
+
+
+def _bound(sess, fetches, feed):
+    sess.run(fetches, feed)
+    signature = next(s for s in sess._plans.values() if s.feeds)
+    return next(iter(signature.by_shape.values()))
+
+
+def test_the_window_step_overlaps_the_weight_gradient_and_splits_the_forward_product():
+    sess, ids, labels, loss, train = _window_model(gf.SessionConfig(inter_op_threads=2))
+    b = _batches(1)[0]
+    plan = sess.explain([train, loss], {ids: b[0], labels: b[1]}).plan
+    marks = {st.name: (st.parallel, st.join) for st in plan.steps if st.parallel}
+    # dW = x^T @ dh runs on the worker while dx = dh @ W^T and the embedding row update run
+    # here; it is awaited before W's update (its consumer), which comes after ScatterSub.
+    async_step = next(i for i, st in enumerate(plan.steps) if st.parallel == parallel.ASYNC)
+    assert plan.steps[async_step].name == "gradients/forward_grad/MatMul_1"
+    join = plan.steps[async_step].join
+    assert plan.steps[join].name == "GradientDescent/update_W/ApplyGradientDescent"
+    window = [st.op_type for st in plan.steps[async_step + 1:join]]
+    assert "MatMul" in window and "ScatterSub" in window
+    # The forward product has nothing independent to overlap with: its rows are split.
+    assert marks["forward"] == (parallel.SPLIT, None)
+    assert len(marks) == 2  # dx = dh @ W^T lies in the worker's window: neither
+    source = sess.explain([train, loss], {ids: b[0], labels: b[1]}).source
+    assert f"_f{async_step} = _submit(k{async_step}, " in source
+    assert f"= _f{async_step}.result(); del _f{async_step}" in source
+
+
+def test_serial_config_and_small_products_schedule_nothing():
+    sess, ids, labels, loss, train = _window_model(gf.SessionConfig())
+    b = _batches(1)[0]
+    assert not any(st.parallel for st in sess.explain([train, loss], {ids: b[0], labels: b[1]})
+                   .plan.steps)
+    sess, ids, labels, loss, train = _window_model(gf.SessionConfig(inter_op_threads=2))
+    small = _batches(1, batch=8)[0]  # 2 * 8 * 128 * 256 flops: below MIN_FLOPS
+    assert not any(st.parallel for st in sess.explain([train, loss],
+                                                      {ids: small[0], labels: small[1]})
+                   .plan.steps)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_training_is_bit_identical_with_and_without_the_worker(dtype):
+    serial = _window_model(gf.SessionConfig(), dtype)
+    threaded = _window_model(gf.SessionConfig(inter_op_threads=2), dtype)
+    batches = _batches(4) + _batches(2, batch=300, seed=5)  # two shapes: two plans
+    for ids_v, labels_v in batches:
+        a = serial[0].run([serial[4], serial[3]], {serial[1]: ids_v, serial[2]: labels_v})
+        b = threaded[0].run([threaded[4], threaded[3]],
+                            {threaded[1]: ids_v, threaded[2]: labels_v})
+        assert a[1] == b[1]
+    for name in ("E", "W", "U"):
+        np.testing.assert_array_equal(serial[0].variable_value(name),
+                                      threaded[0].variable_value(name))
+    bound = _bound(threaded[0], [threaded[4], threaded[3]],
+                   {threaded[1]: batches[0][0], threaded[2]: batches[0][1]})
+    kinds = [st.parallel for st in bound.plan.steps]
+    assert parallel.ASYNC in kinds and parallel.SPLIT in kinds  # not vacuous
+    split = kinds.index(parallel.SPLIT)
+    # The split kernel runs unless this machine's BLAS sums the halves differently.
+    expected = "split_matmul" if linalg_ops._halves_match(
+        (BATCH, WINDOW * DIM), (WINDOW * DIM, HIDDEN), False, False, BATCH // 2,
+        np.dtype(dtype)) else "<lambda>"
+    assert bound.kernels[split].__name__ == expected
+
+
+def test_buffers_in_use_by_the_worker_are_never_handed_to_another_step():
+    sess, ids, labels, loss, train = _window_model(gf.SessionConfig(inter_op_threads=2))
+    b = _batches(1)[0]
+    plan = sess.explain([train, loss], {ids: b[0], labels: b[1]}).plan
+    buffer_of = {s: buf for st in plan.steps for s, buf in zip(st.outputs, st.out_buffers)
+                 if s is not None and buf is not None}
+    checked = 0
+    for p, st in enumerate(plan.steps):
+        if st.join is None:
+            continue
+        held = {buffer_of[s] for s in st.inputs if s in buffer_of} | \
+            {buf for buf in st.out_buffers if buf is not None}
+        assert held
+        for k in range(p + 1, st.join):
+            assert held.isdisjoint(plan.steps[k].out_buffers), plan.steps[k].name
+            assert held.isdisjoint(buffer_of.get(s) for s in plan.steps[k].release)
+            checked += 1
+    assert checked >= 3
+
+
+def test_a_failure_in_the_window_waits_for_the_worker_and_names_its_node():
+    rng = np.random.default_rng(0)
+    g = gf.Graph()
+    with g.as_default():
+        a = gf.placeholder(gf.float64, [256, 256], name="a")
+        idx = gf.placeholder(gf.int32, [None], name="idx")
+        w = gf.constant(rng.standard_normal((256, 256)), name="w")
+        prod = gf.matmul(a, w, name="big")  # heavy; its consumer comes last
+        other = gf.matmul(gf.tanh(a), w, name="other")  # main-thread work in the window
+        picked = gf.gather(gf.reduce_sum(other, axis=1), idx, name="pick")
+        out = gf.reduce_sum(prod) + gf.reduce_sum(picked)
+    feed_a = rng.standard_normal((256, 256))
+    serial = gf.Session(graph=g)
+    threaded = gf.Session(graph=g, config=gf.SessionConfig(inter_op_threads=2))
+    good = {a: feed_a, idx: np.array([1, 2], np.int32)}
+    plan = threaded.explain(out, good).plan
+    assert [st.name for st in plan.steps if st.parallel == parallel.ASYNC] == ["big"]
+    with pytest.raises(InvalidArgumentError, match="pick"):
+        threaded.run(out, {a: feed_a, idx: np.array([1, 999], np.int32)})
+    assert threaded.run(out, good) == serial.run(out, good)
+
+
+def test_a_failure_on_the_worker_is_reported_at_its_join_naming_the_node(monkeypatch):
+    sess, ids, labels, loss, train = _window_model(gf.SessionConfig(inter_op_threads=2))
+
+    real_submit = executor.submit
+
+    def failing_submit(fn, *args, **kwargs):
+        if fn is np.matmul:  # the split forward product's half: runs as usual
+            return real_submit(fn, *args, **kwargs)
+        future = concurrent.futures.Future()  # the asynchronous step: fails on the worker
+        future.set_exception(MemoryError("worker ran out of memory"))
+        return future
+    monkeypatch.setattr(executor, "submit", failing_submit)
+    b = _batches(1)[0]
+    with pytest.raises(InvalidArgumentError) as info:
+        sess.run([train, loss], {ids: b[0], labels: b[1]})
+    message = str(info.value)
+    assert "'gradients/forward_grad/MatMul_1'" in message and "MemoryError" in message
+
+
+def test_the_worker_runs_under_the_sessions_numpy_error_state():
+    g = gf.Graph()
+    with g.as_default():
+        a = gf.placeholder(gf.float32, [512, 512], name="a")
+        w = gf.constant(np.full((512, 512), 3e36, np.float32))
+        big = gf.matmul(a, w, name="big")  # overflows to inf
+        other = gf.reduce_sum(gf.matmul(gf.tanh(a), w))
+        out = [gf.reduce_max(big), other]
+    feed = {a: np.ones((512, 512), np.float32)}
+    threaded = gf.Session(graph=g, config=gf.SessionConfig(inter_op_threads=2))
+    assert any(st.parallel for st in threaded.explain(out, feed).plan.steps)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a RuntimeWarning from the worker would raise
+        got = threaded.run(out, feed)
+    assert got[0] == np.inf
+    assert got == gf.Session(graph=g).run(out, feed)
+
+
+def test_a_split_is_refused_when_the_halves_would_round_differently(monkeypatch):
+    monkeypatch.setattr(linalg_ops, "_halves_match", lambda *args: False)
+    sess, ids, labels, loss, train = _window_model(gf.SessionConfig(inter_op_threads=2))
+    b = _batches(1)[0]
+    bound = _bound(sess, [train, loss], {ids: b[0], labels: b[1]})
+    split = [i for i, st in enumerate(bound.plan.steps) if st.parallel == parallel.SPLIT]
+    assert split and all(bound.kernels[i].__name__ != "split_matmul" for i in split)
+    serial = _window_model(gf.SessionConfig())
+    serial[0].run([serial[4], serial[3]], {serial[1]: b[0], serial[2]: b[1]})  # as _bound
+    assert sess.run([train, loss], {ids: b[0], labels: b[1]})[1] == \
+        serial[0].run([serial[4], serial[3]], {serial[1]: b[0], serial[2]: b[1]})[1]
+
+
+def test_halves_match_compares_the_two_products():
+    # a plain product of these sizes has no small-matrix path: the halves match
+    assert linalg_ops._halves_match((512, 128), (128, 256), False, False, 256, np.float64)
+    assert linalg_ops._halves_match((128, 512), (256, 128), True, True, 256, np.float32)
+
+
+def test_interpreted_plans_and_check_numerics_stay_serial():
+    for config, check in ((gf.SessionConfig(inter_op_threads=2, interpret=True), False),
+                          (gf.SessionConfig(inter_op_threads=2), True)):
+        sess, ids, labels, loss, train = _window_model(config)
+        sess.check_numerics = check
+        b = _batches(1)[0]
+        assert not any(st.parallel for st in sess.explain([train, loss],
+                                                          {ids: b[0], labels: b[1]})
+                       .plan.steps)
+
+
+@pytest.mark.parametrize("bad", [0, -1, True, 2.0, "2"])
+def test_inter_op_threads_must_be_a_positive_int(bad):
+    with pytest.raises(ValueError, match="inter_op_threads"):
+        gf.SessionConfig(inter_op_threads=bad)
+
+
+@settings(max_examples=30, deadline=None, derandomize=True)
+@given(program=hs.lists(hs.tuples(hs.integers(0, 40), hs.integers(0, 9), hs.integers(0, 9)),
+                        min_size=2, max_size=8),
+       seed=hs.integers(0, 2**16))
+def test_random_graphs_give_the_same_values_with_every_product_scheduled(program, seed):
+    """With the flops threshold at zero every MatMul is a candidate to run on the worker,
+    so the schedule, the releases and the memory plan meet arbitrary graph shapes. (Splits
+    keep their floor of MIN_SPLIT_ROWS rows per thread: products this small take BLAS paths
+    whose rounding depends on the arrays' alignment, which no check at bind time sees.)"""
+    graph, xs, loss = random_graphs._build(
+        [(15 if i % 2 else kind, a, b) for i, (kind, a, b) in enumerate(program)])
+    with graph.as_default():
+        grads = [g for g in gf.gradients(loss, xs) if g is not None]
+    rng = np.random.default_rng(seed)
+    feeds = {x: rng.uniform(-1.0, 1.0, (random_graphs.ROWS, random_graphs.COLS)) for x in xs}
+    fetches = [loss, *grads]
+    serial = gf.Session(graph=graph).run(fetches, feeds)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(parallel, "MIN_FLOPS", 0)
+        threaded = gf.Session(graph=graph, config=gf.SessionConfig(inter_op_threads=2))
+        got = threaded.run(fetches, feeds)
+        steps = threaded.explain(fetches, feeds).plan.steps
+        marks = [st.parallel for st in steps]
+    assume(parallel.ASYNC in marks)  # the examples that exercise the worker
+    for a, b in zip(serial, got):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_product_of_an_array_with_its_own_transpose_is_not_split():
+    """numpy computes x @ x.T with syrk, whose sums differ from two gemm halves."""
+    rng = np.random.default_rng(3)
+    g = gf.Graph()
+    with g.as_default():
+        x = gf.placeholder(gf.float64, [512, 300], name="x")
+        gram = gf.matmul(x, x, transpose_b=True, name="gram")
+    feed = {x: rng.standard_normal((512, 300))}
+    threaded = gf.Session(graph=g, config=gf.SessionConfig(inter_op_threads=2))
+    assert [st.parallel for st in threaded.explain(gram, feed).plan.steps] == [parallel.SPLIT]
+    np.testing.assert_array_equal(threaded.run(gram, feed), gf.Session(graph=g).run(gram, feed))
