@@ -5,15 +5,15 @@ large matrix products to one worker thread while the calling thread goes on; num
 the GIL inside BLAS, so both cores compute. Stages of ``schedule``:
   1. heavy steps: the MatMul steps of at least ``MIN_FLOPS`` floating-point operations
      (their specs are concrete here);
-  2. for each, the window it could run in: from just after its inputs are produced (it is
-     moved there) to its first consumer — earlier when it reads variable storage (a slot of
-     a stateful step, or a view of one) and a stateful step (an update in place) comes first;
-     the main thread's work in that window is estimated (MatMul flops, elements otherwise);
-  3. **overlap**: the step with the most main-thread work in its window (at least half its
-     own flops) runs asynchronously there — launched at the window's start, joined before
-     its end — then the next best whose window does not intersect an accepted one, with at
-     most one step in flight at a time (one worker);
-  4. **split**: every other heavy MatMul outside those windows with at least
+  2. for each, the window it could run in: from just after its inputs are produced to its
+     first consumer — earlier when it reads variable storage (a slot of a stateful step,
+     or a view of one) and a stateful step (an update in place) comes first;
+  3. **overlap**: within its window, the launch point that a cost model (MatMul flops,
+     elements read and written otherwise) says finishes the window soonest — the calling
+     thread runs the steps before the launch alone (splitting products), then the rest
+     while the worker runs the step, which is awaited at the window's end; windows are
+     accepted by time saved, never two at once (one worker);
+  4. **split**: every other heavy MatMul outside the accepted windows with at least
      ``2 * MIN_SPLIT_ROWS`` output rows computes its first half of the rows on the worker
      and the rest on the calling thread, into the same output (the kernel is
      ``MatMul.split_kernel``, which refuses the split when, on this machine's BLAS, the two
@@ -36,8 +36,16 @@ from graphflow.compiler.plan import Plan, PlanStep
 MIN_FLOPS = 1 << 24
 #: A split MatMul gives each thread at least this many output rows.
 MIN_SPLIT_ROWS = 128
-#: Estimated cost of a non-MatMul step per element it reads or writes, in flops.
-ELEMENT_COST = 8
+#: Cost model of the other steps, in flops-equivalents per element read or written
+#: (measured against a float32 product on one core: an element-wise pass ~16, a row
+#: update of embedding rows, which reads and writes rows at random, ~256); a step that
+#: only makes a view (``returns_alias``: Reshape, Identity) costs nothing.
+ELEMENT_COST = 16
+ROW_UPDATE_COST = 256
+ROW_UPDATE_OPS = frozenset({"ScatterSub", "ScatterAdd", "ScatterUpdate", "UnsortedSegmentSum",
+                            "SparseApplyMomentum", "SparseApplyAdam", "SparseApplyAdagrad"})
+#: A window is searched over at most this many steps (keeps the pass linear on big plans).
+MAX_WINDOW = 512
 
 ASYNC, SPLIT = "async", "split"
 
@@ -53,22 +61,30 @@ def schedule(plan: Plan) -> Plan:
         return plan
     state = _state_slots(steps)
     producer = {s: i for i, st in enumerate(steps) for s in st.outputs if s is not None}
-    windows = []
+    splittable = {i for i in heavy if _rows(plan, steps[i]) >= 2 * MIN_SPLIT_ROWS}
+    # Main-thread time of a step outside every window: a split product takes half.
+    alone = [c // 2 if i in splittable else c for i, c in enumerate(costs)]
+    windows = []  # (time saved, step, launch, end)
+    index_of = {getattr(st.op, "index", None): k for k, st in enumerate(steps)}
+    last_stateful, previous = [], -1  # per position: the last stateful step before it
+    for k, st in enumerate(steps):
+        last_stateful.append(previous)
+        if st.record.stateful or st.refs:
+            previous = k
     for i in heavy:
-        start = max([producer.get(s, -1) for s in steps[i].inputs] + [-1]) + 1
-        end = _window_end(steps, i, state)
-        work = sum(costs[k] for k in range(start, end) if k != i)
-        if work * 2 >= costs[i]:
-            windows.append((work, i, start, end))
-    accepted: list[tuple[int, int, int]] = []  # (step, start, end)
-    # The most work hidden first: min(main-thread work, the step's own), then the most slack.
-    for _, i, start, end in sorted(windows, key=lambda w: (-min(w[0], costs[w[1]]), -w[0], w[1])):
-        if all(end <= s or e <= start for _, s, e in accepted):
-            accepted.append((i, start, end))
+        start = _window_start(steps, i, state, producer, index_of, last_stateful[i])
+        end = min(_window_end(steps, i, state), start + MAX_WINDOW)
+        found = _best_launch(i, start, end, costs, alone)
+        if found is not None:
+            windows.append((*found, i, end))
+    accepted: list[tuple[int, int, int]] = []  # (step, launch, end)
+    for _, launch, i, end in sorted(windows, key=lambda w: (-w[0], w[2])):
+        if all(end <= s or e <= launch for _, s, e in accepted):
+            accepted.append((i, launch, end))
     inside = {k for _, s, e in accepted for k in range(s, e)}
     marks: dict[int, str] = {i: ASYNC for i, _, _ in accepted}
-    for i in heavy:
-        if i not in marks and i not in inside and _rows(plan, steps[i]) >= 2 * MIN_SPLIT_ROWS:
+    for i in sorted(splittable):
+        if i not in marks and i not in inside:
             marks[i] = SPLIT
     if not marks:
         return plan
@@ -117,14 +133,50 @@ def _assign_releases(steps: list[PlanStep], plan: Plan) -> None:
         st.release = tuple(sorted(per_step.get(i, ())))
 
 
+def _best_launch(i: int, start: int, end: int, costs: list[int], alone: list[int]
+                 ) -> tuple[int, int] | None:
+    """(time saved, launch position) of the best place in ``[start, end)`` to hand step
+    ``i`` to the worker, by the cost model: before the launch the calling thread runs the
+    steps alone (splitting products); from it to ``end`` it runs the rest while the worker
+    runs step ``i``. None when no launch beats running the window serially."""
+    serial = sum(alone[k] for k in range(start, end))
+    after = sum(costs[k] for k in range(start, end) if k != i)
+    before = 0
+    best: tuple[int, int] | None = None
+    for launch in range(start, end):
+        finish = before + max(after, costs[i])
+        if serial - finish > 0 and (best is None or serial - finish > best[0]):
+            best = (serial - finish, launch)
+        if launch != i:
+            before += alone[launch]
+            after -= costs[launch]
+    return best
+
+
+def _window_start(steps: list[PlanStep], i: int, state: set[int], producer: dict[int, int],
+                  index_of: dict[Any, int], last_stateful: int) -> int:
+    """The earliest position step ``i`` may move to: after the producers of its inputs and
+    of its control inputs — and, when it reads variable storage, after every stateful step
+    before it (which may have updated that storage in place)."""
+    step = steps[i]
+    after = [producer.get(s, -1) for s in step.inputs]
+    after += [index_of.get(c.index, -1) for c in step.op.control_inputs]
+    if any(s in state for s in step.inputs):
+        after.append(last_stateful)
+    return max(after + [-1]) + 1
+
+
 def _window_end(steps: list[PlanStep], i: int, state: set[int]) -> int:
-    """The first step after ``i`` that needs its outputs — or, when it reads variable
-    storage, that may update state in place (a stateful step); ``len(steps)`` if none."""
+    """The first step after ``i`` that needs its outputs or has it as a control input — or,
+    when it reads variable storage, that may update state in place (a stateful step);
+    ``len(steps)`` if none."""
     outs = {s for s in steps[i].outputs if s is not None}
+    op = steps[i].op
     reads_state = any(s in state for s in steps[i].inputs)
     for k in range(i + 1, len(steps)):
         st = steps[k]
-        if outs.intersection(st.inputs) or (reads_state and (st.record.stateful or st.refs)):
+        if outs.intersection(st.inputs) or (reads_state and (st.record.stateful or st.refs)) \
+                or any(c is op for c in st.op.control_inputs):
             return k
     return len(steps)
 
@@ -150,6 +202,11 @@ def _cost(plan: Plan, step: PlanStep) -> int:
         if out is not None and a is not None and len(out) == 2 and len(a) == 2:
             k = a[0] if step.op.get_attr("transpose_a") else a[1]
             return 2 * out[0] * out[1] * k
+    if step.op_type in ROW_UPDATE_OPS:  # the rows it is given (its variable is a ref)
+        return ROW_UPDATE_COST * sum(_size(shape) for shape in
+                                     (_shape(plan, s) for s in step.inputs) if shape)
+    if step.record.returns_alias:
+        return 0
     return ELEMENT_COST * sum(_size(shape) for shape in shapes if shape is not None)
 
 

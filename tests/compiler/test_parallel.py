@@ -61,17 +61,21 @@ def test_the_window_step_overlaps_the_weight_gradient_and_splits_the_forward_pro
     b = _batches(1)[0]
     plan = sess.explain([train, loss], {ids: b[0], labels: b[1]}).plan
     marks = {st.name: (st.parallel, st.join) for st in plan.steps if st.parallel}
-    # dW = x^T @ dh runs on the worker while dx = dh @ W^T and the embedding row update run
-    # here; it is awaited before W's update (its consumer), which comes after ScatterSub.
+    # dW = x^T @ dh runs on the worker while the embedding row update runs here; it is
+    # awaited before W's update (its consumer), which comes after ScatterSub.
     async_step = next(i for i, st in enumerate(plan.steps) if st.parallel == parallel.ASYNC)
     assert plan.steps[async_step].name == "gradients/forward_grad/MatMul_1"
     join = plan.steps[async_step].join
     assert plan.steps[join].name == "GradientDescent/update_W/ApplyGradientDescent"
     window = [st.op_type for st in plan.steps[async_step + 1:join]]
-    assert "MatMul" in window and "ScatterSub" in window
-    # The forward product has nothing independent to overlap with: its rows are split.
-    assert marks["forward"] == (parallel.SPLIT, None)
-    assert len(marks) == 2  # dx = dh @ W^T lies in the worker's window: neither
+    assert "ScatterSub" in window and "MatMul" not in window
+    # It is launched after dx = dh @ W^T, whose rows are split across both threads (the
+    # cost model: dx split, then dW beside the row update, finishes first); so are the
+    # forward product's, which has nothing independent to overlap with.
+    dx = "gradients/forward_grad/MatMul"
+    assert [st.name for st in plan.steps].index(dx) < async_step
+    assert marks == {"forward": (parallel.SPLIT, None), dx: (parallel.SPLIT, None),
+                     "gradients/forward_grad/MatMul_1": (parallel.ASYNC, join)}
     source = sess.explain([train, loss], {ids: b[0], labels: b[1]}).source
     assert f"_f{async_step} = _submit(k{async_step}, " in source
     assert f"= _f{async_step}.result(); del _f{async_step}" in source
@@ -138,14 +142,16 @@ def test_a_failure_in_the_window_waits_for_the_worker_and_names_its_node():
     rng = np.random.default_rng(0)
     g = gf.Graph()
     with g.as_default():
-        a = gf.placeholder(gf.float64, [256, 256], name="a")
+        # Two products of 128 rows (too few to split), 33.5 MFLOP each: one on the worker
+        # while the other runs here.
+        a = gf.placeholder(gf.float64, [128, 512], name="a")
         idx = gf.placeholder(gf.int32, [None], name="idx")
-        w = gf.constant(rng.standard_normal((256, 256)), name="w")
+        w = gf.constant(rng.standard_normal((512, 256)), name="w")
         prod = gf.matmul(a, w, name="big")  # heavy; its consumer comes last
         other = gf.matmul(gf.tanh(a), w, name="other")  # main-thread work in the window
         picked = gf.gather(gf.reduce_sum(other, axis=1), idx, name="pick")
         out = gf.reduce_sum(prod) + gf.reduce_sum(picked)
-    feed_a = rng.standard_normal((256, 256))
+    feed_a = rng.standard_normal((128, 512))
     serial = gf.Session(graph=g)
     threaded = gf.Session(graph=g, config=gf.SessionConfig(inter_op_threads=2))
     good = {a: feed_a, idx: np.array([1, 2], np.int32)}
@@ -268,3 +274,31 @@ def test_a_product_of_an_array_with_its_own_transpose_is_not_split():
     threaded = gf.Session(graph=g, config=gf.SessionConfig(inter_op_threads=2))
     assert [st.parallel for st in threaded.explain(gram, feed).plan.steps] == [parallel.SPLIT]
     np.testing.assert_array_equal(threaded.run(gram, feed), gf.Session(graph=g).run(gram, feed))
+
+
+def test_a_product_is_never_moved_above_its_control_inputs_or_an_update_of_what_it_reads():
+    rng = np.random.default_rng(4)
+    g = gf.Graph()
+    with g.as_default():
+        a = gf.placeholder(gf.float64, [128, 512], name="a")
+        w = gf.Variable(rng.standard_normal((512, 256)), name="w")
+        other = gf.matmul(gf.tanh(a), gf.constant(rng.standard_normal((512, 256))),
+                          name="other")
+        bump = gf.assign_add(w, gf.ones_like(w), name="bump")
+        with gf.control_dependencies([bump]):
+            after_bump = gf.matmul(a, w.read_value(), name="after_bump")
+        out = [gf.reduce_sum(after_bump), gf.reduce_sum(other)]
+        init = gf.global_variables_initializer()
+    feed = {a: rng.standard_normal((128, 512))}
+    results = []
+    for config in (gf.SessionConfig(), gf.SessionConfig(inter_op_threads=2)):
+        sess = gf.Session(graph=g, config=config)
+        sess.run(init)
+        results.append([sess.run(out, feed) for _ in range(2)])
+        steps = sess.explain(out, feed).plan.steps
+        names = [st.name for st in steps]
+        if config.inter_op_threads > 1:
+            moved = [st.name for st in steps if st.parallel == parallel.ASYNC]
+            assert moved  # one of the two products runs on the worker
+            assert names.index("after_bump") > names.index("bump")
+    assert results[0] == results[1]
