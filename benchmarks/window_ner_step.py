@@ -28,6 +28,15 @@ dependency of graphflow.
 PyTorch (``set_num_threads(1)``) run on one core, but JAX's XLA CPU runtime keeps a thread
 pool of its own on every core; pinned, all engines get the same single core.
 
+``--threads N`` lets every engine use N threads: graphflow runs with
+``SessionConfig(inter_op_threads=N)``, TensorFlow with N intra-/inter-op threads, PyTorch with
+``set_num_threads(N)``. With ``--peers`` each process also gets its BLAS threads: N for the
+hand-written step (so the reference uses the cores too) and for a "graphflow, threads in BLAS
+only" row, 1 for graphflow itself (its worker thread is the second core). Without
+``--peers`` both steps share this process's BLAS setting; run that with
+``OPENBLAS_NUM_THREADS=1`` to compare graphflow on two threads with the single-threaded
+reference.
+
 ``--unset-blas-env`` re-executes the script with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE
 removed from the environment (this machine exports them and they slow numpy's matmuls); it
 only affects this benchmark's own process.

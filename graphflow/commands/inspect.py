@@ -27,6 +27,9 @@ def add_parser(subparsers: Any) -> None:
                            "more. --feed NAME=SHAPE (e.g. x=32,16) feeds zeros of that shape")
     plan.add_argument("--interpret", action="store_true",
                       help="plan for SessionConfig(interpret=True) (no generated source)")
+    plan.add_argument("--inter-op-threads", type=int, default=1, metavar="N",
+                      help="plan for SessionConfig(inter_op_threads=N): shows which large "
+                           "products run on the worker thread or are split (default 1)")
     flow = p.add_argument_group("gradient flow")
     flow.add_argument("--flow", action="store_true",
                       help="also report gradient flow from --loss to the variables")
@@ -87,7 +90,8 @@ def _plan(graph_def: Any, args: argparse.Namespace) -> Any:
     feeds: dict[Any, Any] = {}
     for text in args.feed:
         feeds.update(_plan_feeds(graph, text))
-    with Session(graph=graph, config=SessionConfig(interpret=args.interpret)) as sess:
+    config = SessionConfig(interpret=args.interpret, inter_op_threads=args.inter_op_threads)
+    with Session(graph=graph, config=config) as sess:
         return sess.explain(list(args.fetch), feeds)
 
 

@@ -161,6 +161,20 @@ def test_inspect_plan_feeds_from_an_npz_and_interprets(
     assert "x:0 float32 (3, 16)" in out and "(interpreted;" in out and "def _plan" not in out
 
 
+def test_inspect_plan_shows_the_parallel_schedule(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _mlp(tmp_path / "mlp.pb")
+    argv = ["inspect", str(path), "--plan", "--fetch", "loss:0", "--fetch", "train",
+            "--feed", "x=65536,16", "--feed", "y=(65536)"]  # 33.5 MFLOP products
+    assert main([*argv, "--inter-op-threads", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "parallel(2 threads)" in out
+    assert "rows on both threads" in out or "on worker, awaited before step" in out
+    assert main(argv) == 0
+    serial = capsys.readouterr().out
+    assert "parallel(" not in serial and "on worker" not in serial and "both threads" not in serial
+
+
 @pytest.mark.parametrize(("argv", "message"), [
     (["--plan"], "--plan needs at least one --fetch NAME"),
     (["--plan", "--fetch", "loss:0"], "You must feed a value for placeholder tensor 'x'"),
