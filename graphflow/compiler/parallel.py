@@ -5,9 +5,11 @@ large matrix products to one worker thread while the calling thread goes on; num
 the GIL inside BLAS, so both cores compute. Stages of ``schedule``:
   1. heavy steps: the MatMul steps of at least ``MIN_FLOPS`` floating-point operations
      (their specs are concrete here);
-  2. for each, the window it could run in: from just after its inputs are produced to its
-     first consumer — earlier when it reads variable storage (a slot of a stateful step,
-     or a view of one) and a stateful step (an update in place) comes first;
+  2. for each, the window it could run in: from just after its inputs and control inputs
+     are produced to its first consumer (or first step with it as a control input); when
+     it reads variable storage (a slot of a stateful step, or a view of one) the window
+     also lies between the stateful steps (updates in place) around it; at most
+     ``MAX_WINDOW`` steps;
   3. **overlap**: within its window, the launch point that a cost model (MatMul flops,
      elements read and written otherwise) says finishes the window soonest — the calling
      thread runs the steps before the launch alone (splitting products), then the rest
@@ -73,7 +75,7 @@ def schedule(plan: Plan) -> Plan:
             previous = k
     for i in heavy:
         start = _window_start(steps, i, state, producer, index_of, last_stateful[i])
-        end = min(_window_end(steps, i, state), start + MAX_WINDOW)
+        end = _window_end(steps, i, state, start + MAX_WINDOW)
         found = _best_launch(i, start, end, costs, alone)
         if found is not None:
             windows.append((*found, i, end))
@@ -166,19 +168,20 @@ def _window_start(steps: list[PlanStep], i: int, state: set[int], producer: dict
     return max(after + [-1]) + 1
 
 
-def _window_end(steps: list[PlanStep], i: int, state: set[int]) -> int:
+def _window_end(steps: list[PlanStep], i: int, state: set[int], limit: int) -> int:
     """The first step after ``i`` that needs its outputs or has it as a control input — or,
     when it reads variable storage, that may update state in place (a stateful step);
-    ``len(steps)`` if none."""
+    at most ``limit`` (an earlier join is always safe), ``len(steps)`` if none."""
     outs = {s for s in steps[i].outputs if s is not None}
     op = steps[i].op
     reads_state = any(s in state for s in steps[i].inputs)
-    for k in range(i + 1, len(steps)):
+    last = min(limit, len(steps))
+    for k in range(i + 1, last):
         st = steps[k]
         if outs.intersection(st.inputs) or (reads_state and (st.record.stateful or st.refs)) \
                 or any(c is op for c in st.op.control_inputs):
             return k
-    return len(steps)
+    return last
 
 
 def _state_slots(steps: list[PlanStep]) -> set[int]:
