@@ -104,10 +104,12 @@ def _halves_match(a_shape: tuple[int, ...], b_shape: tuple[int, ...], ta: bool, 
     known = _HALVES_MATCH.get(key)
     if known is None:
         rng = np.random.default_rng(0)
+        draw = np.dtype(dtype) if np.dtype(dtype) in (np.float32, np.float64) else np.float64
+        a_values = rng.standard_normal(a_shape, dtype=draw).astype(dtype, copy=False)
+        b_values = rng.standard_normal(b_shape, dtype=draw).astype(dtype, copy=False)
         known = True
         for shift in (0, 1):  # arrays at another alignment too (kernels may peel for it)
-            a = _shifted(rng.standard_normal(a_shape).astype(dtype), shift)
-            b = _shifted(rng.standard_normal(b_shape).astype(dtype), shift)
+            a, b = _shifted(a_values, shift), _shifted(b_values, shift)
             a, b = (a.T if ta else a), (b.T if tb else b)
             whole = np.matmul(a, b)
             parts = _shifted(np.empty_like(whole), shift)
