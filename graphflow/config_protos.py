@@ -2,8 +2,9 @@
 ``RunMetadata``: plain classes with the fields TF1 programs set (keyword arguments or
 attribute assignment; nested options default-constructed, as protobuf messages are), so
 ``tf.Session(config=tf.ConfigProto(allow_soft_placement=True))`` runs. graphflow runs on the
-CPU and reads none of them (``Session`` reads only its own ``SessionConfig``); an unknown
-field is a TypeError naming it, as a protobuf constructor's would be."""
+CPU and reads one field: ``ConfigProto.inter_op_parallelism_threads`` >= 2 turns on the
+inter-op worker thread (``SessionConfig(inter_op_threads=N)``); ``Session`` reads nothing
+else. An unknown field is a TypeError naming it, as a protobuf constructor's would be."""
 
 from __future__ import annotations
 
@@ -64,7 +65,8 @@ class GraphOptions(_Options):
 
 
 class ConfigProto(_Options):
-    """``tf.ConfigProto``: accepted by ``Session(config=...)`` and ignored (one CPU)."""
+    """``tf.ConfigProto``: accepted by ``Session(config=...)``; only
+    ``inter_op_parallelism_threads`` (>= 2: the inter-op worker) is read."""
 
     FIELDS: ClassVar[dict[str, Any]] = {
         "device_count": dict, "intra_op_parallelism_threads": 0,

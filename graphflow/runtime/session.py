@@ -77,6 +77,17 @@ class SessionConfig:
                              "matrix products use a worker thread)")
 
 
+def _from_tf_config(config: Any) -> SessionConfig:
+    """The SessionConfig of a TF1 ``ConfigProto`` (or None): its
+    ``inter_op_parallelism_threads`` >= 2 turns on the inter-op worker, as TF1 users expect
+    of that field; 0 (TF's "let the runtime choose"), 1 or negative keep every step on the
+    calling thread. graphflow reads no other field."""
+    threads = getattr(config, "inter_op_parallelism_threads", 0)
+    if isinstance(threads, int) and not isinstance(threads, bool) and threads >= 2:
+        return SessionConfig(inter_op_threads=threads)
+    return SessionConfig()
+
+
 class _FeedSpec:
     __slots__ = ("tensor", "np_dtype", "dims", "kind", "rank", "known")
 
@@ -114,8 +125,7 @@ class Session:
         self._fast: dict[tuple[Any, ...], tuple[_Signature, Any, tuple[Any, ...]]] = {}
         self._closed = False
         self.check_numerics = bool(check_numerics)
-        # TF1 passes a ConfigProto here; graphflow reads only its own SessionConfig.
-        self.config = config if isinstance(config, SessionConfig) else SessionConfig()
+        self.config = config if isinstance(config, SessionConfig) else _from_tf_config(config)
         #: Variable storage and random streams; kernels receive it through their context.
         self.resources = RunResources(self._graph.seed, self.config.max_tensor_bytes)
         self._context_stack: list[Any] = []

@@ -302,3 +302,11 @@ def test_a_product_is_never_moved_above_its_control_inputs_or_an_update_of_what_
             assert moved  # one of the two products runs on the worker
             assert names.index("after_bump") > names.index("bump")
     assert results[0] == results[1]
+
+
+@pytest.mark.parametrize(("threads", "expected"), [(2, 2), (4, 4), (1, 1), (0, 1), (-1, 1)])
+def test_a_tf1_config_protos_inter_op_threads_turn_the_worker_on(threads, expected):
+    config = gf.ConfigProto(inter_op_parallelism_threads=threads, allow_soft_placement=True)
+    sess = gf.Session(graph=gf.Graph(), config=config)
+    assert sess.config.inter_op_threads == expected
+    assert gf.Session(graph=gf.Graph(), config=None).config.inter_op_threads == 1
