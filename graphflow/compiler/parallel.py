@@ -32,7 +32,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from graphflow.compiler.plan import Plan, PlanStep
+from graphflow.compiler.plan import Plan, PlanStep, assign_releases
 
 #: A MatMul this large (2*m*k*n) is worth a hand-off to the worker (~10-30 us each way).
 MIN_FLOPS = 1 << 24
@@ -111,28 +111,9 @@ def schedule(plan: Plan) -> Plan:
             end = end_of[old]
             join = position[end] if end < len(steps) else len(steps)
         new_steps.append(dataclasses.replace(st, parallel=mark, join=join))
-    _assign_releases(new_steps, plan)
+    assign_releases(new_steps, {s for s in plan.fetches if s is not None} |
+                    {s for _, s in plan.feeds} | set(plan.constants))
     return dataclasses.replace(plan, steps=new_steps)
-
-
-def _assign_releases(steps: list[PlanStep], plan: Plan) -> None:
-    """Releases as ``plan.assign_releases`` computes them, with an asynchronous step's
-    reads counted at its join (its join line deletes what it read last)."""
-    keep = {s for s in plan.fetches if s is not None} | {s for _, s in plan.feeds} | \
-        set(plan.constants)
-    last: dict[int, int] = {}
-    reader: dict[int, int] = {}
-    for i, st in enumerate(steps):
-        at = st.reads_until(i)
-        for s in st.inputs:
-            if at >= last.get(s, -1):
-                last[s], reader[s] = at, i
-    per_step: dict[int, list[int]] = {}
-    for s, i in reader.items():
-        if s not in keep:
-            per_step.setdefault(i, []).append(s)
-    for i, st in enumerate(steps):
-        st.release = tuple(sorted(per_step.get(i, ())))
 
 
 def _best_launch(i: int, start: int, end: int, costs: list[int], alone: list[int]

@@ -360,10 +360,16 @@ def _check_inputs_available(steps: list[PlanStep], fed: set[int], tensors: list[
 
 
 def assign_releases(steps: list[PlanStep], keep: set[int]) -> None:
-    last_use: dict[int, int] = {}
+    """Set each step's ``release``: the slots (not in ``keep``) it reads last. A step run on
+    the worker thread reads its inputs until its join (``reads_until``), so it releases
+    them there, after any step before the join that reads them too."""
+    last_read: dict[int, int] = {}
+    last_use: dict[int, int] = {}  # slot -> the step releasing it
     for i, st in enumerate(steps):
+        until = st.reads_until(i)
         for s in st.inputs:
-            last_use[s] = i
+            if until >= last_read.get(s, -1):
+                last_read[s], last_use[s] = until, i
     per_step: dict[int, list[int]] = {}
     for s, i in last_use.items():
         if s not in keep:
