@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextvars
+import os
 import threading
 import types
 from collections.abc import Callable, Sequence
@@ -47,6 +48,17 @@ _FUNCTION_CODE_LIMIT = 256
 
 _WORKER: concurrent.futures.ThreadPoolExecutor | None = None
 _WORKER_LOCK = threading.Lock()
+
+
+def _forget_worker_after_fork() -> None:
+    """A forked child has no worker thread (only the parent's executor object): it makes
+    its own on first use instead of queueing work no thread would ever run."""
+    global _WORKER, _WORKER_LOCK
+    _WORKER, _WORKER_LOCK = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_worker_after_fork)
 
 
 def submit(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> concurrent.futures.Future:

@@ -5,6 +5,8 @@ for bit those of the serial plan, and that errors still name the node that faile
 from __future__ import annotations
 
 import concurrent.futures
+import multiprocessing
+import os
 import warnings
 
 import numpy as np
@@ -310,3 +312,29 @@ def test_a_tf1_config_protos_inter_op_threads_turn_the_worker_on(threads, expect
     sess = gf.Session(graph=gf.Graph(), config=config)
     assert sess.config.inter_op_threads == expected
     assert gf.Session(graph=gf.Graph(), config=None).config.inter_op_threads == 1
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_gets_its_own_worker():
+    """The parent's worker thread does not exist in a forked child; a run there must not
+    wait forever on a queue no thread serves."""
+    sess, ids, labels, loss, train = _window_model(gf.SessionConfig(inter_op_threads=2))
+    b = _batches(1)[0]
+    feed = {ids: b[0], labels: b[1]}
+    sess.run(loss, feed)  # the parent's worker exists now
+    expected = float(sess.run(loss, feed))
+    _IN_CHILD[:] = [sess, loss, feed]  # inherited by the fork (sessions do not pickle)
+    try:
+        with multiprocessing.get_context("fork").Pool(1) as pool:
+            got = pool.apply_async(_run_in_child).get(timeout=60)
+    finally:
+        _IN_CHILD.clear()
+    assert got == expected
+
+
+_IN_CHILD: list = []
+
+
+def _run_in_child():
+    sess, loss, feed = _IN_CHILD
+    return float(sess.run(loss, feed))
