@@ -338,3 +338,23 @@ _IN_CHILD: list = []
 def _run_in_child():
     sess, loss, feed = _IN_CHILD
     return float(sess.run(loss, feed))
+
+
+def test_a_while_loop_with_large_products_gives_the_same_values_and_gradients():
+    rng = np.random.default_rng(5)
+    g = gf.Graph()
+    with g.as_default():
+        x = gf.placeholder(gf.float64, [512, 256], name="x")
+        w = gf.constant(rng.standard_normal((256, 256)) * 0.05)
+
+        def body(i, h):
+            return i + 1, gf.tanh(gf.matmul(h, w)) + gf.matmul(gf.tanh(h), w)
+        _, out = gf.while_loop(lambda i, h: i < 3, body, [gf.constant(0), x])
+        loss = gf.reduce_sum(out)
+        grad = gf.gradients(loss, x)[0]
+    feed = {x: rng.standard_normal((512, 256))}
+    serial = gf.Session(graph=g).run([loss, grad], feed)
+    threaded = gf.Session(graph=g, config=gf.SessionConfig(inter_op_threads=2))
+    got = threaded.run([loss, grad], feed)
+    assert got[0] == serial[0]
+    np.testing.assert_array_equal(got[1], serial[1])
