@@ -45,7 +45,8 @@ MIN_SPLIT_ROWS = 128
 ELEMENT_COST = 16
 ROW_UPDATE_COST = 256
 ROW_UPDATE_OPS = frozenset({"ScatterSub", "ScatterAdd", "ScatterUpdate", "UnsortedSegmentSum",
-                            "SparseApplyMomentum", "SparseApplyAdam", "SparseApplyAdagrad"})
+                            "SparseApplyMomentum", "SparseApplyAdagrad", "SparseApplyRMSProp",
+                            "SparseApplyCenteredRMSProp"})
 #: A window is searched over at most this many steps (keeps the pass linear on big plans).
 MAX_WINDOW = 512
 
@@ -67,7 +68,7 @@ def schedule(plan: Plan) -> Plan:
     # Main-thread time of a step outside every window: a split product takes half.
     alone = [c // 2 if i in splittable else c for i, c in enumerate(costs)]
     windows = []  # (time saved, step, launch, end)
-    index_of = {getattr(st.op, "index", None): k for k, st in enumerate(steps)}
+    index_of = {st.op.index: k for k, st in enumerate(steps)}
     last_stateful, previous = [], -1  # per position: the last stateful step before it
     for k, st in enumerate(steps):
         last_stateful.append(previous)

@@ -328,6 +328,14 @@ class Op:
     def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
         raise NotImplementedError(f"{self.op_type} has no kernel")
 
+    def split_kernel(self, ctx: KernelContext, submit: Callable[..., Any]
+                     ) -> Callable[..., Any] | None:
+        """A kernel computing the same result with part of the work handed to a worker
+        thread through ``submit`` (``fn, *args -> future``), for a step the parallel
+        schedule splits (``compiler/parallel.py``); None (the default): this op cannot
+        split, and its ``kernel`` runs."""
+        return None
+
     #: The gradient rule (see ``GradRule``); the default raises NotImplementedError.
     grad: ClassVar[GradRule] = _no_gradient_rule
 

@@ -203,10 +203,9 @@ def bind_kernel(plan: Plan, step: PlanStep, resources: RunResources,
     ctx.out = [None if b is None else buffers[b] for b in step.out_buffers] or \
         [None] * len(op.outputs)
     if step.parallel == parallel.SPLIT:  # rows on both threads, when the record can
-        split = getattr(record, "split_kernel", None)
-        kernel = split(ctx, submit) if split is not None else None
+        kernel = record.split_kernel(ctx, submit)
         if kernel is not None:
-            return cast(Kernel, kernel)
+            return kernel
     return record.kernel(ctx)
 
 
