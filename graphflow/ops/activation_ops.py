@@ -101,10 +101,22 @@ class SigmoidGrad(_ActivationGrad):
 
     @staticmethod
     def fn_into(y: np.ndarray, dy: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """``fn`` computed in the planned buffer, with no temporaries."""
-        np.subtract(1, y, out=out)
-        np.multiply(out, y, out=out)
-        return np.multiply(out, dy, out=out)
+        """``fn`` in the planned buffer, in ``fn``'s order (the same bits; ``1 - y`` is one
+        temporary — a plan's kernel keeps it as scratch instead)."""
+        np.multiply(dy, y, out=out)
+        return np.multiply(out, 1 - y, out=out)
+
+    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        out = ctx.out[0]
+        if out is None:
+            return self.fn
+        one_minus_y = ctx.scratch(out.shape, out.dtype)
+
+        def sigmoid_grad_into(y: np.ndarray, dy: np.ndarray) -> np.ndarray:
+            np.multiply(dy, y, out=out)
+            np.subtract(1, y, out=one_minus_y)
+            return np.multiply(out, one_minus_y, out=out)
+        return sigmoid_grad_into
 
     def grad(self, op: Operation, g: Tensor) -> list[Tensor]:
         """d[dy y (1 - y)] = (g * dy * (1 - 2y), g * y * (1 - y))."""

@@ -434,9 +434,10 @@ class ReciprocalGrad(_OutputGrad):
 
     @staticmethod
     def fn_into(y: np.ndarray, dy: np.ndarray, out: np.ndarray) -> np.ndarray:
-        np.multiply(y, y, out=out)
-        np.multiply(out, dy, out=out)
-        return np.negative(out, out=out)
+        """``fn`` in the planned buffer, in ``fn``'s order (the same bits)."""
+        np.negative(dy, out=out)
+        np.multiply(out, y, out=out)
+        return np.multiply(out, y, out=out)
 
     def grad(self, op: Operation, g: Tensor) -> list[Tensor]:
         """d[-dy y^2] = (-2 g dy y, -g y^2) = (-2 g dy y, ReciprocalGrad(y, g))."""
@@ -456,10 +457,11 @@ class RsqrtGrad(_OutputGrad):
 
     @staticmethod
     def fn_into(y: np.ndarray, dy: np.ndarray, out: np.ndarray) -> np.ndarray:
-        np.multiply(y, y, out=out)
+        """``fn`` in the planned buffer, in ``fn``'s order (the same bits)."""
+        np.multiply(-0.5, dy, out=out)
         np.multiply(out, y, out=out)
-        np.multiply(out, dy, out=out)
-        return np.multiply(out, -0.5, out=out)
+        np.multiply(out, y, out=out)
+        return np.multiply(out, y, out=out)
 
     def grad(self, op: Operation, g: Tensor) -> list[Tensor]:
         """d[-0.5 dy y^3] = (-1.5 g dy y^2, -0.5 g y^3) = (-1.5 g dy y^2, RsqrtGrad(y, g))."""
