@@ -200,6 +200,12 @@ def _rows_gradient(params: Tensor, indices: Tensor, g: Tensor) -> IndexedSlices:
 #: one flat index per element for every row (numpy's 1-D fast path; ~3x slower for 10k rows
 #: of 50 floats into a 100k-row matrix).
 FAST_ROW_UPDATES = True
+#: An update of fewer than ``_SMALL`` elements whose ids are all distinct (sorting a copy
+#: shows it; the common case for a batch of 32 windows over a large vocabulary) moves whole
+#: rows too: one gather, one ufunc, one scatter — ~2x faster than the flat ``ufunc.at`` for
+#: 160 rows of 50 floats, and the same bits (each row is updated once either way). Off:
+#: small updates always take the flat path.
+SMALL_DISTINCT_ROWS = True
 _ROUNDS = 3
 _FEW = 32
 _SORT_MAX = 1024
@@ -254,6 +260,8 @@ class RowUpdate:
         self.backwards = self.order_backwards = self.order
         self.starts: np.ndarray | None = None  # the flat path's work arrays (small updates)
         self.flat: np.ndarray | None = None
+        self.sorted: np.ndarray | None = None  # the distinct-ids check's (small updates)
+        self.differs: np.ndarray | None = None
 
     def fits(self, target: np.ndarray, updates: np.ndarray) -> bool:
         return (updates.shape == self.shape and target.flags.c_contiguous
@@ -270,6 +278,9 @@ class RowUpdate:
             if self.flat is None:
                 self.starts = self.alloc((n, 1), np.intp)
                 self.flat = self.alloc((n, row), np.intp)
+            if SMALL_DISTINCT_ROWS and self._distinct(indices):
+                self._whole_rows(ufunc, target, updates)
+                return
             np.multiply(indices.reshape(-1, 1), row, out=self.starts, casting="unsafe")
             np.add(self.starts, self.columns, out=self.flat)
             ufunc.at(target.reshape(-1), self.flat.reshape(-1), updates.reshape(-1))
@@ -301,6 +312,30 @@ class RowUpdate:
             if ids.size < _FEW:
                 break
         self._at(ufunc, target, idx, values, positions)
+
+    def _distinct(self, indices: np.ndarray) -> bool:
+        """Whether no id repeats (a sorted copy has no two equal neighbours); leaves the ids
+        in ``self.index``."""
+        idx = self.index
+        np.copyto(idx, indices.reshape(-1), casting="unsafe")
+        if self.sorted is None:
+            self.sorted = self.alloc((self.n,), np.intp)
+            self.differs = self.alloc((max(self.n - 1, 0),), bool)
+        ordered = self.sorted
+        np.copyto(ordered, idx)
+        ordered.sort()
+        return bool(np.not_equal(ordered[1:], ordered[:-1], out=self.differs).all())
+
+    def _whole_rows(self, ufunc: Any, target: np.ndarray, updates: np.ndarray) -> None:
+        """The update of distinct ids (in ``self.index``): one gather, ufunc and scatter of
+        whole rows — what ``ufunc.at`` does to each row, as each row is updated once."""
+        if self.rows is None or self.rows.dtype != target.dtype:
+            self.rows = self.alloc((self.n, self.row), target.dtype)
+            self.values = self.alloc((self.n, self.row), target.dtype)
+        item = np.dtype((np.void, self.row * target.dtype.itemsize))
+        table = target.reshape(target.shape[0], self.row).view(item).reshape(-1)
+        values = np.ascontiguousarray(updates).reshape(self.n, self.row)
+        self._rows(ufunc, table, item, values, self.index, None)
 
     def _rows(self, ufunc: Any, table: np.ndarray, item: np.dtype, values: np.ndarray,
               ids: np.ndarray, positions: np.ndarray | None) -> None:

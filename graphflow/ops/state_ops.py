@@ -167,7 +167,7 @@ class _Scatter(Op):
             current = cell.value
             if current is None:
                 raise uninitialized(cell.name, name, op_type)
-            if indices.size and (indices.min() < 0 or indices.max() >= current.shape[0]):
+            if not gather_ops.indices_in_range(indices, current.shape[0]):
                 ctx.check_indices(indices, current.shape[0],
                                   context=f" (rows of variable '{cell.name}')")
             if ufunc is None:

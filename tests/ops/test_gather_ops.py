@@ -306,15 +306,18 @@ def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
     return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
 
 
-_PATHS = {"flat": (1 << 62, 1024), "sorted_ids": (0, 1024), "stamped_ids": (0, 0)}
+_PATHS = {"flat": (1 << 62, 1024, False), "small_distinct_or_flat": (1 << 62, 1024, True),
+          "sorted_ids": (0, 1024, True), "stamped_ids": (0, 0, True)}
 
 
 def _row_path(monkeypatch: pytest.MonkeyPatch, path: str) -> None:
-    """Force one of RowUpdate's paths: flat ufunc.at (small updates), rounds of whole rows
-    with the first-occurrence mask from a stable sort (few ids) or from a stamp (many)."""
-    small, sort_max = _PATHS[path]
+    """Force one of RowUpdate's paths: flat ufunc.at (small updates), whole rows when a small
+    update's ids are distinct (else flat), rounds of whole rows with the first-occurrence
+    mask from a stable sort (few ids) or from a stamp (many)."""
+    small, sort_max, distinct = _PATHS[path]
     monkeypatch.setattr(gather_ops, "_SMALL", small)
     monkeypatch.setattr(gather_ops, "_SORT_MAX", sort_max)
+    monkeypatch.setattr(gather_ops, "SMALL_DISTINCT_ROWS", distinct)
 
 
 @pytest.mark.parametrize("path", list(_PATHS))
@@ -381,6 +384,38 @@ def test_row_update_switch_off_gives_the_same_bits(monkeypatch: pytest.MonkeyPat
     off = target.copy()
     gather_ops.update_rows(np.subtract, off, indices, updates)
     assert _same_bits(on, off)
+
+
+def test_small_distinct_update_moves_whole_rows_and_repeats_take_the_flat_path(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A small update with distinct ids goes through one whole-row gather/scatter (no
+    ufunc.at); one repeated id sends it down the flat ufunc.at path; both match ufunc.at."""
+    _row_path(monkeypatch, "small_distinct_or_flat")
+    calls: list[str] = []
+    real_at = np.subtract.at
+
+    class CountingUfunc:  # np.subtract, recording which path ran
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            calls.append("rows")
+            return np.subtract(*args, **kwargs)
+
+        def at(self, *args: Any) -> None:
+            calls.append("at")
+            real_at(*args)
+
+    rng = np.random.default_rng(13)
+    target = rng.standard_normal((100, 4)).astype(np.float32)
+    updates = rng.standard_normal((6, 4)).astype(np.float32)
+    planned = gather_ops.RowUpdate(updates.shape, 1, lambda s, d: np.empty(s, d))
+    for indices, path in ((np.array([7, 3, 99, 0, 42, 8], np.int32), "rows"),
+                          (np.array([7, 3, 99, 3, 42, 8], np.int32), "at")):
+        expected = target.copy()
+        np.subtract.at(expected, indices, updates)
+        got = target.copy()
+        calls.clear()
+        planned(CountingUfunc(), got, indices, updates)
+        assert calls == [path]
+        assert _same_bits(got, expected)
 
 
 def test_row_update_on_a_strided_target_and_mixed_dtypes() -> None:

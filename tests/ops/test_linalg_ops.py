@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import graphflow as gf
-from graphflow.ops import op_builder
+from graphflow.ops import linalg_ops, op_builder
 
 from .helpers import assert_gradients, rand, run
 
@@ -226,3 +226,51 @@ def test_cast_to_integer_stops_the_gradient(graph) -> None:
     x = gf.placeholder(gf.float64, (3,))
     y = gf.cast(gf.cast(x, gf.int32), gf.float64)
     assert gf.gradients(gf.reduce_sum(y), [x]) == [None]
+
+
+# -- a @ b.T with few rows: computed as (b @ a.T).T when this BLAS gives the same bits ------
+
+
+def _transposed_product_kernel(rows: int, dtype: Any, config: Any = None) -> tuple[Any, Any]:
+    """The bound kernel of ``matmul(a, b, transpose_b=True)`` for a of ``rows`` x 200 and b
+    of 250 x 200 in a specialized plan, and the value it computed."""
+    rng = np.random.default_rng(4)
+    av, bv = rng.standard_normal((rows, 200)), rng.standard_normal((250, 200))
+    graph = gf.Graph()
+    with graph.as_default():
+        a = gf.placeholder(gf.as_dtype(dtype), [None, 200])
+        b = gf.constant(bv.astype(dtype))
+        c = gf.matmul(a, b, transpose_b=True) * 1.0  # the product is not fetched: planned
+    with gf.Session(graph=graph, config=config) as sess:
+        got = sess.run(c, {a: av.astype(dtype)})
+        signature = next(s for s in sess._plans.values() if s.feeds)
+        bound = next(iter(signature.by_shape.values()))
+    step = next(i for i, st in enumerate(bound.plan.steps) if st.op_type == "MatMul")
+    np.testing.assert_array_equal(got, av.astype(dtype) @ bv.astype(dtype).T)
+    return bound.kernels[step], got
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_few_rows_times_a_transposed_matrix_is_swapped_only_when_bit_identical(
+        dtype: Any) -> None:
+    kernel, _ = _transposed_product_kernel(32, dtype)
+    swaps = linalg_ops._swap_matches((32, 200), (250, 200), dtype)
+    assert kernel.__name__ == ("swapped_matmul" if swaps else "<lambda>")
+    many, _ = _transposed_product_kernel(256, dtype)  # more rows: the plain product pays
+    assert many.__name__ == "<lambda>"
+
+
+def test_the_swap_is_refused_when_the_bits_would_differ(monkeypatch: pytest.MonkeyPatch
+                                                        ) -> None:
+    monkeypatch.setattr(linalg_ops, "_swap_matches", lambda *args: False)
+    kernel, _ = _transposed_product_kernel(32, np.float32)
+    assert kernel.__name__ == "<lambda>"
+
+
+def test_the_swap_switch_off_gives_the_same_bits(monkeypatch: pytest.MonkeyPatch) -> None:
+    _, on = _transposed_product_kernel(8, np.float32)
+    monkeypatch.setattr(linalg_ops, "SWAP_SMALL_TRANSPOSED_PRODUCTS", False)
+    kernel, off = _transposed_product_kernel(8, np.float32)
+    assert kernel.__name__ == "<lambda>"
+    assert on.tobytes() == off.tobytes()
+
