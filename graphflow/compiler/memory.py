@@ -13,8 +13,11 @@ Stages of ``plan_buffers`` (on a specialized plan, whose slots have concrete sha
      (shape, dtype) from the free pool (or a new one); after the step, buffers whose roots
      died return to the pool. A buffer is never handed out while any tensor in it is live;
      a step's output shares no memory with its inputs, except that an element-wise step
-     (one numpy ufunc) may write into the buffer of an input read for the last time there
-     (``INPLACE_OUTPUTS``).
+     (one numpy ufunc, or a record's ``inplace_inputs``) may write into the buffer of an
+     input read for the last time there (``INPLACE_OUTPUTS``);
+  4. donation: an input a record lists in ``scratch_inputs`` whose planned buffer dies at
+     the step (and is not the step's output) is donated to the kernel as work space
+     (``PlanStep.donated``, ``DONATE_INPUTS``).
 The session allocates the buffers once per compiled plan, so steady-state runs allocate
 (almost) nothing for these tensors: no page faults, and peak memory is the pool's size.
 """
@@ -36,6 +39,11 @@ _NEVER = 1 << 62  # "lives past the end of the run" (fetched)
 #: memory traffic for (B, H) chains. Off: outputs never share an input's buffer (tests
 #: compare the two).
 INPLACE_OUTPUTS = True
+#: Let a kernel overwrite an input it lists in ``scratch_inputs`` when that input's planned
+#: buffer dies at the step (e.g. ApplyGradientDescent scales the weight gradient in place
+#: instead of into a second array of the weight's size). Off: nothing is donated (tests
+#: compare the two).
+DONATE_INPUTS = True
 
 
 def plan_buffers(plan: Plan) -> Plan:
@@ -83,7 +91,7 @@ def plan_buffers(plan: Plan) -> Plan:
                 assigned.append(None)
                 continue
             reused = _dying_input(step, i, key, roots, owner, last, buffers) \
-                if INPLACE_OUTPUTS and _elementwise(record) else None
+                if INPLACE_OUTPUTS else None
             free = pool.get(key)
             if reused is not None:  # the output takes over a dying input's buffer
                 b = owner[reused]
@@ -96,7 +104,8 @@ def plan_buffers(plan: Plan) -> Plan:
             assigned.append(b)
             owner[o] = b
             dying_at.setdefault(last[o], []).append(o)
-        steps.append(dataclasses.replace(step, out_buffers=tuple(assigned)))
+        donated = _donated(step, i, roots, owner, last, assigned) if DONATE_INPUTS else ()
+        steps.append(dataclasses.replace(step, out_buffers=tuple(assigned), donated=donated))
         for r in dying_at.pop(i, ()):
             pool.setdefault(buffers[owner[r]], []).append(owner[r])
     return dataclasses.replace(plan, steps=steps, buffers=buffers)
@@ -110,18 +119,49 @@ def _elementwise(record: Any) -> bool:
         kind.kernel is op_base.Unary.kernel or kind.kernel is op_base.Binary.kernel)
 
 
+def _positioned_inputs(step: Any) -> list[tuple[int, int]]:
+    """(position among the op's inputs, slot) of each of the step's inputs (ref inputs are
+    variable cells, not slots)."""
+    refs = step.record.ref_inputs
+    positions = [p for p in range(len(step.op.inputs)) if p not in refs]
+    return list(zip(positions, step.inputs))
+
+
+def _dies_here(slot: int, i: int, roots: dict[int, frozenset[int]], owner: dict[int, int],
+               last: dict[int, int]) -> bool:
+    """The slot has a planned buffer of its own (not a view of anything else) and nothing
+    reads it, or a view of it, after step ``i``."""
+    return owner.get(slot) is not None and last.get(slot) == i and \
+        roots.get(slot) == frozenset({slot})
+
+
 def _dying_input(step: Any, i: int, key: tuple[tuple[int, ...], Any],
                  roots: dict[int, frozenset[int]], owner: dict[int, int],
                  last: dict[int, int], buffers: list[tuple[tuple[int, ...], Any]]
                  ) -> int | None:
-    """An input of step ``i`` whose planned buffer could hold the output: exactly the
-    output's (shape, dtype), not a view of anything else, and last read at this step."""
-    for s in step.inputs:
-        b = owner.get(s)
-        if b is not None and last.get(s) == i and roots.get(s) == frozenset({s}) and \
-                buffers[b] == key:
+    """An input of step ``i`` whose planned buffer could hold the output: one the record
+    may overwrite element by element, exactly the output's (shape, dtype), not a view of
+    anything else, and last read at this step."""
+    allowed = None if _elementwise(step.record) else step.record.inplace_inputs
+    if allowed == ():
+        return None
+    for p, s in _positioned_inputs(step):
+        if (allowed is None or p in allowed) and _dies_here(s, i, roots, owner, last) and \
+                buffers[owner[s]] == key:
             return s
     return None
+
+
+def _donated(step: Any, i: int, roots: dict[int, frozenset[int]], owner: dict[int, int],
+             last: dict[int, int], assigned: list[int | None]) -> tuple[int, ...]:
+    """Positions of the step's ``scratch_inputs`` whose buffers die here: read once by this
+    step, by nothing later, and not holding this step's output."""
+    wanted = step.record.scratch_inputs
+    if not wanted:
+        return ()
+    return tuple(p for p, s in _positioned_inputs(step)
+                 if p in wanted and step.inputs.count(s) == 1 and
+                 _dies_here(s, i, roots, owner, last) and owner[s] not in assigned)
 
 
 def _key(plan: Plan, slot: int) -> tuple[tuple[int, ...], Any] | None:

@@ -46,6 +46,7 @@ class PlanStep:
     refs: tuple[str, ...] = ()  # names of VariableV2 nodes bound to the op's ref inputs
     release: tuple[int, ...] = ()  # slots whose last use is this step
     out_buffers: tuple[int | None, ...] = ()  # planned buffer per output (memory plan)
+    donated: tuple[int, ...] = ()  # op-input positions the kernel may overwrite (memory plan)
     #: "" (runs on the calling thread), "async" (launched on the worker here, awaited before
     #: step ``join``) or "split" (its rows computed on both threads): compiler/parallel.py.
     parallel: str = ""

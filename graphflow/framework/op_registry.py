@@ -207,6 +207,9 @@ class KernelContext(_NodeContext):
         # Preallocated arrays (or None) per output, from the plan's memory plan; a kernel of a
         # record with ``writes_out = True`` writes its result into them and returns them.
         self.out: list[Any] = [None] * len(self.outputs)
+        #: Positions (among the op's inputs) of the ``scratch_inputs`` the memory plan
+        #: donated: their values die here, so the kernel may overwrite them.
+        self.donated: frozenset[int] = frozenset()
 
     def scratch(self, shape: Any, dtype: Any) -> Any:
         """A work array the kernel keeps across runs (allocated once, when the plan is bound),
@@ -321,6 +324,14 @@ class Op:
     #: push, a TensorArray write): the memory planner never puts such an input in a reused
     #: buffer, since a later step or iteration would overwrite what was kept.
     retains_inputs: ClassVar[bool] = False
+    #: Input positions whose planned buffer the kernel's output may share when the input is
+    #: read for the last time at this step: the kernel reads each element of that input
+    #: before it writes the same element of ``ctx.out[0]`` (element-wise ufunc records need
+    #: not list theirs: all of their inputs qualify).
+    inplace_inputs: ClassVar[tuple[int, ...]] = ()
+    #: Input positions the kernel may overwrite as work space when the memory planner
+    #: donates them (``ctx.donated``: a planned buffer nothing reads after this step).
+    scratch_inputs: ClassVar[tuple[int, ...]] = ()
 
     def infer(self, ctx: InferContext) -> list[TensorSpec]:
         raise NotImplementedError(f"{self.op_type} has no shape rule")

@@ -69,6 +69,7 @@ class TanhGrad(_ActivationGrad):
     """z = dy * (1 - y^2)."""
 
     op_type = "TanhGrad"
+    inplace_inputs = (0,)  # fn_into reads y before writing it (and all of dy after)
 
     @staticmethod
     def fn(y: np.ndarray, dy: np.ndarray) -> np.ndarray:
@@ -94,6 +95,7 @@ class SigmoidGrad(_ActivationGrad):
     """z = dy * y * (1 - y)."""
 
     op_type = "SigmoidGrad"
+    inplace_inputs = (1,)  # the kernel reads dy first, then only y
 
     @staticmethod
     def fn(y: np.ndarray, dy: np.ndarray) -> np.ndarray:

@@ -202,6 +202,7 @@ def bind_kernel(plan: Plan, step: PlanStep, resources: RunResources,
     ctx.refs = [resources.cell(name) for name in step.refs]
     ctx.out = [None if b is None else buffers[b] for b in step.out_buffers] or \
         [None] * len(op.outputs)
+    ctx.donated = frozenset(step.donated)
     if step.parallel == parallel.SPLIT:  # rows on both threads, when the record can
         kernel = record.split_kernel(ctx, submit)
         if kernel is not None:

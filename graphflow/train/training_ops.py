@@ -66,15 +66,20 @@ class ApplyGradientDescent(_Apply):
     ref_inputs = (0,)
     scalar_inputs = (1,)
     grad_input = 2
+    scratch_inputs = (2,)  # alpha * delta may go into delta's buffer when it dies here
 
     def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
         (cell,), name = ctx.refs, ctx.name
         shape = ctx.concrete(ctx.inputs[2])
-        step = ctx.scratch(shape, ctx.inputs[2].dtype.np_dtype) if shape else None
+        donated = 2 in ctx.donated
+        step = ctx.scratch(shape, ctx.inputs[2].dtype.np_dtype) \
+            if shape and not donated else None
 
         def apply(alpha: np.ndarray, delta: np.ndarray) -> np.ndarray:
             (var,) = _values([cell], name, "ApplyGradientDescent")
-            if step is not None and delta.shape == step.shape:
+            if donated and delta.shape == var.shape and delta.dtype == var.dtype:
+                var -= np.multiply(delta, alpha, out=delta)  # the gradient's own buffer
+            elif step is not None and delta.shape == step.shape:
                 np.multiply(delta, alpha, out=step)  # no per-run temporary
                 var -= step
             else:
