@@ -262,6 +262,9 @@ class RowUpdate:
         self.flat: np.ndarray | None = None
         self.sorted: np.ndarray | None = None  # the distinct-ids check's (small updates)
         self.differs: np.ndarray | None = None
+        self.small_rows: np.ndarray | None = None  # the distinct path's gathered rows,
+        self.row_item = np.dtype(np.void)  # a whole row as one opaque item, and those
+        self.row_items: np.ndarray | None = None  # rows viewed as such items
 
     def fits(self, target: np.ndarray, updates: np.ndarray) -> bool:
         return (updates.shape == self.shape and target.flags.c_contiguous
@@ -329,13 +332,15 @@ class RowUpdate:
     def _whole_rows(self, ufunc: Any, target: np.ndarray, updates: np.ndarray) -> None:
         """The update of distinct ids (in ``self.index``): one gather, ufunc and scatter of
         whole rows — what ``ufunc.at`` does to each row, as each row is updated once."""
-        if self.rows is None or self.rows.dtype != target.dtype:
-            self.rows = self.alloc((self.n, self.row), target.dtype)
-            self.values = self.alloc((self.n, self.row), target.dtype)
-        item = np.dtype((np.void, self.row * target.dtype.itemsize))
-        table = target.reshape(target.shape[0], self.row).view(item).reshape(-1)
-        values = np.ascontiguousarray(updates).reshape(self.n, self.row)
-        self._rows(ufunc, table, item, values, self.index, None)
+        rows = self.small_rows
+        if rows is None or rows.dtype != target.dtype:
+            rows = self.small_rows = self.alloc((self.n, self.row), target.dtype)
+            self.row_item = np.dtype((np.void, self.row * target.dtype.itemsize))
+            self.row_items = rows.view(self.row_item).reshape(-1)
+        table = target.reshape(target.shape[0], self.row).view(self.row_item).reshape(-1)
+        np.take(table, self.index, out=self.row_items, mode="clip")
+        ufunc(rows, updates.reshape(self.n, self.row), out=rows)
+        np.put(table, self.index, self.row_items, mode="clip")
 
     def _rows(self, ufunc: Any, table: np.ndarray, item: np.dtype, values: np.ndarray,
               ids: np.ndarray, positions: np.ndarray | None) -> None:
