@@ -206,6 +206,7 @@ FAST_ROW_UPDATES = True
 #: 160 rows of 50 floats, and the same bits (each row is updated once either way). Off:
 #: small updates always take the flat path.
 SMALL_DISTINCT_ROWS = True
+_MAX_SKIPPED_CHECKS = 63
 _ROUNDS = 3
 _FEW = 32
 _SORT_MAX = 1024
@@ -262,6 +263,7 @@ class RowUpdate:
         self.flat: np.ndarray | None = None
         self.sorted: np.ndarray | None = None  # the distinct-ids check's (small updates)
         self.differs: np.ndarray | None = None
+        self.failed_checks = self.skip_checks = 0  # see _check_distinct
         self.small_rows: np.ndarray | None = None  # the distinct path's gathered rows,
         self.row_item = np.dtype(np.void)  # a whole row as one opaque item, and those
         self.row_items: np.ndarray | None = None  # rows viewed as such items
@@ -281,7 +283,8 @@ class RowUpdate:
             if self.flat is None:
                 self.starts = self.alloc((n, 1), np.intp)
                 self.flat = self.alloc((n, row), np.intp)
-            if SMALL_DISTINCT_ROWS and self._distinct(indices):
+            if SMALL_DISTINCT_ROWS and self._check_distinct() and self._distinct(indices):
+                self.failed_checks = self.skip_checks = 0
                 self._whole_rows(ufunc, target, updates)
                 return
             np.multiply(indices.reshape(-1, 1), row, out=self.starts, casting="unsafe")
@@ -315,6 +318,18 @@ class RowUpdate:
             if ids.size < _FEW:
                 break
         self._at(ufunc, target, idx, values, positions)
+
+    def _check_distinct(self) -> bool:
+        """Whether to look for repeated ids in this call: after k checks in a row found
+        repeats (a corpus whose batches always repeat ids: padding, frequent words), the next
+        2^(k-1) - 1 calls (at most 63) go straight to the flat path. Both paths give the same
+        bits; this only spares a check that keeps failing."""
+        if self.skip_checks:
+            self.skip_checks -= 1
+            return False
+        self.failed_checks += 1  # reset by a check that finds the ids distinct
+        self.skip_checks = min((1 << (self.failed_checks - 1)) - 1, _MAX_SKIPPED_CHECKS)
+        return True
 
     def _distinct(self, indices: np.ndarray) -> bool:
         """Whether no id repeats (a sorted copy has no two equal neighbours); leaves the ids

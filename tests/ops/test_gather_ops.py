@@ -481,3 +481,41 @@ def test_planned_row_gather_copies_the_same_bytes(monkeypatch: pytest.MonkeyPatc
                                    r"is not in \[0, 30\)") as info:
                     s.run(out, {params: table, idx: wrong})
                 assert info.value.node_name == "rows"
+
+
+def test_ids_that_keep_repeating_skip_the_distinct_check_and_keep_their_bits(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """After k checks in a row found repeats, the next 2^(k-1) - 1 calls skip the check
+    (flat path); a batch of distinct ids is taken by whole rows again once a check runs.
+    Every call gives ufunc.at's bits whichever path ran."""
+    _row_path(monkeypatch, "small_distinct_or_flat")
+    checks = 0
+    real = gather_ops.RowUpdate._distinct
+
+    def counted(self: Any, indices: np.ndarray) -> bool:
+        nonlocal checks
+        checks += 1
+        return real(self, indices)
+
+    monkeypatch.setattr(gather_ops.RowUpdate, "_distinct", counted)
+    rng = np.random.default_rng(17)
+    target = rng.standard_normal((50, 3)).astype(np.float32)
+    updates = rng.standard_normal((8, 3)).astype(np.float32)
+    planned = gather_ops.RowUpdate(updates.shape, 1, lambda s, d: np.empty(s, d))
+    repeating = np.array([1, 2, 2, 3, 4, 5, 6, 7], np.int32)
+    distinct = np.array([9, 1, 40, 3, 4, 5, 6, 7], np.int32)
+    got, expected = target.copy(), target.copy()
+    checked_at = []
+    for call in range(12):
+        before = checks
+        planned(np.subtract, got, repeating, updates)
+        np.subtract.at(expected, repeating, updates)
+        if checks > before:
+            checked_at.append(call)
+    assert checked_at == [0, 1, 3, 7]  # gaps of 0, 1, 3: 2^(k-1) - 1 skipped calls
+    assert _same_bits(got, expected)
+    for _call in range(8):  # skipped calls, then a check that finds the ids distinct
+        planned(np.subtract, got, distinct, updates)
+        np.subtract.at(expected, distinct, updates)
+    assert planned.failed_checks == 0 and planned.skip_checks == 0
+    assert _same_bits(got, expected)
