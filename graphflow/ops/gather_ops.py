@@ -51,6 +51,7 @@ def _where(pos: tuple[int, ...]) -> str:
 #: gathered rows as opaque void items was measured too and did not pay: at the window-NER
 #: step's sizes the gather waits on memory, not on numpy's per-element loop.)
 FAST_ROW_GATHER = True
+_LARGEST = np.maximum.reduce
 _UNSIGNED: dict[Any, Any] = {np.dtype(np.int32): np.dtype(np.uint32),
                              np.dtype(np.int64): np.dtype(np.uint64)}
 
@@ -60,8 +61,8 @@ def indices_in_range(indices: np.ndarray, n: int) -> bool:
     if not indices.size:
         return True
     unsigned = _UNSIGNED.get(indices.dtype) if FAST_ROW_GATHER else None
-    if unsigned is not None:
-        return bool(indices.view(unsigned).max() < n)
+    if unsigned is not None:  # the ufunc's reduce directly: ndarray.max's wrapper costs more
+        return bool(_LARGEST(indices.view(unsigned), None) < n)
     return bool(indices.min() >= 0 and indices.max() < n)
 
 
