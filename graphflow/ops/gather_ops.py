@@ -52,6 +52,7 @@ def _where(pos: tuple[int, ...]) -> str:
 #: step's sizes the gather waits on memory, not on numpy's per-element loop.)
 FAST_ROW_GATHER = True
 _LARGEST = np.maximum.reduce
+_ALL = np.logical_and.reduce
 _UNSIGNED: dict[Any, Any] = {np.dtype(np.int32): np.dtype(np.uint32),
                              np.dtype(np.int64): np.dtype(np.uint64)}
 
@@ -264,6 +265,7 @@ class RowUpdate:
         self.flat: np.ndarray | None = None
         self.sorted: np.ndarray | None = None  # the distinct-ids check's (small updates)
         self.differs: np.ndarray | None = None
+        self.neighbours: tuple[np.ndarray, np.ndarray] = (self.order, self.order)
         self.failed_checks = self.skip_checks = 0  # see _check_distinct
         self.small_rows: np.ndarray | None = None  # the distinct path's gathered rows,
         self.row_item = np.dtype(np.void)  # a whole row as one opaque item, and those
@@ -286,7 +288,7 @@ class RowUpdate:
                 self.flat = self.alloc((n, row), np.intp)
             if SMALL_DISTINCT_ROWS and self._check_distinct() and self._distinct(indices):
                 self.failed_checks = self.skip_checks = 0
-                self._whole_rows(ufunc, target, updates)
+                self._whole_rows(ufunc, target, indices, updates)
                 return
             np.multiply(indices.reshape(-1, 1), row, out=self.starts, casting="unsafe")
             np.add(self.starts, self.columns, out=self.flat)
@@ -333,30 +335,33 @@ class RowUpdate:
         return True
 
     def _distinct(self, indices: np.ndarray) -> bool:
-        """Whether no id repeats (a sorted copy has no two equal neighbours); leaves the ids
-        in ``self.index``."""
-        idx = self.index
-        np.copyto(idx, indices.reshape(-1), casting="unsafe")
-        if self.sorted is None:
-            self.sorted = self.alloc((self.n,), np.intp)
-            self.differs = self.alloc((max(self.n - 1, 0),), bool)
+        """Whether no id repeats: a sorted copy (in the ids' own dtype) has no two equal
+        neighbours."""
+        flat = indices.reshape(-1)
         ordered = self.sorted
-        np.copyto(ordered, idx)
+        if ordered is None or ordered.dtype != flat.dtype:
+            ordered = self.sorted = self.alloc((self.n,), flat.dtype)
+            self.differs = self.alloc((max(self.n - 1, 0),), bool)
+            self.neighbours = (ordered[1:], ordered[:-1])
+        np.copyto(ordered, flat)
         ordered.sort()
-        return bool(np.not_equal(ordered[1:], ordered[:-1], out=self.differs).all())
+        later, earlier = self.neighbours
+        return bool(_ALL(np.not_equal(later, earlier, out=self.differs)))
 
-    def _whole_rows(self, ufunc: Any, target: np.ndarray, updates: np.ndarray) -> None:
-        """The update of distinct ids (in ``self.index``): one gather, ufunc and scatter of
-        whole rows — what ``ufunc.at`` does to each row, as each row is updated once."""
+    def _whole_rows(self, ufunc: Any, target: np.ndarray, indices: np.ndarray,
+                    updates: np.ndarray) -> None:
+        """The update of distinct ids: one gather, ufunc and scatter of whole rows — what
+        ``ufunc.at`` does to each row, as each row is updated once."""
         rows = self.small_rows
         if rows is None or rows.dtype != target.dtype:
             rows = self.small_rows = self.alloc((self.n, self.row), target.dtype)
             self.row_item = np.dtype((np.void, self.row * target.dtype.itemsize))
             self.row_items = rows.view(self.row_item).reshape(-1)
         table = target.reshape(target.shape[0], self.row).view(self.row_item).reshape(-1)
-        np.take(table, self.index, out=self.row_items, mode="clip")
+        flat = indices.reshape(-1)
+        np.take(table, flat, out=self.row_items, mode="clip")
         ufunc(rows, updates.reshape(self.n, self.row), out=rows)
-        np.put(table, self.index, self.row_items, mode="clip")
+        np.put(table, flat, self.row_items, mode="clip")
 
     def _rows(self, ufunc: Any, table: np.ndarray, item: np.dtype, values: np.ndarray,
               ids: np.ndarray, positions: np.ndarray | None) -> None:
