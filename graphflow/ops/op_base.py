@@ -7,6 +7,7 @@ builder helpers are in ``op_builder``."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -100,9 +101,8 @@ def bind_out(record: Any, ctx: KernelContext) -> Callable[..., Any]:
     out = ctx.out[0]
     if out is None:
         return record.fn
-    if isinstance(record.fn, np.ufunc):
-        ufunc = record.fn
-        return lambda *xs: ufunc(*xs, out=out)
+    if isinstance(record.fn, np.ufunc):  # a C-level partial: no Python frame per call
+        return functools.partial(record.fn, out=out)
     if hasattr(record, "fn_into"):
         into = record.fn_into
         return lambda *xs: into(*xs, out)

@@ -76,7 +76,9 @@ class ApplyGradientDescent(_Apply):
             if shape and not donated else None
 
         def apply(alpha: np.ndarray, delta: np.ndarray) -> np.ndarray:
-            (var,) = _values([cell], name, "ApplyGradientDescent")
+            var = cell.value
+            if var is None:
+                raise uninitialized(cell.name, name, "ApplyGradientDescent")
             if donated and delta.shape == var.shape and delta.dtype == var.dtype:
                 var -= np.multiply(delta, alpha, out=delta)  # the gradient's own buffer
             elif step is not None and delta.shape == step.shape:
