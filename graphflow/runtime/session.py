@@ -173,8 +173,11 @@ class Session:
         values (None for Operations)."""
         if self._closed:
             raise RuntimeError("attempted to use a closed Session")
-        if feed_dict and any(v is None for v in feed_dict.values()):
-            return self._run_with_none_feeds(fetches, feed_dict, options, run_metadata)
+        if feed_dict:
+            for v in feed_dict.values():  # a loop, not any(...): no generator per run
+                if v is None:
+                    return self._run_with_none_feeds(fetches, feed_dict, options,
+                                                     run_metadata)
         fast_key = _fast_key(fetches, feed_dict)
         entry = self._fast.get(fast_key) if fast_key is not None else None
         if entry is not None:  # the same fetch list and feed keys as an earlier run
@@ -317,13 +320,20 @@ class _Signature:
         self.plan_bytes: dict[tuple[Any, ...], int] = {}
         self.cached_bytes = 0
         self.generic: BoundPlan | None = None
+        #: The feed shapes of the last run and their plan (the most recently used entry of
+        #: ``by_shape``, which eviction never removes): a repeated shape skips the lookup.
+        self._last: tuple[tuple[Any, ...] | None, BoundPlan | None] = (None, None)
 
     def compiled_for(self, shapes: tuple[Any, ...]) -> BoundPlan:
+        last_shapes, last = self._last
+        if last is not None and shapes == last_shapes:
+            return last
         by_shape = self.by_shape
         compiled = by_shape.get(shapes)
         if compiled is not None:
             if len(by_shape) > 1:
                 by_shape.move_to_end(shapes)
+            self._last = (shapes, compiled)
             return compiled
         if self.session.config.specialize:
             compiled = self._compile(shapes)
@@ -340,6 +350,7 @@ class _Signature:
                                      self.cached_bytes > self.MAX_PLAN_BYTES):
             evicted, _ = by_shape.popitem(last=False)
             self.cached_bytes -= self.plan_bytes.pop(evicted)
+        self._last = (shapes, compiled)
         return compiled
 
     def _compile(self, shapes: tuple[Any, ...] | None) -> BoundPlan:
