@@ -447,16 +447,19 @@ def test_segment_sum_kernel_is_bit_identical_to_np_add_at() -> None:
     assert _same_bits(np.asarray(got), expected)
 
 
-@pytest.mark.parametrize("fast", [True, False])
+@pytest.mark.parametrize("fast,small", [(True, True), (True, False), (False, False)])
 @pytest.mark.parametrize("dtype,index_dtype", [(np.float32, np.int32), (np.float64, np.int64),
                                                (np.int32, np.int32), (np.bool_, np.int64),
                                                (np.int64, np.int32)])
 def test_planned_row_gather_copies_the_same_bytes(monkeypatch: pytest.MonkeyPatch, fast: bool,
-                                                  dtype: Any, index_dtype: Any) -> None:
-    """The planned axis-0 gather (bounds checked by one unsigned max, or a min and a max
-    with the switch off) gives exactly np.take's bytes — NaN payloads and -0.0 included —
-    and the same errors naming the first bad index."""
+                                                  small: bool, dtype: Any, index_dtype: Any
+                                                  ) -> None:
+    """The planned axis-0 gather (bounds checked by numpy's take itself on uint32-viewed
+    int32 indices for a small output, by one unsigned max, or a min and a max with the
+    switches off) gives exactly np.take's bytes — NaN payloads and -0.0 included — and the
+    same errors naming the first bad index."""
     monkeypatch.setattr(gather_ops, "FAST_ROW_GATHER", fast)
+    monkeypatch.setattr(gather_ops, "CHECKED_SMALL_GATHERS", small)
     rng = np.random.default_rng(17)
     table = (rng.standard_normal((30, 3, 2)) * 10).astype(dtype)
     if dtype == np.float32:
@@ -474,6 +477,12 @@ def test_planned_row_gather_copies_the_same_bytes(monkeypatch: pytest.MonkeyPatc
             for _ in range(2):
                 got = s.run(out, {params: table, idx: ids})
                 assert got.tobytes() == np.take(table, ids, axis=0).tobytes()
+            signature = next(sig for sig in s._plans.values() if sig.feeds)
+            bound = next(iter(signature.by_shape.values()))
+            kernel = bound.kernels[next(i for i, st in enumerate(bound.plan.steps)
+                                        if st.name == "rows")]
+            assert kernel.__name__ == ("gather_small" if small and index_dtype == np.int32
+                                       else "gather_rows")
             for bad in (-1, 30):
                 wrong = ids.copy()
                 wrong[2, 3] = bad
@@ -519,3 +528,26 @@ def test_ids_that_keep_repeating_skip_the_distinct_check_and_keep_their_bits(
         np.subtract.at(expected, distinct, updates)
     assert planned.failed_checks == 0 and planned.skip_checks == 0
     assert _same_bits(got, expected)
+
+
+def test_a_large_planned_gather_keeps_its_buffer_and_bounds_check() -> None:
+    """Past _SMALL_GATHER_BYTES the planned gather writes into its planned buffer (a fresh
+    array per run would cost page faults) after the separate bounds check."""
+    rng = np.random.default_rng(19)
+    table = rng.standard_normal((1000, 64)).astype(np.float32)
+    ids = rng.integers(0, 1000, 300).astype(np.int32)
+    assert ids.size * 64 * 4 > gather_ops._SMALL_GATHER_BYTES
+    with gf.Graph().as_default() as g:
+        params = gf.placeholder(gf.float32, [None, 64])
+        idx = gf.placeholder(gf.int32, [None])
+        out = gf.gather(gf.gather(params, idx, name="rows"), c32([0, 1]))
+        with gf.Session(graph=g) as s:
+            got = s.run(out, {params: table, idx: ids})
+            signature = next(sig for sig in s._plans.values() if sig.feeds)
+            bound = next(iter(signature.by_shape.values()))
+            step = next(i for i, st in enumerate(bound.plan.steps) if st.name == "rows")
+            assert bound.kernels[step].__name__ == "gather_rows"
+            np.testing.assert_array_equal(got, table[ids[:2]])
+            ids[5] = -3
+            with pytest.raises(gf.InvalidArgumentError, match=r"indices\[5\] = -3"):
+                s.run(out, {params: table, idx: ids})
