@@ -4,7 +4,7 @@ The workload is the window-NER step's (``benchmarks/window_ner_step.py``: vocabu
 embeddings 50, window 5, 5 classes) at ``--batch-sizes``. Each lever is timed as the planned
 kernel runs it, against the code it replaced (its switch off), on the same arrays:
 
-* row update: ``gather_ops.RowUpdate`` (first occurrences as whole rows, repeats by
+* row update: ``row_updates.RowUpdate`` (first occurrences as whole rows, repeats by
   ``ufunc.at``) vs its switch off, ``FAST_ROW_UPDATES = False`` (``ufunc.at`` over one flat
   index per element, what ``state_ops.RowScatter`` did),
   subtracting a fresh batch's rows into the embedding matrix each call (ids cycle over 8
@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 import graphflow as gf
-from graphflow.ops import cross_entropy_ops, gather_ops
+from graphflow.ops import cross_entropy_ops, gather_ops, row_updates
 from graphflow.runtime import session as session_module
 
 VOCAB, DIM, WINDOW, CLASSES = 100_000, 50, 5, 5
@@ -61,17 +61,17 @@ def row_update(batch: int, number: int, repeats: int) -> tuple[float, float]:
     ids = [rng.integers(0, VOCAB, batch * WINDOW).astype(np.int32) for _ in range(8)]
     updates = (rng.standard_normal((batch * WINDOW, DIM)) * 1e-3).astype(np.float32)
     shape = (batch * WINDOW, DIM)
-    kernel = gather_ops.RowUpdate(shape, 1, np.empty)
+    kernel = row_updates.RowUpdate(shape, 1, np.empty)
     k = [0]
 
     def step(fast: bool) -> None:
         k[0] += 1
-        gather_ops.FAST_ROW_UPDATES = fast
+        row_updates.FAST_ROW_UPDATES = fast
         kernel(np.subtract, table, ids[k[0] % 8], updates)
     try:
         return interleaved(lambda: step(True), lambda: step(False), number, repeats)
     finally:
-        gather_ops.FAST_ROW_UPDATES = True
+        row_updates.FAST_ROW_UPDATES = True
 
 
 def row_gather(batch: int, number: int, repeats: int) -> tuple[float, float]:

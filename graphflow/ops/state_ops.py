@@ -17,7 +17,7 @@ from graphflow.framework.errors import FailedPreconditionError
 from graphflow.framework.op_registry import InferContext, KernelContext, Op, register
 from graphflow.framework.tensor import Operation, Tensor, TensorSpec
 from graphflow.framework.tensor_shape import TensorShape
-from graphflow.ops import gather_ops, op_builder
+from graphflow.ops import gather_ops, op_builder, row_updates
 from graphflow.ops.op_base import run_error
 
 
@@ -160,7 +160,7 @@ class _Scatter(Op):
         cell, name, op_type, ufunc = ctx.refs[0], ctx.name, self.op_type, self.ufunc
         shape = ctx.concrete(ctx.inputs[2])  # updates: indices.shape + row shape
         row_ndim = None if ctx.inputs[0].shape.rank is None else ctx.inputs[0].shape.rank - 1
-        plan = gather_ops.RowUpdate(shape, row_ndim, ctx.scratch) \
+        plan = row_updates.RowUpdate(shape, row_ndim, ctx.scratch) \
             if shape and row_ndim and len(shape) > row_ndim else None
 
         def scatter(indices: np.ndarray, updates: np.ndarray) -> np.ndarray:
@@ -184,12 +184,12 @@ class _Scatter(Op):
 def scatter_rows(ufunc: Any, target: np.ndarray, indices: np.ndarray, updates: np.ndarray
                  ) -> None:
     """target[indices[i]] (ufunc)= updates[i], rows with equal indices all applied, exactly
-    as ``ufunc.at`` (``gather_ops.update_rows``: first occurrences as whole-row gathers and
+    as ``ufunc.at`` (``row_updates.update_rows``: first occurrences as whole-row gathers and
     scatters, repeats in order)."""
     if target.ndim < 2 or not target.flags.c_contiguous:
         ufunc.at(target, indices, updates)
         return
-    gather_ops.update_rows(ufunc, target, indices, updates)
+    row_updates.update_rows(ufunc, target, indices, updates)
 
 
 @register

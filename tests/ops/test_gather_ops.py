@@ -12,7 +12,7 @@ import pytest
 
 import graphflow as gf
 from graphflow.framework import op_registry as registry
-from graphflow.ops import gather_ops
+from graphflow.ops import gather_ops, row_updates
 
 from . import helpers
 from .helpers import Case, c32, case_ids, rand, run
@@ -315,9 +315,9 @@ def _row_path(monkeypatch: pytest.MonkeyPatch, path: str) -> None:
     update's ids are distinct (else flat), rounds of whole rows with the first-occurrence
     mask from a stable sort (few ids) or from a stamp (many)."""
     small, sort_max, distinct = _PATHS[path]
-    monkeypatch.setattr(gather_ops, "_SMALL", small)
-    monkeypatch.setattr(gather_ops, "_SORT_MAX", sort_max)
-    monkeypatch.setattr(gather_ops, "SMALL_DISTINCT_ROWS", distinct)
+    monkeypatch.setattr(row_updates, "_SMALL", small)
+    monkeypatch.setattr(row_updates, "_SORT_MAX", sort_max)
+    monkeypatch.setattr(row_updates, "SMALL_DISTINCT_ROWS", distinct)
 
 
 @pytest.mark.parametrize("path", list(_PATHS))
@@ -337,13 +337,13 @@ def test_row_update_is_bit_identical_to_ufunc_at(name: str, indices: np.ndarray,
     expected = target.copy()
     with np.errstate(all="ignore"):
         ufunc.at(expected, indices, updates)
-        planned = gather_ops.RowUpdate(updates.shape, 2, lambda s, d: np.empty(s, d))
+        planned = row_updates.RowUpdate(updates.shape, 2, lambda s, d: np.empty(s, d))
         for _run in range(2):  # the plan-lifetime work arrays are reused
             got = target.copy()
             planned(ufunc, got, indices, updates)
             assert _same_bits(got, expected)
         got = target.copy()
-        gather_ops.update_rows(ufunc, got, indices, updates)
+        row_updates.update_rows(ufunc, got, indices, updates)
     assert _same_bits(got, expected)
 
 
@@ -354,7 +354,7 @@ def test_row_update_exact_even_if_repeated_assignments_kept_the_first_write(
     exact minimum (np.minimum.at), and the result is still bit-identical."""
     _row_path(monkeypatch, "stamped_ids")
 
-    class ForwardClaim(gather_ops.RowUpdate):
+    class ForwardClaim(row_updates.RowUpdate):
         def _claim(self, stamp: np.ndarray, idx: np.ndarray) -> None:
             stamp[idx] = self.order  # the last occurrence wins: not the first position
 
@@ -379,10 +379,10 @@ def test_row_update_switch_off_gives_the_same_bits(monkeypatch: pytest.MonkeyPat
     target = rng.standard_normal((30, 5)).astype(np.float32)
     updates = rng.standard_normal((200, 5)).astype(np.float32)
     on = target.copy()
-    gather_ops.update_rows(np.subtract, on, indices, updates)
-    monkeypatch.setattr(gather_ops, "FAST_ROW_UPDATES", False)
+    row_updates.update_rows(np.subtract, on, indices, updates)
+    monkeypatch.setattr(row_updates, "FAST_ROW_UPDATES", False)
     off = target.copy()
-    gather_ops.update_rows(np.subtract, off, indices, updates)
+    row_updates.update_rows(np.subtract, off, indices, updates)
     assert _same_bits(on, off)
 
 
@@ -406,7 +406,7 @@ def test_small_distinct_update_moves_whole_rows_and_repeats_take_the_flat_path(
     rng = np.random.default_rng(13)
     target = rng.standard_normal((100, 4)).astype(np.float32)
     updates = rng.standard_normal((6, 4)).astype(np.float32)
-    planned = gather_ops.RowUpdate(updates.shape, 1, lambda s, d: np.empty(s, d))
+    planned = row_updates.RowUpdate(updates.shape, 1, lambda s, d: np.empty(s, d))
     for indices, path in ((np.array([7, 3, 99, 0, 42, 8], np.int32), "rows"),
                           (np.array([7, 3, 99, 3, 42, 8], np.int32), "at")):
         expected = target.copy()
@@ -427,12 +427,12 @@ def test_row_update_on_a_strided_target_and_mixed_dtypes() -> None:
     updates = rng.standard_normal((6, 4))
     expected = strided.copy()
     np.add.at(expected, indices, updates)
-    gather_ops.update_rows(np.add, strided, indices, updates)
+    row_updates.update_rows(np.add, strided, indices, updates)
     assert _same_bits(np.ascontiguousarray(strided), expected)
     narrow = rng.standard_normal((12, 4)).astype(np.float32)
     expected = narrow.copy()
     np.add.at(expected, indices, updates)
-    gather_ops.update_rows(np.add, narrow, indices, updates)
+    row_updates.update_rows(np.add, narrow, indices, updates)
     assert _same_bits(narrow, expected)
 
 
@@ -499,18 +499,18 @@ def test_ids_that_keep_repeating_skip_the_distinct_check_and_keep_their_bits(
     Every call gives ufunc.at's bits whichever path ran."""
     _row_path(monkeypatch, "small_distinct_or_flat")
     checks = 0
-    real = gather_ops.RowUpdate._distinct
+    real = row_updates.RowUpdate._distinct
 
     def counted(self: Any, indices: np.ndarray) -> bool:
         nonlocal checks
         checks += 1
         return real(self, indices)
 
-    monkeypatch.setattr(gather_ops.RowUpdate, "_distinct", counted)
+    monkeypatch.setattr(row_updates.RowUpdate, "_distinct", counted)
     rng = np.random.default_rng(17)
     target = rng.standard_normal((50, 3)).astype(np.float32)
     updates = rng.standard_normal((8, 3)).astype(np.float32)
-    planned = gather_ops.RowUpdate(updates.shape, 1, lambda s, d: np.empty(s, d))
+    planned = row_updates.RowUpdate(updates.shape, 1, lambda s, d: np.empty(s, d))
     repeating = np.array([1, 2, 2, 3, 4, 5, 6, 7], np.int32)
     distinct = np.array([9, 1, 40, 3, 4, 5, 6, 7], np.int32)
     got, expected = target.copy(), target.copy()
