@@ -7,11 +7,14 @@ segment sums. ``RowUpdate`` keeps the work arrays of one concrete updates shape 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 _ALL = np.logical_and.reduce
+#: ``check(indices, rows)``: raises when an index is outside ``[0, rows)``.
+BoundsCheck = Callable[[np.ndarray, int], None]
 
 
 #: ``update_rows``/``RowUpdate`` apply the first occurrence of every row id with one gather,
@@ -30,6 +33,10 @@ FAST_ROW_UPDATES = True
 #: 160 rows of 50 floats, and the same bits (each row is updated once either way). Off:
 #: small updates always take the flat path.
 SMALL_DISTINCT_ROWS = True
+#: ... and, when the caller leaves the bounds check to the row update (``check``), int32 ids
+#: are checked by that gather itself (``np.take`` on the ids viewed as uint32, into a fresh
+#: array) instead of by a separate reduction first. Off: the separate check.
+TAKE_CHECKS_BOUNDS = True
 _MAX_SKIPPED_CHECKS = 63
 _ROUNDS = 3
 _FEW = 32
@@ -98,10 +105,14 @@ class RowUpdate:
                 and target.shape[1:] == self.row_shape and target.ndim >= 2)
 
     def __call__(self, ufunc: Any, target: np.ndarray, indices: np.ndarray,
-                 updates: np.ndarray) -> None:
+                 updates: np.ndarray, check: BoundsCheck | None = None) -> None:
+        """``check(indices, rows)`` raises when an id is outside ``[0, rows)``; it runs
+        before anything is written (None: the caller checked the ids already)."""
         n, row = self.n, self.row
         if not FAST_ROW_UPDATES or n == 0 or row == 0 or updates.dtype != target.dtype or \
                 target.dtype.kind not in "biufc" or not target.flags.c_contiguous:
+            if check is not None:
+                check(indices, target.shape[0])
             self._at(ufunc, target, indices.reshape(-1).astype(np.intp, copy=False), updates)
             return
         if n * row < _SMALL:  # few elements: numpy's flat ufunc.at is the fewer calls
@@ -110,12 +121,16 @@ class RowUpdate:
                 self.flat = self.alloc((n, row), np.intp)
             if SMALL_DISTINCT_ROWS and self._check_distinct() and self._distinct(indices):
                 self.failed_checks = self.skip_checks = 0
-                self._whole_rows(ufunc, target, indices, updates)
+                self._whole_rows(ufunc, target, indices, updates, check)
                 return
+            if check is not None:
+                check(indices, target.shape[0])
             np.multiply(indices.reshape(-1, 1), row, out=self.starts, casting="unsafe")
             np.add(self.starts, self.columns, out=self.flat)
             ufunc.at(target.reshape(-1), self.flat.reshape(-1), updates.reshape(-1))
             return
+        if check is not None:
+            check(indices, target.shape[0])
         idx = self.index
         np.copyto(idx, indices.reshape(-1), casting="unsafe")
         values = np.ascontiguousarray(updates).reshape(n, row)
@@ -171,9 +186,11 @@ class RowUpdate:
         return bool(_ALL(np.not_equal(later, earlier, out=self.differs)))
 
     def _whole_rows(self, ufunc: Any, target: np.ndarray, indices: np.ndarray,
-                    updates: np.ndarray) -> None:
+                    updates: np.ndarray, check: BoundsCheck | None) -> None:
         """The update of distinct ids: one gather, ufunc and scatter of whole rows — what
-        ``ufunc.at`` does to each row, as each row is updated once."""
+        ``ufunc.at`` does to each row, as each row is updated once. With int32 ids still to
+        check, numpy's ``take`` checks them while it gathers (viewed as uint32, a negative
+        id is out of bounds too) into a fresh array, before anything is written."""
         rows = self.small_rows
         if rows is None or rows.dtype != target.dtype:
             rows = self.small_rows = self.alloc((self.n, self.row), target.dtype)
@@ -181,9 +198,22 @@ class RowUpdate:
             self.row_items = rows.view(self.row_item).reshape(-1)
         table = target.reshape(target.shape[0], self.row).view(self.row_item).reshape(-1)
         flat = indices.reshape(-1)
-        np.take(table, flat, out=self.row_items, mode="clip")
+        if check is None:
+            items = self.row_items
+            np.take(table, flat, out=items, mode="clip")
+        elif TAKE_CHECKS_BOUNDS and flat.dtype == np.int32:
+            try:
+                items = np.take(table, flat.view(np.uint32))
+            except IndexError:
+                check(indices, target.shape[0])  # raises the caller's error
+                raise
+            rows = items.view(target.dtype).reshape(self.n, self.row)
+        else:
+            check(indices, target.shape[0])
+            items = self.row_items
+            np.take(table, flat, out=items, mode="clip")
         ufunc(rows, updates.reshape(self.n, self.row), out=rows)
-        np.put(table, flat, self.row_items, mode="clip")
+        np.put(table, flat, items, mode="clip")
 
     def _rows(self, ufunc: Any, table: np.ndarray, item: np.dtype, values: np.ndarray,
               ids: np.ndarray, positions: np.ndarray | None) -> None:

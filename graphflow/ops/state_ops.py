@@ -163,20 +163,22 @@ class _Scatter(Op):
         plan = row_updates.RowUpdate(shape, row_ndim, ctx.scratch) \
             if shape and row_ndim and len(shape) > row_ndim else None
 
+        def check(indices: np.ndarray, rows: int) -> None:
+            if not gather_ops.indices_in_range(indices, rows):
+                ctx.check_indices(indices, rows, context=f" (rows of variable '{cell.name}')")
+
         def scatter(indices: np.ndarray, updates: np.ndarray) -> np.ndarray:
             current = cell.value
             if current is None:
                 raise uninitialized(cell.name, name, op_type)
-            if not gather_ops.indices_in_range(indices, current.shape[0]):
-                ctx.check_indices(indices, current.shape[0],
-                                  context=f" (rows of variable '{cell.name}')")
+            if ufunc is not None and plan is not None and plan.fits(current, updates):
+                plan(ufunc, current, indices, updates, check)  # checks before it writes
+                return current
+            check(indices, current.shape[0])
             if ufunc is None:
                 current[indices] = updates
             else:
-                if plan is not None and plan.fits(current, updates):
-                    plan(ufunc, current, indices, updates)
-                else:
-                    scatter_rows(ufunc, current, indices, updates)
+                scatter_rows(ufunc, current, indices, updates)
             return current
         return scatter
 

@@ -12,6 +12,7 @@ import pytest
 
 import graphflow as gf
 from graphflow.framework import op_registry as registry
+from graphflow.ops import row_updates
 
 from .helpers import W0, initialized_session
 
@@ -164,6 +165,39 @@ def test_scatter_shape_and_range_errors(graph, w: gf.Variable) -> None:
         with pytest.raises(gf.InvalidArgumentError, match=r"ScatterUpdate node 'su'.*\[0, 4\)"):
             sess.run(bad)
         np.testing.assert_array_equal(sess.run(w.value()), W0)  # nothing half-written
+
+
+@pytest.mark.parametrize("take_checks", [True, False])
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+@pytest.mark.parametrize("ids", [[5, 1, 0], [5, 1, 5]], ids=["distinct", "repeated"])
+@pytest.mark.parametrize("bad", [-1, 6])
+def test_a_bad_row_id_is_named_and_nothing_is_written(monkeypatch: pytest.MonkeyPatch,
+                                                      take_checks: bool, index_dtype: Any,
+                                                      ids: list, bad: int) -> None:
+    """Whichever path the planned row update takes (whole rows of distinct ids, whose gather
+    may check int32 ids itself; the flat ufunc.at for repeats), an id outside the
+    variable's rows is named before any row is changed; good ids update as ufunc.at."""
+    monkeypatch.setattr(row_updates, "TAKE_CHECKS_BOUNDS", take_checks)
+    start = np.arange(12.0).reshape(6, 2)
+    with gf.Graph().as_default():
+        table = gf.Variable(start, name="table")
+        idx = gf.placeholder(index_dtype, [3], name="idx")
+        upd = gf.placeholder(gf.float64, [3, 2], name="upd")
+        sub = gf.scatter_sub(table, idx, upd, name="sub")
+        updates = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+        with gf.Session() as sess:
+            sess.run(gf.global_variables_initializer())
+            got = sess.run(sub, {idx: np.array(ids, index_dtype), upd: updates})
+            expected = start.copy()
+            np.subtract.at(expected, ids, updates)
+            np.testing.assert_array_equal(got, expected)
+            wrong = np.array(ids, index_dtype)
+            wrong[1] = bad
+            with pytest.raises(gf.InvalidArgumentError,
+                               match=rf"ScatterSub node 'sub'.*indices\[1\] = {bad} is not in "
+                               r"\[0, 6\) \(rows of variable 'table'\)"):
+                sess.run(sub, {idx: wrong, upd: updates})
+            np.testing.assert_array_equal(sess.variable_value("table"), expected)
 
 
 # ----------------------------------------------------------------------------------------
