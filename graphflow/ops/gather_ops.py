@@ -137,7 +137,7 @@ class GatherV2(Op):
                 def gather_small(params: np.ndarray, indices: np.ndarray, axis: Any
                                  ) -> np.ndarray:
                     try:  # as unsigned, a negative index is out of bounds too
-                        return np.take(params, indices.view(np.uint32), axis=a)
+                        return params.take(indices.view(np.uint32), axis=a)
                     except (IndexError, TypeError, ValueError):
                         return gather_kernel(params, indices, axis)  # the named error
                 return gather_small
@@ -145,7 +145,7 @@ class GatherV2(Op):
             def gather_rows(params: np.ndarray, indices: np.ndarray, axis: Any) -> np.ndarray:
                 if not indices_in_range(indices, params.shape[a]):
                     return gather_kernel(params, indices, axis)  # raises the named error
-                return np.take(params, indices, axis=a, out=out, mode="clip")
+                return params.take(indices, axis=a, out=out, mode="clip")
             return gather_rows
         return gather_kernel
 

@@ -200,10 +200,10 @@ class RowUpdate:
         flat = indices.reshape(-1)
         if check is None:
             items = self.row_items
-            np.take(table, flat, out=items, mode="clip")
+            table.take(flat, out=items, mode="clip")
         elif TAKE_CHECKS_BOUNDS and flat.dtype == np.int32:
             try:
-                items = np.take(table, flat.view(np.uint32))
+                items = table.take(flat.view(np.uint32))
             except IndexError:
                 check(indices, target.shape[0])  # raises the caller's error
                 raise
@@ -211,9 +211,9 @@ class RowUpdate:
         else:
             check(indices, target.shape[0])
             items = self.row_items
-            np.take(table, flat, out=items, mode="clip")
+            table.take(flat, out=items, mode="clip")
         ufunc(rows, updates.reshape(self.n, self.row), out=rows)
-        np.put(table, flat, items, mode="clip")
+        table.put(flat, items, mode="clip")  # the methods: no np.take/np.put wrapper frames
 
     def _rows(self, ufunc: Any, table: np.ndarray, item: np.dtype, values: np.ndarray,
               ids: np.ndarray, positions: np.ndarray | None) -> None:
