@@ -341,6 +341,19 @@ def peers_table(batch_sizes: list[int], repeats: int, steps: int, extra: list[st
             ref = statistics.median(results[("hand-written numpy", b)])
             cells.append(f"{ms:.3f} ({ms / ref:.2f}; {losses[(name, b)]:.5f})")
         print(f"| {name} | " + " | ".join(cells) + " |")
+    # The runs of one round are neighbours in time: their ratios show how much the
+    # machine's noise moves the medians above.
+    print("ratio to the hand-written run of the same round: median (min-max)")
+    for name in engines:
+        if name == "hand-written numpy":
+            continue
+        cells = []
+        for b in batch_sizes:
+            pairs = [ms / ref for ms, ref in zip(results[(name, b)],
+                                                results[("hand-written numpy", b)])]
+            cells.append(f"B={b}: {statistics.median(pairs):.2f} "
+                         f"({min(pairs):.2f}-{max(pairs):.2f})")
+        print(f"  {name}: " + ", ".join(cells))
 
 
 #: The clock of ``median_ms``: wall time, or (``--cpu-time``) this process's CPU time — on a
