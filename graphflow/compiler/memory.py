@@ -119,12 +119,13 @@ def _elementwise(record: Any) -> bool:
         kind.kernel is op_base.Unary.kernel or kind.kernel is op_base.Binary.kernel)
 
 
-def _positioned_inputs(step: Any) -> list[tuple[int, int]]:
+def _positioned_inputs(step: Any) -> Any:
     """(position among the op's inputs, slot) of each of the step's inputs (ref inputs are
     variable cells, not slots)."""
     refs = step.record.ref_inputs
-    positions = [p for p in range(len(step.op.inputs)) if p not in refs]
-    return list(zip(positions, step.inputs))
+    if not refs:
+        return enumerate(step.inputs)
+    return zip((p for p in range(len(step.op.inputs)) if p not in refs), step.inputs)
 
 
 def _dies_here(slot: int, i: int, roots: dict[int, frozenset[int]], owner: dict[int, int],
@@ -142,12 +143,15 @@ def _dying_input(step: Any, i: int, key: tuple[tuple[int, ...], Any],
     """An input of step ``i`` whose planned buffer could hold the output: one the record
     may overwrite element by element, exactly the output's (shape, dtype), not a view of
     anything else, and last read at this step."""
-    allowed = None if _elementwise(step.record) else step.record.inplace_inputs
-    if allowed == ():
-        return None
-    for p, s in _positioned_inputs(step):
-        if (allowed is None or p in allowed) and _dies_here(s, i, roots, owner, last) and \
-                buffers[owner[s]] == key:
+    if _elementwise(step.record):  # every input qualifies
+        candidates: Any = step.inputs
+    else:
+        allowed = step.record.inplace_inputs
+        if not allowed:
+            return None
+        candidates = [s for p, s in _positioned_inputs(step) if p in allowed]
+    for s in candidates:
+        if _dies_here(s, i, roots, owner, last) and buffers[owner[s]] == key:
             return s
     return None
 
