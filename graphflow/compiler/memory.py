@@ -149,7 +149,9 @@ def _dying_input(step: Any, i: int, key: tuple[tuple[int, ...], Any],
         allowed = step.record.inplace_inputs
         if not allowed:
             return None
-        candidates = [s for p, s in _positioned_inputs(step) if p in allowed]
+        # an input also read through another position (TanhGrad(y, y)) must stay intact
+        candidates = [s for p, s in _positioned_inputs(step)
+                      if p in allowed and step.inputs.count(s) == 1]
     for s in candidates:
         if _dies_here(s, i, roots, owner, last) and buffers[owner[s]] == key:
             return s
