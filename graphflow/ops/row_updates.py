@@ -76,7 +76,7 @@ def update_rows(ufunc: Any, target: np.ndarray, indices: np.ndarray, updates: np
 class RowUpdate:
     """``update_rows`` for one concrete updates shape, with its work arrays made once (a
     plan binds it when shapes are known; ``alloc`` is the kernel context's ``scratch``).
-    ``fits(target, updates)`` then ``__call__(ufunc, target, indices, updates)``."""
+    ``fits(target, updates)`` then ``__call__(ufunc, target, indices, updates[, check])``."""
 
     def __init__(self, updates_shape: tuple[int, ...], row_ndim: int, alloc: Any) -> None:
         self.shape = tuple(updates_shape)
@@ -167,7 +167,8 @@ class RowUpdate:
         if self.skip_checks:
             self.skip_checks -= 1
             return False
-        self.failed_checks += 1  # reset by a check that finds the ids distinct
+        # reset by a check that finds the ids distinct; capped where the skip is
+        self.failed_checks = min(self.failed_checks + 1, _MAX_SKIPPED_CHECKS.bit_length() + 1)
         self.skip_checks = min((1 << (self.failed_checks - 1)) - 1, _MAX_SKIPPED_CHECKS)
         return True
 

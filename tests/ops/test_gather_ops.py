@@ -551,3 +551,19 @@ def test_a_large_planned_gather_keeps_its_buffer_and_bounds_check() -> None:
             ids[5] = -3
             with pytest.raises(gf.InvalidArgumentError, match=r"indices\[5\] = -3"):
                 s.run(out, {params: table, idx: ids})
+
+
+def test_the_distinct_check_back_off_stops_at_63_skipped_calls(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    _row_path(monkeypatch, "small_distinct_or_flat")
+    target = np.zeros((10, 2), np.float32)
+    updates = np.ones((4, 2), np.float32)
+    planned = row_updates.RowUpdate(updates.shape, 1, lambda s, d: np.empty(s, d))
+    ids = np.array([1, 1, 2, 3], np.int32)
+    for _call in range(3000):
+        planned(np.add, target, ids, updates)
+        assert planned.skip_checks <= 63 and planned.failed_checks <= 7
+    assert planned.failed_checks == 7  # it reached the cap
+    expected = np.zeros((10, 2), np.float32)
+    np.add.at(expected, np.tile(ids, 3000), np.ones((12000, 2), np.float32))
+    assert _same_bits(target, expected)
