@@ -307,14 +307,21 @@ def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 _PATHS = {"flat": (1 << 62, 1024, False), "small_distinct_or_flat": (1 << 62, 1024, True),
-          "sorted_ids": (0, 1024, True), "stamped_ids": (0, 0, True)}
+          "sorted_ids": (0, 1024, True), "stamped_ids": (0, 0, True),
+          # rounds in chunks of a few rows (a chunk boundary inside every round)
+          "stamped_ids_small_chunks": (0, 0, True, 56),
+          "stamped_ids_unchunked": (0, 0, True, None)}
 
 
 def _row_path(monkeypatch: pytest.MonkeyPatch, path: str) -> None:
     """Force one of RowUpdate's paths: flat ufunc.at (small updates), whole rows when a small
     update's ids are distinct (else flat), rounds of whole rows with the first-occurrence
-    mask from a stable sort (few ids) or from a stamp (many)."""
-    small, sort_max, distinct = _PATHS[path]
+    mask from a stable sort (few ids) or from a stamp (many), in chunks of a few bytes
+    or in one pass (None: ``CHUNKED_ROW_UPDATES`` off)."""
+    small, sort_max, distinct, *chunk = _PATHS[path]
+    if chunk:
+        monkeypatch.setattr(row_updates, "CHUNKED_ROW_UPDATES", chunk[0] is not None)
+        monkeypatch.setattr(row_updates, "_CHUNK_BYTES", chunk[0] or 0)
     monkeypatch.setattr(row_updates, "_SMALL", small)
     monkeypatch.setattr(row_updates, "_SORT_MAX", sort_max)
     monkeypatch.setattr(row_updates, "SMALL_DISTINCT_ROWS", distinct)
