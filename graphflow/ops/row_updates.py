@@ -44,6 +44,11 @@ TAKE_CHECKS_BOUNDS = True
 #: written once, so the bits are the same. Off: one gather, ufunc and scatter of all rows.
 CHUNKED_ROW_UPDATES = True
 _CHUNK_BYTES = 1 << 17
+#: Many ids get their first-occurrence mask from one sort of int64 keys (id << 32 |
+#: position) instead of the vocabulary-sized stamp, whose random writes and reads miss the
+#: cache in a step (~0.5 vs ~0.3 ms for 10k ids over 100k rows). Off: the stamp.
+SORTED_FIRST_OCCURRENCES = True
+_KEY_ROWS, _KEY_POSITIONS, _POSITION_BITS = 1 << 31, 1 << 32, (1 << 32) - 1
 _MAX_SKIPPED_CHECKS = 63
 _ROUNDS = 3
 _FEW = 32
@@ -97,6 +102,8 @@ class RowUpdate:
         self.rows: np.ndarray | None = None  # the gathered rows (target's dtype)
         self.values: np.ndarray | None = None  # the updates of first occurrences
         self.backwards = self.order_backwards = self.order
+        self.keys: np.ndarray | None = None  # _first_by_keys's work arrays
+        self.key_ids = self.key_starts = self.order
         self.starts: np.ndarray | None = None  # the flat path's work arrays (small updates)
         self.flat: np.ndarray | None = None
         self.sorted: np.ndarray | None = None  # the distinct-ids check's (small updates)
@@ -248,8 +255,8 @@ class RowUpdate:
     def _first(self, idx: np.ndarray, n_rows: int, whole: bool = True) -> np.ndarray | None:
         """A mask of the first occurrence of each id in ``idx`` (None: no id repeats);
         ``whole``: idx is all of this update's ids (the precomputed orders fit). Few ids are
-        sorted (a stable sort keeps each id's first position first); many are stamped into
-        a per-row array (random access into it would cost a cache miss per id for few)."""
+        sorted (a stable sort keeps each id's first position first); many as int64 keys
+        (``_first_by_keys``) or, with that off, stamped into a per-row array."""
         if idx.size <= _SORT_MAX:
             order = np.argsort(idx, kind="stable")
             ordered = idx[order]
@@ -260,6 +267,8 @@ class RowUpdate:
             first[order[0]] = True
             first[order[1:][starts]] = True
             return first
+        if SORTED_FIRST_OCCURRENCES and n_rows <= _KEY_ROWS and idx.size <= _KEY_POSITIONS:
+            return self._first_by_keys(idx)
         stamp = _stamp(n_rows)
         if whole:
             if self.backwards is self.order:
@@ -281,6 +290,31 @@ class RowUpdate:
             stamp[idx] = idx.size
             np.minimum.at(stamp, idx, order)
             first = stamp[idx] == order
+        return first
+
+    def _first_by_keys(self, idx: np.ndarray) -> np.ndarray | None:
+        """``_first`` by one sort of int64 keys ``id << 32 | position``: sorted, each id's
+        keys are together and its first position comes first (exact, whatever order numpy
+        applies repeated assignments in)."""
+        n = idx.size
+        if self.keys is None:
+            self.keys = self.alloc((self.n,), np.int64)
+            self.key_ids = self.alloc((self.n,), np.int64)
+            self.key_starts = self.alloc((max(self.n - 1, 0),), bool)
+        keys, ids, starts = self.keys[:n], self.key_ids[:n], self.key_starts[:max(n - 1, 0)]
+        np.copyto(keys, idx, casting="unsafe")
+        keys <<= 32
+        keys |= self.order[:n]
+        keys.sort()
+        np.right_shift(keys, 32, out=ids)
+        np.not_equal(ids[1:], ids[:-1], out=starts)
+        if _ALL(starts):
+            return None
+        positions = keys[1:][starts]
+        positions &= _POSITION_BITS
+        first = np.zeros(n, dtype=bool)
+        first[keys[0] & _POSITION_BITS] = True
+        first[positions] = True
         return first
 
     def _claim(self, stamp: np.ndarray, idx: np.ndarray) -> None:

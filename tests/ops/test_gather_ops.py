@@ -306,25 +306,29 @@ def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
     return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
 
 
-_PATHS = {"flat": (1 << 62, 1024, False), "small_distinct_or_flat": (1 << 62, 1024, True),
-          "sorted_ids": (0, 1024, True), "stamped_ids": (0, 0, True),
-          # rounds in chunks of a few rows (a chunk boundary inside every round)
-          "stamped_ids_small_chunks": (0, 0, True, 56),
-          "stamped_ids_unchunked": (0, 0, True, None)}
+_FLAT = {"_SMALL": 1 << 62, "_SORT_MAX": 1024}
+_ROUNDS = {"_SMALL": 0, "_SORT_MAX": 0}
+_PATHS: dict[str, dict[str, Any]] = {
+    "flat": {**_FLAT, "SMALL_DISTINCT_ROWS": False},
+    "small_distinct_or_flat": _FLAT,
+    "sorted_ids": {"_SMALL": 0, "_SORT_MAX": 1024},
+    "keyed_ids": _ROUNDS,
+    "stamped_ids": {**_ROUNDS, "SORTED_FIRST_OCCURRENCES": False},
+    # rounds in chunks of a few rows (a chunk boundary inside every round), or in one pass
+    "keyed_ids_small_chunks": {**_ROUNDS, "_CHUNK_BYTES": 56},
+    "stamped_ids_small_chunks": {**_ROUNDS, "_CHUNK_BYTES": 56,
+                                 "SORTED_FIRST_OCCURRENCES": False},
+    "keyed_ids_unchunked": {**_ROUNDS, "CHUNKED_ROW_UPDATES": False},
+}
 
 
 def _row_path(monkeypatch: pytest.MonkeyPatch, path: str) -> None:
     """Force one of RowUpdate's paths: flat ufunc.at (small updates), whole rows when a small
     update's ids are distinct (else flat), rounds of whole rows with the first-occurrence
-    mask from a stable sort (few ids) or from a stamp (many), in chunks of a few bytes
-    or in one pass (None: ``CHUNKED_ROW_UPDATES`` off)."""
-    small, sort_max, distinct, *chunk = _PATHS[path]
-    if chunk:
-        monkeypatch.setattr(row_updates, "CHUNKED_ROW_UPDATES", chunk[0] is not None)
-        monkeypatch.setattr(row_updates, "_CHUNK_BYTES", chunk[0] or 0)
-    monkeypatch.setattr(row_updates, "_SMALL", small)
-    monkeypatch.setattr(row_updates, "_SORT_MAX", sort_max)
-    monkeypatch.setattr(row_updates, "SMALL_DISTINCT_ROWS", distinct)
+    mask from a stable sort (few ids), from sorted int64 keys or from a stamp (many), in
+    chunks of a few bytes or in one pass."""
+    for name, value in _PATHS[path].items():
+        monkeypatch.setattr(row_updates, name, value)
 
 
 @pytest.mark.parametrize("path", list(_PATHS))
