@@ -5,7 +5,8 @@ builds the step of ``window_ner_step.py`` twice — once with the module attribu
 once ``False`` (switches read when a plan is bound) — and times both, each call made with
 its setting (switches read per call), alternating with the hand-written step in shuffled
 blocks of steps. It prints the medians (us per step) and the ratios on/off and
-each/hand-written. Run with ``OPENBLAS_NUM_THREADS=1``; on this shared machine two identical
+each/hand-written (``--threads N``: graphflow with ``SessionConfig(inter_op_threads=N)``).
+Run with ``OPENBLAS_NUM_THREADS=1``; on this shared machine two identical
 sides measured 1.01-1.03, so a single figure is good to about +-3%.
 """
 
@@ -21,6 +22,8 @@ from typing import Any
 
 import numpy as np
 from window_ner_step import CLASSES, VOCAB, WINDOW, GraphflowStep, HandWrittenStep, initial_values
+
+import graphflow as gf
 
 
 def with_switch(module: Any, attr: str, value: bool, step: Callable[..., float]
@@ -40,6 +43,8 @@ def main() -> None:
     parser.add_argument("attr")
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--blocks", type=int, default=60)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="graphflow's SessionConfig(inter_op_threads=N)")
     args = parser.parse_args()
     module = importlib.import_module(args.module)
     if not isinstance(getattr(module, args.attr), bool):
@@ -50,7 +55,7 @@ def main() -> None:
     steps: dict[str, Callable[..., float]] = {}
     for label, value in (("on", True), ("off", False)):
         setattr(module, args.attr, value)
-        built = GraphflowStep(initial_values())
+        built = GraphflowStep(initial_values(), gf.SessionConfig(inter_op_threads=args.threads))
         built(*batches[0])  # compiles and binds with this setting
         steps[label] = with_switch(module, args.attr, value, built)
     setattr(module, args.attr, True)

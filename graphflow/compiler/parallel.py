@@ -19,7 +19,8 @@ the GIL inside BLAS, so both cores compute. Stages of ``schedule``:
      ``2 * MIN_SPLIT_ROWS`` output rows computes its first half of the rows on the worker
      and the rest on the calling thread, into the same output (the kernel is
      ``MatMul.split_kernel``, which refuses the split when, on this machine's BLAS, the two
-     halves are not bit-identical to one product of those shapes).
+     halves are not bit-identical to one product of those shapes); so does a large gather
+     of rows (``SPLIT_GATHER_ELEMENTS``; ``GatherV2.split_kernel``, a copy).
 
 The memory planner keeps an asynchronous step's inputs alive until its join
 (``PlanStep.join``), code generation writes the launch and join lines, and the runtime owns
@@ -47,6 +48,14 @@ ROW_UPDATE_COST = 256
 ROW_UPDATE_OPS = frozenset({"ScatterSub", "ScatterAdd", "ScatterUpdate", "UnsortedSegmentSum",
                             "SparseApplyMomentum", "SparseApplyAdagrad", "SparseApplyRMSProp",
                             "SparseApplyCenteredRMSProp"})
+#: A gather along axis 0 (``SPLIT_GATHER_OPS``) with at least this many output elements and
+#: ``2 * MIN_SPLIT_ROWS`` rows gathers half of its rows on the worker (random row reads from
+#: a large table: two cores keep twice the cache misses in flight; the window step's
+#: 10k-row embedding lookup took 0.55-0.59 ms split against 0.80-0.83 whole). A copy is
+#: the same bytes however it is split.
+SPLIT_GATHERS = True  # off: gathers always run on the calling thread
+SPLIT_GATHER_ELEMENTS = 1 << 18
+SPLIT_GATHER_OPS = frozenset({"GatherV2"})
 #: A window is searched over at most this many steps (keeps the pass linear on big plans).
 MAX_WINDOW = 512
 
@@ -60,11 +69,13 @@ def schedule(plan: Plan) -> Plan:
     steps = list(plan.steps)
     costs = [_cost(plan, st) for st in steps]
     heavy = [i for i, st in enumerate(steps) if st.op_type == "MatMul" and costs[i] >= MIN_FLOPS]
-    if not heavy:
+    gathers = [i for i, st in enumerate(steps) if SPLIT_GATHERS and
+               st.op_type in SPLIT_GATHER_OPS and _output_size(plan, st) >= SPLIT_GATHER_ELEMENTS]
+    if not heavy and not gathers:
         return plan
     state = _state_slots(steps)
     producer = {s: i for i, st in enumerate(steps) for s in st.outputs if s is not None}
-    splittable = {i for i in heavy if _rows(plan, steps[i]) >= 2 * MIN_SPLIT_ROWS}
+    splittable = {i for i in heavy + gathers if _rows(plan, steps[i]) >= 2 * MIN_SPLIT_ROWS}
     # Main-thread time of a step outside every window: a split product takes half.
     alone = [c // 2 if i in splittable else c for i, c in enumerate(costs)]
     windows = []  # (time saved, step, launch, end)
@@ -199,6 +210,12 @@ def _rows(plan: Plan, step: PlanStep) -> int:
     out = _shape(plan, step.outputs[0]) if step.outputs and step.outputs[0] is not None \
         else None
     return out[0] if out else 0
+
+
+def _output_size(plan: Plan, step: PlanStep) -> int:
+    out = _shape(plan, step.outputs[0]) if step.outputs and step.outputs[0] is not None \
+        else None
+    return _size(out) if out is not None else 0
 
 
 def _shape(plan: Plan, slot: int) -> tuple[int, ...] | None:

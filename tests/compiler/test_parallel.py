@@ -358,3 +358,55 @@ def test_a_while_loop_with_large_products_gives_the_same_values_and_gradients():
     got = threaded.run([loss, grad], feed)
     assert got[0] == serial[0]
     np.testing.assert_array_equal(got[1], serial[1])
+
+
+def _lookup_model(config, rows=1000, dim=64):
+    """A large embedding lookup (1024 x 5 ids -> 327,680 elements, above
+    parallel.SPLIT_GATHER_ELEMENTS) and its SGD step."""
+    rng = np.random.default_rng(7)
+    g = gf.Graph()
+    with g.as_default():
+        ids = gf.placeholder(gf.int64, [None, 5], name="ids")
+        emb = gf.Variable(rng.standard_normal((rows, dim)).astype(np.float32), name="E")
+        looked = gf.nn.embedding_lookup(emb, ids, name="lookup")
+        loss = gf.reduce_sum(gf.tanh(looked))
+        train = gf.train.GradientDescentOptimizer(0.1).minimize(loss)
+        sess = gf.Session(graph=g, config=config)
+        sess.run(gf.global_variables_initializer())
+    return sess, ids, looked, train
+
+
+def test_a_large_gather_copies_half_of_its_rows_on_the_worker_with_the_same_bytes():
+    serial = _lookup_model(gf.SessionConfig())
+    threaded = _lookup_model(gf.SessionConfig(inter_op_threads=2))
+    rng = np.random.default_rng(3)
+    feeds = [rng.integers(0, 1000, (1024, 5)) for _ in range(3)]
+    sess, ids, looked, train = threaded
+    bound = _bound(sess, [looked, train], {ids: feeds[0]})
+    serial[0].run([serial[2], serial[3]], {serial[1]: feeds[0]})  # the same first step
+    split = [i for i, st in enumerate(bound.plan.steps) if st.parallel == parallel.SPLIT]
+    assert [bound.plan.steps[i].op_type for i in split] == ["GatherV2"]
+    assert bound.kernels[split[0]].__name__ == "split_gather"
+    for feed in feeds:
+        a = serial[0].run([serial[2], serial[3]], {serial[1]: feed})[0]
+        b = sess.run([looked, train], {ids: feed})[0]
+        assert a.tobytes() == b.tobytes()
+    assert serial[0].variable_value("E").tobytes() == sess.variable_value("E").tobytes()
+    small = rng.integers(0, 1000, (64, 5))  # 20,480 elements: one gather
+    plan = sess.explain([looked], {ids: small}).plan
+    assert not any(st.parallel for st in plan.steps)
+
+
+@pytest.mark.parametrize("bad", [1000, -1])
+def test_a_split_gather_names_a_bad_index_before_it_copies(bad):
+    messages = []
+    for config in (gf.SessionConfig(), gf.SessionConfig(inter_op_threads=2)):
+        sess, ids, looked, _ = _lookup_model(config)
+        feed = np.zeros((1024, 5), np.int64)
+        sess.run(looked, {ids: feed})
+        feed[700, 3] = bad
+        with pytest.raises(InvalidArgumentError) as info:
+            sess.run(looked, {ids: feed})
+        messages.append(str(info.value))
+    assert "lookup" in messages[1] and f"= {bad} is not in [0, 1000)" in messages[1]
+    assert messages[0] == messages[1]
