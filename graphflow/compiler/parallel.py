@@ -33,7 +33,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from graphflow.compiler.plan import Plan, PlanStep, assign_releases
+from graphflow.compiler.plan import Plan, PlanStep, assign_releases, state_slots
 
 #: A MatMul this large (2*m*k*n) is worth a hand-off to the worker (~10-30 us each way).
 MIN_FLOPS = 1 << 24
@@ -73,7 +73,7 @@ def schedule(plan: Plan) -> Plan:
                st.op_type in SPLIT_GATHER_OPS and _output_size(plan, st) >= SPLIT_GATHER_ELEMENTS]
     if not heavy and not gathers:
         return plan
-    state = _state_slots(steps)
+    state = state_slots(steps)
     producer = {s: i for i, st in enumerate(steps) for s in st.outputs if s is not None}
     splittable = {i for i in heavy + gathers if _rows(plan, steps[i]) >= 2 * MIN_SPLIT_ROWS}
     # Main-thread time of a step outside every window: a split product takes half.
@@ -175,17 +175,6 @@ def _window_end(steps: list[PlanStep], i: int, state: set[int], limit: int) -> i
                 or any(c is op for c in st.op.control_inputs):
             return k
     return last
-
-
-def _state_slots(steps: list[PlanStep]) -> set[int]:
-    """Slots that may share memory with variable storage: outputs of stateful steps, and
-    outputs of steps that may return a view of such a slot."""
-    state: set[int] = set()
-    for st in steps:
-        if st.record.stateful or st.refs or (st.record.returns_alias and
-                                             any(s in state for s in st.inputs)):
-            state.update(s for s in st.outputs if s is not None)
-    return state
 
 
 def _cost(plan: Plan, step: PlanStep) -> int:

@@ -6,7 +6,8 @@ Passes, in order (each a function from data to data; ``compile_plan`` chains the
      also rejects a plan that needs a placeholder nobody feeds);
   2. specialize (``compiler.specialize.specialize``): re-run shape rules with the fed shapes,
      fold constants (kernels run with the session's ``RunResources``, never a Session),
-     alias identities, drop dead steps;
+     alias identities, drop dead steps; then, without ``check_numerics``, fuse a scalar
+     product into the row update that consumes it (``compiler.fusion``);
   3. parallel schedule (``compiler.parallel.schedule``, with ``threads > 1``): large
      matrix products to run on a worker thread, or split across both;
   4. memory plan (``compiler.memory.plan_buffers``): preallocated output buffers with
@@ -30,6 +31,7 @@ import numpy as np
 
 from graphflow.compiler import graph_index, parallel
 from graphflow.compiler.codegen import GeneratedCode, generate
+from graphflow.compiler.fusion import ScaledRowUpdate, fuse_scaled_row_updates
 from graphflow.compiler.importer import import_graph_def
 from graphflow.compiler.loop_plan import LoopUnit
 from graphflow.compiler.memory import plan_buffers
@@ -126,6 +128,8 @@ class CompiledPlan:
             extra = f" refs={list(st.refs)}" if st.refs else ""
             bufs = [f"b{b}" for b in st.out_buffers if b is not None]
             extra += f" into={bufs}" if bufs else ""
+            if isinstance(st.record, ScaledRowUpdate):
+                extra += f" ({st.record.describe()})"
             if st.parallel:
                 extra += f" on worker, awaited before step {st.join}" if st.join is not None \
                     else f" {st.parallel}: rows on both threads"
@@ -207,6 +211,8 @@ def compile_from_plan(plan: Plan, specs: list[TensorSpec], concrete: bool,
     if options.specialize:
         plan = specialize(plan, specs, resources if resources is not None else RunResources(),
                           fold=not check)
+        if not check:
+            plan = fuse_scaled_row_updates(plan)
         if concrete and options.threads > 1 and options.codegen and not check:
             plan = parallel.schedule(plan)
         if concrete and options.plan_memory and not check:

@@ -360,6 +360,17 @@ def _check_inputs_available(steps: list[PlanStep], fed: set[int], tensors: list[
         produced.update(s for s in st.outputs if s is not None)
 
 
+def state_slots(steps: list[PlanStep]) -> set[int]:
+    """Slots that may share memory with variable storage: outputs of stateful steps, and
+    outputs of steps that may return a view of such a slot."""
+    state: set[int] = set()
+    for st in steps:
+        if st.record.stateful or st.refs or (st.record.returns_alias and
+                                             any(s in state for s in st.inputs)):
+            state.update(s for s in st.outputs if s is not None)
+    return state
+
+
 def assign_releases(steps: list[PlanStep], keep: set[int]) -> None:
     """Set each step's ``release``: the slots (not in ``keep``) it reads last. A step run on
     the worker thread reads its inputs until its join (``reads_until``), so it releases

@@ -15,6 +15,16 @@ import numpy as np
 _ALL = np.logical_and.reduce
 #: ``check(indices, rows)``: raises when an index is outside ``[0, rows)``.
 BoundsCheck = Callable[[np.ndarray, int], None]
+#: ``(constant, constant_first)``: the updates to apply are ``constant * updates`` (or
+#: ``updates * constant``), a product the update computes itself (a fused Mul step).
+Scale = tuple[Any, bool]
+
+
+def scaled(values: np.ndarray, scale: Scale, out: np.ndarray | None = None) -> np.ndarray:
+    """``constant * values`` (operands in the Mul step's order), into ``out`` if given."""
+    constant, first = scale
+    return np.multiply(constant, values, out=out) if first else \
+        np.multiply(values, constant, out=out)
 
 
 #: ``update_rows``/``RowUpdate`` apply the first occurrence of every row id with one gather,
@@ -119,12 +129,18 @@ class RowUpdate:
                 and target.shape[1:] == self.row_shape and target.ndim >= 2)
 
     def __call__(self, ufunc: Any, target: np.ndarray, indices: np.ndarray,
-                 updates: np.ndarray, check: BoundsCheck | None = None) -> None:
+                 updates: np.ndarray, check: BoundsCheck | None = None,
+                 scale: Scale | None = None) -> None:
         """``check(indices, rows)`` raises when an id is outside ``[0, rows)``; it runs
-        before anything is written (None: the caller checked the ids already)."""
+        before anything is written (None: the caller checked the ids already). ``scale``:
+        apply ``scaled(updates, scale)`` — computed chunk by chunk by the rounds, whole by
+        the other paths (an element-wise product: the same bits either way)."""
         n, row = self.n, self.row
-        if not FAST_ROW_UPDATES or n == 0 or row == 0 or updates.dtype != target.dtype or \
-                target.dtype.kind not in "biufc" or not target.flags.c_contiguous:
+        fast = FAST_ROW_UPDATES and n != 0 and row != 0 and updates.dtype == target.dtype \
+            and target.dtype.kind in "biufc" and target.flags.c_contiguous
+        if scale is not None and (not fast or n * row < _SMALL):
+            updates, scale = scaled(updates, scale), None
+        if not fast:
             if check is not None:
                 check(indices, target.shape[0])
             self._at(ufunc, target, indices.reshape(-1).astype(np.intp, copy=False), updates)
@@ -162,16 +178,16 @@ class RowUpdate:
         for _ in range(_ROUNDS):
             first = self._first(ids, target.shape[0], positions is None)
             if first is None:
-                self._rows(ufunc, table, item, values, ids, positions)
+                self._rows(ufunc, table, item, values, ids, positions, scale)
                 return
             sel = np.flatnonzero(first)
             self._rows(ufunc, table, item, values, ids[sel],
-                       sel if positions is None else positions[sel])
+                       sel if positions is None else positions[sel], scale)
             rest = np.flatnonzero(~first)
             ids, positions = ids[rest], rest if positions is None else positions[rest]
             if ids.size < _FEW:
                 break
-        self._at(ufunc, target, idx, values, positions)
+        self._at(ufunc, target, idx, values, positions, scale)
 
     def _check_distinct(self) -> bool:
         """Whether to look for repeated ids in this call: after k checks in a row found
@@ -231,8 +247,9 @@ class RowUpdate:
         table.put(flat, items, mode="clip")  # the methods: no np.take/np.put wrapper frames
 
     def _rows(self, ufunc: Any, table: np.ndarray, item: np.dtype, values: np.ndarray,
-              ids: np.ndarray, positions: np.ndarray | None) -> None:
-        """table[ids[i]] = ufunc(table[ids[i]], values[positions[i]]) for distinct ids."""
+              ids: np.ndarray, positions: np.ndarray | None, scale: Scale | None) -> None:
+        """table[ids[i]] = ufunc(table[ids[i]], values[positions[i]]) for distinct ids
+        (the values scaled first, a chunk at a time, with ``scale``)."""
         k = ids.size
         step = k
         if CHUNKED_ROW_UPDATES:
@@ -245,10 +262,14 @@ class RowUpdate:
             table.take(part, out=items, mode="clip")
             if positions is None:
                 v = values[start:start + part.size]
+                if scale is not None:
+                    v = scaled(v, scale, self.values[:part.size])  # type: ignore[index]
             else:
                 v = self.values[:part.size]  # type: ignore[index]
                 value_items.take(positions[start:start + step],
                                  out=v.view(item).reshape(-1), mode="clip")
+                if scale is not None:
+                    scaled(v, scale, v)
             ufunc(g, v, out=g)
             table.put(part, items, mode="clip")
 
@@ -323,12 +344,14 @@ class RowUpdate:
         stamp[self.backwards] = self.order_backwards
 
     def _at(self, ufunc: Any, target: np.ndarray, idx: np.ndarray, updates: np.ndarray,
-            positions: np.ndarray | None = None) -> None:
+            positions: np.ndarray | None = None, scale: Scale | None = None) -> None:
         """``ufunc.at`` of the rows at ``positions`` (ascending; None: all), one flat index
         per element when the target is contiguous (numpy's 1-D fast path)."""
         rows = updates.reshape((self.n,) + self.row_shape)
         if positions is not None:
             idx, rows = idx[positions], rows[positions]
+        if scale is not None:
+            rows = scaled(rows, scale)
         if not target.flags.c_contiguous or target.ndim < 2:
             ufunc.at(target, idx, rows)
             return

@@ -157,6 +157,20 @@ class _Scatter(Op):
         return [TensorSpec(ref.dtype, ref.shape)]
 
     def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        return self._scatter_kernel(ctx, None)
+
+    def scaled_kernel(self, ctx: KernelContext, constant: np.ndarray, constant_first: bool
+                      ) -> Callable[..., Any]:
+        """The kernel of this update applied to ``constant * updates`` (operands in that
+        order when ``constant_first``, else ``updates * constant``): a Mul step fused into
+        the row update (``compiler/fusion.py``), which then never writes the scaled updates
+        out whole. The same bits as the Mul step and then this kernel."""
+        if self.ufunc is None:
+            raise ValueError(f"{self.op_type} does not combine rows: nothing to scale")
+        return self._scatter_kernel(ctx, (constant, constant_first))
+
+    def _scatter_kernel(self, ctx: KernelContext, scale: row_updates.Scale | None
+                        ) -> Callable[..., Any]:
         cell, name, op_type, ufunc = ctx.refs[0], ctx.name, self.op_type, self.ufunc
         shape = ctx.concrete(ctx.inputs[2])  # updates: indices.shape + row shape
         row_ndim = None if ctx.inputs[0].shape.rank is None else ctx.inputs[0].shape.rank - 1
@@ -172,9 +186,11 @@ class _Scatter(Op):
             if current is None:
                 raise uninitialized(cell.name, name, op_type)
             if ufunc is not None and plan is not None and plan.fits(current, updates):
-                plan(ufunc, current, indices, updates, check)  # checks before it writes
+                plan(ufunc, current, indices, updates, check, scale)  # checks, then writes
                 return current
             check(indices, current.shape[0])
+            if scale is not None:
+                updates = row_updates.scaled(updates, scale)
             if ufunc is None:
                 current[indices] = updates
             else:
