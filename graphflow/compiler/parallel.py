@@ -14,7 +14,9 @@ the GIL inside BLAS, so both cores compute. Stages of ``schedule``:
      elements read and written otherwise) says finishes the window soonest — the calling
      thread runs the steps before the launch alone (splitting products), then the rest
      while the worker runs the step, which is awaited at the window's end; windows are
-     accepted by time saved, never two at once (one worker);
+     accepted by time saved, never two at once (one worker); pure steps before a launch
+     that nothing reads until the window's end move into it, after the launch, within the
+     product's time (``SINK_INTO_WINDOWS``);
   4. **split**: every other heavy MatMul outside the accepted windows with at least
      ``2 * MIN_SPLIT_ROWS`` output rows computes its first half of the rows on the worker
      and the rest on the calling thread, into the same output (the kernel is
@@ -33,6 +35,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from graphflow.compiler.loop_plan import LoopUnit
 from graphflow.compiler.plan import Plan, PlanStep, assign_releases, state_slots
 
 #: A MatMul this large (2*m*k*n) is worth a hand-off to the worker (~10-30 us each way).
@@ -48,6 +51,12 @@ ROW_UPDATE_COST = 256
 ROW_UPDATE_OPS = frozenset({"ScatterSub", "ScatterAdd", "ScatterUpdate", "UnsortedSegmentSum",
                             "SparseApplyMomentum", "SparseApplyAdagrad", "SparseApplyRMSProp",
                             "SparseApplyCenteredRMSProp"})
+#: Steps that run before an asynchronous product's launch but that nothing needs until its
+#: window ends (the bias gradients' sums, ``dU = h^T @ delta`` of the window classifier) move
+#: into the window, after the launch, while the cost model says the calling thread there
+#: stays within the product's time: they run while the worker computes. Pure steps only
+#: (not stateful, not reading variable storage, not a control input). Off: plan order.
+SINK_INTO_WINDOWS = True
 #: A gather along axis 0 (``SPLIT_GATHER_OPS``) with at least this many output elements and
 #: ``2 * MIN_SPLIT_ROWS`` rows gathers half of its rows on the worker (random row reads from
 #: a large table: two cores keep twice the cache misses in flight; the window step's
@@ -112,6 +121,8 @@ def schedule(plan: Plan) -> Plan:
             order.append(launch_at[k])
         if marks.get(k) != ASYNC:
             order.append(k)
+    if SINK_INTO_WINDOWS:
+        order = _sink_into_windows(order, steps, accepted, marks, costs, state, producer)
     position = {old: new for new, old in enumerate(order)}
     position[len(steps)] = len(steps)
     new_steps = []
@@ -126,6 +137,43 @@ def schedule(plan: Plan) -> Plan:
     assign_releases(new_steps, {s for s in plan.fetches if s is not None} |
                     {s for _, s in plan.feeds} | set(plan.constants))
     return dataclasses.replace(plan, steps=new_steps)
+
+
+def _sink_into_windows(order: list[int], steps: list[PlanStep],
+                       accepted: list[tuple[int, int, int]], marks: dict[int, str],
+                       costs: list[int], state: set[int], producer: dict[int, int]
+                       ) -> list[int]:
+    """``order`` (old step indices) with, for each accepted window, the pure steps before its
+    launch that nothing reads before the window moved to just after the launch (in their
+    order), as long as the calling thread's cost in the window stays within the product's.
+    Steps are visited from the launch backwards, so a step moves only if each of its
+    readers comes after the launch or moves too."""
+    readers: dict[int, list[int]] = {}
+    for k, st in enumerate(steps):
+        for s in st.inputs:
+            p = producer.get(s)
+            if p is not None:
+                readers.setdefault(p, []).append(k)
+    controls = {c.index for st in steps for c in st.op.control_inputs}
+    for i, launch, end in accepted:
+        budget = costs[i] - sum(costs[k] for k in range(launch, end) if k != i)
+        at = order.index(i)
+        moved: set[int] = set()
+        for pos in range(at - 1, max(at - 1 - MAX_WINDOW, -1), -1):
+            k = order[pos]
+            st = steps[k]
+            if k in marks or costs[k] > budget or st.record.stateful or st.refs or \
+                    isinstance(st.op, LoopUnit) or st.op.index in controls or \
+                    any(s in state for s in st.inputs):
+                continue
+            if all((r >= launch and r != i) or r in moved for r in readers.get(k, ())):
+                moved.add(k)
+                budget -= costs[k]
+        if moved:
+            kept = [k for k in order if k not in moved]
+            at = kept.index(i) + 1
+            order = kept[:at] + [k for k in order if k in moved] + kept[at:]
+    return order
 
 
 def _best_launch(i: int, start: int, end: int, costs: list[int], alone: list[int]

@@ -25,8 +25,9 @@ VOCAB, DIM, WINDOW, HIDDEN, CLASSES = 300, 64, 2, 256, 5
 BATCH = 512  # x @ W: 2 * 512 * 128 * 256 = 33.5 MFLOP, above parallel.MIN_FLOPS
 
 
-def _window_model(config, dtype=np.float32, seed=0):
-    """The window classifier's SGD step at sizes where its three products are heavy."""
+def _window_model(config, dtype=np.float32, seed=0, extra=None):
+    """The window classifier's SGD step at sizes where its three products are heavy
+    (``extra(E, x)``: more ops, built right after the lookup; returned last)."""
     rng = np.random.default_rng(seed)
     g = gf.Graph()
     with g.as_default():
@@ -37,12 +38,15 @@ def _window_model(config, dtype=np.float32, seed=0):
                         name="W")
         u = gf.Variable((rng.standard_normal((HIDDEN, CLASSES)) * 0.1).astype(dtype), name="U")
         x = gf.reshape(gf.nn.embedding_lookup(emb, ids), [-1, WINDOW * DIM])
+        more = extra(emb, x) if extra is not None else None
         h = gf.tanh(gf.matmul(x, w, name="forward"))
         loss = gf.reduce_mean(gf.nn.sparse_softmax_cross_entropy_with_logits(
             labels=labels, logits=gf.matmul(h, u)))
         train = gf.train.GradientDescentOptimizer(0.5).minimize(loss)
         sess = gf.Session(graph=g, config=config)
         sess.run(gf.global_variables_initializer())
+    if extra is not None:
+        return sess, ids, labels, loss, train, more
     return sess, ids, labels, loss, train
 
 
@@ -69,8 +73,12 @@ def test_the_window_step_overlaps_the_weight_gradient_and_splits_the_forward_pro
     assert plan.steps[async_step].name == "gradients/forward_grad/MatMul_1"
     join = plan.steps[async_step].join
     assert plan.steps[join].name == "GradientDescent/update_W/ApplyGradientDescent"
-    window = [st.op_type for st in plan.steps[async_step + 1:join]]
-    assert "ScatterSub" in window and "MatMul" not in window
+    window = [st.name for st in plan.steps[async_step + 1:join]]
+    # Also there, moved from before the launch (parallel.SINK_INTO_WINDOWS): the loss's mean
+    # and dU = h^T @ delta, which nothing reads before U's update.
+    assert "GradientDescent/update_E/ScatterSub" in window
+    assert {"Mean", "gradients/MatMul_grad/MatMul_1"} <= set(window)
+    assert not any(st.parallel for st in plan.steps[async_step + 1:join])
     # It is launched after dx = dh @ W^T, whose rows are split across both threads (the
     # cost model: dx split, then dW beside the row update, finishes first); so are the
     # forward product's, which has nothing independent to overlap with.
@@ -410,3 +418,46 @@ def test_a_split_gather_names_a_bad_index_before_it_copies(bad):
         messages.append(str(info.value))
     assert "lookup" in messages[1] and f"= {bad} is not in [0, 1000)" in messages[1]
     assert messages[0] == messages[1]
+
+
+def test_without_sinking_the_window_holds_what_follows_the_launch(monkeypatch):
+    monkeypatch.setattr(parallel, "SINK_INTO_WINDOWS", False)
+    sess, ids, labels, loss, train = _window_model(gf.SessionConfig(inter_op_threads=2))
+    b = _batches(1)[0]
+    plan = sess.explain([train, loss], {ids: b[0], labels: b[1]}).plan
+    async_step = next(i for i, st in enumerate(plan.steps) if st.parallel == parallel.ASYNC)
+    window = [st.op_type for st in plan.steps[async_step + 1:plan.steps[async_step].join]]
+    assert "ScatterSub" in window and "MatMul" not in window and "Mean" not in window
+
+
+def _before_launch(plan):
+    launch = next(i for i, st in enumerate(plan.steps) if st.parallel == parallel.ASYNC)
+    return {st.name for st in plan.steps[:launch]}
+
+
+def test_steps_reading_variables_or_serving_as_control_inputs_are_not_moved(monkeypatch):
+    def extra(emb, x):  # pure steps nothing needs before the end, built early in the plan
+        emb_sum = gf.reduce_sum(emb.value(), name="emb_sum")  # reads E, which the step updates
+        x_sum = gf.reduce_sum(x, name="x_sum")
+        doubled = gf.multiply(x_sum, 2.0, name="doubled")
+        with gf.control_dependencies([doubled]):
+            after = gf.add(x_sum, 1.0, name="after")
+        return [emb_sum, after, doubled]  # (a control input nothing fetches is dropped)
+
+    runs, plans = [], {}
+    for threads, sink in ((1, True), (2, True), (2, False)):
+        monkeypatch.setattr(parallel, "SINK_INTO_WINDOWS", sink)
+        sess, ids, labels, loss, train, more = _window_model(
+            gf.SessionConfig(inter_op_threads=threads), extra=extra)
+        b = _batches(1)[0]
+        fetches = [train, loss, *more]
+        if threads == 2:
+            plans[sink] = sess.explain(fetches, {ids: b[0], labels: b[1]}).plan
+        runs.append(sess.run(fetches, {ids: b[0], labels: b[1]})[1:])
+    before = _before_launch(plans[False])
+    moved = before - _before_launch(plans[True])
+    assert {"emb_sum", "doubled", "x_sum", "after"} <= before  # each could have moved
+    assert "after" in moved  # not vacuous
+    # E's reader and the control input stay; so does x_sum, read by one that stays
+    assert not {"emb_sum", "doubled", "x_sum"} & moved
+    assert len({tuple(np.asarray(v).tobytes() for v in run) for run in runs}) == 1
