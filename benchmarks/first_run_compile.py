@@ -22,6 +22,7 @@ import numpy as np
 
 import graphflow as gf
 from graphflow.compiler.codegen import generate
+from graphflow.compiler.fusion import fuse_scaled_row_updates
 from graphflow.compiler.memory import plan_buffers
 from graphflow.compiler.pipeline import CompiledPlan, CompileOptions
 from graphflow.compiler.plan import build_plan
@@ -63,6 +64,9 @@ def _passes(graph: gf.Graph, x: gf.Tensor, dx: gf.Tensor, feed: np.ndarray,
     t = time.perf_counter()
     spec = specialize(plan, [TensorSpec(x.dtype, feed.shape)], resources)  # type: ignore[arg-type]
     out["specialize"] = time.perf_counter() - t
+    t = time.perf_counter()
+    spec = fuse_scaled_row_updates(spec)
+    out["fusion"] = time.perf_counter() - t
     t = time.perf_counter()
     spec = plan_buffers(spec)
     out["memory plan"] = time.perf_counter() - t

@@ -66,9 +66,11 @@ class ScaledRowUpdate(Op):
 
 def fuse_scaled_row_updates(plan: Plan) -> Plan:
     """``plan`` with each fusable Mul step folded into its row update (see module doc)."""
-    if not FUSE_SCALED_ROW_UPDATES:
-        return plan
     steps = plan.steps
+    # (the record's op type: a class attribute, where ``PlanStep.op_type`` reads the NodeDef)
+    if not FUSE_SCALED_ROW_UPDATES or \
+            not any(getattr(st.record, "op_type", "") in _ROW_UPDATES for st in steps):
+        return plan
     readers: dict[int, int] = {}
     for st in steps:
         for s in st.inputs:
