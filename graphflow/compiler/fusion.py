@@ -13,7 +13,7 @@ fused when:
     the product is element-wise IEEE multiplication, the same bits however it is chunked;
   * the other operand is a slot that cannot share memory with variable storage (the
     update writes a variable while it reads the operand: ``plan.state_slots``);
-  * nothing else reads the product and it is not fetched.
+  * nothing else reads the product, and neither it nor the Mul op is fetched.
 
 The fused step keeps the update's node (errors name it) and reads the Mul's operand as its
 updates; the operands' order is kept (``constant * x`` or ``x * constant``). Not run under
@@ -87,7 +87,7 @@ def fuse_scaled_row_updates(plan: Plan) -> Plan:
         indices, updates = st.inputs
         m = producer.get(updates)
         if m is None or steps[m].op_type != "Mul" or readers.get(updates) != 1 or \
-                updates in fetched:
+                updates in fetched or steps[m].op.index in plan.targets:
             continue
         found = _scalar_operand(plan, steps[m])
         if found is None or found[1] in state:

@@ -87,9 +87,11 @@ def test_a_constant_first_factor_in_a_scatter_add_keeps_its_order():
     np.testing.assert_array_equal(got, expected)
 
 
-@pytest.mark.parametrize("case", ["product_fetched", "product_read_twice", "vector_factor",
-                                  "integer_variable", "operand_is_the_variable"])
+@pytest.mark.parametrize("case", ["fused", "product_fetched", "mul_op_fetched",
+                                  "product_read_twice", "vector_factor", "integer_variable",
+                                  "operand_is_the_variable"])
 def test_what_is_not_fused_still_computes_the_same(case):
+    """Each case differs from the fused one ("fused", the control) in one condition."""
     g = gf.Graph()
     with g.as_default():
         dtype = np.int32 if case == "integer_variable" else np.float32
@@ -98,7 +100,7 @@ def test_what_is_not_fused_still_computes_the_same(case):
             start = np.arange(600 * 64, dtype=dtype).reshape(600, 64)
         var = gf.Variable(start, name="V")
         ids = gf.constant(np.array([0, 2, 2, 5], np.int32))
-        rows = gf.constant(np.arange(8, dtype=dtype).reshape(4, 2)) + gf.zeros([4, 2], dtype)
+        rows = gf.placeholder(dtype, [4, 2], name="rows")  # fed: the product is not folded
         factor = gf.constant(np.array([2, 3], dtype) if case == "vector_factor" else dtype(3))
         extra = []
         if case == "operand_is_the_variable":  # V[599 - i] -= 3 * V[i]: reads what it updates
@@ -108,13 +110,16 @@ def test_what_is_not_fused_still_computes_the_same(case):
             product = gf.multiply(rows, factor)
         if case == "product_fetched":
             extra = [product]
+        if case == "mul_op_fetched":
+            extra = [product.op]
         if case == "product_read_twice":
             extra = [gf.reduce_sum(product)]
         update = gf.scatter_sub(var, ids, product)
         sess = gf.Session(graph=g)
         sess.run(gf.global_variables_initializer())
-    assert not _fused_steps(sess, [update, *extra], None)[0]
-    got = sess.run([update, *extra])[0]
+    feed = {rows: np.arange(8, dtype=dtype).reshape(4, 2)}
+    assert bool(_fused_steps(sess, [update, *extra], feed)[0]) == (case == "fused")
+    got = sess.run([update, *extra], feed)[0]
     expected = start.copy()
     if case == "operand_is_the_variable":
         expected = start - start[::-1] * dtype(3)
