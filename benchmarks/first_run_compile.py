@@ -10,6 +10,14 @@ second run (the plan cached), and the target (``--target-s``, default 2.5 s for 
 run on this 2-core machine; the issue measured 3.7 s before). The Session pauses the garbage
 collector while it compiles (``runtime.session.PAUSE_GC_WHILE_COMPILING``), and the passes
 are re-timed the same way; ``--gc`` times the first run with the collector left on as well.
+
+Every repeat starts without compiled code kept from an earlier one
+(``executor.forget_compiled_sources``: the same graph generates the same source, which a
+process compiles once), so each first run is a fresh process's. A plan this large runs
+through the interpreter loop until its ``executor.COMPILE_AFTER_RUNS``-th run, which
+compiles the generated source (``executor.DEFER_COMPILES``; ``--compile-at-once`` switches
+that off): the runs up to and including that one are printed too, and "compile source" is
+Python's ``compile`` of the plan's source, timed alone.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ from graphflow.compiler.pipeline import CompiledPlan, CompileOptions
 from graphflow.compiler.plan import build_plan
 from graphflow.compiler.specialize import specialize
 from graphflow.framework.tensor import TensorSpec
+from graphflow.runtime import executor
 from graphflow.runtime import session as session_module
 from graphflow.runtime.executor import BoundPlan
 
@@ -76,10 +85,13 @@ def _passes(graph: gf.Graph, x: gf.Tensor, dx: gf.Tensor, feed: np.ndarray,
     t = time.perf_counter()
     bound = BoundPlan(CompiledPlan(spec, [TensorSpec(x.dtype, feed.shape)], CompileOptions(),
                                    code), resources)  # type: ignore[arg-type]
-    out["bind + compile source"] = time.perf_counter() - t
+    out["bind kernels"] = time.perf_counter() - t
     t = time.perf_counter()
     bound([feed])
-    out["run"] = time.perf_counter() - t
+    out["run" + ("" if bound.compiled_now else " (interpreted)")] = time.perf_counter() - t
+    t = time.perf_counter()
+    compile(code.source, code.filename, "exec")
+    out["compile source"] = time.perf_counter() - t
     out["steps after specialization"] = len(spec.steps)
     return out
 
@@ -91,7 +103,11 @@ def main() -> None:
     parser.add_argument("--target-s", type=float, default=2.5)
     parser.add_argument("--gc", action="store_true",
                         help="also time a first run with the collector left on")
+    parser.add_argument("--compile-at-once", action="store_true",
+                        help="compile the generated source when the plan is bound "
+                             "(executor.DEFER_COMPILES = False)")
     args = parser.parse_args()
+    executor.DEFER_COMPILES = not args.compile_at_once
     feed = np.linspace(-1, 1, 16).astype(np.float32)
     firsts = []
     for r in range(args.repeats):
@@ -106,17 +122,20 @@ def main() -> None:
             del graph, x, dx
             gc.collect()
         graph, x, dx, forward_s, grad_s = build(args.nodes)
+        executor.forget_compiled_sources()
         sess = gf.Session(graph=graph)
-        t0 = time.perf_counter()
-        sess.run(dx, {x: feed})
-        first = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        sess.run(dx, {x: feed})
-        second = time.perf_counter() - t0
+        runs = []
+        for _ in range(max(executor.COMPILE_AFTER_RUNS, 2) + 1):
+            t0 = time.perf_counter()
+            sess.run(dx, {x: feed})
+            runs.append(time.perf_counter() - t0)
+        first = runs[0]
         firsts.append(first)
+        later = ", ".join(f"{t * 1e3:.0f}" for t in runs[1:])
         print(f"run {r}: {len(graph.operations)} nodes; forward build {forward_s:.2f} s, "
-              f"gradients {grad_s:.2f} s; first Session.run {first:.2f} s, second "
-              f"{second * 1e3:.1f} ms")
+              f"gradients {grad_s:.2f} s; first Session.run {first:.2f} s, the next "
+              f"{len(runs) - 1} (ms): {later}; all {sum(runs):.2f} s")
+        executor.forget_compiled_sources()
         for name, value in passes(graph, x, dx, feed, sess.resources).items():
             unit = "" if name.startswith("steps") else " s"
             print(f"    {name:<28} {value:8.3f}{unit}" if unit else

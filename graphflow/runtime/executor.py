@@ -7,7 +7,9 @@ Stages of ``BoundPlan``:
      constants as its globals — running a step is then a single Python call, with no graph
      walking, name lookups or shape inference on the hot path — or, for an interpreted plan
      (``SessionConfig(interpret=True)``), keep the same bound kernels for a Python loop over
-     the steps (the reference the generated code must match);
+     the steps (the reference the generated code must match). A large plan whose source is
+     not compiled yet runs through that loop until its ``COMPILE_AFTER_RUNS``-th run, which
+     compiles it (``DEFER_COMPILE_STEPS``);
   3. on a kernel failure, find the step (the generated code's line -> step map, or the loop's
      index) and the values alive at that point, and raise an error naming the node, its op
      type and its inputs' shapes/dtypes (or, under ``check_numerics``, the NaN/Inf origin).
@@ -46,8 +48,28 @@ REUSE_COMPILED_SOURCE = True
 _FUNCTION_CODE: dict[str, types.CodeType] = {}
 _FUNCTION_CODE_LIMIT = 256
 
+#: A plan of at least ``DEFER_COMPILE_STEPS`` steps whose generated source has no compiled
+#: code yet (``REUSE_COMPILED_SOURCE``) runs through the interpreter loop — the reference the
+#: generated code matches bit for bit, errors included — and compiles the source on its
+#: ``COMPILE_AFTER_RUNS``-th run. Python compiles ~30-40 us of source per step on this
+#: machine (0.8-1.0 s for the 27,773 steps of benchmarks/first_run_compile.py, a quarter of
+#: its first run), while the loop costs ~1.5-2 us per step more per run (102-114 vs 58-82 ms
+#: there): a plan run fewer than 8 times never pays the compile, one run more often pays it
+#: once, after at most ~0.3 of its price in slower runs. Plans with steps on the worker
+#: thread (asynchronous windows need the generated launch/join lines) compile at once. Off:
+#: every plan compiles when bound.
+DEFER_COMPILES = True
+DEFER_COMPILE_STEPS = 2000
+COMPILE_AFTER_RUNS = 8
+
 _WORKER: concurrent.futures.ThreadPoolExecutor | None = None
 _WORKER_LOCK = threading.Lock()
+
+
+def forget_compiled_sources() -> None:
+    """Drop the compiled code kept for reuse by source text (``REUSE_COMPILED_SOURCE``), so
+    the next plan compiles as in a fresh process (benchmarks of the first run)."""
+    _FUNCTION_CODE.clear()
 
 
 def _forget_worker_after_fork() -> None:
@@ -93,11 +115,28 @@ class BoundPlan:
                                 step.op_type in SWITCH_OPS or step.op_type in MERGE_OPS
                                 for step in self.plan.steps)
         self._code: Any = None
-        if compiled.code is not None:
-            self._run: Callable[..., Any] = self._compile(compiled.code)
+        #: Runs left on the interpreter before the generated source compiles (0: none).
+        self._runs_before_compile = 0
+        code = compiled.code
+        if code is not None and not self._defers_compile(code):
+            self._run: Callable[..., Any] = self._compile(code)
         else:
             self._interpreter = _Interpreter(self.plan, self.kernels, self._check)
             self._run = self._interpreter.run
+            if code is not None:
+                self._runs_before_compile = COMPILE_AFTER_RUNS - 1
+
+    def _defers_compile(self, code: codegen.GeneratedCode) -> bool:
+        return DEFER_COMPILES and COMPILE_AFTER_RUNS > 1 and \
+            len(self.plan.steps) >= DEFER_COMPILE_STEPS and \
+            not (REUSE_COMPILED_SOURCE and code.source in _FUNCTION_CODE) and \
+            not any(st.parallel == parallel.ASYNC for st in self.plan.steps)
+
+    @property
+    def compiled_now(self) -> bool:
+        """Whether runs go through the generated code (False: the interpreter loop, of an
+        interpreted plan or of one whose compile is deferred)."""
+        return self._code is not None
 
     @property
     def source(self) -> str:
@@ -129,6 +168,10 @@ class BoundPlan:
         # The plan's buffers and kernel scratch are shared by its runs: two threads running
         # the same compiled plan take turns (an uncontended lock costs ~0.1 us).
         with self._lock:
+            if self._runs_before_compile:
+                self._runs_before_compile -= 1
+            elif self._code is None and self.compiled.code is not None:
+                self._run = self._compile(self.compiled.code)  # the deferred compile
             try:
                 results = self._run(*feed_values)
             except _StepFailure as failure:  # from the interpreter: it knows the step
