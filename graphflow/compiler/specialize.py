@@ -13,13 +13,16 @@ arrays' shapes; the graph's static specs otherwise):
      Reshape/ExpandDims/Squeeze/BroadcastTo to the same shape, Cast to the same dtype,
      AddN of one input) is removed and its output slot becomes a name for its input's slot;
   4. drop pure steps whose outputs nothing reads any more (e.g. a reduction whose only
-     consumer was a ``Shape`` that folded), then recompute each slot's last use.
+     consumer was a ``Shape`` that folded) and that no kept step has as a control input
+     (such a step runs, with its run-time checks, as in TensorFlow and the shape-generic
+     plan), then recompute each slot's last use.
 The result is a smaller ``Plan`` with ``constants`` and ``slot_specs`` filled in.
 """
 
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -125,7 +128,7 @@ def specialize(plan: Plan, feed_specs: list[TensorSpec], resources: RunResources
         memo.update(learned)  # only after the whole plan specialized without an error
 
     fetches = [None if s is None else canon(s) for s in plan.fetches]
-    steps = _without_dead_steps(steps, fetches, plan.targets)
+    steps = _without_dead_steps(steps, fetches, plan.targets, _control_slots(plan, canon))
     fed = {s for _, s in plan.feeds}
     assign_releases(steps, set(s for s in fetches if s is not None) | fed | set(constants))
     # A fetch that now names another slot (an aliased identity) or a constant may share
@@ -171,20 +174,46 @@ def _known(specs: dict[int, TensorSpec], slot: int) -> bool:
 
 
 def _without_dead_steps(steps: list[PlanStep], fetches: list[int | None],
-                        targets: frozenset[int] = frozenset()) -> list[PlanStep]:
-    """Backward sweep: keep stateful steps, fetched ops, and pure steps with an output
-    still read."""
+                        targets: frozenset[int] = frozenset(),
+                        control_slots: Callable[[int], tuple[int, ...]] | None = None
+                        ) -> list[PlanStep]:
+    """Backward sweep: keep stateful steps, fetched ops, pure steps with an output still
+    read, and the control inputs of kept steps — a pure op there runs, with its run-time
+    checks, as it does in TensorFlow and in the shape-generic plan. ``control_slots(op
+    index)``: the slots an op removed as an identity stands for (their producers are kept)."""
     live = {s for s in fetches if s is not None}
+    controls: set[int] = set()  # op indices some kept step has as a control input
     kept: list[PlanStep] = []
     for step in reversed(steps):
         record = step.record
-        needed = record.stateful or bool(record.ref_inputs) or step.op.index in targets or any(
-            o is not None and o in live for o in step.outputs)
+        needed = record.stateful or bool(record.ref_inputs) or step.op.index in targets or \
+            step.op.index in controls or any(o is not None and o in live for o in step.outputs)
         if needed:
             kept.append(step)
             live.update(step.inputs)
+            for c in step.op.control_inputs:
+                controls.add(c.index)
+                if control_slots is not None:
+                    live.update(control_slots(c.index))
     kept.reverse()
     return kept
+
+
+def _control_slots(plan: Plan, canon: Callable[[int], int]) -> Callable[[int], tuple[int, ...]]:
+    """For ``_without_dead_steps``: an op's output slots, each followed through the
+    identities removed (``canon``) — the steps that compute what a control input on it
+    waits for."""
+    by_op: dict[int, PlanStep] | None = None
+
+    def slots(op_index: int) -> tuple[int, ...]:
+        nonlocal by_op
+        if by_op is None:
+            by_op = {st.op.index: st for st in plan.steps}
+        step = by_op.get(op_index)
+        if step is None:
+            return ()
+        return tuple(canon(o) for o in step.outputs if o is not None)
+    return slots
 
 
 def _input_specs(step: PlanStep, record: registry.Op, ins: tuple[int, ...],
