@@ -52,10 +52,10 @@ _FUNCTION_CODE_LIMIT = 256
 #: code yet (``REUSE_COMPILED_SOURCE``) runs through the interpreter loop — the reference the
 #: generated code matches bit for bit, errors included — and compiles the source on its
 #: ``COMPILE_AFTER_RUNS``-th run. Python compiles ~30-40 us of source per step on this
-#: machine (0.8-1.0 s for the 27,773 steps of benchmarks/first_run_compile.py, a quarter of
-#: its first run), while the loop costs ~1.5-2 us per step more per run (102-114 vs 58-82 ms
-#: there): a plan run fewer than 8 times never pays the compile, one run more often pays it
-#: once, after at most ~0.3 of its price in slower runs. Plans with steps on the worker
+#: machine (0.8-1.2 s for the 27,773 steps of benchmarks/first_run_compile.py, a quarter of
+#: its first run), while the loop costs ~1.5-2 us per step more per run (102-121 vs 58-107
+#: ms there): a plan run fewer than 8 times never pays the compile, one run more often pays
+#: it once, after ~7 slower runs (~0.3 of its price). Plans with steps on the worker
 #: thread (asynchronous windows need the generated launch/join lines) compile at once. Off:
 #: every plan compiles when bound.
 DEFER_COMPILES = True
