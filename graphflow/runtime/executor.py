@@ -115,8 +115,9 @@ class BoundPlan:
                                 step.op_type in SWITCH_OPS or step.op_type in MERGE_OPS
                                 for step in self.plan.steps)
         self._code: Any = None
-        #: Runs left on the interpreter before the generated source compiles (0: none).
-        self._runs_before_compile = 0
+        #: Runs until the deferred compile, which happens at the start of the run that
+        #: brings this to 0 (0 from the start: nothing deferred).
+        self._compile_countdown = 0
         code = compiled.code
         if code is not None and not self._defers_compile(code):
             self._run: Callable[..., Any] = self._compile(code)
@@ -124,7 +125,7 @@ class BoundPlan:
             self._interpreter = _Interpreter(self.plan, self.kernels, self._check)
             self._run = self._interpreter.run
             if code is not None:
-                self._runs_before_compile = COMPILE_AFTER_RUNS - 1
+                self._compile_countdown = COMPILE_AFTER_RUNS
 
     def _defers_compile(self, code: codegen.GeneratedCode) -> bool:
         return DEFER_COMPILES and COMPILE_AFTER_RUNS > 1 and \
@@ -168,10 +169,10 @@ class BoundPlan:
         # The plan's buffers and kernel scratch are shared by its runs: two threads running
         # the same compiled plan take turns (an uncontended lock costs ~0.1 us).
         with self._lock:
-            if self._runs_before_compile:
-                self._runs_before_compile -= 1
-            elif self._code is None and self.compiled.code is not None:
-                self._run = self._compile(self.compiled.code)  # the deferred compile
+            if self._compile_countdown:
+                self._compile_countdown -= 1
+                if not self._compile_countdown:  # the deferred compile
+                    self._run = self._compile(self.compiled.code)  # type: ignore[arg-type]
             try:
                 results = self._run(*feed_values)
             except _StepFailure as failure:  # from the interpreter: it knows the step
