@@ -94,7 +94,7 @@ def fuse_scaled_row_updates(plan: Plan) -> Plan:
             continue
         constant, operand, constant_first = found
         record = ScaledRowUpdate(st.record, constant, constant_first)
-        fused[k] = dataclasses.replace(st, record=record, inputs=(indices, operand))
+        fused[k] = st.evolve(record=record, inputs=(indices, operand))
         dropped.add(m)
     if not fused:
         return plan

@@ -25,7 +25,7 @@ The session allocates the buffers once per compiled plan, so steady-state runs a
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -105,7 +105,7 @@ def plan_buffers(plan: Plan) -> Plan:
             owner[o] = b
             dying_at.setdefault(last[o], []).append(o)
         donated = _donated(step, i, roots, owner, last, assigned) if DONATE_INPUTS else ()
-        steps.append(dataclasses.replace(step, out_buffers=tuple(assigned), donated=donated))
+        steps.append(step.evolve(out_buffers=tuple(assigned), donated=donated))
         for r in dying_at.pop(i, ()):
             pool.setdefault(buffers[owner[r]], []).append(owner[r])
     return dataclasses.replace(plan, steps=steps, buffers=buffers)
@@ -172,7 +172,10 @@ def _donated(step: Any, i: int, roots: dict[int, frozenset[int]], owner: dict[in
 
 def _key(plan: Plan, slot: int) -> tuple[tuple[int, ...], Any] | None:
     spec = plan.slot_specs[slot] if slot < len(plan.slot_specs) else None
-    if spec is None or not spec.shape.is_fully_defined() or spec.dtype.np_dtype.kind not in "fiub":
+    if spec is None:
         return None
-    dims = tuple(d for d in spec.shape.as_list() if d is not None)  # all known here
-    return dims, np.dtype(spec.dtype.np_dtype)
+    dims = spec.shape.dims
+    if dims is None or None in dims:
+        return None
+    np_dtype = np.dtype(spec.dtype.np_dtype)
+    return (cast(tuple[int, ...], dims), np_dtype) if np_dtype.kind in "fiub" else None

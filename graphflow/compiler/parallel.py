@@ -133,7 +133,7 @@ def schedule(plan: Plan) -> Plan:
         if mark == ASYNC:
             end = end_of[old]
             join = position[end] if end < len(steps) else len(steps)
-        new_steps.append(dataclasses.replace(st, parallel=mark, join=join))
+        new_steps.append(st.evolve(parallel=mark, join=join))
     assign_releases(new_steps, {s for s in plan.fetches if s is not None} |
                     {s for _, s in plan.feeds} | set(plan.constants))
     return dataclasses.replace(plan, steps=new_steps)

@@ -52,6 +52,18 @@ class PlanStep:
     parallel: str = ""
     join: int | None = None
 
+    def evolve(self, **changes: Any) -> PlanStep:
+        """A copy with the given fields changed: ``dataclasses.replace`` without its
+        per-field ``__init__`` call (~5x faster; a plan pass copies every step). PlanStep
+        has no ``__post_init__`` or init-only fields; unknown names are refused."""
+        if not changes.keys() <= _STEP_FIELDS:
+            raise TypeError(f"PlanStep has no field(s) {sorted(changes.keys() - _STEP_FIELDS)}")
+        new = object.__new__(PlanStep)
+        fields = new.__dict__
+        fields.update(self.__dict__)
+        fields.update(changes)
+        return new
+
     def reads_until(self, index: int) -> int:
         """The last step index at which this step (at ``index``) may still read its inputs:
         its join when it runs asynchronously, else ``index``."""
@@ -64,6 +76,9 @@ class PlanStep:
     @property
     def op_type(self) -> str:
         return self.op.type
+
+
+_STEP_FIELDS = frozenset(f.name for f in dataclasses.fields(PlanStep))
 
 
 @dataclass
@@ -334,8 +349,7 @@ def _guard_dead_values(steps: list[PlanStep], slot_tensors: list[Tensor]) -> lis
             slot_tensors.append(Tensor(op, len(op.outputs), TensorSpec(bool_, ())))
             outputs = (*outputs, tokens[op.index])
         record = GuardedRecord(st.record, positions, len(token_ins), token_out)
-        out.append(dataclasses.replace(st, record=record, inputs=st.inputs + token_ins,
-                                       outputs=outputs))
+        out.append(st.evolve(record=record, inputs=st.inputs + token_ins, outputs=outputs))
     return out
 
 

@@ -33,6 +33,7 @@ from graphflow.framework.errors import GraphBuildError, InvalidArgumentError, Op
 from graphflow.framework.op_registry import InferContext, KernelContext
 from graphflow.framework.resources import RunResources
 from graphflow.framework.tensor import TensorSpec
+from graphflow.ops import op_base
 
 #: Largest folded result (elements); bigger constant subexpressions are computed at run time.
 FOLD_LIMIT = 1 << 20
@@ -51,6 +52,14 @@ MEMO_FEED_INDEPENDENT = True
 #: in the same order), so the first is dropped when nothing else reads it — e.g. the two
 #: Reshapes between a MatMul gradient and an embedding's row update. Off: both run.
 MERGE_RESHAPES = True
+
+#: Element-wise steps whose shape rule is ``op_base.Unary``'s or ``Binary``'s (which read only
+#: their inputs' dtypes and shapes, and their values only to fold when all are known) with
+#: an input of unknown value share one rule result per (record, input dtypes and shapes) in one
+#: specialization: a chain of thousands of element-wise ops on one shape runs each op type's
+#: rule once (a rule that rejects its inputs is never remembered: each such step still
+#: raises its own error). Off: every step's rule runs (tests compare).
+MEMO_ELEMENTWISE_RULES = True
 
 #: What one step's specialization decided: (output specs, folded values or None, identity).
 _Outcome = tuple[list[TensorSpec], list[np.ndarray] | None, bool]
@@ -87,6 +96,7 @@ def specialize(plan: Plan, feed_specs: list[TensorSpec], resources: RunResources
     # slot -> input slot of the kept Reshape that produced it (both fully known)
     reshaped: dict[int, int] | None = {} if MERGE_RESHAPES and fold else None
     dependent = {s for _, s in plan.feeds}  # slots whose value depends on a feed
+    rules: dict[Any, list[TensorSpec]] | None = {} if MEMO_ELEMENTWISE_RULES else None
     for index, step in enumerate(plan.steps):
         op, record = step.op, step.record
         ins = tuple(canon(s) for s in step.inputs)
@@ -98,7 +108,14 @@ def specialize(plan: Plan, feed_specs: list[TensorSpec], resources: RunResources
             _replay(step, outcome, specs, constants, alias, steps, ins, reshaped=reshaped)
             continue
         in_specs = _input_specs(step, record, ins, specs, constants)
-        out_specs = _infer(record, op, in_specs)
+        rule_key = _rule_key(record, in_specs) if rules is not None else None
+        remembered = None if rule_key is None else rules.get(rule_key)  # type: ignore[union-attr]
+        if remembered is not None:
+            out_specs = remembered
+        else:
+            out_specs = _infer(record, op, in_specs)
+            if rule_key is not None:
+                rules[rule_key] = out_specs  # type: ignore[index]
         for k, o in enumerate(step.outputs):
             if o is not None:
                 specs[o] = out_specs[k] if k < len(out_specs) else op.outputs[k].spec
@@ -231,6 +248,20 @@ def _input_specs(step: PlanStep, record: registry.Op, ins: tuple[int, ...],
             spec = TensorSpec(spec.dtype, spec.shape, constants[s])
         out.append(spec)
     return out
+
+
+def _rule_key(record: registry.Op, in_specs: list[TensorSpec]) -> Any:
+    """What an element-wise rule's result depends on, when no input value is known (None:
+    the rule must run, see ``MEMO_ELEMENTWISE_RULES``)."""
+    if not op_base.reads_only_input_specs(record):
+        return None
+    key: list[Any] = [record]
+    unknown = False
+    for spec in in_specs:
+        unknown = unknown or spec.value is None
+        key.append(spec.dtype)
+        key.append(spec.shape.dims)
+    return tuple(key) if unknown else None  # all values known: the rule folds them
 
 
 def _infer(record: registry.Op, op: Any, in_specs: list[TensorSpec]) -> list[TensorSpec]:

@@ -8,6 +8,7 @@ facts about each output (dtype, shape, known constant value) live in a
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -47,12 +48,16 @@ class Operation:
     """A node of the graph. ``node_def`` is the NodeDef stored in the graph's GraphDef."""
 
     __slots__ = ("_graph", "_node_def", "_inputs", "_control_inputs", "_outputs", "_id",
-                 "_attr_cache", "__weakref__")
+                 "_attr_cache", "_name", "_type", "__weakref__")
 
     def __init__(self, graph: Graph, node_def: NodeDef, inputs: list[Tensor],
                  control_inputs: list[Operation], specs: list[TensorSpec], op_id: int) -> None:
         self._graph = graph
         self._node_def = node_def
+        # A stored node's name and op never change; read once (each protobuf read makes a
+        # new str), the op type interned (a few dozen distinct strings shared by all ops).
+        self._name = node_def.name
+        self._type = sys.intern(node_def.op)
         self._inputs = tuple(inputs)
         self._control_inputs = tuple(control_inputs)
         self._outputs = tuple([Tensor(self, i, s) for i, s in enumerate(specs)])
@@ -61,11 +66,11 @@ class Operation:
 
     @property
     def name(self) -> str:
-        return self._node_def.name
+        return self._name
 
     @property
     def type(self) -> str:
-        return self._node_def.op
+        return self._type
 
     @property
     def node_def(self) -> NodeDef:

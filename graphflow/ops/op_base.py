@@ -90,10 +90,20 @@ class Binary(Op):
         return can_write_out(self)
 
 
+def reads_only_input_specs(record: Any) -> bool:
+    """Whether the record's shape rule is ``Unary``'s or ``Binary``'s: its result depends only
+    on the record and its inputs' dtypes, shapes and values (a subclass overriding ``infer``,
+    which may read attrs, does not qualify)."""
+    return type(record).infer in _SPEC_ONLY_RULES
+
+
 def can_write_out(record: Any) -> bool:
     """An element-wise record can fill a planned buffer if its ``fn`` is a numpy ufunc (which
     takes ``out=``) or it defines ``fn_into(*inputs, out)``."""
     return isinstance(record.fn, np.ufunc) or hasattr(record, "fn_into")
+
+
+_SPEC_ONLY_RULES = (Unary.infer, Binary.infer)
 
 
 def bind_out(record: Any, ctx: KernelContext) -> Callable[..., Any]:
