@@ -48,39 +48,40 @@ DONATE_INPUTS = True
 
 def plan_buffers(plan: Plan) -> Plan:
     """A copy of ``plan`` with ``buffers`` and per-step ``out_buffers`` filled in."""
+    # roots: only for outputs that may share memory with their inputs (alias or stateful
+    # records); every other slot's root is itself alone (``_roots_of``).
     roots: dict[int, frozenset[int]] = {}
     for step in plan.steps:
         record = step.record
         if record.returns_alias or record.stateful:
-            shared = frozenset(r for s in step.inputs for r in roots.get(s, {s}))
+            shared = frozenset(r for s in step.inputs for r in _roots_of(s, roots))
             for o in step.outputs:
                 if o is not None:
                     roots[o] = shared | {o}
-        else:
-            for o in step.outputs:
-                if o is not None:
-                    roots[o] = frozenset({o})
 
     last: dict[int, int] = {}
     for i, step in enumerate(plan.steps):
         until = step.reads_until(i)  # an asynchronous step reads its inputs until its join
         for s in step.inputs:
-            for r in roots.get(s, {s}):
-                last[r] = max(last.get(r, -1), until)
+            shared = roots.get(s)
+            for r in (s,) if shared is None else shared:
+                if last.get(r, -1) < until:
+                    last[r] = until
     for fetched in plan.fetches:
         if fetched is not None:
-            for r in roots.get(fetched, {fetched}):
+            for r in _roots_of(fetched, roots):
                 last[r] = _NEVER
     for step in plan.steps:  # values a kernel keeps (stack pushes) must own their memory
         if step.record.retains_inputs:
             for s in step.inputs:
-                for r in roots.get(s, {s}):
+                for r in _roots_of(s, roots):
                     last[r] = _NEVER
 
     buffers: list[tuple[tuple[int, ...], Any]] = []
     pool: dict[tuple[tuple[int, ...], Any], list[int]] = {}
     owner: dict[int, int] = {}  # root slot -> buffer id
     dying_at: dict[int, list[int]] = {}
+    elementwise: dict[int, bool] = {}  # id(record) -> _elementwise(record)
     steps = []
     for i, step in enumerate(plan.steps):
         record = step.record
@@ -90,8 +91,12 @@ def plan_buffers(plan: Plan) -> Plan:
             if o is None or key is None or last.get(o, -1) in (_NEVER, -1):
                 assigned.append(None)
                 continue
-            reused = _dying_input(step, i, key, roots, owner, last, buffers) \
-                if INPLACE_OUTPUTS else None
+            reused = None
+            if INPLACE_OUTPUTS:
+                every = elementwise.get(id(record))
+                if every is None:
+                    every = elementwise[id(record)] = _elementwise(record)
+                reused = _dying_input(step, i, key, roots, owner, last, buffers, every)
             free = pool.get(key)
             if reused is not None:  # the output takes over a dying input's buffer
                 b = owner[reused]
@@ -109,6 +114,12 @@ def plan_buffers(plan: Plan) -> Plan:
         for r in dying_at.pop(i, ()):
             pool.setdefault(buffers[owner[r]], []).append(owner[r])
     return dataclasses.replace(plan, steps=steps, buffers=buffers)
+
+
+def _roots_of(slot: int, roots: dict[int, frozenset[int]]) -> Any:
+    """The slots whose memory ``slot`` may share (itself alone unless it is in ``roots``)."""
+    shared = roots.get(slot)
+    return (slot,) if shared is None else shared
 
 
 def _elementwise(record: Any) -> bool:
@@ -132,18 +143,20 @@ def _dies_here(slot: int, i: int, roots: dict[int, frozenset[int]], owner: dict[
                last: dict[int, int]) -> bool:
     """The slot has a planned buffer of its own (not a view of anything else) and nothing
     reads it, or a view of it, after step ``i``."""
-    return owner.get(slot) is not None and last.get(slot) == i and \
-        roots.get(slot) == frozenset({slot})
+    if owner.get(slot) is None or last.get(slot) != i:
+        return False
+    shared = roots.get(slot)
+    return shared is None or shared == {slot}
 
 
 def _dying_input(step: Any, i: int, key: tuple[tuple[int, ...], Any],
                  roots: dict[int, frozenset[int]], owner: dict[int, int],
-                 last: dict[int, int], buffers: list[tuple[tuple[int, ...], Any]]
-                 ) -> int | None:
+                 last: dict[int, int], buffers: list[tuple[tuple[int, ...], Any]],
+                 elementwise: bool) -> int | None:
     """An input of step ``i`` whose planned buffer could hold the output: one the record
     may overwrite element by element, exactly the output's (shape, dtype), not a view of
-    anything else, and last read at this step."""
-    if _elementwise(step.record):  # every input qualifies
+    anything else, and last read at this step (``elementwise``: ``_elementwise(record)``)."""
+    if elementwise:  # every input qualifies
         candidates: Any = step.inputs
     else:
         allowed = step.record.inplace_inputs

@@ -169,9 +169,12 @@ def build_plan(graph: Graph, fetches: Sequence[Tensor | Operation], feeds: Seque
                                   tuple(slot_of(t) for t in op.inputs), ()))
             continue
         record = records[op.index]
-        ref_idx = set(record.ref_inputs)
-        refs = tuple(_ref_variable(op, i) for i in record.ref_inputs)
-        inputs = tuple(slot_of(t) for i, t in enumerate(op.inputs) if i not in ref_idx)
+        ref_inputs = record.ref_inputs
+        if ref_inputs:
+            refs = tuple(_ref_variable(op, i) for i in ref_inputs)
+            inputs = tuple(slot_of(t) for i, t in enumerate(op.inputs) if i not in ref_inputs)
+        else:
+            refs, inputs = (), tuple([slot_of(t) for t in op.inputs])
         steps.append(PlanStep(op, record, inputs, (), refs))
     # Outputs get slots only if something reads them (a later step or a fetch).
     used = {s for st in steps for s in st.inputs}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import math
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -389,8 +390,7 @@ def _gc_paused() -> Iterator[None]:
 
 def _plan_bytes(plan: Plan) -> int:
     """The memory a cached plan holds: its planned buffers and folded constants."""
-    buffers = sum(int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
-                  for shape, dtype in plan.buffers)
+    buffers = sum(math.prod(shape) * np.dtype(dtype).itemsize for shape, dtype in plan.buffers)
     return buffers + sum(int(np.asarray(v).nbytes) for v in plan.constants.values())
 
 
