@@ -54,10 +54,10 @@ def plan_buffers(plan: Plan) -> Plan:
     for step in plan.steps:
         record = step.record
         if record.returns_alias or record.stateful:
-            shared = frozenset(r for s in step.inputs for r in _roots_of(s, roots))
+            inputs_roots = frozenset(r for s in step.inputs for r in _roots_of(s, roots))
             for o in step.outputs:
                 if o is not None:
-                    roots[o] = shared | {o}
+                    roots[o] = inputs_roots | {o}
 
     last: dict[int, int] = {}
     for i, step in enumerate(plan.steps):
