@@ -8,6 +8,7 @@ typed ``*_val`` fields, and the version-0 rule that a single value fills the sha
 
 from __future__ import annotations
 
+import math
 from typing import Any, cast
 
 import numpy as np
@@ -119,7 +120,7 @@ def check_tensor_proto(proto: tensor_pb2.TensorProto) -> None:
     if not shape.is_fully_defined():
         raise ValueError(f"a TensorProto must have a fully defined shape, got {shape}")
     dims = cast("list[int]", shape.as_list())
-    size = int(np.prod(dims, dtype=np.int64))
+    size = math.prod(dims)  # exact (an int64 product could wrap for absurd dims)
     if proto.tensor_content:
         expected = size * dt.np_dtype.itemsize
         if dt is dtypes.string or len(proto.tensor_content) != expected:
@@ -147,7 +148,7 @@ def make_ndarray(proto: tensor_pb2.TensorProto) -> np.ndarray:
     if not shape.is_fully_defined():
         raise ValueError(f"a TensorProto must have a fully defined shape, got {shape}")
     dims = cast("list[int]", shape.as_list())  # fully defined: no unknown (None) dims
-    size = int(np.prod(dims, dtype=np.int64))
+    size = math.prod(dims)  # exact (an int64 product could wrap for absurd dims)
     if proto.tensor_content:
         np_dtype = dt.np_dtype.newbyteorder("<")
         if len(proto.tensor_content) != size * np_dtype.itemsize:

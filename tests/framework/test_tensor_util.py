@@ -8,7 +8,7 @@ import pytest
 
 import graphflow as gf
 from graphflow.framework import dtypes
-from graphflow.framework.tensor_util import make_ndarray, make_tensor_proto
+from graphflow.framework.tensor_util import check_tensor_proto, make_ndarray, make_tensor_proto
 from graphflow.proto import tensor_pb2, types_pb2
 
 NUMERIC = [dtypes.float16, dtypes.float32, dtypes.float64, dtypes.int8, dtypes.int16,
@@ -158,6 +158,30 @@ def test_malformed_protos(build, pattern):
     build(proto)
     with pytest.raises(ValueError, match=pattern):
         make_ndarray(proto)
+
+
+def test_sizes_of_huge_shapes_are_exact():
+    """2^32 x 2^32 elements wrap to 0 in an int64 product; the size must not, so content
+    sized for the wrapped count is refused and a run-time constant gets the size check."""
+    proto = tensor_pb2.TensorProto(dtype=types_pb2.DT_FLOAT)
+    for _ in range(2):
+        proto.tensor_shape.dim.add(size=1 << 32)
+    proto.tensor_content = b""
+    check_tensor_proto(proto)  # no values: zeros of that shape, a well-formed proto
+    proto.tensor_content = b"\0" * 4
+    with pytest.raises(ValueError, match=r"content has 4 bytes, expected 73786976294838206464"):
+        check_tensor_proto(proto)
+    graph_def = gf.Graph().as_graph_def()
+    node = graph_def.node.add(name="big", op="Const")
+    node.attr["dtype"].type = types_pb2.DT_FLOAT
+    node.attr["value"].tensor.CopyFrom(proto)
+    node.attr["value"].tensor.tensor_content = b""
+    node.attr["value"].tensor.float_val.append(1.0)
+    with gf.Graph().as_default():
+        gf.import_graph_def(graph_def, name="")
+        with gf.Session() as sess, pytest.raises(gf.errors.InvalidArgumentError,
+                                                  match="'big': would allocate"):
+            sess.run("big:0")
 
 
 def test_unsupported_dtype_in_proto():
