@@ -251,8 +251,9 @@ def _input_specs(step: PlanStep, record: registry.Op, ins: tuple[int, ...],
 
 
 def _rule_key(record: registry.Op, in_specs: list[TensorSpec]) -> Any:
-    """What an element-wise rule's result depends on, when no input value is known (None:
-    the rule must run, see ``MEMO_ELEMENTWISE_RULES``)."""
+    """What an element-wise rule's result depends on when some input's value is unknown
+    (None: the rule must run — not an element-wise base rule, or every value is known and
+    the rule folds them; see ``MEMO_ELEMENTWISE_RULES``)."""
     if not op_base.reads_only_input_specs(record):
         return None
     key: list[Any] = [record]
