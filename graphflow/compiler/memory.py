@@ -33,6 +33,7 @@ from graphflow.compiler.plan import Plan
 from graphflow.ops import op_base
 
 _NEVER = 1 << 62  # "lives past the end of the run" (fetched)
+_UNSET: Any = object()
 
 #: Let an element-wise step (one numpy ufunc) write its output into the buffer of an input
 #: that dies at that step (same shape and dtype), instead of taking a second buffer: less
@@ -82,12 +83,23 @@ def plan_buffers(plan: Plan) -> Plan:
     owner: dict[int, int] = {}  # root slot -> buffer id
     dying_at: dict[int, list[int]] = {}
     elementwise: dict[int, bool] = {}  # id(record) -> _elementwise(record)
+    writes: dict[int, bool] = {}  # id(record) -> record.writes_out (a property for some)
+    keys: dict[int, Any] = {}  # id(spec) -> _key (specs are shared by many slots)
+    specs = plan.slot_specs
     steps = []
     for i, step in enumerate(plan.steps):
         record = step.record
+        writes_out = writes.get(id(record))
+        if writes_out is None:
+            writes_out = writes[id(record)] = bool(record.writes_out)
         assigned: list[int | None] = []
         for o in step.outputs:
-            key = _key(plan, o) if record.writes_out and o is not None else None
+            key = None
+            if writes_out and o is not None and o < len(specs):
+                spec = specs[o]
+                key = keys.get(id(spec), _UNSET)
+                if key is _UNSET:
+                    key = keys[id(spec)] = _key(spec)
             if o is None or key is None or last.get(o, -1) in (_NEVER, -1):
                 assigned.append(None)
                 continue
@@ -183,8 +195,9 @@ def _donated(step: Any, i: int, roots: dict[int, frozenset[int]], owner: dict[in
                  _dies_here(s, i, roots, owner, last) and owner[s] not in assigned)
 
 
-def _key(plan: Plan, slot: int) -> tuple[tuple[int, ...], Any] | None:
-    spec = plan.slot_specs[slot] if slot < len(plan.slot_specs) else None
+def _key(spec: Any) -> tuple[tuple[int, ...], Any] | None:
+    """The pool key (shape, dtype) of a buffer for a tensor of ``spec`` (None: no planned
+    buffer — a shape not fully known, or not a numeric dtype)."""
     if spec is None:
         return None
     dims = spec.shape.dims
