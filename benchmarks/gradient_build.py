@@ -30,32 +30,12 @@ import numpy as np
 import graphflow as gf
 
 
-def chain(n: int) -> tuple[gf.Graph, gf.Tensor, gf.Tensor]:
-    graph = gf.Graph()
-    with graph.as_default():
-        x = gf.placeholder(gf.float32, [16], name="x")
-        y = x
-        c = gf.constant(np.float32(0.5))
-        for i in range(n):
-            y = gf.tanh(y) if i % 3 == 0 else (y * c if i % 3 == 1 else y + c)
-        loss = gf.reduce_sum(y)
-    return graph, loss, x
-
-
-def wide(n: int) -> tuple[gf.Graph, gf.Tensor, gf.Variable]:
-    graph = gf.Graph()
-    with graph.as_default():
-        w = gf.Variable(np.ones(16, np.float32), name="w")
-        branches = [gf.tanh(w * np.float32(1.0 + i / n)) for i in range(n)]
-        loss = gf.reduce_sum(gf.add_n(branches))
-    return graph, loss, w
-
-
-def tf_chain(tf: Any, n: int) -> tuple[Any, Any, Any]:
-    """``chain`` built with TensorFlow's ``tf.compat.v1``."""
+def chain(n: int, tf: Any = gf, v1: Any = gf) -> tuple[Any, Any, Any]:
+    """The chain graph, built through a TF1-style API: graphflow's by default, or
+    TensorFlow's (``tf``, with ``v1 = tf.compat.v1``) — the same code builds both."""
     graph = tf.Graph()
     with graph.as_default():
-        x = tf.compat.v1.placeholder(tf.float32, [16], name="x")
+        x = v1.placeholder(tf.float32, [16], name="x")
         y = x
         c = tf.constant(np.float32(0.5))
         for i in range(n):
@@ -64,18 +44,18 @@ def tf_chain(tf: Any, n: int) -> tuple[Any, Any, Any]:
     return graph, loss, x
 
 
-def tf_wide(tf: Any, n: int) -> tuple[Any, Any, Any]:
-    """``wide`` built with TensorFlow's ``tf.compat.v1``."""
+def wide(n: int, tf: Any = gf, v1: Any = gf) -> tuple[Any, Any, Any]:
+    """The wide graph, built through a TF1-style API (see ``chain``)."""
     graph = tf.Graph()
     with graph.as_default():
-        w = tf.compat.v1.Variable(np.ones(16, np.float32), name="w")
+        w = v1.Variable(np.ones(16, np.float32), name="w")
         branches = [tf.tanh(w * np.float32(1.0 + i / n)) for i in range(n)]
         loss = tf.reduce_sum(tf.add_n(branches))
     return graph, loss, w
 
 
 def measure_tf(tf: Any, build: Any, n: int) -> tuple[float, int, int]:
-    graph, loss, x = build(tf, n)
+    graph, loss, x = build(n, tf, tf.compat.v1)
     forward_nodes = len(graph.get_operations())
     with graph.as_default():
         t0 = time.perf_counter()
@@ -92,7 +72,7 @@ def run_tensorflow(sizes: list[int]) -> None:
 
     tf.compat.v1.disable_eager_execution()
     out = {f"{name} {n}": measure_tf(tf, build, n)[0]
-           for name, build in (("chain", tf_chain), ("wide", tf_wide)) for n in sizes}
+           for name, build in (("chain", chain), ("wide", wide)) for n in sizes}
     print(json.dumps(out))
 
 
