@@ -99,8 +99,8 @@ def specialize(plan: Plan, feed_specs: list[TensorSpec], resources: RunResources
     rules: dict[Any, list[TensorSpec]] | None = {} if MEMO_ELEMENTWISE_RULES else None
     for index, step in enumerate(plan.steps):
         op, record = step.op, step.record
-        ins = tuple(canon(s) for s in step.inputs)
-        independent = not dependent.intersection(ins)
+        ins = tuple([canon(s) if s in alias else s for s in step.inputs])
+        independent = dependent.isdisjoint(ins)
         if not independent:
             dependent.update(o for o in step.outputs if o is not None)
         outcome = memo.get(index) if memo is not None and independent else None
