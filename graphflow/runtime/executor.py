@@ -237,16 +237,23 @@ def bind_kernel(plan: Plan, step: PlanStep, resources: RunResources,
     and the planned output buffers (``ctx.out``) the kernel may write into."""
     op, record = step.op, step.record
     specs = plan.slot_specs
-    ins = iter(step.inputs)
-    in_specs = [t.spec if i in record.ref_inputs else _spec(specs, next(ins), t.spec)
-                for i, t in enumerate(op.inputs)]
-    out_specs = [t.spec if s is None else _spec(specs, s, t.spec)
+    known = len(specs)
+    op_inputs, ref_inputs = op.inputs, record.ref_inputs
+    if ref_inputs or len(step.inputs) < len(op_inputs):
+        ins = iter(step.inputs)
+        in_specs = [t.spec if i in ref_inputs else _spec(specs, next(ins), t.spec)
+                    for i, t in enumerate(op_inputs)]
+    else:  # the step's inputs are the op's, in order (a guarded step's extra ones after)
+        in_specs = [specs[s] if s < known else t.spec for s, t in zip(step.inputs, op_inputs)]
+    out_specs = [t.spec if s is None or s >= known else specs[s]
                  for s, t in zip(step.outputs, op.outputs)]
     ctx = KernelContext(record, op.node_def, in_specs, out_specs, resources)
-    ctx.refs = [resources.cell(name) for name in step.refs]
-    ctx.out = [None if b is None else buffers[b] for b in step.out_buffers] or \
-        [None] * len(op.outputs)
-    ctx.donated = frozenset(step.donated)
+    if step.refs:
+        ctx.refs = [resources.cell(name) for name in step.refs]
+    if step.out_buffers:
+        ctx.out = [None if b is None else buffers[b] for b in step.out_buffers]
+    if step.donated:
+        ctx.donated = frozenset(step.donated)
     if step.parallel == parallel.SPLIT:  # rows on both threads, when the record can
         kernel = record.split_kernel(ctx, submit)
         if kernel is not None:
