@@ -54,8 +54,9 @@ class PlanStep:
 
     def evolve(self, **changes: Any) -> PlanStep:
         """A copy with the given fields changed: ``dataclasses.replace`` without its
-        per-field ``__init__`` call (~5x faster; a plan pass copies every step). PlanStep
-        has no ``__post_init__`` or init-only fields; unknown names are refused."""
+        per-field ``__init__`` call (~2x faster, 2.2 vs 4.1-4.6 us; a plan pass copies every
+        step). PlanStep has no ``__post_init__`` or init-only fields; unknown names are
+        refused."""
         if not changes.keys() <= _STEP_FIELDS:
             raise TypeError(f"PlanStep has no field(s) {sorted(changes.keys() - _STEP_FIELDS)}")
         new = object.__new__(PlanStep)
