@@ -21,7 +21,6 @@ import json
 import os
 import statistics
 import subprocess
-import sys
 import time
 from typing import Any
 
@@ -121,7 +120,7 @@ def main() -> None:
         run_tensorflow(args.sizes)
         return
     if args.tensorflow is not None:
-        compare_with_tensorflow(args.tensorflow or sys.executable, args.sizes, args.repeats)
+        compare_with_tensorflow(args.tensorflow, args.sizes, args.repeats)
         return
     for name, build in (("chain", chain), ("wide", wide)):
         previous = None
