@@ -164,8 +164,11 @@ class Mean(_Reduce):
     np_fn = staticmethod(np.mean)
 
     def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
-        """Floating-point means with static axes and a known count are a sum and one scale
-        (np.mean's Python layer costs more than the arithmetic on small tensors)."""
+        """Floating-point means with static axes and a known count are a sum and one
+        division (np.mean's Python layer costs more than the arithmetic on small tensors) —
+        np.mean's own arithmetic: the sum in the input's dtype, then a division by the count
+        as an ``np.intp``, so the bits are those of the shape-generic plan's ``np.mean``
+        (multiplying by ``1/count`` instead would round differently, e.g. for 6 items)."""
         x, y = ctx.inputs[0], ctx.outputs[0]
         nx, ny = x.shape.num_elements(), y.shape.num_elements()
         if not x.dtype.is_floating or ctx.inputs[1].value is None or x.shape.rank is None \
@@ -173,11 +176,13 @@ class Mean(_Reduce):
             return super().kernel(ctx)
         axes = _kernel_axes(ctx.inputs[1].value, x.shape.rank)
         keep, out = ctx.attr("keep_dims"), ctx.out[0]
-        scale = y.dtype.np_dtype.type(ny / nx)
+        dtype, count = y.dtype.np_dtype, np.intp(nx // ny)
 
         def mean(v: np.ndarray, _axes: Any) -> Any:
-            total = np.add.reduce(v, axis=axes, keepdims=keep, out=out)
-            return np.multiply(total, scale, out=total if out is not None else None)
+            total = np.add.reduce(v, axes, dtype, out, keep)
+            if isinstance(total, np.ndarray):
+                return np.true_divide(total, count, out=total, casting="unsafe")
+            return dtype.type(total / count)
         return mean
 
     def grad(self, op: Operation, g: Tensor) -> list[Tensor | None]:

@@ -161,6 +161,37 @@ def test_mean_gradient_divides_by_count_reduced(graph) -> None:
     np.testing.assert_allclose(run(gall, {x: np.zeros((5, 4))}), np.full((5, 4), 1 / 20))
 
 
+MEAN_PLANS = {"specialized": gf.SessionConfig(), "planned_buffers_off":
+              gf.SessionConfig(plan_memory=False), "shape_generic":
+              gf.SessionConfig(specialize=False), "interpreted": gf.SessionConfig(interpret=True)}
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("shape,axis,keep", [((6,), None, False), ((7, 3), 0, False),
+                                             ((7, 3), 0, True), ((3001,), None, False),
+                                             ((2, 3001), -1, True), ((3, 5, 6), [0, 2], False)])
+def test_mean_gives_np_means_bits_whichever_plan_ran(dtype: Any, shape: tuple[int, ...],
+                                                     axis: Any, keep: bool) -> None:
+    """The planned Mean (static axes and count: a sum and a division) and the shape-generic
+    one (np.mean) give the same bits — np.mean's: the sum in the input's dtype divided by
+    the count (6, 7, 3001 items: a multiplication by 1/count rounds differently, and 3001
+    is no float16). Fed with a static and with an unknown batch dimension."""
+    x_value = (np.random.default_rng(4).standard_normal(shape) * 3).astype(dtype)
+    expected = np.mean(x_value, axis=None if axis is None else tuple(
+        a % len(shape) for a in np.atleast_1d(axis)), keepdims=keep, dtype=dtype)
+    for static in (True, False):
+        g = gf.Graph()
+        with g.as_default():
+            x = gf.placeholder(gf.as_dtype(dtype), shape if static else [None, *shape[1:]])
+            y = gf.reduce_mean(x, axis, keepdims=keep)
+        for name, config in MEAN_PLANS.items():
+            with gf.Session(graph=g, config=config) as sess:
+                for _ in range(2):  # a second run: the cached plan
+                    got = np.asarray(sess.run(y, {x: x_value}))
+                    assert got.dtype == dtype and got.shape == np.shape(expected), name
+                    assert got.tobytes() == np.asarray(expected).tobytes(), (name, static)
+
+
 @pytest.mark.parametrize("axis", [None, 0, [0]])
 def test_reduction_of_a_scalar(graph, axis: Any) -> None:
     """A scalar has nothing to reduce; the shape rule accepts axis 0, so must the kernel."""
