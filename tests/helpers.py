@@ -29,9 +29,9 @@ def run(fetches: Any, feeds: dict[Any, Any] | None = None,
     when it is one Tensor or Operation, else the default graph).
 
     Without an explicit ``config`` the fetches run twice — on the specialized plan (the
-    default) and on the shape-generic plan — and both must agree: the same values (to float
-    rounding: specialized kernels may sum in another order) or the same error. So every
-    table-driven op test also checks that results never depend on which plan ran."""
+    default) and on the shape-generic plan — and both must agree: the same bits or the same
+    error. So every table-driven op test also checks that results never depend on which plan
+    ran (a planned Mean that multiplied by 1/count where np.mean divides was caught so)."""
     if graph is None:
         graph = getattr(fetches, "graph", None)
     if config is not None:
@@ -54,7 +54,7 @@ def run(fetches: Any, feeds: dict[Any, Any] | None = None,
 
 
 def assert_same_structure(a: Any, b: Any) -> None:
-    """Nested fetch results equal: arrays to float rounding (exactly for other dtypes)."""
+    """Nested fetch results equal, arrays bit for bit (dtype, shape and bytes)."""
     if isinstance(a, (list, tuple)):
         assert isinstance(b, (list, tuple)) and len(a) == len(b)
         for x, y in zip(a, b):
@@ -68,11 +68,12 @@ def assert_same_structure(a: Any, b: Any) -> None:
     else:
         x, y = np.asarray(a), np.asarray(b)
         assert x.shape == y.shape and x.dtype == y.dtype, (x.shape, y.shape, x.dtype, y.dtype)
-        if x.dtype.kind in "fc":
-            np.testing.assert_allclose(x, y, rtol=1e-5 if x.dtype.itemsize <= 4 else 1e-12,
-                                       atol=1e-6 if x.dtype.itemsize <= 4 else 1e-12)
-        else:
+        if x.dtype.kind == "O":  # objects (strings): their bytes would be pointers
             np.testing.assert_array_equal(x, y)
+            return
+        assert x.tobytes() == y.tobytes(), (
+            f"the specialized and the generic plan give other bits ({x.dtype}{list(x.shape)}): "
+            f"{x.reshape(-1)[:6]} vs {y.reshape(-1)[:6]}")
 
 
 def rand(shape: Any, seed: int = 0, dtype: Any = np.float64) -> np.ndarray:
