@@ -54,3 +54,46 @@ def test_gradients_are_the_same_with_and_without_memory_planning(activation: Any
     assert np.isfinite(plain[0]).all() and np.abs(plain[0]).min() > 1e-3
     for got in (*planned, plain[1]):
         assert got.tobytes() == plain[0].tobytes()
+
+
+@pytest.mark.parametrize("block_bytes", [8, 1000, 1 << 19])
+@pytest.mark.parametrize("shape", [(37,), (50, 7), (9, 4, 3)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_tanh_grad_over_dy_gives_the_bits_of_fn(shape: tuple[int, ...], dtype: Any,
+                                                block_bytes: int,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """When y is still read after TanhGrad and dy dies there, the plan writes TanhGrad into
+    dy's buffer, a block of rows at a time (blocks of one row, a few, or all): the bits of
+    ``fn`` all the same, with the switch off (a buffer of its own) and without memory
+    planning."""
+    from graphflow.ops import activation_ops, op_builder
+
+    monkeypatch.setattr(activation_ops, "_BLOCK_BYTES", block_bytes)
+    rng = np.random.default_rng(5)
+    y_value = np.tanh(rng.standard_normal(shape) * 2).astype(dtype)
+    dy_value = (rng.standard_normal(shape) * 3).astype(dtype)
+    graph = gf.Graph()
+    with graph.as_default():
+        y = gf.placeholder(gf.as_dtype(dtype), shape)
+        dy = gf.placeholder(gf.as_dtype(dtype), shape)
+        scaled = dy * 2.0  # a planned buffer that dies at TanhGrad
+        z = op_builder.apply1("TanhGrad", [y, scaled], {"T": y.dtype})
+        after = z + y  # y is read after TanhGrad: its buffer cannot take z
+        z_copy = z * 1.0  # fetched: z itself, being fetched, would get no planned buffer
+    expected = np.asarray(activation_ops.TanhGrad.fn(y_value, dy_value * dtype(2.0)))
+    results = {}
+    for name, config, over_dy in (("over dy", gf.SessionConfig(), True),
+                                  ("switch off", gf.SessionConfig(), False),
+                                  ("no memory plan", gf.SessionConfig(plan_memory=False), True)):
+        monkeypatch.setattr(activation_ops, "TANH_GRAD_OVER_DY", over_dy)
+        with gf.Session(graph=graph, config=config) as sess:
+            feeds = {y: y_value, dy: dy_value}
+            steps = sess.explain([z_copy, after], feeds).plan.steps
+            outs = [st for st in steps if st.op_type in ("Mul", "TanhGrad")]
+            if name == "over dy":  # TanhGrad took the product's buffer
+                assert outs[0].out_buffers == outs[1].out_buffers
+            results[name] = [sess.run([z_copy, after], feeds) for _ in range(2)]
+    for runs in results.values():
+        for got_z, got_after in runs:
+            assert got_z.tobytes() == expected.tobytes()
+            assert got_after.tobytes() == (expected + y_value).tobytes()
