@@ -1,6 +1,6 @@
 """Training gives the same bits whichever kind of plan runs it — specialized per feed
 shape, interpreted, shape-generic, or with the inter-op worker — over several batch sizes
-(three specialized plans), with SGD and Adam; and a step that fails leaves every variable
+(three specialized plans), with every optimizer; and a step that fails leaves every variable
 unwritten (all pure steps run before the first update)."""
 
 from __future__ import annotations
@@ -13,6 +13,15 @@ import pytest
 import graphflow as gf
 
 VOCAB, DIM, WINDOW, HIDDEN, CLASSES = 50, 4, 3, 6, 3
+OPTIMIZERS = {
+    "sgd": lambda: gf.train.GradientDescentOptimizer(0.5),
+    "momentum": lambda: gf.train.MomentumOptimizer(0.1, 0.9),
+    "nesterov": lambda: gf.train.MomentumOptimizer(0.1, 0.9, use_nesterov=True),
+    "rmsprop_centered": lambda: gf.train.RMSPropOptimizer(0.01, momentum=0.5, centered=True),
+    "adagrad": lambda: gf.train.AdagradOptimizer(0.1),
+    "adam": lambda: gf.train.AdamOptimizer(0.05),
+    "lazy_adam": lambda: gf.train.LazyAdamOptimizer(0.05),
+}
 
 
 def _window_model(optimizer: str) -> tuple[gf.Graph, dict[str, Any]]:
@@ -29,9 +38,7 @@ def _window_model(optimizer: str) -> tuple[gf.Graph, dict[str, Any]]:
         logits = gf.matmul(gf.tanh(gf.matmul(x, W) + b1), U)
         loss = gf.reduce_mean(gf.nn.sparse_softmax_cross_entropy_with_logits(
             labels=labels, logits=logits))
-        opt = gf.train.AdamOptimizer(0.05) if optimizer == "adam" else \
-            gf.train.GradientDescentOptimizer(0.5)
-        train = opt.minimize(loss)
+        train = OPTIMIZERS[optimizer]().minimize(loss)
         init = gf.global_variables_initializer()
     return g, {"ids": ids, "labels": labels, "loss": loss, "train": train, "init": init,
                "variables": [E, W, b1, U]}
@@ -61,7 +68,7 @@ CONFIGS = {
 }
 
 
-@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+@pytest.mark.parametrize("optimizer", list(OPTIMIZERS))
 @pytest.mark.parametrize("config", [c for c in CONFIGS if c != "specialized"])
 def test_training_gives_the_same_bits_whichever_plan_runs_it(optimizer: str,
                                                               config: str) -> None:
