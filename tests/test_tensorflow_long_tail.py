@@ -1,6 +1,7 @@
 """The TF1 long tail against TensorFlow itself (tf.compat.v1, graph mode) on the same
 inputs: batched matmul, top_k, clip_by_global_norm, einsum (values and gradients), RMSProp
-and Adagrad steps, exponential_decay. Skipped when tensorflow is not importable."""
+and Adagrad steps, exponential_decay, the Mean gradient's bits. Skipped when tensorflow is
+not importable."""
 
 from __future__ import annotations
 
@@ -182,3 +183,23 @@ def test_long_tail_graph_exports_to_tensorflow() -> None:
         np.testing.assert_allclose(np.asarray(a, dtype=np.float64),
                                    np.asarray(b, dtype=np.float64), rtol=1e-12)
     assert s.shape == (3,) and len(set(s.tolist())) == 3
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape,axis", [((6,), None), ((7, 3), 0), ((3, 5, 6), [0, 2])])
+def test_mean_and_its_gradient_give_tensorflows_bits(dtype, shape, axis) -> None:  # type: ignore[no-untyped-def]
+    """reduce_mean's gradient with a static count is TF's: the upstream gradient divided by
+    the count, bit for bit (multiplying by 1/count rounds otherwise for 6, 7 or 30 items)."""
+    upstream = (rand(np.mean(np.ones(shape), axis=None if axis is None else tuple(axis)
+                             if isinstance(axis, list) else axis).shape, seed=3) * 5)
+    x_value = rand(shape, seed=4)
+
+    def build(lib):  # type: ignore[no-untyped-def]
+        x = lib.constant(x_value.astype(dtype))
+        y = lib.reduce_mean(x, axis)
+        (dx,) = lib.gradients(y, [x], grad_ys=[lib.constant(upstream.astype(dtype))])
+        return [dx], None
+
+    ours, theirs = _both(lambda: build(gf), lambda: build(tf))
+    assert ours[0].dtype == theirs[0].dtype
+    assert ours[0].tobytes() == theirs[0].tobytes()

@@ -186,12 +186,14 @@ class Mean(_Reduce):
         return mean
 
     def grad(self, op: Operation, g: Tensor) -> list[Tensor | None]:
-        """d mean(x) = g broadcast back over the reduced axes, divided by the count reduced."""
+        """d mean(x) = g broadcast back over the reduced axes, divided by the count reduced
+        (a division, as TF's rule: multiplying by 1/count would round otherwise, and a
+        static count would then give other bits than the same graph with a dynamic one)."""
         x, y = op.inputs[0], op.outputs[0]
         nx, ny = x.shape.num_elements(), y.shape.num_elements()
         if nx is not None and ny:
-            scale: Any = op_builder.constant(1.0 / (nx // ny), dtype=g.dtype, graph=op.graph)
-            scaled = math_ops.multiply(g, scale)
+            count: Any = op_builder.constant(nx // ny, dtype=g.dtype, graph=op.graph)
+            scaled = math_ops.realdiv(g, count)
         else:
             count = math_ops.truediv(array_ops.size(x), array_ops.size(y))
             scaled = math_ops.realdiv(g, linalg_ops.cast(count, g.dtype))

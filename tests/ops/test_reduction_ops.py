@@ -161,6 +161,34 @@ def test_mean_gradient_divides_by_count_reduced(graph) -> None:
     np.testing.assert_allclose(run(gall, {x: np.zeros((5, 4))}), np.full((5, 4), 1 / 20))
 
 
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("shape,axis", [((6,), None), ((7, 3), 0), ((2, 3001), -1)])
+def test_mean_gradient_is_the_same_for_static_and_dynamic_counts(
+        dtype: Any, shape: tuple[int, ...], axis: Any) -> None:
+    """TF's rule: the upstream gradient divided by the count (not multiplied by 1/count,
+    which rounds otherwise) — so a graph whose count is static (a fixed batch) and one
+    whose count is known only at run time give the same bits, g / count in the dtype."""
+    x_value = np.ones(shape, dtype)
+    upstream = (np.random.default_rng(8).standard_normal(
+        np.mean(x_value, axis=axis).shape) * 5).astype(dtype)
+    got = []
+    for static in (True, False):
+        g = gf.Graph()
+        with g.as_default():
+            x = gf.placeholder(gf.as_dtype(dtype), shape if static else [None, *shape[1:]])
+            y = gf.reduce_mean(x, axis)
+            (dx,) = gf.gradients(y, [x], grad_ys=[gf.constant(upstream)])
+        with gf.Session(graph=g) as sess:
+            got.append(sess.run(dx, {x: x_value}))
+    count = np.prod(shape) // upstream.size
+    per_output = (upstream / dtype(count)).astype(dtype)  # as TF: in the gradient's dtype
+    expected = np.broadcast_to(np.expand_dims(per_output, axis) if axis is not None
+                               else per_output, shape)
+    for value in got:
+        assert value.dtype == dtype and value.tobytes() == np.ascontiguousarray(
+            expected).tobytes()
+
+
 MEAN_PLANS = {"specialized": gf.SessionConfig(), "planned_buffers_off":
               gf.SessionConfig(plan_memory=False), "shape_generic":
               gf.SessionConfig(specialize=False), "interpreted": gf.SessionConfig(interpret=True)}
