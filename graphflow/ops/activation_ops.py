@@ -99,9 +99,9 @@ class TanhGrad(_ActivationGrad):
 
     def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
         out = ctx.out[0]
-        if out is None or out.ndim == 0:
+        if out is None or out.ndim == 0 or out.size == 0:  # nothing to go through in blocks
             return bind_out(self, ctx)
-        rows = max(1, min(out.shape[0], _BLOCK_BYTES // max(out[0].nbytes, 1)))
+        rows = max(1, min(out.shape[0], _BLOCK_BYTES // max(out.nbytes // out.shape[0], 1)))
         bounds = [(start, min(start + rows, out.shape[0]))
                   for start in range(0, out.shape[0], rows)]
         into = self.fn_into

@@ -57,7 +57,7 @@ def test_gradients_are_the_same_with_and_without_memory_planning(activation: Any
 
 
 @pytest.mark.parametrize("block_bytes", [8, 1000, 1 << 19])
-@pytest.mark.parametrize("shape", [(37,), (50, 7), (9, 4, 3)])
+@pytest.mark.parametrize("shape", [(37,), (50, 7), (9, 4, 3), (0, 5), (4, 0)])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_tanh_grad_over_dy_gives_the_bits_of_fn(shape: tuple[int, ...], dtype: Any,
                                                 block_bytes: int,
@@ -90,7 +90,7 @@ def test_tanh_grad_over_dy_gives_the_bits_of_fn(shape: tuple[int, ...], dtype: A
             feeds = {y: y_value, dy: dy_value}
             steps = sess.explain([z_copy, after], feeds).plan.steps
             outs = [st for st in steps if st.op_type in ("Mul", "TanhGrad")]
-            if name == "over dy":  # TanhGrad took the product's buffer
+            if name == "over dy" and y_value.size:  # TanhGrad took the product's buffer
                 assert outs[0].out_buffers == outs[1].out_buffers
             results[name] = [sess.run([z_copy, after], feeds) for _ in range(2)]
     for runs in results.values():
