@@ -196,8 +196,12 @@ class KernelContext(_NodeContext):
     """What a kernel factory sees when the planner binds a node (once per plan)."""
 
     def __init__(self, record: Op, node_def: NodeDef, inputs: Sequence[TensorSpec],
-                 outputs: Sequence[TensorSpec], resources: RunResources | None = None) -> None:
+                 outputs: Sequence[TensorSpec], resources: RunResources | None = None,
+                 scratch_tally: list[int] | None = None) -> None:
         self.record = record
+        #: ``[bytes]`` the plan's kernels keep in ``scratch`` arrays (shared by a bound plan's
+        #: contexts; a plan cache counts it), or None.
+        self._scratch_tally = scratch_tally
         self.node_def = node_def
         self.inputs = list(inputs)
         self.outputs = list(outputs)
@@ -212,9 +216,13 @@ class KernelContext(_NodeContext):
         self.donated: frozenset[int] = frozenset()
 
     def scratch(self, shape: Any, dtype: Any) -> Any:
-        """A work array the kernel keeps across runs (allocated once, when the plan is bound),
-        so steady-state runs make no temporaries of that size."""
-        return np.empty(tuple(shape), dtype=dtype)
+        """A work array the kernel keeps across runs (allocated once, when the plan is bound
+        or on a kernel's first run), so steady-state runs make no temporaries of that size;
+        its bytes count toward the plan's (``scratch_tally``)."""
+        array = np.empty(tuple(shape), dtype=dtype)
+        if self._scratch_tally is not None:
+            self._scratch_tally[0] += array.nbytes
+        return array
 
     def concrete(self, spec: Any) -> tuple[int, ...] | None:
         """``spec``'s shape as a tuple when fully known (specialized plans), else None."""

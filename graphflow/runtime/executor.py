@@ -107,8 +107,10 @@ class BoundPlan:
         self._check = compiled.options.check_numerics
         self._lock = threading.Lock()
         self.buffers = [np.empty(shape, dtype=dtype) for shape, dtype in self.plan.buffers]
+        self._scratch_tally = [0]
         self.kernels = [_bind_loop(step, compiled, resources) if isinstance(step.op, LoopUnit)
-                        else bind_kernel(self.plan, step, resources, self.buffers)
+                        else bind_kernel(self.plan, step, resources, self.buffers,
+                                         self._scratch_tally)
                         for step in self.plan.steps]
         #: A plan with cond Switches may compute a dead value; fetching one is an error.
         self._may_be_dead = any(isinstance(step.record, GuardedRecord) or
@@ -126,6 +128,12 @@ class BoundPlan:
             self._run = self._interpreter.run
             if code is not None:
                 self._compile_countdown = COMPILE_AFTER_RUNS
+
+    @property
+    def scratch_bytes(self) -> int:
+        """Bytes of the work arrays its kernels keep (``KernelContext.scratch``), made when
+        bound or on their first runs (a while loop's sub-plans not included)."""
+        return self._scratch_tally[0]
 
     def _defers_compile(self, code: codegen.GeneratedCode) -> bool:
         return DEFER_COMPILES and COMPILE_AFTER_RUNS > 1 and \
@@ -232,9 +240,11 @@ def _bind_loop(step: PlanStep, compiled: CompiledPlan, resources: RunResources) 
 
 
 def bind_kernel(plan: Plan, step: PlanStep, resources: RunResources,
-                buffers: Sequence[np.ndarray]) -> Kernel:
+                buffers: Sequence[np.ndarray], scratch_tally: list[int] | None = None
+                ) -> Kernel:
     """Ask the step's op record for its kernel, with the most concrete specs the plan knows
-    and the planned output buffers (``ctx.out``) the kernel may write into."""
+    and the planned output buffers (``ctx.out``) the kernel may write into; the bytes of
+    the work arrays it keeps add up in ``scratch_tally``."""
     op, record = step.op, step.record
     specs = plan.slot_specs
     known = len(specs)
@@ -247,7 +257,7 @@ def bind_kernel(plan: Plan, step: PlanStep, resources: RunResources,
         in_specs = [specs[s] if s < known else t.spec for s, t in zip(step.inputs, op_inputs)]
     out_specs = [t.spec if s is None or s >= known else specs[s]
                  for s, t in zip(step.outputs, op.outputs)]
-    ctx = KernelContext(record, op.node_def, in_specs, out_specs, resources)
+    ctx = KernelContext(record, op.node_def, in_specs, out_specs, resources, scratch_tally)
     if step.refs:
         ctx.refs = [resources.cell(name) for name in step.refs]
     if step.out_buffers:

@@ -295,19 +295,21 @@ class _Signature:
 
     With ``SessionConfig(specialize=True)`` (the default) each set of feed shapes gets its own
     specialized plan. The cache is a least-recently-used one bounded by count
-    (``MAX_PLANS``) and by the memory its plans hold (``MAX_PLAN_BYTES``: planned buffers and
-    folded constants), so a caller cycling through many batch sizes (the last batch of an
-    epoch, evaluation by sentence length) keeps every plan it uses — small plans are cheap —
-    while ever-changing large shapes do not grow the cache without bound; no caller ever
-    falls onto a different kind of plan. With ``specialize=False`` one shape-generic plan runs
-    every set of shapes, and each new set is first checked by the same shape rules a
-    specialized plan would run (``compiler.specialize``), so results and errors never depend
-    on which plan ran or how many shapes the session has seen."""
+    (``MAX_PLANS``) and by the memory its plans hold (``MAX_PLAN_BYTES``: planned buffers,
+    folded constants and their kernels' work arrays), so a caller cycling through many batch
+    sizes (the last batch of an epoch, evaluation by sentence length) keeps every plan it
+    uses — small plans are cheap — while ever-changing large shapes do not grow the cache
+    without bound; no caller ever falls onto a different kind of plan. With
+    ``specialize=False`` one shape-generic plan runs every set of shapes, and each new set is
+    first checked by the same shape rules a specialized plan would run
+    (``compiler.specialize``), so results and errors never depend on which plan ran or how
+    many shapes the session has seen."""
 
     #: At most this many specialized plans per signature (least recently used evicted).
     MAX_PLANS = 512
-    #: ... and at most this many bytes of planned buffers + folded constants in them (the
-    #: most recent plan is always kept, however large).
+    #: ... and at most this many bytes of planned buffers, folded constants and kernel work
+    #: arrays in them (the most recent plan is always kept, however large; work arrays a
+    #: kernel makes on its first run count from the next change of feed shapes).
     MAX_PLAN_BYTES = 256 << 20
 
     def __init__(self, graph: Graph, fetches: list[Any], feeds: list[Tensor],
@@ -318,7 +320,8 @@ class _Signature:
         self.feed_specs = [_FeedSpec(t) for t in feeds]
         self.session = session
         self.by_shape: OrderedDict[tuple[Any, ...], BoundPlan] = OrderedDict()
-        self.plan_bytes: dict[tuple[Any, ...], int] = {}
+        self.plan_bytes: dict[tuple[Any, ...], int] = {}  # buffers, constants, kernel scratch
+        self.base_bytes: dict[tuple[Any, ...], int] = {}  # buffers and constants
         self.cached_bytes = 0
         self.generic: BoundPlan | None = None
         #: The feed shapes of the last run and their plan (the most recently used entry of
@@ -329,6 +332,8 @@ class _Signature:
         last_shapes, last = self._last
         if last is not None and shapes == last_shapes:
             return last
+        if last_shapes in self.plan_bytes:  # leaving the last plan: count what its runs made
+            self._recount(last_shapes, last)  # type: ignore[arg-type]
         by_shape = self.by_shape
         compiled = by_shape.get(shapes)
         if compiled is not None:
@@ -338,7 +343,8 @@ class _Signature:
             return compiled
         if self.session.config.specialize:
             compiled = self._compile(shapes)
-            size = _plan_bytes(compiled.plan)
+            self.base_bytes[shapes] = _plan_bytes(compiled.plan)
+            size = self.base_bytes[shapes] + compiled.scratch_bytes
         else:
             check_feed_shapes(self.plan, self.feeds, shapes, self.session.resources)
             if self.generic is None:
@@ -351,8 +357,17 @@ class _Signature:
                                      self.cached_bytes > self.MAX_PLAN_BYTES):
             evicted, _ = by_shape.popitem(last=False)
             self.cached_bytes -= self.plan_bytes.pop(evicted)
+            self.base_bytes.pop(evicted, None)
         self._last = (shapes, compiled)
         return compiled
+
+    def _recount(self, shapes: tuple[Any, ...], compiled: BoundPlan) -> None:
+        """A cached plan's bytes again: kernels make some work arrays on their first runs."""
+        base = self.base_bytes.get(shapes)
+        if base is not None:
+            size = base + compiled.scratch_bytes
+            self.cached_bytes += size - self.plan_bytes[shapes]
+            self.plan_bytes[shapes] = size
 
     def _compile(self, shapes: tuple[Any, ...] | None) -> BoundPlan:
         session = self.session
@@ -389,7 +404,8 @@ def _gc_paused() -> Iterator[None]:
 
 
 def _plan_bytes(plan: Plan) -> int:
-    """The memory a cached plan holds: its planned buffers and folded constants."""
+    """The memory a cached plan holds in its planned buffers and folded constants (its
+    kernels' work arrays are ``BoundPlan.scratch_bytes``)."""
     buffers = sum(math.prod(shape) * np.dtype(dtype).itemsize for shape, dtype in plan.buffers)
     return buffers + sum(int(np.asarray(v).nbytes) for v in plan.constants.values())
 

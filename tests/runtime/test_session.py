@@ -306,6 +306,42 @@ def test_plan_cache_is_bounded_by_count_and_by_bytes(net, monkeypatch):
     assert signature.cached_bytes == sum(signature.plan_bytes.values())
 
 
+def test_plan_cache_counts_the_work_arrays_kernels_keep(monkeypatch):
+    """A sparse SGD step's row update keeps work arrays the size of its updates (made on its
+    first run): the plan cache counts them toward MAX_PLAN_BYTES from the next change of
+    feed shapes, so a budget that the buffers and constants alone fit evicts a plan."""
+    g = gf.Graph()
+    with g.as_default():
+        table = gf.Variable(np.zeros((1000, 50), np.float32), name="table")
+        ids = gf.placeholder(gf.int32, [None])
+        loss = gf.reduce_sum(gf.nn.embedding_lookup(table, ids))
+        train = gf.train.GradientDescentOptimizer(0.1).minimize(loss)
+    rng = np.random.default_rng(0)
+
+    def step(n):
+        sess.run(train, {ids: rng.integers(0, 1000, n).astype(np.int32)})
+
+    with gf.Session(graph=g) as sess:
+        sess.run(table.initializer)
+        for n in (700, 800, 900, 700):  # >= 32768 updated elements: the chunked rounds
+            step(n)
+        signature = next(s for s in sess._plans.values() if s.feeds)
+        shapes = [((n,),) for n in (700, 800, 900)]
+        for key in shapes[:2]:  # left since their first runs: their arrays counted
+            scratch = signature.by_shape[key].scratch_bytes
+            assert scratch >= 2 * key[0][0] * 50 * 4  # gathered rows and scaled updates
+            assert signature.plan_bytes[key] == signature.base_bytes[key] + scratch
+        assert signature.cached_bytes == sum(signature.plan_bytes.values())
+        # room for every plan's buffers and constants, not for their work arrays too: the
+        # next new shape evicts the least recently used plan (800), and only that one
+        scratch = sum(signature.by_shape[key].scratch_bytes for key in shapes)
+        monkeypatch.setattr(session_mod._Signature, "MAX_PLAN_BYTES",
+                            sum(signature.base_bytes.values()) + scratch // 2)
+        step(10)
+        assert list(signature.by_shape) == [shapes[2], shapes[0], ((10,),)]
+        assert signature.cached_bytes == sum(signature.plan_bytes.values())
+
+
 def test_runs_ignore_float_errors_and_restore_the_callers_error_state():
     """A plan runs with numpy's floating-point errors ignored (1/0 is inf, as in TF), and
     the caller's error state — whatever it is — is back in force after the run."""
