@@ -88,7 +88,7 @@ class _Reduce(Op):
     def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
         keep, fn = ctx.attr("keep_dims"), self.np_fn
         # np.sum of int32 would widen to int64; pin the accumulator to the output dtype.
-        extra = {"dtype": ctx.outputs[0].dtype.np_dtype} if fn in (np.sum, np.mean) else {}
+        extra = {"dtype": ctx.outputs[0].dtype.np_dtype} if fn in (np.sum, _mean) else {}
         axes_value, rank = ctx.inputs[1].value, ctx.inputs[0].shape.rank
         if axes_value is not None and rank is not None:  # static axes: bind them now
             axes = _kernel_axes(axes_value, rank)
@@ -156,12 +156,22 @@ class Sum(_Reduce):
         return [_broadcast_back(_keep_dims_shape(g, op), x), None]
 
 
+def _mean(x: Any, axis: Any = None, keepdims: bool = False, **kwargs: Any) -> Any:
+    """``np.mean``, without its "Mean of empty slice" warning: the mean of nothing is NaN
+    (0 / 0), silently, as in TensorFlow."""
+    if np.size(x):
+        return np.mean(x, axis=axis, keepdims=keepdims, **kwargs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.mean(x, axis=axis, keepdims=keepdims, **kwargs)
+
+
 @register
 class Mean(_Reduce):
     """Mean over the given axes."""
 
     op_type = "Mean"
-    np_fn = staticmethod(np.mean)
+    np_fn = staticmethod(_mean)
 
     def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
         """Floating-point means with static axes and a known count are a sum and one

@@ -189,6 +189,27 @@ def test_mean_gradient_is_the_same_for_static_and_dynamic_counts(
             expected).tobytes()
 
 
+@pytest.mark.parametrize("config", ["specialized", "shape_generic"])
+@pytest.mark.parametrize("shape,axis,expected_shape", [((0,), None, ()), ((0, 3), 0, (3,)),
+                                                       ((3, 0), 0, (0,))])
+def test_mean_of_nothing_is_nan_without_a_warning(config: str, shape: tuple[int, ...],
+                                                  axis: Any, expected_shape: tuple) -> None:
+    """TF's mean of an empty reduction is NaN, silently; numpy's own "Mean of empty slice"
+    warning does not reach the user, on either kind of plan."""
+    import warnings
+
+    g = gf.Graph()
+    with g.as_default():
+        x = gf.placeholder(gf.float32, [None] * len(shape))
+        y = gf.reduce_mean(x, axis)
+    with gf.Session(graph=g, config=MEAN_PLANS[config]) as sess:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # any warning fails the test
+            got = np.asarray(sess.run(y, {x: np.zeros(shape, np.float32)}))
+    assert got.dtype == np.float32 and got.shape == expected_shape
+    assert np.isnan(got).all()
+
+
 MEAN_PLANS = {"specialized": gf.SessionConfig(), "planned_buffers_off":
               gf.SessionConfig(plan_memory=False), "shape_generic":
               gf.SessionConfig(specialize=False), "interpreted": gf.SessionConfig(interpret=True)}
