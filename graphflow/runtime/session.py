@@ -308,8 +308,8 @@ class _Signature:
     #: At most this many specialized plans per signature (least recently used evicted).
     MAX_PLANS = 512
     #: ... and at most this many bytes of planned buffers, folded constants and kernel work
-    #: arrays in them (the most recent plan is always kept, however large; work arrays a
-    #: kernel makes on its first run count from the next change of feed shapes).
+    #: arrays in them, counted when a new plan is added (the most recent plan is always
+    #: kept, however large).
     MAX_PLAN_BYTES = 256 << 20
 
     def __init__(self, graph: Graph, fetches: list[Any], feeds: list[Tensor],
@@ -320,9 +320,8 @@ class _Signature:
         self.feed_specs = [_FeedSpec(t) for t in feeds]
         self.session = session
         self.by_shape: OrderedDict[tuple[Any, ...], BoundPlan] = OrderedDict()
-        self.plan_bytes: dict[tuple[Any, ...], int] = {}  # buffers, constants, kernel scratch
-        self.base_bytes: dict[tuple[Any, ...], int] = {}  # buffers and constants
-        self.cached_bytes = 0
+        #: Planned buffers + folded constants of each cached specialized plan.
+        self.base_bytes: dict[tuple[Any, ...], int] = {}
         self.generic: BoundPlan | None = None
         #: The feed shapes of the last run and their plan (the most recently used entry of
         #: ``by_shape``, which eviction never removes): a repeated shape skips the lookup.
@@ -332,8 +331,6 @@ class _Signature:
         last_shapes, last = self._last
         if last is not None and shapes == last_shapes:
             return last
-        if last_shapes in self.plan_bytes:  # leaving the last plan: count what its runs made
-            self._recount(last_shapes, last)  # type: ignore[arg-type]
         by_shape = self.by_shape
         compiled = by_shape.get(shapes)
         if compiled is not None:
@@ -344,30 +341,34 @@ class _Signature:
         if self.session.config.specialize:
             compiled = self._compile(shapes)
             self.base_bytes[shapes] = _plan_bytes(compiled.plan)
-            size = self.base_bytes[shapes] + compiled.scratch_bytes
-        else:
+        else:  # the one shape-generic plan, shared by every entry: no bytes of its own
             check_feed_shapes(self.plan, self.feeds, shapes, self.session.resources)
             if self.generic is None:
                 self.generic = self._compile(None)
-            compiled, size = self.generic, 0
+            compiled = self.generic
         by_shape[shapes] = compiled
-        self.plan_bytes[shapes] = size
-        self.cached_bytes += size
-        while len(by_shape) > 1 and (len(by_shape) > self.MAX_PLANS or
-                                     self.cached_bytes > self.MAX_PLAN_BYTES):
-            evicted, _ = by_shape.popitem(last=False)
-            self.cached_bytes -= self.plan_bytes.pop(evicted)
-            self.base_bytes.pop(evicted, None)
+        if len(by_shape) > 1:
+            held = self.cached_bytes
+            while len(by_shape) > 1 and (len(by_shape) > self.MAX_PLANS or
+                                         held > self.MAX_PLAN_BYTES):
+                evicted, plan = by_shape.popitem(last=False)
+                base = self.base_bytes.pop(evicted, None)
+                if base is not None:
+                    held -= base + plan.scratch_bytes
         self._last = (shapes, compiled)
         return compiled
 
-    def _recount(self, shapes: tuple[Any, ...], compiled: BoundPlan) -> None:
-        """A cached plan's bytes again: kernels make some work arrays on their first runs."""
-        base = self.base_bytes.get(shapes)
-        if base is not None:
-            size = base + compiled.scratch_bytes
-            self.cached_bytes += size - self.plan_bytes[shapes]
-            self.plan_bytes[shapes] = size
+    @property
+    def plan_bytes(self) -> dict[tuple[Any, ...], int]:
+        """The bytes each cached specialized plan holds: planned buffers and folded constants,
+        and the work arrays its kernels have made so far (``BoundPlan.scratch_bytes``)."""
+        by_shape = self.by_shape
+        return {s: base + by_shape[s].scratch_bytes for s, base in self.base_bytes.items()}
+
+    @property
+    def cached_bytes(self) -> int:
+        """All of ``plan_bytes``: what ``MAX_PLAN_BYTES`` bounds."""
+        return sum(self.plan_bytes.values())
 
     def _compile(self, shapes: tuple[Any, ...] | None) -> BoundPlan:
         session = self.session

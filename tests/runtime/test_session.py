@@ -308,8 +308,8 @@ def test_plan_cache_is_bounded_by_count_and_by_bytes(net, monkeypatch):
 
 def test_plan_cache_counts_the_work_arrays_kernels_keep(monkeypatch):
     """A sparse SGD step's row update keeps work arrays the size of its updates (made on its
-    first run): the plan cache counts them toward MAX_PLAN_BYTES from the next change of
-    feed shapes, so a budget that the buffers and constants alone fit evicts a plan."""
+    first run): the plan cache counts them toward MAX_PLAN_BYTES, so a budget that the
+    buffers and constants alone fit evicts a plan."""
     g = gf.Graph()
     with g.as_default():
         table = gf.Variable(np.zeros((1000, 50), np.float32), name="table")
@@ -327,7 +327,7 @@ def test_plan_cache_counts_the_work_arrays_kernels_keep(monkeypatch):
             step(n)
         signature = next(s for s in sess._plans.values() if s.feeds)
         shapes = [((n,),) for n in (700, 800, 900)]
-        for key in shapes[:2]:  # left since their first runs: their arrays counted
+        for key in shapes:  # each plan's arrays, made by its runs, counted
             scratch = signature.by_shape[key].scratch_bytes
             assert scratch >= 2 * key[0][0] * 50 * 4  # gathered rows and scaled updates
             assert signature.plan_bytes[key] == signature.base_bytes[key] + scratch
