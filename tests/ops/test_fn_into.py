@@ -11,6 +11,7 @@ import pytest
 
 import graphflow as gf
 from graphflow.framework import op_registry
+from graphflow.ops import activation_ops, op_builder
 
 _WITH_FN_INTO = sorted(name for name, record in op_registry.registered_ops().items()
                        if hasattr(record, "fn_into"))
@@ -66,8 +67,6 @@ def test_tanh_grad_over_dy_gives_the_bits_of_fn(shape: tuple[int, ...], dtype: A
     dy's buffer, a block of rows at a time (blocks of one row, a few, or all): the bits of
     ``fn`` all the same, with the switch off (a buffer of its own) and without memory
     planning."""
-    from graphflow.ops import activation_ops, op_builder
-
     monkeypatch.setattr(activation_ops, "_BLOCK_BYTES", block_bytes)
     rng = np.random.default_rng(5)
     y_value = np.tanh(rng.standard_normal(shape) * 2).astype(dtype)

@@ -7,6 +7,7 @@ scans' exclusive/reverse variants."""
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -189,6 +190,11 @@ def test_mean_gradient_is_the_same_for_static_and_dynamic_counts(
             expected).tobytes()
 
 
+MEAN_PLANS = {"specialized": gf.SessionConfig(), "planned_buffers_off":
+              gf.SessionConfig(plan_memory=False), "shape_generic":
+              gf.SessionConfig(specialize=False), "interpreted": gf.SessionConfig(interpret=True)}
+
+
 @pytest.mark.parametrize("config", ["specialized", "shape_generic"])
 @pytest.mark.parametrize("shape,axis,expected_shape", [((0,), None, ()), ((0, 3), 0, (3,)),
                                                        ((3, 0), 0, (0,))])
@@ -196,8 +202,6 @@ def test_mean_of_nothing_is_nan_without_a_warning(config: str, shape: tuple[int,
                                                   axis: Any, expected_shape: tuple) -> None:
     """TF's mean of an empty reduction is NaN, silently; numpy's own "Mean of empty slice"
     warning does not reach the user, on either kind of plan."""
-    import warnings
-
     g = gf.Graph()
     with g.as_default():
         x = gf.placeholder(gf.float32, [None] * len(shape))
@@ -208,11 +212,6 @@ def test_mean_of_nothing_is_nan_without_a_warning(config: str, shape: tuple[int,
             got = np.asarray(sess.run(y, {x: np.zeros(shape, np.float32)}))
     assert got.dtype == np.float32 and got.shape == expected_shape
     assert np.isnan(got).all()
-
-
-MEAN_PLANS = {"specialized": gf.SessionConfig(), "planned_buffers_off":
-              gf.SessionConfig(plan_memory=False), "shape_generic":
-              gf.SessionConfig(specialize=False), "interpreted": gf.SessionConfig(interpret=True)}
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
