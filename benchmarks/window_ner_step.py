@@ -37,6 +37,13 @@ only" row, 1 for graphflow itself (its worker thread is the second core). Withou
 ``OPENBLAS_NUM_THREADS=1`` to compare graphflow on two threads with the single-threaded
 reference.
 
+``--threads 0`` runs every engine with its own defaults, as a user gets them: numpy's BLAS
+as the process starts it (a thread per core), graphflow's ``SessionConfig()`` (the inter-op
+worker on a machine with two or more cores, numpy's BLAS on one thread during its runs),
+TensorFlow's ``ConfigProto()``, PyTorch's and JAX's own thread pools; nothing sets
+``OPENBLAS_NUM_THREADS``. A "graphflow, threads in BLAS only" row then is
+``SessionConfig(inter_op_threads=1)`` on numpy's own BLAS threads.
+
 ``--unset-blas-env`` re-executes the script with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE
 removed from the environment (this machine exports them and they slow numpy's matmuls); it
 only affects this benchmark's own process.
@@ -190,7 +197,7 @@ class TensorFlowStep:
                 labels=self.labels, logits=logits))
             self.train_op = v1.train.GradientDescentOptimizer(LR).minimize(self.loss)
             config = v1.ConfigProto(intra_op_parallelism_threads=THREADS,
-                                    inter_op_parallelism_threads=THREADS)
+                                    inter_op_parallelism_threads=THREADS)  # 0: TF's own
             self.session = v1.Session(graph=self.graph, config=config)
             self.session.run(v1.global_variables_initializer())
 
@@ -240,7 +247,8 @@ class TorchStep:
     def __init__(self, values: dict[str, np.ndarray]) -> None:
         import torch  # deferred: an optional peer, never a dependency
 
-        torch.set_num_threads(THREADS)
+        if THREADS:  # 0: PyTorch's own default
+            torch.set_num_threads(THREADS)
         self.torch = torch
         self.embedding = torch.nn.Embedding.from_pretrained(
             torch.from_numpy(values["E"].copy()), freeze=False, sparse=True)
@@ -265,7 +273,8 @@ ENGINES: dict[str, Callable[[dict[str, np.ndarray], int], Callable[..., float]]]
     "hand-written numpy": lambda values, batch: HandWrittenStep(values, batch),
     "graphflow": lambda values, batch: GraphflowStep(
         values, gf.SessionConfig(inter_op_threads=THREADS)),
-    "graphflow, threads in BLAS only": lambda values, batch: GraphflowStep(values),
+    "graphflow, threads in BLAS only": lambda values, batch: GraphflowStep(
+        values, gf.SessionConfig(inter_op_threads=1)),
     "TensorFlow tf.compat.v1 Session": lambda values, batch: TensorFlowStep(values),
     "JAX jit, row gradients": lambda values, batch: JaxStep(values),
     "PyTorch eager, sparse embedding": lambda values, batch: TorchStep(values),
@@ -326,7 +335,7 @@ def peers_table(batch_sizes: list[int], repeats: int, steps: int, extra: list[st
                                       "--batch-sizes", str(batch), "--steps", str(n),
                                       *clock], capture_output=True, text=True,
                                      env={**env, "OPENBLAS_NUM_THREADS": blas_threads[name]}
-                                     if THREADS > 1 else env, check=True)
+                                     if THREADS > 1 else env, check=True)  # 0, 1: as set
                 record = json.loads(out.stdout.strip().splitlines()[-1])
                 results.setdefault((name, batch), []).append(record["ms"])
                 losses[(name, batch)] = record["first_loss"]
@@ -445,7 +454,8 @@ def main() -> None:
                         "with thread pools of their own (XLA) get the single core the others "
                         "use with OPENBLAS_NUM_THREADS=1 (Linux)")
     parser.add_argument("--threads", type=int, default=1,
-                        help="threads each engine may use: graphflow's "
+                        help="threads each engine may use (0: each engine's own defaults, "
+                        "numpy's BLAS as it starts): graphflow's "
                         "SessionConfig(inter_op_threads=N), TensorFlow's intra/inter-op "
                         "threads, torch.set_num_threads; with --peers also numpy's BLAS "
                         "threads of the hand-written step (graphflow's own BLAS stays at "
@@ -456,8 +466,8 @@ def main() -> None:
     args = parser.parse_args()
     global CLOCK, ONE_CORE, THREADS
     THREADS = args.threads
-    if THREADS < 1:
-        parser.error("--threads must be >= 1")
+    if THREADS < 0:
+        parser.error("--threads must be >= 0 (0: every engine's own defaults)")
     if args.cpu_time:
         CLOCK = time.process_time
     if args.one_core:

@@ -27,9 +27,11 @@ def add_parser(subparsers: Any) -> None:
                            "more. --feed NAME=SHAPE (e.g. x=32,16) feeds zeros of that shape")
     plan.add_argument("--interpret", action="store_true",
                       help="plan for SessionConfig(interpret=True) (no generated source)")
-    plan.add_argument("--inter-op-threads", type=int, default=1, metavar="N",
+    plan.add_argument("--inter-op-threads", type=int, default=0, metavar="N",
                       help="plan for SessionConfig(inter_op_threads=N): shows which large "
-                           "products run on the worker thread or are split (default 1)")
+                           "products run on the worker thread or are split (default 0: "
+                           "what a Session chooses on this machine; 1: every step on the "
+                           "calling thread)")
     flow = p.add_argument_group("gradient flow")
     flow.add_argument("--flow", action="store_true",
                       help="also report gradient flow from --loss to the variables")

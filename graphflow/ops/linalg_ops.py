@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from graphflow.framework import dtypes
+from graphflow.framework import blas_threads, dtypes
 from graphflow.framework.op_registry import InferContext, KernelContext, Op, register
 from graphflow.framework.tensor import Operation, Tensor, TensorSpec
 from graphflow.ops import op_builder
@@ -132,7 +132,7 @@ def _swapped_product(ctx: KernelContext, out: Any) -> Callable[..., Any] | None:
 def _swap_matches(a_shape: tuple[int, ...], b_shape: tuple[int, ...], dtype: Any) -> bool:
     """Whether ``(b @ a.T).T`` equals ``a @ b.T`` bit for bit on this machine's BLAS for
     these shapes, checked once on random values (cached per case)."""
-    key = ("swap", a_shape, b_shape, np.dtype(dtype).str)
+    key = ("swap", a_shape, b_shape, np.dtype(dtype).str, blas_threads.current())
     known = _HALVES_MATCH.get(key)
     if known is None:
         rng = np.random.default_rng(0)
@@ -157,7 +157,7 @@ def _halves_match(a_shape: tuple[int, ...], b_shape: tuple[int, ...], ta: bool, 
     """Whether rows [:half] and [half:] of op(a) @ op(b), computed as two products, equal
     one product bit for bit, checked once on random values of these shapes and layouts
     (BLAS picks its kernels by shape and layout, never by value; cached per case)."""
-    key = (a_shape, b_shape, ta, tb, half, np.dtype(dtype).str)
+    key = (a_shape, b_shape, ta, tb, half, np.dtype(dtype).str, blas_threads.current())
     known = _HALVES_MATCH.get(key)
     if known is None:
         rng = np.random.default_rng(0)

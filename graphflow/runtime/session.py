@@ -28,7 +28,7 @@ from graphflow.compiler.pipeline import (
     signature_plan,
 )
 from graphflow.compiler.plan import Plan
-from graphflow.framework import blas, default_session
+from graphflow.framework import blas, blas_threads, default_session
 from graphflow.framework.errors import InvalidArgumentError
 from graphflow.framework.graph import Graph, get_default_graph
 from graphflow.framework.indexed_slices import IndexedSlices
@@ -55,38 +55,51 @@ class SessionConfig:
         max_tensor_bytes: the size guard — an op that would allocate (or constant folding
             that would compute) a single output larger than this many bytes raises an
             InvalidArgumentError naming the node and the size instead; None: no limit.
-        inter_op_threads: 1 (the default) runs every step on the calling thread. 2 (or
-            more: graphflow uses one worker thread) lets a plan with concrete feed shapes
-            run a large matrix product on a worker thread while independent steps go on,
-            and split another across both threads (``compiler/parallel.py``); results are
-            bit-identical. It pays when numpy's BLAS runs single-threaded
-            (``OPENBLAS_NUM_THREADS=1``) on a machine with a second core; otherwise the
-            two threads compete for the same cores.
+        inter_op_threads: 0 (the default) lets graphflow choose, as TF1's
+            ``inter_op_parallelism_threads=0`` lets TF: 2 when this process may run on two
+            or more CPUs and numpy's BLAS threads can be set at run time
+            (``runtime/blas_threads.py``), else 1. 1 runs every step on the calling thread.
+            2 (or more: graphflow uses one worker thread) lets a plan with concrete feed
+            shapes run a large matrix product on a worker thread while independent steps
+            go on, and split another across both threads (``compiler/parallel.py``); while
+            such a plan runs, numpy's BLAS is limited to one thread (the process's setting
+            comes back after the run), so the two threads do not compete with BLAS's own.
+            Results are bit-identical whatever the count.
     """
 
     specialize: bool = True
     plan_memory: bool = True
     interpret: bool = False
     max_tensor_bytes: int | None = RunResources.DEFAULT_MAX_TENSOR_BYTES
-    inter_op_threads: int = 1
+    inter_op_threads: int = 0
 
     def __post_init__(self) -> None:
         threads = self.inter_op_threads
-        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 0:
             raise ValueError(f"SessionConfig(inter_op_threads={threads!r}): expected an int "
-                             ">= 1 (1 runs every step on the calling thread; 2 lets large "
-                             "matrix products use a worker thread)")
+                             ">= 0 (0 lets graphflow choose; 1 runs every step on the "
+                             "calling thread; 2 lets large matrix products use a worker "
+                             "thread)")
+
+    def threads(self) -> int:
+        """The inter-op thread count plans are compiled for: ``inter_op_threads``, with 0
+        resolved for this machine (2 with two usable CPUs and a BLAS whose threads can be
+        set, else 1)."""
+        if self.inter_op_threads:
+            return self.inter_op_threads
+        return 2 if blas_threads.usable_cpus() >= 2 and blas_threads.controllable() else 1
 
 
 def _from_tf_config(config: Any) -> SessionConfig:
     """The SessionConfig of a TF1 ``ConfigProto`` (or None): its
-    ``inter_op_parallelism_threads`` >= 2 turns on the inter-op worker, as TF1 users expect
-    of that field; 0 (TF's "let the runtime choose"), 1 or negative keep every step on the
-    calling thread. graphflow reads no other field."""
+    ``inter_op_parallelism_threads`` as TF1 reads it — 0 (the field's default, TF's "let
+    the runtime choose") lets graphflow choose, 1 or a negative count (TF: run on the
+    calling thread) keeps every step on the calling thread, 2 or more turns on the inter-op
+    worker. graphflow reads no other field."""
     threads = getattr(config, "inter_op_parallelism_threads", 0)
-    if isinstance(threads, int) and not isinstance(threads, bool) and threads >= 2:
-        return SessionConfig(inter_op_threads=threads)
-    return SessionConfig()
+    if not isinstance(threads, int) or isinstance(threads, bool) or threads == 0:
+        return SessionConfig()
+    return SessionConfig(inter_op_threads=max(threads, 1))
 
 
 class _FeedSpec:
@@ -129,6 +142,11 @@ class Session:
         self.config = config if isinstance(config, SessionConfig) else _from_tf_config(config)
         #: Variable storage and random streams; kernels receive it through their context.
         self.resources = RunResources(self._graph.seed, self.config.max_tensor_bytes)
+        #: The inter-op threads this session's plans are compiled for (``config``'s, 0
+        #: resolved for this machine once, here).
+        self.inter_op_threads = self.config.threads()
+        #: Its runs have numpy's BLAS on one thread (``framework/blas_threads.py``).
+        self.limits_blas = self.inter_op_threads >= 2 and blas_threads.LIMIT_WITH_WORKER
         self._context_stack: list[Any] = []
 
     # -- properties ------------------------------------------------------------------------
@@ -376,7 +394,7 @@ class _Signature:
         options = CompileOptions(specialize=config.specialize, plan_memory=config.plan_memory,
                                  check_numerics=session.check_numerics,
                                  codegen=not config.interpret,
-                                 threads=config.inter_op_threads)
+                                 threads=session.inter_op_threads)
         blas.warm_up()  # once per process: numpy's BLAS at full speed (framework/blas.py)
         with _gc_paused():
             compiled = compile_plan(self.graph, self.fetches, self.feeds, shapes, options,
@@ -413,7 +431,16 @@ def _plan_bytes(plan: Plan) -> int:
 
 def _execute(signature: _Signature, feed_values: Any) -> list[Any]:
     """Check the feeds, pick the plan for their shapes, run it, and make the fetched values
-    safe to hand out (copies where they may share memory with state or reused buffers)."""
+    safe to hand out (copies where they may share memory with state or reused buffers) —
+    with numpy's BLAS on one thread when the session has a worker (compiling and binding
+    too: kernels check bit-equalities on the BLAS they will run with)."""
+    if signature.session.limits_blas:
+        with blas_threads.single_threaded():
+            return _execute_plan(signature, feed_values)
+    return _execute_plan(signature, feed_values)
+
+
+def _execute_plan(signature: _Signature, feed_values: Any) -> list[Any]:
     values = [spec.check(v) for spec, v in zip(signature.feed_specs, feed_values)]
     compiled = signature.compiled_for(tuple([v.shape for v in values]))
     if _ERRORS is None:

@@ -241,7 +241,8 @@ def _transposed_product_kernel(rows: int, dtype: Any, config: Any = None) -> tup
         a = gf.placeholder(gf.as_dtype(dtype), [None, 200])
         b = gf.constant(bv.astype(dtype))
         c = gf.matmul(a, b, transpose_b=True) * 1.0  # the product is not fetched: planned
-    with gf.Session(graph=graph, config=config) as sess:
+    # serial: the swap is for the calling thread's product on the process's BLAS setting
+    with gf.Session(graph=graph, config=config or gf.SessionConfig(inter_op_threads=1)) as sess:
         got = sess.run(c, {a: av.astype(dtype)})
         signature = next(s for s in sess._plans.values() if s.feeds)
         bound = next(iter(signature.by_shape.values()))

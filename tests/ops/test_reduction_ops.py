@@ -190,9 +190,11 @@ def test_mean_gradient_is_the_same_for_static_and_dynamic_counts(
             expected).tobytes()
 
 
-MEAN_PLANS = {"specialized": gf.SessionConfig(), "planned_buffers_off":
-              gf.SessionConfig(plan_memory=False), "shape_generic":
-              gf.SessionConfig(specialize=False), "interpreted": gf.SessionConfig(interpret=True)}
+MEAN_PLANS = {"specialized": gf.SessionConfig(inter_op_threads=1),
+              "default": gf.SessionConfig(),
+              "planned_buffers_off": gf.SessionConfig(plan_memory=False),
+              "shape_generic": gf.SessionConfig(specialize=False),
+              "interpreted": gf.SessionConfig(interpret=True)}
 
 
 @pytest.mark.parametrize("config", ["specialized", "shape_generic"])

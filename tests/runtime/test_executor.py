@@ -165,7 +165,7 @@ def test_plan_optimizations_do_not_change_results(config):
                           for i in range(9)]
                 return losses, sess.run(E), sess.run(W)
 
-    got, want = train(config), train(gf.SessionConfig())
+    got, want = train(config), train(gf.SessionConfig(inter_op_threads=1))
     np.testing.assert_allclose(got[0], want[0], rtol=1e-6)
     np.testing.assert_allclose(got[1], want[1], rtol=1e-5)
     np.testing.assert_allclose(got[2], want[2], rtol=1e-5)
