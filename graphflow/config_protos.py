@@ -2,9 +2,10 @@
 ``RunMetadata``: plain classes with the fields TF1 programs set (keyword arguments or
 attribute assignment; nested options default-constructed, as protobuf messages are), so
 ``tf.Session(config=tf.ConfigProto(allow_soft_placement=True))`` runs. graphflow runs on the
-CPU and reads one field: ``ConfigProto.inter_op_parallelism_threads`` >= 2 turns on the
-inter-op worker thread (``SessionConfig(inter_op_threads=N)``); ``Session`` reads nothing
-else. An unknown field is a TypeError naming it, as a protobuf constructor's would be."""
+CPU and reads one field, ``ConfigProto.inter_op_parallelism_threads``, as TF1 does: 0 (the
+default) lets graphflow choose, 1 or negative keeps every step on the calling thread, 2 or
+more turns on the inter-op worker thread (``SessionConfig(inter_op_threads=N)``);
+``Session`` reads nothing else. An unknown field is a TypeError naming it, as a protobuf constructor's would be."""
 
 from __future__ import annotations
 
