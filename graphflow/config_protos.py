@@ -5,7 +5,8 @@ attribute assignment; nested options default-constructed, as protobuf messages a
 CPU and reads one field, ``ConfigProto.inter_op_parallelism_threads``, as TF1 does: 0 (the
 default) lets graphflow choose, 1 or negative keeps every step on the calling thread, 2 or
 more turns on the inter-op worker thread (``SessionConfig(inter_op_threads=N)``);
-``Session`` reads nothing else. An unknown field is a TypeError naming it, as a protobuf constructor's would be."""
+``Session`` reads nothing else. An unknown field is a TypeError naming it, as a protobuf
+constructor's would be."""
 
 from __future__ import annotations
 

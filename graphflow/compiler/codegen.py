@@ -9,6 +9,8 @@ Stages of ``generate``:
      a step the parallel pass made asynchronous (``compiler/parallel.py``) is launched
      instead (``_f4 = _submit(k4, s2, s3)``) and awaited, its outputs bound and its inputs
      deleted, just before the step its join names (``s5 = _f4.result(); del _f4; ...``);
+     when the calling thread computes a share of its rows (``PlanStep.share``), that call
+     comes first at the join (``k4_share(s2, s3)``);
   3. ``return (fetches,)``;
   4. record which step each line belongs to (``GeneratedCode.line_steps``), and register the
      source with ``linecache`` under its file name, so tracebacks through the plan show the
@@ -61,6 +63,12 @@ def constant_name(slot: int) -> str:
     return f"c{slot}"
 
 
+def share_name(index: int) -> str:
+    """The global the generated code calls at asynchronous step ``index``'s join for the
+    rows the calling thread computes (``PlanStep.share``)."""
+    return f"k{index}_share"
+
+
 def future_name(index: int) -> str:
     """The local holding the future of asynchronous step ``index`` until its join."""
     return f"_f{index}"
@@ -85,6 +93,10 @@ def generate(plan: Plan, check_numerics: bool = False) -> GeneratedCode:
 
     def join_lines(at: int) -> None:
         for j in joins.pop(at, ()):
+            if plan.steps[j].share:
+                shared = ", ".join(ref(s) for s in plan.steps[j].inputs)
+                lines.append(f"    {share_name(j)}({shared})")
+                line_steps[len(lines)] = j
             lines.append(f"    {_target(plan.steps[j])}{future_name(j)}.result(); "
                          f"del {future_name(j)}{_release(plan.steps[j], check_numerics)}")
             line_steps[len(lines)] = j

@@ -24,6 +24,12 @@ the GIL inside BLAS, so both cores compute. Stages of ``schedule``:
      halves are not bit-identical to one product of those shapes); so does a large gather
      of rows (``SPLIT_GATHER_ELEMENTS``; ``GatherV2.split_kernel``, a copy).
 
+  5. **share**: an asynchronous product whose window leaves the calling thread idle (the
+     steps beside it cost less than the product, by the cost model) gives its first rows
+     back to the calling thread, which computes them at the join while the worker finishes
+     the rest (``PlanStep.share``; ``MatMul.shared_kernel``, which refuses when the two
+     row blocks are not bit-identical to one product; ``SHARE_WINDOW_PRODUCTS``).
+
 The memory planner keeps an asynchronous step's inputs alive until its join
 (``PlanStep.join``), code generation writes the launch and join lines, and the runtime owns
 the worker (``runtime.executor``). Results are bit-identical to the serial plan: the same
@@ -65,6 +71,16 @@ SINK_INTO_WINDOWS = True
 SPLIT_GATHERS = True  # off: gathers always run on the calling thread
 SPLIT_GATHER_ELEMENTS = 1 << 18
 SPLIT_GATHER_OPS = frozenset({"GatherV2"})
+#: An asynchronous product hands its first rows back to the calling thread when the steps
+#: beside it in its window cost less than the product (the two threads then finish about
+#: together): ``rows * (product + HAND_OFF_COST - beside) / (2 * product)`` rows, in
+#: multiples of ``SHARE_ROW_MULTIPLE``, at least ``MIN_SHARE_ROWS`` on each side. The
+#: hand-off (~50 us on these VMs: the worker starts late) counts against the worker. Off:
+#: the worker computes every row.
+SHARE_WINDOW_PRODUCTS = True
+HAND_OFF_COST = 1 << 22
+MIN_SHARE_ROWS = 16
+SHARE_ROW_MULTIPLE = 8
 #: A window is searched over at most this many steps (keeps the pass linear on big plans).
 MAX_WINDOW = 512
 
@@ -129,14 +145,27 @@ def schedule(plan: Plan) -> Plan:
     for old in order:
         st = steps[old]
         mark = marks.get(old, "")
-        join = None
+        join, share = None, 0
         if mark == ASYNC:
             end = end_of[old]
             join = position[end] if end < len(steps) else len(steps)
-        new_steps.append(st.evolve(parallel=mark, join=join))
+            beside = sum(costs[k] for k in order[position[old] + 1:join])
+            share = main_share(_rows(plan, st), costs[old], beside)
+        new_steps.append(st.evolve(parallel=mark, join=join, share=share))
     assign_releases(new_steps, {s for s in plan.fetches if s is not None} |
                     {s for _, s in plan.feeds} | set(plan.constants))
     return dataclasses.replace(plan, steps=new_steps)
+
+
+def main_share(rows: int, product: int, beside: int) -> int:
+    """How many of an asynchronous product's first ``rows`` the calling thread computes at
+    the join (see ``SHARE_WINDOW_PRODUCTS``), given the product's cost and that of the
+    calling thread's steps in its window; 0: none."""
+    if not SHARE_WINDOW_PRODUCTS or product <= 0:
+        return 0
+    share = rows * (product + HAND_OFF_COST - beside) // (2 * product)
+    share -= share % SHARE_ROW_MULTIPLE
+    return share if MIN_SHARE_ROWS <= share <= rows - MIN_SHARE_ROWS else 0
 
 
 def _sink_into_windows(order: list[int], steps: list[PlanStep],

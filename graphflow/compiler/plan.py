@@ -51,6 +51,9 @@ class PlanStep:
     #: step ``join``) or "split" (its rows computed on both threads): compiler/parallel.py.
     parallel: str = ""
     join: int | None = None
+    #: An asynchronous step's first rows that the calling thread computes itself at the join,
+    #: while the worker finishes the rest (0: the worker computes all of them).
+    share: int = 0
 
     def evolve(self, **changes: Any) -> PlanStep:
         """A copy with the given fields changed: ``dataclasses.replace`` without its

@@ -355,6 +355,15 @@ class Op:
         split, and its ``kernel`` runs."""
         return None
 
+    def shared_kernel(self, ctx: KernelContext, share: int
+                      ) -> tuple[Callable[..., Any], Callable[..., Any]] | None:
+        """For an asynchronous step whose first ``share`` output rows the calling thread
+        computes at the join (``PlanStep.share``): (the worker's kernel, computing the other
+        rows and returning the output; the calling thread's, computing its rows from the
+        same inputs), both writing into the planned output — or None (the default): the
+        worker runs ``kernel`` whole."""
+        return None
+
     #: The gradient rule (see ``GradRule``); the default raises NotImplementedError.
     grad: ClassVar[GradRule] = _no_gradient_rule
 

@@ -81,6 +81,39 @@ class MatMul(Op):
             return out
         return split_matmul
 
+    def shared_kernel(self, ctx: KernelContext, share: int
+                      ) -> tuple[Callable[..., Any], Callable[..., Any]] | None:
+        """(The worker's kernel: rows ``[share:]`` of the product; the calling thread's: rows
+        ``[:share]``), into the planned output — or None when the output is not planned or
+        the two row blocks are not bit-identical to one product of these shapes and layouts
+        on this machine's BLAS. Operands that share memory (``x @ x.T``, one syrk) are
+        computed whole by the worker, and the calling thread's part then does nothing."""
+        out = ctx.out[0]
+        if out is None or out.ndim != 2 or out.dtype.kind != "f" or \
+                not 0 < share < out.shape[0]:
+            return None
+        ta, tb = bool(ctx.attr("transpose_a")), bool(ctx.attr("transpose_b"))
+        shapes = [ctx.concrete(s) for s in ctx.inputs]
+        if any(s is None for s in shapes) or not _halves_match(
+                shapes[0], shapes[1], ta, tb, share, out.dtype):  # type: ignore[arg-type]
+            return None
+        top, bottom = out[:share], out[share:]
+
+        def worker_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+            a = a.T if ta else a
+            b = b.T if tb else b
+            if np.may_share_memory(a, b):
+                return np.matmul(a, b, out=out)
+            np.matmul(a[share:], b, out=bottom)
+            return out
+
+        def calling_thread_rows(a: np.ndarray, b: np.ndarray) -> None:
+            a = a.T if ta else a
+            b = b.T if tb else b
+            if not np.may_share_memory(a, b):
+                np.matmul(a[:share], b, out=top)
+        return worker_rows, calling_thread_rows
+
     def grad(self, op: Operation, g: Tensor) -> list[Tensor]:
         """For c = a @ b: da = g @ b^T and db = a^T @ g (the lecture's dS/dW = delta x^T),
         with the operands reordered/transposed to match transpose_a/transpose_b."""

@@ -108,10 +108,12 @@ class BoundPlan:
         self._lock = threading.Lock()
         self.buffers = [np.empty(shape, dtype=dtype) for shape, dtype in self.plan.buffers]
         self._scratch_tally = [0]
+        #: Per asynchronous step with ``PlanStep.share``: the calling thread's part.
+        self.shares: dict[int, Kernel] = {}
         self.kernels = [_bind_loop(step, compiled, resources) if isinstance(step.op, LoopUnit)
                         else bind_kernel(self.plan, step, resources, self.buffers,
-                                         self._scratch_tally)
-                        for step in self.plan.steps]
+                                         self._scratch_tally, self.shares, index)
+                        for index, step in enumerate(self.plan.steps)]
         #: A plan with cond Switches may compute a dead value; fetching one is an error.
         self._may_be_dead = any(isinstance(step.record, GuardedRecord) or
                                 step.op_type in SWITCH_OPS or step.op_type in MERGE_OPS
@@ -154,6 +156,7 @@ class BoundPlan:
     def _compile(self, code: codegen.GeneratedCode) -> Callable[..., Any]:
         namespace: dict[str, Any] = {codegen.kernel_name(i): k
                                      for i, k in enumerate(self.kernels)}
+        namespace.update({codegen.share_name(i): k for i, k in self.shares.items()})
         namespace.update({codegen.constant_name(s): v for s, v in self.plan.constants.items()})
         namespace[codegen.NUMERICS_HOOK] = _numerics_check
         namespace[codegen.SUBMIT] = submit
@@ -240,11 +243,13 @@ def _bind_loop(step: PlanStep, compiled: CompiledPlan, resources: RunResources) 
 
 
 def bind_kernel(plan: Plan, step: PlanStep, resources: RunResources,
-                buffers: Sequence[np.ndarray], scratch_tally: list[int] | None = None
-                ) -> Kernel:
+                buffers: Sequence[np.ndarray], scratch_tally: list[int] | None = None,
+                shares: dict[int, Kernel] | None = None, index: int = -1) -> Kernel:
     """Ask the step's op record for its kernel, with the most concrete specs the plan knows
     and the planned output buffers (``ctx.out``) the kernel may write into; the bytes of
-    the work arrays it keeps add up in ``scratch_tally``."""
+    the work arrays it keeps add up in ``scratch_tally``. For an asynchronous step with a
+    share of rows for the calling thread (``PlanStep.share``), ``shares[index]`` gets that
+    part (a no-op when the record cannot share: the worker then computes everything)."""
     op, record = step.op, step.record
     specs = plan.slot_specs
     known = len(specs)
@@ -268,7 +273,17 @@ def bind_kernel(plan: Plan, step: PlanStep, resources: RunResources,
         kernel = record.split_kernel(ctx, submit)
         if kernel is not None:
             return kernel
+    if step.share and shares is not None:
+        pair = record.shared_kernel(ctx, step.share)
+        if pair is not None:
+            shares[index] = pair[1]
+            return pair[0]
+        shares[index] = _no_share
     return record.kernel(ctx)
+
+
+def _no_share(*args: Any) -> None:
+    """The calling thread's part of a step whose record could not share its rows."""
 
 
 def _spec(specs: list[TensorSpec], slot: int, default: TensorSpec) -> TensorSpec:

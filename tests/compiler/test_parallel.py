@@ -126,6 +126,100 @@ def test_training_is_bit_identical_with_and_without_the_worker(dtype):
         (BATCH, WINDOW * DIM), (WINDOW * DIM, HIDDEN), False, False, BATCH // 2,
         np.dtype(dtype)) else "<lambda>"
     assert bound.kernels[split].__name__ == expected
+    # dW's first rows are computed by the calling thread at the join (parallel.main_share):
+    # also bit-identical, unless this BLAS sums those row blocks differently.
+    shared = kinds.index(parallel.ASYNC)
+    share = bound.plan.steps[shared].share
+    assert share > 0
+    matches = linalg_ops._halves_match((BATCH, WINDOW * DIM), (BATCH, HIDDEN), True, False,
+                                       share, np.dtype(dtype))
+    assert (bound.shares[shared].__name__, bound.kernels[shared].__name__) == (
+        ("calling_thread_rows", "worker_rows") if matches else ("_no_share", "<lambda>"))
+
+
+def test_main_share_gives_the_calling_thread_the_rows_that_even_out_the_window():
+    product = 1 << 30
+    hand_off = parallel.HAND_OFF_COST
+    # rows * (product + hand_off - beside) / (2 * product), down to a multiple of 8
+    assert parallel.main_share(256, product, product // 2) == 64  # 64.5
+    assert parallel.main_share(256, product, 0) == 128  # nothing beside: half (128.5)
+    assert parallel.main_share(256, product, product + hand_off) == 0  # the window is full
+    assert parallel.main_share(256, product, 2 * product) == 0
+    assert parallel.main_share(20, product, 0) == 0  # 8 rows: below MIN_SHARE_ROWS
+    assert parallel.main_share(256, 0, 0) == 0
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(parallel, "SHARE_WINDOW_PRODUCTS", False)
+        assert parallel.main_share(256, product, 0) == 0
+
+
+def test_the_calling_threads_share_runs_at_the_join_and_is_located_there():
+    sess, ids, labels, loss, train = _window_model(gf.SessionConfig(inter_op_threads=2))
+    b = _batches(1)[0]
+    explained = sess.explain([train, loss], {ids: b[0], labels: b[1]})
+    i = next(k for k, st in enumerate(explained.plan.steps) if st.parallel == parallel.ASYNC)
+    step = explained.plan.steps[i]
+    lines = explained.source.splitlines()
+    at = next(n for n, line in enumerate(lines) if line.strip().startswith(f"k{i}_share("))
+    assert ".result()" in lines[at + 1] and f"_f{i}" in lines[at + 1]
+    assert explained.code.step_at(at + 1) == i  # line numbers are 1-based
+    assert f"(rows [:{step.share}] computed here at the join)" in explained.describe()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(parallel, "SHARE_WINDOW_PRODUCTS", False)
+        sess, ids, labels, loss, train = _window_model(gf.SessionConfig(inter_op_threads=2))
+        off = sess.explain([train, loss], {ids: b[0], labels: b[1]})
+    assert all(st.share == 0 for st in off.plan.steps) and "_share(" not in off.source
+
+
+def test_a_share_is_refused_when_the_row_blocks_would_round_differently(monkeypatch):
+    monkeypatch.setattr(linalg_ops, "_halves_match", lambda *args: False)
+    sess, ids, labels, loss, train = _window_model(gf.SessionConfig(inter_op_threads=2))
+    b = _batches(1)[0]
+    bound = _bound(sess, [train, loss], {ids: b[0], labels: b[1]})
+    (shared,) = bound.shares
+    assert bound.shares[shared] is executor._no_share
+    serial = _window_model(gf.SessionConfig(inter_op_threads=1))
+    serial[0].run([serial[4], serial[3]], {serial[1]: b[0], serial[2]: b[1]})
+    assert sess.run([train, loss], {ids: b[0], labels: b[1]})[1] == \
+        serial[0].run([serial[4], serial[3]], {serial[1]: b[0], serial[2]: b[1]})[1]
+
+
+class _Context:
+    """What ``MatMul.shared_kernel`` asks of its KernelContext."""
+
+    def __init__(self, out, shapes, **attrs):
+        self.out, self.inputs, self._attrs = [out], list(shapes), attrs
+
+    def attr(self, name):
+        return self._attrs.get(name, False)
+
+    def concrete(self, shape):
+        return shape
+
+
+def test_the_shared_kernels_compute_the_rows_of_one_product():
+    rng = np.random.default_rng(7)
+    a, b = rng.standard_normal((300, 512)), rng.standard_normal((256, 300))
+    out = np.full((512, 256), np.nan)
+    pair = linalg_ops.MatMul().shared_kernel(
+        _Context(out, [a.shape, b.shape], transpose_a=True, transpose_b=True), 64)
+    assert pair is not None
+    worker, calling = pair
+    assert worker(a, b) is out and np.isnan(out[:64]).all()  # the worker's rows only
+    calling(a, b)
+    np.testing.assert_array_equal(out, a.T @ b.T)
+    # x @ x.T (numpy's syrk) is computed whole by the worker; the calling thread adds nothing
+    x = rng.standard_normal((512, 300))
+    gram = np.full((512, 512), np.nan)
+    worker, calling = linalg_ops.MatMul().shared_kernel(
+        _Context(gram, [x.shape, x.shape], transpose_b=True), 64)
+    worker(x, x)
+    expected = x @ x.T
+    np.testing.assert_array_equal(gram, expected)
+    calling(x, x)
+    np.testing.assert_array_equal(gram, expected)
+    assert linalg_ops.MatMul().shared_kernel(_Context(None, [a.shape, b.shape]), 64) is None
+    assert linalg_ops.MatMul().shared_kernel(
+        _Context(out, [a.shape, b.shape], transpose_a=True, transpose_b=True), 0) is None
 
 
 def test_buffers_in_use_by_the_worker_are_never_handed_to_another_step():
