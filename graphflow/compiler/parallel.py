@@ -22,8 +22,7 @@ the GIL inside BLAS, so both cores compute. Stages of ``schedule``:
      and the rest on the calling thread, into the same output (the kernel is
      ``MatMul.split_kernel``, which refuses the split when, on this machine's BLAS, the two
      halves are not bit-identical to one product of those shapes); so does a large gather
-     of rows (``SPLIT_GATHER_ELEMENTS``; ``GatherV2.split_kernel``, a copy).
-
+     of rows (``SPLIT_GATHER_ELEMENTS``; ``GatherV2.split_kernel``, a copy);
   5. **share**: an asynchronous product whose window leaves the calling thread idle (the
      steps beside it cost less than the product, by the cost model) gives its first rows
      back to the calling thread, which computes them at the join while the worker finishes

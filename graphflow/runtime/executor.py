@@ -110,7 +110,10 @@ class BoundPlan:
         self._scratch_tally = [0]
         #: Per asynchronous step with ``PlanStep.share``: the calling thread's part.
         self.shares: dict[int, Kernel] = {}
-        self.kernels = [_bind_loop(step, compiled, resources) if isinstance(step.op, LoopUnit)
+        #: The runners of its while loops (their sub-plans hold memory of their own).
+        self._loops: list[LoopRunner] = []
+        self.kernels = [_bind_loop(step, compiled, resources, self._loops)
+                        if isinstance(step.op, LoopUnit)
                         else bind_kernel(self.plan, step, resources, self.buffers,
                                          self._scratch_tally, self.shares, index)
                         for index, step in enumerate(self.plan.steps)]
@@ -134,8 +137,20 @@ class BoundPlan:
     @property
     def scratch_bytes(self) -> int:
         """Bytes of the work arrays its kernels keep (``KernelContext.scratch``), made when
-        bound or on their first runs (a while loop's sub-plans not included)."""
-        return self._scratch_tally[0]
+        bound or on their first runs, and all that its while loops' sub-plans hold (their
+        buffers, constants and work arrays, compiled as the loops first meet their shapes)."""
+        return self._scratch_tally[0] + sum(loop.held_bytes for loop in self._loops)
+
+    @property
+    def base_bytes(self) -> int:
+        """The memory of its planned buffers and folded constants."""
+        return sum(b.nbytes for b in self.buffers) + sum(
+            int(np.asarray(v).nbytes) for v in self.plan.constants.values())
+
+    @property
+    def held_bytes(self) -> int:
+        """All it holds: ``base_bytes`` and ``scratch_bytes``."""
+        return self.base_bytes + self.scratch_bytes
 
     def _defers_compile(self, code: codegen.GeneratedCode) -> bool:
         return DEFER_COMPILES and COMPILE_AFTER_RUNS > 1 and \
@@ -232,10 +247,12 @@ def _await_pending(frame_locals: dict[str, Any]) -> None:
             concurrent.futures.wait([value])
 
 
-def _bind_loop(step: PlanStep, compiled: CompiledPlan, resources: RunResources) -> Kernel:
-    """A loop step's kernel: its runner (sub-plans bound like this plan), guarded when the
-    loop sits in a cond branch."""
+def _bind_loop(step: PlanStep, compiled: CompiledPlan, resources: RunResources,
+               loops: list[LoopRunner]) -> Kernel:
+    """A loop step's kernel: its runner (sub-plans bound like this plan; appended to
+    ``loops``), guarded when the loop sits in a cond branch."""
     runner = LoopRunner(cast(LoopUnit, step.op), compiled.options, resources, BoundPlan)
+    loops.append(runner)
     record = step.record
     if isinstance(record, GuardedRecord):
         return record.guard(runner, len(step.op.outputs))

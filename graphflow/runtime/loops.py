@@ -45,6 +45,11 @@ class SubPlan:
         self.feeds = [t for t, _ in plan.feeds]
         self.by_shape: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 
+    @property
+    def held_bytes(self) -> int:
+        """What its compiled specializations hold (``BoundPlan.held_bytes`` of each)."""
+        return sum(bound.held_bytes for bound in self.by_shape.values())
+
     def __call__(self, values: Sequence[Any], key: Any = None) -> Any:
         """Run on ``values``; ``key`` (optional) identifies their shapes — the caller's
         cheaper equivalent of the tuple of every value's shape."""
@@ -90,6 +95,12 @@ class LoopRunner:
         # (variable, rank, ((axis, size), ...)) for the variables whose rank is known
         self.checks = [(i, len(dims), tuple((a, d) for a, d in enumerate(dims) if d is not None))
                        for i, dims in enumerate(self.static) if dims is not None]
+
+    @property
+    def held_bytes(self) -> int:
+        """What its condition and body sub-plans hold (counted in the enclosing plan's
+        ``BoundPlan.scratch_bytes``, so the Session's plan cache budget sees it)."""
+        return self.cond.held_bytes + self.body.held_bytes
 
     def __call__(self, *inputs: Any) -> Any:
         n = self.num_vars

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import math
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -314,12 +313,12 @@ class _Signature:
     With ``SessionConfig(specialize=True)`` (the default) each set of feed shapes gets its own
     specialized plan. The cache is a least-recently-used one bounded by count
     (``MAX_PLANS``) and by the memory its plans hold (``MAX_PLAN_BYTES``: planned buffers,
-    folded constants and their kernels' work arrays), so a caller cycling through many batch
-    sizes (the last batch of an epoch, evaluation by sentence length) keeps every plan it
-    uses — small plans are cheap — while ever-changing large shapes do not grow the cache
-    without bound; no caller ever falls onto a different kind of plan. With
-    ``specialize=False`` one shape-generic plan runs every set of shapes, and each new set is
-    first checked by the same shape rules a specialized plan would run
+    folded constants and their kernels' work arrays, while loops' sub-plans included), so a
+    caller cycling through many batch sizes (the last batch of an epoch, evaluation by
+    sentence length) keeps every plan it uses — small plans are cheap — while ever-changing
+    large shapes do not grow the cache without bound; no caller ever falls onto a different
+    kind of plan. With ``specialize=False`` one shape-generic plan runs every set of shapes,
+    and each new set is first checked by the same shape rules a specialized plan would run
     (``compiler.specialize``), so results and errors never depend on which plan ran or how
     many shapes the session has seen."""
 
@@ -358,7 +357,7 @@ class _Signature:
             return compiled
         if self.session.config.specialize:
             compiled = self._compile(shapes)
-            self.base_bytes[shapes] = _plan_bytes(compiled.plan)
+            self.base_bytes[shapes] = compiled.base_bytes
         else:  # the one shape-generic plan, shared by every entry: no bytes of its own
             check_feed_shapes(self.plan, self.feeds, shapes, self.session.resources)
             if self.generic is None:
@@ -379,7 +378,8 @@ class _Signature:
     @property
     def plan_bytes(self) -> dict[tuple[Any, ...], int]:
         """The bytes each cached specialized plan holds: planned buffers and folded constants,
-        and the work arrays its kernels have made so far (``BoundPlan.scratch_bytes``)."""
+        and the work arrays its kernels have made so far, with what its while loops' sub-plans
+        hold (``BoundPlan.scratch_bytes``)."""
         by_shape = self.by_shape
         return {s: base + by_shape[s].scratch_bytes for s, base in self.base_bytes.items()}
 
@@ -420,13 +420,6 @@ def _gc_paused() -> Iterator[None]:
         yield
     finally:
         gc.enable()
-
-
-def _plan_bytes(plan: Plan) -> int:
-    """The memory a cached plan holds in its planned buffers and folded constants (its
-    kernels' work arrays are ``BoundPlan.scratch_bytes``)."""
-    buffers = sum(math.prod(shape) * np.dtype(dtype).itemsize for shape, dtype in plan.buffers)
-    return buffers + sum(int(np.asarray(v).nbytes) for v in plan.constants.values())
 
 
 def _execute(signature: _Signature, feed_values: Any) -> list[Any]:

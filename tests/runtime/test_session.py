@@ -342,6 +342,36 @@ def test_plan_cache_counts_the_work_arrays_kernels_keep(monkeypatch):
         assert signature.cached_bytes == sum(signature.plan_bytes.values())
 
 
+def test_plan_cache_counts_what_a_while_loops_sub_plans_hold():
+    """A loop's condition and body are compiled per shape into sub-plans with buffers of
+    their own (the body's 256 x 256 float64 product: 512 KiB a shape); the enclosing plan's
+    bytes include them, so the cache budget sees a loop's memory."""
+    g = gf.Graph()
+    with g.as_default():
+        x = gf.placeholder(gf.float64, [None, 256])
+        w = gf.constant(np.eye(256) * 0.5)
+        _, out = gf.while_loop(lambda i, h: i < 3,
+                               lambda i, h: (i + 1, gf.tanh(gf.matmul(h, w))),
+                               [gf.constant(0), x])
+    rng = np.random.default_rng(0)
+    with gf.Session(graph=g, config=gf.SessionConfig(inter_op_threads=1)) as sess:
+        for rows in (256, 128):
+            sess.run(out, {x: rng.standard_normal((rows, 256))})
+        signature = next(s for s in sess._plans.values() if s.feeds)
+        for rows in (256, 128):
+            bound = signature.by_shape[((rows, 256),)]
+            (loop,) = bound._loops
+            body = list(loop.body.by_shape.values())
+            assert len(body) == 1
+            product = rows * 256 * 8
+            assert sum(b.nbytes for b in body[0].buffers) >= product  # the body's buffers
+            assert loop.held_bytes == loop.cond.held_bytes + body[0].held_bytes
+            assert bound.scratch_bytes >= loop.held_bytes >= product
+            assert signature.plan_bytes[((rows, 256),)] == \
+                signature.base_bytes[((rows, 256),)] + bound.scratch_bytes
+        assert signature.cached_bytes >= (256 + 128) * 256 * 8
+
+
 def test_runs_ignore_float_errors_and_restore_the_callers_error_state():
     """A plan runs with numpy's floating-point errors ignored (1/0 is inf, as in TF), and
     the caller's error state — whatever it is — is back in force after the run."""
