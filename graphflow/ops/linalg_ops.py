@@ -57,20 +57,14 @@ class MatMul(Op):
         are not bit-identical to one product of these shapes and layouts (small-matrix
         paths can sum in another order), so a split never changes a result. Operands that
         share memory run as one product (numpy computes ``x @ x.T`` with syrk)."""
-        out = ctx.out[0]
-        if out is None or out.ndim != 2 or out.dtype.kind != "f":
+        split = _row_split(ctx, None)
+        if split is None:
             return None
-        ta, tb = bool(ctx.attr("transpose_a")), bool(ctx.attr("transpose_b"))
-        half = out.shape[0] // 2
-        shapes = [ctx.concrete(s) for s in ctx.inputs]
-        if any(s is None for s in shapes) or not _halves_match(
-                shapes[0], shapes[1], ta, tb, half, out.dtype):  # type: ignore[arg-type]
-            return None
-        top, bottom = out[:half], out[half:]
+        out, top, bottom, orient = split
+        half = len(top)
 
         def split_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-            a = a.T if ta else a
-            b = b.T if tb else b
+            a, b = orient(a, b)
             if np.may_share_memory(a, b):  # numpy runs x @ x.T as one syrk: keep it whole
                 return np.matmul(a, b, out=out)
             future = submit(np.matmul, a[:half], b, out=top)
@@ -88,28 +82,20 @@ class MatMul(Op):
         the two row blocks are not bit-identical to one product of these shapes and layouts
         on this machine's BLAS. Operands that share memory (``x @ x.T``, one syrk) are
         computed whole by the worker, and the calling thread's part then does nothing."""
-        out = ctx.out[0]
-        if out is None or out.ndim != 2 or out.dtype.kind != "f" or \
-                not 0 < share < out.shape[0]:
+        split = _row_split(ctx, share)
+        if split is None:
             return None
-        ta, tb = bool(ctx.attr("transpose_a")), bool(ctx.attr("transpose_b"))
-        shapes = [ctx.concrete(s) for s in ctx.inputs]
-        if any(s is None for s in shapes) or not _halves_match(
-                shapes[0], shapes[1], ta, tb, share, out.dtype):  # type: ignore[arg-type]
-            return None
-        top, bottom = out[:share], out[share:]
+        out, top, bottom, orient = split
 
         def worker_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-            a = a.T if ta else a
-            b = b.T if tb else b
+            a, b = orient(a, b)
             if np.may_share_memory(a, b):
                 return np.matmul(a, b, out=out)
             np.matmul(a[share:], b, out=bottom)
             return out
 
         def calling_thread_rows(a: np.ndarray, b: np.ndarray) -> None:
-            a = a.T if ta else a
-            b = b.T if tb else b
+            a, b = orient(a, b)
             if not np.may_share_memory(a, b):
                 np.matmul(a[:share], b, out=top)
         return worker_rows, calling_thread_rows
@@ -127,6 +113,31 @@ class MatMul(Op):
             return [matmul(b, g, transpose_b=True), matmul(a, g)]
         return [matmul(b, g, transpose_a=True, transpose_b=True),
                 matmul(g, a, transpose_a=True, transpose_b=True)]
+
+
+def _row_split(ctx: KernelContext, at: int | None
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                          Callable[[Any, Any], tuple[Any, Any]]] | None:
+    """(planned output, its rows ``[:at]``, its rows ``[at:]``, the operands as multiplied:
+    ``(a, b) -> (op(a), op(b))``) when
+    rows ``[:at]`` and ``[at:]`` of the product (``at`` None: half of them) can be computed
+    as two products with the bits of one on this machine's BLAS; None when they cannot or
+    the output is not planned."""
+    out = ctx.out[0]
+    if out is None or out.ndim != 2 or out.dtype.kind != "f":
+        return None
+    at = out.shape[0] // 2 if at is None else at
+    if not 0 < at < out.shape[0]:
+        return None
+    ta, tb = bool(ctx.attr("transpose_a")), bool(ctx.attr("transpose_b"))
+    shapes = [ctx.concrete(s) for s in ctx.inputs]
+    if any(s is None for s in shapes) or not _halves_match(
+            shapes[0], shapes[1], ta, tb, at, out.dtype):  # type: ignore[arg-type]
+        return None
+
+    def orient(a: Any, b: Any) -> tuple[Any, Any]:
+        return (a.T if ta else a), (b.T if tb else b)
+    return out, out[:at], out[at:], orient
 
 
 #: ``a @ b.T`` with few rows in ``a`` and a large ``b`` (the window classifier's
