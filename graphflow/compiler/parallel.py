@@ -4,7 +4,8 @@ With ``CompileOptions(threads=2)`` (``SessionConfig(inter_op_threads=2)``), a pl
 large matrix products to one worker thread while the calling thread goes on; numpy releases
 the GIL inside BLAS, so both cores compute. Stages of ``schedule``:
   1. heavy steps: the MatMul steps of at least ``MIN_FLOPS`` floating-point operations
-     (their specs are concrete here);
+     (their specs are concrete here), and the convolutions of ``ASYNC_CONV_OPS`` by their
+     products' flops (these only run whole on the worker);
   2. for each, the window it could run in: from just after its inputs and control inputs
      are produced to its first consumer (or first step with it as a control input); when
      it reads variable storage (a slot of a stateful step, or a view of one) the window
@@ -80,6 +81,10 @@ SHARE_WINDOW_PRODUCTS = True
 HAND_OFF_COST = 1 << 22
 MIN_SHARE_ROWS = 16
 SHARE_ROW_MULTIPLE = 8
+#: Convolutions (im2col, then one BLAS product) are heavy steps too, by their product's
+#: flops: one may run whole on the worker beside independent steps (a convolution's two
+#: gradients do not depend on each other); never split. Off: an empty set.
+ASYNC_CONV_OPS = frozenset({"Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter"})
 #: A window is searched over at most this many steps (keeps the pass linear on big plans).
 MAX_WINDOW = 512
 
@@ -92,14 +97,17 @@ def schedule(plan: Plan) -> Plan:
     ``len(steps)``: before returning) and large products marked ``SPLIT`` (see module doc)."""
     steps = list(plan.steps)
     costs = [_cost(plan, st) for st in steps]
-    heavy = [i for i, st in enumerate(steps) if st.op_type == "MatMul" and costs[i] >= MIN_FLOPS]
+    heavy = [i for i, st in enumerate(steps)
+             if (st.op_type == "MatMul" or st.op_type in ASYNC_CONV_OPS) and
+             costs[i] >= MIN_FLOPS]
     gathers = [i for i, st in enumerate(steps) if SPLIT_GATHERS and
                st.op_type in SPLIT_GATHER_OPS and _output_size(plan, st) >= SPLIT_GATHER_ELEMENTS]
     if not heavy and not gathers:
         return plan
     state = state_slots(steps)
     producer = {s: i for i, st in enumerate(steps) for s in st.outputs if s is not None}
-    splittable = {i for i in heavy + gathers if _rows(plan, steps[i]) >= 2 * MIN_SPLIT_ROWS}
+    splittable = {i for i in heavy + gathers if steps[i].op_type not in ASYNC_CONV_OPS and
+                  _rows(plan, steps[i]) >= 2 * MIN_SPLIT_ROWS}
     # Main-thread time of a step outside every window: a split product takes half.
     alone = [c // 2 if i in splittable else c for i, c in enumerate(costs)]
     windows = []  # (time saved, step, launch, end)
@@ -149,7 +157,8 @@ def schedule(plan: Plan) -> Plan:
             end = end_of[old]
             join = position[end] if end < len(steps) else len(steps)
             beside = sum(costs[k] for k in order[position[old] + 1:join])
-            share = main_share(_rows(plan, st), costs[old], beside)
+            share = main_share(_rows(plan, st), costs[old], beside) \
+                if st.op_type == "MatMul" else 0
         new_steps.append(st.evolve(parallel=mark, join=join, share=share))
     assign_releases(new_steps, {s for s in plan.fetches if s is not None} |
                     {s for _, s in plan.feeds} | set(plan.constants))
@@ -263,12 +272,30 @@ def _cost(plan: Plan, step: PlanStep) -> int:
         if out is not None and a is not None and len(out) == 2 and len(a) == 2:
             k = a[0] if step.op.get_attr("transpose_a") else a[1]
             return 2 * out[0] * out[1] * k
+    if step.op_type in ASYNC_CONV_OPS:
+        return _conv_flops(plan, step)
     if step.op_type in ROW_UPDATE_OPS:  # the rows it is given (its variable is a ref)
         return ROW_UPDATE_COST * sum(_size(shape) for shape in
                                      (_shape(plan, s) for s in step.inputs) if shape)
     if step.record.returns_alias:
         return 0
     return ELEMENT_COST * sum(_size(shape) for shape in shapes if shape is not None)
+
+
+def _conv_flops(plan: Plan, step: PlanStep) -> int:
+    """2 * (output positions x output channels) * (kernel height x width x input
+    channels): the flops of a convolution's product, or of either of its gradients'
+    (filters are [KH, KW, C, M] in either data format)."""
+    forward = step.op_type == "Conv2D"
+    if len(step.inputs) < (2 if forward else 3) or not step.outputs or \
+            step.outputs[0] is None:
+        return 0
+    big = _shape(plan, step.outputs[0] if forward else step.inputs[2])
+    filt = _shape(plan, step.outputs[0] if step.op_type == "Conv2DBackpropFilter"
+                  else step.inputs[1])
+    if big is None or filt is None or len(filt) != 4 or not filt[3]:
+        return 0
+    return 2 * _size(big) * (_size(filt) // filt[3])
 
 
 def _rows(plan: Plan, step: PlanStep) -> int:

@@ -558,3 +558,63 @@ def test_steps_reading_variables_or_serving_as_control_inputs_are_not_moved(monk
     # E's reader and the control input stay; so does x_sum, read by one that stays
     assert not {"emb_sum", "doubled", "x_sum"} & moved
     assert len({tuple(np.asarray(v).tobytes() for v in run) for run in runs}) == 1
+
+
+def _cnn_step(config, dtype):
+    """A convolution's SGD step at sizes where its products are heavy (ASYNC_CONV_OPS)."""
+    rng = np.random.default_rng(11)
+    g = gf.Graph()
+    with g.as_default():
+        x = gf.placeholder(dtype, [None, 16, 16, 8], name="x")
+        labels = gf.placeholder(gf.int32, [None], name="labels")
+        k1 = gf.Variable((rng.standard_normal((3, 3, 8, 32)) * 0.2).astype(dtype), name="k1")
+        k2 = gf.Variable((rng.standard_normal((3, 3, 32, 32)) * 0.1).astype(dtype), name="k2")
+        w = gf.Variable((rng.standard_normal((16 * 16 * 32, 4)) * 0.01).astype(dtype), name="w")
+        h = gf.nn.relu(gf.nn.conv2d(x, k1, 1, "SAME"))
+        h = gf.nn.relu(gf.nn.conv2d(h, k2, 1, "SAME"))
+        logits = gf.matmul(gf.reshape(h, [-1, 16 * 16 * 32]), w)
+        loss = gf.reduce_mean(gf.nn.sparse_softmax_cross_entropy_with_logits(
+            labels=labels, logits=logits))
+        train = gf.train.GradientDescentOptimizer(0.1).minimize(loss)
+        sess = gf.Session(graph=g, config=config)
+        sess.run(gf.global_variables_initializer())
+    return sess, x, labels, loss, train
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_convolution_runs_on_the_worker_with_the_serial_plans_bits(dtype):
+    rng = np.random.default_rng(12)
+    feeds = [(rng.standard_normal((16, 16, 16, 8)).astype(dtype),
+              rng.integers(0, 4, 16).astype(np.int32)) for _ in range(3)]
+    serial = _cnn_step(gf.SessionConfig(inter_op_threads=1), dtype)
+    threaded = _cnn_step(gf.SessionConfig(inter_op_threads=2), dtype)
+    for xv, yv in feeds:
+        a = serial[0].run([serial[4], serial[3]], {serial[1]: xv, serial[2]: yv})[1]
+        b = threaded[0].run([threaded[4], threaded[3]], {threaded[1]: xv, threaded[2]: yv})[1]
+        assert a == b
+    for name in ("k1", "k2", "w"):
+        np.testing.assert_array_equal(serial[0].variable_value(name),
+                                      threaded[0].variable_value(name))
+    steps = threaded[0].explain([threaded[4], threaded[3]],
+                                {threaded[1]: feeds[0][0], threaded[2]: feeds[0][1]}).plan.steps
+    conv_marks = {st.op_type: st.parallel for st in steps if st.op_type in
+                  parallel.ASYNC_CONV_OPS and st.parallel}
+    assert set(conv_marks.values()) == {parallel.ASYNC}  # whole on the worker, never split
+    assert all(st.share == 0 for st in steps if st.op_type in parallel.ASYNC_CONV_OPS)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(parallel, "ASYNC_CONV_OPS", frozenset())
+        off = _cnn_step(gf.SessionConfig(inter_op_threads=2), dtype)
+        steps = off[0].explain([off[4], off[3]], {off[1]: feeds[0][0], off[2]: feeds[0][1]})
+    assert not any(st.parallel for st in steps.plan.steps if st.op_type.startswith("Conv2D"))
+
+
+def test_a_convolutions_cost_is_its_products_flops():
+    sess, x, labels, loss, train = _cnn_step(gf.SessionConfig(inter_op_threads=2), np.float32)
+    plan = sess.explain([train, loss], {x: np.zeros((16, 16, 16, 8), np.float32),
+                                        labels: np.zeros(16, np.int32)}).plan
+    costs = {st.name: parallel._cost(plan, st) for st in plan.steps}
+    positions = 16 * 16 * 16  # N x OH x OW
+    assert costs["Conv2D"] == 2 * positions * 32 * (3 * 3 * 8)
+    assert costs["Conv2D_1"] == 2 * positions * 32 * (3 * 3 * 32)
+    assert costs["gradients/Conv2D_1_grad/Conv2DBackpropInput"] == costs["Conv2D_1"]
+    assert costs["gradients/Conv2D_1_grad/Conv2DBackpropFilter"] == costs["Conv2D_1"]
