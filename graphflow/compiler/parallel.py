@@ -20,7 +20,8 @@ the GIL inside BLAS, so both cores compute. Stages of ``schedule``:
      product's time (``SINK_INTO_WINDOWS``);
   4. **split**: every other heavy MatMul outside the accepted windows with at least
      ``2 * MIN_SPLIT_ROWS`` output rows computes its first half of the rows on the worker
-     and the rest on the calling thread, into the same output (the kernel is
+     (fewer when the hand-off makes the worker start late: ``split_rows``) and the rest
+     on the calling thread, into the same output (the kernel is
      ``MatMul.split_kernel``, which refuses the split when, on this machine's BLAS, the two
      halves are not bit-identical to one product of those shapes); so does a large gather
      of rows (``SPLIT_GATHER_ELEMENTS``; ``GatherV2.split_kernel``, a copy);
@@ -75,10 +76,15 @@ SPLIT_GATHER_OPS = frozenset({"GatherV2"})
 #: beside it in its window cost less than the product (the two threads then finish about
 #: together): ``rows * (product + HAND_OFF_COST - beside) / (2 * product)`` rows, in
 #: multiples of ``SHARE_ROW_MULTIPLE``, at least ``MIN_SHARE_ROWS`` on each side. The
-#: hand-off (~50 us on these VMs: the worker starts late) counts against the worker. Off:
-#: the worker computes every row.
+#: hand-off (``HAND_OFF_COST``: the worker starts ~50-100 us late on these VMs; fixed row
+#: cuts of the B=2048 window step measured best at 0.465-0.477 of a split product's rows
+#: for the worker and 32-48 of dW's 250 for the calling thread) counts against the worker.
+#: Off: the worker computes every row.
 SHARE_WINDOW_PRODUCTS = True
-HAND_OFF_COST = 1 << 22
+#: A split product's worker takes fewer rows than the calling thread, by the hand-off
+#: (``split_rows``). Off: half each.
+UNEVEN_SPLITS = True
+HAND_OFF_COST = 1 << 23
 MIN_SHARE_ROWS = 16
 SHARE_ROW_MULTIPLE = 8
 #: Convolutions (im2col, then one BLAS product) are heavy steps too, by their product's
@@ -159,6 +165,8 @@ def schedule(plan: Plan) -> Plan:
             beside = sum(costs[k] for k in order[position[old] + 1:join])
             share = main_share(_rows(plan, st), costs[old], beside) \
                 if st.op_type == "MatMul" else 0
+        elif mark == SPLIT and st.op_type == "MatMul":
+            share = split_rows(_rows(plan, st), costs[old])
         new_steps.append(st.evolve(parallel=mark, join=join, share=share))
     assign_releases(new_steps, {s for s in plan.fetches if s is not None} |
                     {s for _, s in plan.feeds} | set(plan.constants))
@@ -174,6 +182,18 @@ def main_share(rows: int, product: int, beside: int) -> int:
     share = rows * (product + HAND_OFF_COST - beside) // (2 * product)
     share -= share % SHARE_ROW_MULTIPLE
     return share if MIN_SHARE_ROWS <= share <= rows - MIN_SHARE_ROWS else 0
+
+
+def split_rows(rows: int, product: int) -> int:
+    """How many of a split product's first ``rows`` the worker computes: the threads finish
+    together when it takes ``rows * (product - HAND_OFF_COST) / (2 * product)`` (it starts
+    a hand-off late), in multiples of ``SHARE_ROW_MULTIPLE`` and at least
+    ``MIN_SPLIT_ROWS`` on each side; 0 (half of them) with ``UNEVEN_SPLITS`` off."""
+    if not UNEVEN_SPLITS or product <= 0:
+        return 0
+    worker = rows * max(product - HAND_OFF_COST, 0) // (2 * product)
+    worker -= worker % SHARE_ROW_MULTIPLE
+    return worker if MIN_SPLIT_ROWS <= worker <= rows - MIN_SPLIT_ROWS else 0
 
 
 def _sink_into_windows(order: list[int], steps: list[PlanStep],

@@ -133,8 +133,10 @@ class CompiledPlan:
             if st.parallel:
                 extra += f" on worker, awaited before step {st.join}" if st.join is not None \
                     else f" {st.parallel}: rows on both threads"
-                if st.share:
+                if st.share and st.join is not None:
                     extra += f" (rows [:{st.share}] computed here at the join)"
+                elif st.share:
+                    extra += f" (the worker's: rows [:{st.share}])"
             lines.append(f"  {i:4d} {st.op_type:<20} {st.name}  ({ins}) -> ({outs}){extra}")
             if isinstance(st.op, LoopUnit):  # its condition and body sub-plans (pass 1)
                 lines.extend("         " + line for line in st.op.describe().splitlines())

@@ -51,8 +51,9 @@ class PlanStep:
     #: step ``join``) or "split" (its rows computed on both threads): compiler/parallel.py.
     parallel: str = ""
     join: int | None = None
-    #: An asynchronous step's first rows that the calling thread computes itself at the join,
-    #: while the worker finishes the rest (0: the worker computes all of them).
+    #: Where a product's rows are cut between the threads: an asynchronous step's calling
+    #: thread computes its first ``share`` rows at the join (0: the worker computes all);
+    #: a split step's worker computes its first ``share`` rows (0: half of them).
     share: int = 0
 
     def evolve(self, **changes: Any) -> PlanStep:

@@ -347,12 +347,13 @@ class Op:
     def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
         raise NotImplementedError(f"{self.op_type} has no kernel")
 
-    def split_kernel(self, ctx: KernelContext, submit: Callable[..., Any]
+    def split_kernel(self, ctx: KernelContext, submit: Callable[..., Any], at: int = 0
                      ) -> Callable[..., Any] | None:
         """A kernel computing the same result with part of the work handed to a worker
         thread through ``submit`` (``fn, *args -> future``), for a step the parallel
-        schedule splits (``compiler/parallel.py``); None (the default): this op cannot
-        split, and its ``kernel`` runs."""
+        schedule splits (``compiler/parallel.py``): the worker takes the first ``at`` rows
+        of the output (0: half of them; ``PlanStep.share``). None (the default): this op
+        cannot split, and its ``kernel`` runs."""
         return None
 
     def shared_kernel(self, ctx: KernelContext, share: int

@@ -149,20 +149,20 @@ class GatherV2(Op):
             return gather_rows
         return gather_kernel
 
-    def split_kernel(self, ctx: KernelContext, submit: Callable[..., Any]
+    def split_kernel(self, ctx: KernelContext, submit: Callable[..., Any], at: int = 0
                      ) -> Callable[..., Any] | None:
-        """A planned gather along axis 0 that copies the rows of the first half of the
-        indices on the worker thread (``submit``) and the rest here, into the planned output
-        (the same bytes as one gather); the bounds are checked first, and a bad index gets
-        the plain kernel's named error (a fetched output, unplanned, is a new array each
-        run). None when the step is not such a gather."""
+        """A planned gather along axis 0 that copies the rows of the first ``at`` indices
+        (0: half of them) on the worker thread (``submit``) and the rest here, into the
+        planned output (the same bytes as one gather); the bounds are checked first, and a
+        bad index gets the plain kernel's named error (a fetched output, unplanned, is a
+        new array each run). None when the step is not such a gather."""
         planned, axis_value, rank = ctx.out[0], ctx.inputs[2].value, ctx.inputs[0].shape.rank
         shape = ctx.concrete(ctx.inputs[1])
         if axis_value is None or rank is None or ctx.inputs[0].dtype.np_dtype.hasobject or \
                 not -rank <= int(axis_value) < rank or int(axis_value) % rank != 0 or \
                 not shape or shape[0] < 2:
             return None
-        whole, half = self.kernel(ctx), shape[0] // 2
+        whole, half = self.kernel(ctx), (at if 0 < at < shape[0] else shape[0] // 2)
 
         def split_gather(params: np.ndarray, indices: np.ndarray, axis: Any) -> np.ndarray:
             if indices.shape != shape or not indices_in_range(indices, params.shape[0]):

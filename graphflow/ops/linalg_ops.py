@@ -49,15 +49,16 @@ class MatMul(Op):
             return swapped if swapped is not None else (lambda a, b: np.matmul(a, b.T, out=out))
         return lambda a, b: np.matmul(a.T, b.T, out=out)
 
-    def split_kernel(self, ctx: KernelContext, submit: Callable[..., Any]
+    def split_kernel(self, ctx: KernelContext, submit: Callable[..., Any], at: int = 0
                      ) -> Callable[..., Any] | None:
-        """A kernel computing the first half of the output rows through ``submit`` (a worker
-        thread; it returns a future) and the rest here, into the planned output — or None
-        when the output is not planned or, on this machine's BLAS, the two half products
-        are not bit-identical to one product of these shapes and layouts (small-matrix
-        paths can sum in another order), so a split never changes a result. Operands that
+        """A kernel computing the first ``at`` output rows (0: half of them) through
+        ``submit`` (a worker thread; it returns a future) and the rest here, into the
+        planned output — or None when the output is not planned or, on this machine's
+        BLAS, the two partial products are not bit-identical to one product of these
+        shapes and layouts (small-matrix paths can sum in another order), so a split never
+        changes a result. Operands that
         share memory run as one product (numpy computes ``x @ x.T`` with syrk)."""
-        split = _row_split(ctx, None)
+        split = _row_split(ctx, at or None)
         if split is None:
             return None
         out, top, bottom, orient = split

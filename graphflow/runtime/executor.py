@@ -287,10 +287,10 @@ def bind_kernel(plan: Plan, step: PlanStep, resources: RunResources,
     if step.donated:
         ctx.donated = frozenset(step.donated)
     if step.parallel == parallel.SPLIT:  # rows on both threads, when the record can
-        kernel = record.split_kernel(ctx, submit)
+        kernel = record.split_kernel(ctx, submit, step.share)
         if kernel is not None:
             return kernel
-    if step.share and shares is not None:
+    if step.share and step.parallel == parallel.ASYNC and shares is not None:
         pair = record.shared_kernel(ctx, step.share)
         if pair is not None:
             shares[index] = pair[1]

@@ -116,14 +116,20 @@ def test_training_is_bit_identical_with_and_without_the_worker(dtype):
     for name in ("E", "W", "U"):
         np.testing.assert_array_equal(serial[0].variable_value(name),
                                       threaded[0].variable_value(name))
-    bound = _bound(threaded[0], [threaded[4], threaded[3]],
-                   {threaded[1]: batches[0][0], threaded[2]: batches[0][1]})
+    _bound(threaded[0], [threaded[4], threaded[3]],
+           {threaded[1]: batches[0][0], threaded[2]: batches[0][1]})
+    signature = next(s for s in threaded[0]._plans.values() if s.feeds)
+    bound = signature.by_shape[((BATCH, WINDOW), (BATCH,))]
     kinds = [st.parallel for st in bound.plan.steps]
     assert parallel.ASYNC in kinds and parallel.SPLIT in kinds  # not vacuous
     split = kinds.index(parallel.SPLIT)
-    # The split kernel runs unless this machine's BLAS sums the halves differently.
+    # The worker's rows of the forward product: fewer than half (parallel.split_rows)
+    at = bound.plan.steps[split].share
+    assert at == parallel.split_rows(BATCH, 2 * BATCH * WINDOW * DIM * HIDDEN) and \
+        parallel.MIN_SPLIT_ROWS <= at < BATCH // 2
+    # The split kernel runs unless this machine's BLAS sums the two parts differently.
     expected = "split_matmul" if linalg_ops._halves_match(
-        (BATCH, WINDOW * DIM), (WINDOW * DIM, HIDDEN), False, False, BATCH // 2,
+        (BATCH, WINDOW * DIM), (WINDOW * DIM, HIDDEN), False, False, at,
         np.dtype(dtype)) else "<lambda>"
     assert bound.kernels[split].__name__ == expected
     # dW's first rows are computed by the calling thread at the join (parallel.main_share):
@@ -152,6 +158,18 @@ def test_main_share_gives_the_calling_thread_the_rows_that_even_out_the_window()
         assert parallel.main_share(256, product, 0) == 0
 
 
+def test_split_rows_give_the_worker_less_by_the_hand_off():
+    product, hand_off = 1 << 30, parallel.HAND_OFF_COST
+    # rows * (product - hand_off) / (2 * product), down to a multiple of 8
+    assert parallel.split_rows(2048, product) == 2048 * (product - hand_off) // (2 * product) \
+        // 8 * 8 == 1016
+    assert parallel.split_rows(2048, hand_off) == 0  # nothing left for the worker: half
+    assert parallel.split_rows(200, product) == 0  # 96 rows: below MIN_SPLIT_ROWS
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(parallel, "UNEVEN_SPLITS", False)
+        assert parallel.split_rows(2048, product) == 0
+
+
 def test_the_calling_threads_share_runs_at_the_join_and_is_located_there():
     sess, ids, labels, loss, train = _window_model(gf.SessionConfig(inter_op_threads=2))
     b = _batches(1)[0]
@@ -167,7 +185,8 @@ def test_the_calling_threads_share_runs_at_the_join_and_is_located_there():
         patch.setattr(parallel, "SHARE_WINDOW_PRODUCTS", False)
         sess, ids, labels, loss, train = _window_model(gf.SessionConfig(inter_op_threads=2))
         off = sess.explain([train, loss], {ids: b[0], labels: b[1]})
-    assert all(st.share == 0 for st in off.plan.steps) and "_share(" not in off.source
+    assert all(st.share == 0 for st in off.plan.steps if st.parallel == parallel.ASYNC)
+    assert "_share(" not in off.source
 
 
 def test_a_share_is_refused_when_the_row_blocks_would_round_differently(monkeypatch):
