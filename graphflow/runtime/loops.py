@@ -47,8 +47,9 @@ class SubPlan:
 
     @property
     def held_bytes(self) -> int:
-        """What its compiled specializations hold (``BoundPlan.held_bytes`` of each)."""
-        return sum(bound.held_bytes for bound in self.by_shape.values())
+        """What its compiled specializations hold (``BoundPlan.held_bytes`` of each; a
+        snapshot, as a run in another thread may be adding one)."""
+        return sum(bound.held_bytes for bound in tuple(self.by_shape.values()))
 
     def __call__(self, values: Sequence[Any], key: Any = None) -> Any:
         """Run on ``values``; ``key`` (optional) identifies their shapes — the caller's

@@ -57,13 +57,16 @@ class SessionConfig:
         inter_op_threads: 0 (the default) lets graphflow choose, as TF1's
             ``inter_op_parallelism_threads=0`` lets TF: 2 when this process may run on two
             or more CPUs and numpy's BLAS threads can be set at run time
-            (``runtime/blas_threads.py``), else 1. 1 runs every step on the calling thread.
+            (``framework/blas_threads.py``), else 1. 1 runs every step on the calling thread.
             2 (or more: graphflow uses one worker thread) lets a plan with concrete feed
             shapes run a large matrix product on a worker thread while independent steps
             go on, and split another across both threads (``compiler/parallel.py``); while
             such a plan runs, numpy's BLAS is limited to one thread (the process's setting
             comes back after the run), so the two threads do not compete with BLAS's own.
-            Results are bit-identical whatever the count.
+            The schedule never changes a result (the same kernels compute the same values,
+            and a split is refused where its parts would round differently); a serial
+            session on a multi-threaded BLAS may differ from one with a worker in the last
+            bits of some products, as BLAS may sum them in another order on more threads.
     """
 
     specialize: bool = True
