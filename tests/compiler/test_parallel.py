@@ -7,6 +7,7 @@ from __future__ import annotations
 import concurrent.futures
 import multiprocessing
 import os
+import time
 import warnings
 
 import numpy as np
@@ -302,6 +303,33 @@ def test_a_failure_on_the_worker_is_reported_at_its_join_naming_the_node(monkeyp
         sess.run([train, loss], {ids: b[0], labels: b[1]})
     message = str(info.value)
     assert "'gradients/forward_grad/MatMul_1'" in message and "MemoryError" in message
+
+
+def test_a_failure_in_the_calling_threads_share_names_the_node_and_waits_for_the_worker(
+        monkeypatch):
+    real = linalg_ops.MatMul.shared_kernel
+    finished = []
+
+    def failing_share(self, ctx, share):
+        worker, _ = real(self, ctx, share)
+
+        def slow_worker(a, b):
+            out = worker(a, b)
+            time.sleep(0.05)  # still running when the calling thread's part fails
+            finished.append(True)
+            return out
+
+        def calling_thread_rows(a, b):
+            raise MemoryError("no room for the calling thread's rows")
+        return slow_worker, calling_thread_rows
+    monkeypatch.setattr(linalg_ops.MatMul, "shared_kernel", failing_share)
+    sess, ids, labels, loss, train = _window_model(gf.SessionConfig(inter_op_threads=2))
+    b = _batches(1)[0]
+    with pytest.raises(InvalidArgumentError) as info:
+        sess.run([train, loss], {ids: b[0], labels: b[1]})
+    message = str(info.value)
+    assert "'gradients/forward_grad/MatMul_1'" in message and "MemoryError" in message
+    assert finished == [True]  # the worker's part had ended when the error was raised
 
 
 def test_the_worker_runs_under_the_sessions_numpy_error_state():
