@@ -74,6 +74,14 @@ TANH_GRAD_OVER_DY = True
 _BLOCK_BYTES = 1 << 19  # the blocks of rows: ~0.5 MB (with y's and the work array's, in L2)
 
 
+def _row_blocks(out: np.ndarray) -> tuple[int, list[tuple[int, int]]]:
+    """Rows per block of ~``_BLOCK_BYTES`` of ``out`` (at least one) and each block's
+    (start, stop)."""
+    rows = max(1, min(out.shape[0], _BLOCK_BYTES // max(out.nbytes // out.shape[0], 1)))
+    return rows, [(start, min(start + rows, out.shape[0]))
+                  for start in range(0, out.shape[0], rows)]
+
+
 @register
 class TanhGrad(_ActivationGrad):
     """z = dy * (1 - y^2)."""
@@ -101,9 +109,7 @@ class TanhGrad(_ActivationGrad):
         out = ctx.out[0]
         if out is None or out.ndim == 0 or out.size == 0:  # nothing to go through in blocks
             return bind_out(self, ctx)
-        rows = max(1, min(out.shape[0], _BLOCK_BYTES // max(out.nbytes // out.shape[0], 1)))
-        bounds = [(start, min(start + rows, out.shape[0]))
-                  for start in range(0, out.shape[0], rows)]
+        rows, bounds = _row_blocks(out)
         into = self.fn_into
         work: list[np.ndarray] = []  # made on the first run over dy (plans over y need none)
 
@@ -147,15 +153,30 @@ class SigmoidGrad(_ActivationGrad):
         return np.multiply(out, 1 - y, out=out)
 
     def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        """In the planned buffer (which may be dy's) a block of rows at a time: ``1 - y`` of
+        a block in a small work array instead of one the size of y (the bits of ``fn``)."""
         out = ctx.out[0]
-        if out is None:
-            return self.fn
-        one_minus_y = ctx.scratch(out.shape, out.dtype)
+        if out is None or out.ndim == 0 or out.size == 0:  # nothing to go through in blocks
+            return bind_out(self, ctx)
+        rows, bounds = _row_blocks(out)
+        into = self.fn_into
+        work: list[np.ndarray] = []  # made on the first run
 
         def sigmoid_grad_into(y: np.ndarray, dy: np.ndarray) -> np.ndarray:
-            np.multiply(dy, y, out=out)
-            np.subtract(1, y, out=one_minus_y)
-            return np.multiply(out, one_minus_y, out=out)
+            if y.shape != out.shape or dy.shape != out.shape:  # broadcast: whole arrays
+                return into(y, dy, out)
+            if not work:
+                work.append(ctx.scratch((rows,) + out.shape[1:], out.dtype))
+            if len(bounds) == 1:  # one block: no slices
+                np.multiply(dy, y, out=out)
+                np.subtract(1, y, out=work[0])
+                return np.multiply(out, work[0], out=out)
+            for start, stop in bounds:  # a block of dy is read before it is written
+                t, block = work[0][:stop - start], out[start:stop]
+                np.multiply(dy[start:stop], y[start:stop], out=block)
+                np.subtract(1, y[start:stop], out=t)
+                np.multiply(block, t, out=block)
+            return out
         return sigmoid_grad_into
 
     def grad(self, op: Operation, g: Tensor) -> list[Tensor]:

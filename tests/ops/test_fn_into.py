@@ -96,3 +96,37 @@ def test_tanh_grad_over_dy_gives_the_bits_of_fn(shape: tuple[int, ...], dtype: A
         for got_z, got_after in runs:
             assert got_z.tobytes() == expected.tobytes()
             assert got_after.tobytes() == (expected + y_value).tobytes()
+
+
+@pytest.mark.parametrize("block_bytes", [8, 1000, 1 << 19])
+@pytest.mark.parametrize("shape", [(37,), (50, 7), (9, 4, 3), (0, 5), ()])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sigmoid_grad_in_blocks_gives_the_bits_of_fn(shape: tuple[int, ...], dtype: Any,
+                                                     block_bytes: int,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The planned SigmoidGrad goes through blocks of rows (of one row, a few, or all) with
+    a small work array, writing into dy's buffer when dy dies there: the bits of ``fn``, as
+    without memory planning; its work array is one block, not the size of y."""
+    monkeypatch.setattr(activation_ops, "_BLOCK_BYTES", block_bytes)
+    rng = np.random.default_rng(6)
+    y_value = (1 / (1 + np.exp(-rng.standard_normal(shape) * 2))).astype(dtype)
+    dy_value = (rng.standard_normal(shape) * 3).astype(dtype)
+    graph = gf.Graph()
+    with graph.as_default():
+        y = gf.placeholder(gf.as_dtype(dtype), shape)
+        dy = gf.placeholder(gf.as_dtype(dtype), shape)
+        scaled = dy * 2.0  # a planned buffer that dies at SigmoidGrad
+        z = op_builder.apply1("SigmoidGrad", [y, scaled], {"T": y.dtype})
+        z_copy = z * 1.0
+    expected = np.asarray(activation_ops.SigmoidGrad.fn(y_value, dy_value * dtype(2.0)))
+    for config in (gf.SessionConfig(), gf.SessionConfig(plan_memory=False)):
+        with gf.Session(graph=graph, config=config) as sess:
+            for _ in range(2):
+                got = sess.run(z_copy, {y: y_value, dy: dy_value})
+                assert np.asarray(got).tobytes() == expected.tobytes()
+            if config.plan_memory and len(shape) >= 1 and y_value.size:
+                signature = next(s for s in sess._plans.values() if s.feeds)
+                bound = next(iter(signature.by_shape.values()))
+                row_bytes = y_value.nbytes // shape[0]
+                rows = max(1, min(shape[0], block_bytes // max(row_bytes, 1)))
+                assert bound.scratch_bytes == rows * row_bytes  # one block's work array
