@@ -57,6 +57,21 @@ def test_gradients_are_the_same_with_and_without_memory_planning(activation: Any
         assert got.tobytes() == plain[0].tobytes()
 
 
+def _activation_grad(op_type: str, forward: Any, shape: tuple[int, ...], dtype: Any
+                     ) -> tuple[np.ndarray, np.ndarray, Any, Any, Any, Any]:
+    """Values y = forward(x) and dy, and a graph computing ``op_type(y, dy * 2)``, whose
+    second input is a planned buffer that dies at that step."""
+    rng = np.random.default_rng(5)
+    y_value = forward(rng.standard_normal(shape) * 2).astype(dtype)
+    dy_value = (rng.standard_normal(shape) * 3).astype(dtype)
+    graph = gf.Graph()
+    with graph.as_default():
+        y = gf.placeholder(gf.as_dtype(dtype), shape)
+        dy = gf.placeholder(gf.as_dtype(dtype), shape)
+        z = op_builder.apply1(op_type, [y, dy * 2.0], {"T": y.dtype})
+    return y_value, dy_value, graph, y, dy, z
+
+
 @pytest.mark.parametrize("block_bytes", [8, 1000, 1 << 19])
 @pytest.mark.parametrize("shape", [(37,), (50, 7), (9, 4, 3), (0, 5), (4, 0)])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -68,15 +83,8 @@ def test_tanh_grad_over_dy_gives_the_bits_of_fn(shape: tuple[int, ...], dtype: A
     ``fn`` all the same, with the switch off (a buffer of its own) and without memory
     planning."""
     monkeypatch.setattr(activation_ops, "_BLOCK_BYTES", block_bytes)
-    rng = np.random.default_rng(5)
-    y_value = np.tanh(rng.standard_normal(shape) * 2).astype(dtype)
-    dy_value = (rng.standard_normal(shape) * 3).astype(dtype)
-    graph = gf.Graph()
+    y_value, dy_value, graph, y, dy, z = _activation_grad("TanhGrad", np.tanh, shape, dtype)
     with graph.as_default():
-        y = gf.placeholder(gf.as_dtype(dtype), shape)
-        dy = gf.placeholder(gf.as_dtype(dtype), shape)
-        scaled = dy * 2.0  # a planned buffer that dies at TanhGrad
-        z = op_builder.apply1("TanhGrad", [y, scaled], {"T": y.dtype})
         after = z + y  # y is read after TanhGrad: its buffer cannot take z
         z_copy = z * 1.0  # fetched: z itself, being fetched, would get no planned buffer
     expected = np.asarray(activation_ops.TanhGrad.fn(y_value, dy_value * dtype(2.0)))
@@ -108,15 +116,9 @@ def test_sigmoid_grad_in_blocks_gives_the_bits_of_fn(shape: tuple[int, ...], dty
     a small work array, writing into dy's buffer when dy dies there: the bits of ``fn``, as
     without memory planning; its work array is one block, not the size of y."""
     monkeypatch.setattr(activation_ops, "_BLOCK_BYTES", block_bytes)
-    rng = np.random.default_rng(6)
-    y_value = (1 / (1 + np.exp(-rng.standard_normal(shape) * 2))).astype(dtype)
-    dy_value = (rng.standard_normal(shape) * 3).astype(dtype)
-    graph = gf.Graph()
+    y_value, dy_value, graph, y, dy, z = _activation_grad(
+        "SigmoidGrad", lambda v: 1 / (1 + np.exp(-v)), shape, dtype)
     with graph.as_default():
-        y = gf.placeholder(gf.as_dtype(dtype), shape)
-        dy = gf.placeholder(gf.as_dtype(dtype), shape)
-        scaled = dy * 2.0  # a planned buffer that dies at SigmoidGrad
-        z = op_builder.apply1("SigmoidGrad", [y, scaled], {"T": y.dtype})
         z_copy = z * 1.0
     expected = np.asarray(activation_ops.SigmoidGrad.fn(y_value, dy_value * dtype(2.0)))
     for config in (gf.SessionConfig(), gf.SessionConfig(plan_memory=False)):
