@@ -116,6 +116,9 @@ class TanhGrad(_ActivationGrad):
         def tanh_grad_into(y: np.ndarray, dy: np.ndarray) -> np.ndarray:
             if not np.may_share_memory(out, dy):  # out is y's buffer, or a buffer of its own
                 return into(y, dy, out)
+            if y.shape != out.shape:  # y broadcasts: no blocks of its rows (fn, then copied)
+                np.copyto(out, self.fn(y, dy))
+                return out
             if not work:
                 work.append(ctx.scratch((rows,) + out.shape[1:], out.dtype))
             for start, stop in bounds:  # out is dy's buffer: a block of dy is read, then written

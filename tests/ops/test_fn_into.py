@@ -132,3 +132,23 @@ def test_sigmoid_grad_in_blocks_gives_the_bits_of_fn(shape: tuple[int, ...], dty
                 row_bytes = y_value.nbytes // shape[0]
                 rows = max(1, min(shape[0], block_bytes // max(row_bytes, 1)))
                 assert bound.scratch_bytes == rows * row_bytes  # one block's work array
+
+
+@pytest.mark.parametrize("op_type", ["TanhGrad", "SigmoidGrad"])
+def test_a_broadcast_y_over_a_dying_dy_gives_the_bits_of_fn(op_type: str,
+                                                            monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    """y of one row against dy of many (the shape rules broadcast): the blocked kernels
+    compute ``fn`` on whole arrays then, also when they write into dy's buffer."""
+    monkeypatch.setattr(activation_ops, "_BLOCK_BYTES", 1000)  # many blocks
+    rng = np.random.default_rng(8)
+    y_value = rng.random((1, 20)).astype(np.float32)
+    dy_value = rng.standard_normal((64, 20)).astype(np.float32)
+    graph = gf.Graph()
+    with graph.as_default():
+        y = gf.placeholder(gf.float32, [1, 20])
+        dy = gf.placeholder(gf.float32, [64, 20])
+        z = op_builder.apply1(op_type, [y, dy * 2.0], {"T": y.dtype}) * 1.0
+    expected = getattr(activation_ops, op_type).fn(y_value, dy_value * np.float32(2.0))
+    with gf.Session(graph=graph) as sess:
+        assert sess.run(z, {y: y_value, dy: dy_value}).tobytes() == expected.tobytes()
