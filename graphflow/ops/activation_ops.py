@@ -17,7 +17,16 @@ from graphflow.framework import dtypes
 from graphflow.framework.op_registry import InferContext, KernelContext, Op, register
 from graphflow.framework.tensor import Operation, Tensor, TensorSpec
 from graphflow.ops import array_ops, comparison_ops, linalg_ops, math_ops, op_builder
-from graphflow.ops.op_base import FLOAT, NUMERIC, Binary, Unary, bind_out, can_write_out, fold
+from graphflow.ops.op_base import (
+    FLOAT,
+    NUMERIC,
+    SameShapeBinary,
+    Unary,
+    bind_out,
+    can_write_out,
+    fold,
+    same_shape_kernel,
+)
 
 # ----------------------------------------------------------------------------------------
 # Tanh, Sigmoid: gradients read the forward output
@@ -57,8 +66,8 @@ class Sigmoid(Unary):
 # -- fused gradient kernels (TF op types), with their own gradients for higher order -----
 
 
-class _ActivationGrad(Binary):
-    """Element-wise ``f(y, dy)`` used by activation gradients; inputs (y, dy)."""
+class _ActivationGrad(SameShapeBinary):
+    """Element-wise ``f(y, dy)`` used by activation gradients; inputs (y, dy), one shape."""
 
     input_names = ("y", "dy")
     domain = FLOAT
@@ -106,6 +115,9 @@ class TanhGrad(_ActivationGrad):
         return np.multiply(out, dy, out=out)
 
     def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        return same_shape_kernel(ctx, self._kernel(ctx))
+
+    def _kernel(self, ctx: KernelContext) -> Callable[..., Any]:
         out = ctx.out[0]
         if out is None or out.ndim == 0 or out.size == 0:  # nothing to go through in blocks
             return bind_out(self, ctx)
@@ -116,9 +128,6 @@ class TanhGrad(_ActivationGrad):
         def tanh_grad_into(y: np.ndarray, dy: np.ndarray) -> np.ndarray:
             if not np.may_share_memory(out, dy):  # out is y's buffer, or a buffer of its own
                 return into(y, dy, out)
-            if y.shape != out.shape:  # y broadcasts: no blocks of its rows (fn, then copied)
-                np.copyto(out, self.fn(y, dy))
-                return out
             if not work:
                 work.append(ctx.scratch((rows,) + out.shape[1:], out.dtype))
             for start, stop in bounds:  # out is dy's buffer: a block of dy is read, then written
@@ -156,18 +165,18 @@ class SigmoidGrad(_ActivationGrad):
         return np.multiply(out, 1 - y, out=out)
 
     def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        return same_shape_kernel(ctx, self._kernel(ctx))
+
+    def _kernel(self, ctx: KernelContext) -> Callable[..., Any]:
         """In the planned buffer (which may be dy's) a block of rows at a time: ``1 - y`` of
         a block in a small work array instead of one the size of y (the bits of ``fn``)."""
         out = ctx.out[0]
         if out is None or out.ndim == 0 or out.size == 0:  # nothing to go through in blocks
             return bind_out(self, ctx)
         rows, bounds = _row_blocks(out)
-        into = self.fn_into
         work: list[np.ndarray] = []  # made on the first run
 
         def sigmoid_grad_into(y: np.ndarray, dy: np.ndarray) -> np.ndarray:
-            if y.shape != out.shape or dy.shape != out.shape:  # broadcast: whole arrays
-                return into(y, dy, out)
             if not work:
                 work.append(ctx.scratch((rows,) + out.shape[1:], out.dtype))
             if len(bounds) == 1:  # one block: no slices
@@ -236,7 +245,7 @@ class ReluGrad(Op):
         return [TensorSpec(dt, g.shape.merge_with(f.shape))]
 
     def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
-        return self.fn
+        return same_shape_kernel(ctx, self.fn)
 
     def grad(self, op: Operation, g: Tensor) -> list[Tensor]:
         """d[dy * (x > 0)] = (g * (x > 0), 0) = (ReluGrad(g, x), zeros_like(x)): the mask is
@@ -407,7 +416,7 @@ class _FusedGrad(Op):
         return [TensorSpec(dt, g.shape.merge_with(f.shape))]
 
     def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
-        return bind_out(self, ctx)
+        return same_shape_kernel(ctx, bind_out(self, ctx))
 
     @property
     def writes_out(self) -> bool:  # type: ignore[override]
@@ -423,6 +432,9 @@ class LeakyReluGrad(_FusedGrad):
     writes_out = True  # type: ignore[assignment]
 
     def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        return same_shape_kernel(ctx, self._kernel(ctx))
+
+    def _kernel(self, ctx: KernelContext) -> Callable[..., Any]:
         alpha, out = float(ctx.attr("alpha")), ctx.out[0]
         if out is None:
             return lambda g, f: np.where(f > 0, g, g * alpha)

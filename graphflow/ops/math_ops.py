@@ -24,7 +24,15 @@ from graphflow.framework.tensor import Operation, Tensor
 from graphflow.ops import array_ops, linalg_ops, op_builder
 from graphflow.ops.array_ops import unbroadcast_pair
 from graphflow.ops.comparison_ops import greater, greater_equal, less_equal, select_v2
-from graphflow.ops.op_base import FLOAT, NUMERIC, Binary, Unary, bind_out, run_error
+from graphflow.ops.op_base import (
+    FLOAT,
+    NUMERIC,
+    Binary,
+    SameShapeBinary,
+    Unary,
+    bind_out,
+    run_error,
+)
 
 # ----------------------------------------------------------------------------------------
 # Binary arithmetic
@@ -415,8 +423,9 @@ class Floor(Unary):
 # -- fused gradient kernels (TF op types), inputs (y, dy) ---------------------------------
 
 
-class _OutputGrad(Binary):
-    """Element-wise ``f(y, dy)`` of an activation gradient that reads the forward output."""
+class _OutputGrad(SameShapeBinary):
+    """Element-wise ``f(y, dy)`` of an activation gradient that reads the forward output
+    (inputs of one shape)."""
 
     input_names = ("y", "dy")
     domain = FLOAT

@@ -90,6 +90,45 @@ class Binary(Op):
         return can_write_out(self)
 
 
+class SameShapeBinary(Binary):
+    """``Binary`` whose two inputs must have one shape, as TensorFlow's element-wise
+    gradient ops (TanhGrad, SqrtGrad, ...) require: a mismatch of static shapes fails when
+    the node is built, one of run-time shapes when it runs (``same_shape_kernel``)."""
+
+    def infer(self, ctx: InferContext) -> list[TensorSpec]:
+        dt = ctx.require_same_dtype(0, 1)
+        ctx.require_dtype(0, self.domain[1], self.domain[0])
+        x, y = ctx.inputs
+        if not x.shape.is_compatible_with(y.shape):
+            ctx.fail(f"{ctx.input_label(0)} and {ctx.input_label(1)} must have the same shape",
+                     "pass the activation's value and the upstream gradient of its shape "
+                     "(TensorFlow's gradient ops do not broadcast)")
+        return [TensorSpec(self.result_dtype or dt, x.shape.merge_with(y.shape),
+                           fold(self.fn, x.value, y.value))]
+
+    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        return same_shape_kernel(ctx, bind_out(self, ctx))
+
+
+def same_shape_kernel(ctx: KernelContext, kernel: Callable[..., Any]) -> Callable[..., Any]:
+    """``kernel`` of a two-input element-wise gradient whose inputs must have one shape:
+    checked when it runs (TensorFlow's "must have the same size and shape"), unless the
+    plan knows both shapes and they are equal."""
+    first, second = ctx.concrete(ctx.inputs[0]), ctx.concrete(ctx.inputs[1])
+    if first is not None and first == second:
+        return kernel
+    names = ctx.record.input_names
+
+    def same_shape_checked(a: np.ndarray, b: np.ndarray) -> Any:
+        if np.shape(a) != np.shape(b):
+            raise ctx.invalid(f"its inputs {names[0]} {np.shape(a)} and {names[1]} "
+                              f"{np.shape(b)} must have the same shape",
+                              "pass the activation's value and the upstream gradient of its "
+                              "shape (TensorFlow's gradient ops do not broadcast)")
+        return kernel(a, b)
+    return same_shape_checked
+
+
 def reads_only_input_specs(record: Any) -> bool:
     """Whether the record's shape rule is ``Unary``'s or ``Binary``'s: its result depends only
     on the record and its inputs' dtypes, shapes and values (a subclass overriding ``infer``,
@@ -103,7 +142,7 @@ def can_write_out(record: Any) -> bool:
     return isinstance(record.fn, np.ufunc) or hasattr(record, "fn_into")
 
 
-_SPEC_ONLY_RULES = (Unary.infer, Binary.infer)
+_SPEC_ONLY_RULES = (Unary.infer, Binary.infer, SameShapeBinary.infer)
 
 
 def bind_out(record: Any, ctx: KernelContext) -> Callable[..., Any]:

@@ -11,7 +11,7 @@ import pytest
 
 import graphflow as gf
 from graphflow.framework import op_registry
-from graphflow.ops import activation_ops, op_builder
+from graphflow.ops import activation_ops, op_base, op_builder
 
 _WITH_FN_INTO = sorted(name for name, record in op_registry.registered_ops().items()
                        if hasattr(record, "fn_into"))
@@ -134,21 +134,59 @@ def test_sigmoid_grad_in_blocks_gives_the_bits_of_fn(shape: tuple[int, ...], dty
                 assert bound.scratch_bytes == rows * row_bytes  # one block's work array
 
 
-@pytest.mark.parametrize("op_type", ["TanhGrad", "SigmoidGrad"])
-def test_a_broadcast_y_over_a_dying_dy_gives_the_bits_of_fn(op_type: str,
-                                                            monkeypatch: pytest.MonkeyPatch
-                                                            ) -> None:
-    """y of one row against dy of many (the shape rules broadcast): the blocked kernels
-    compute ``fn`` on whole arrays then, also when they write into dy's buffer."""
-    monkeypatch.setattr(activation_ops, "_BLOCK_BYTES", 1000)  # many blocks
-    rng = np.random.default_rng(8)
-    y_value = rng.random((1, 20)).astype(np.float32)
-    dy_value = rng.standard_normal((64, 20)).astype(np.float32)
+@pytest.mark.parametrize("op_type", ["TanhGrad", "SigmoidGrad", "SqrtGrad", "RsqrtGrad",
+                                     "ReciprocalGrad", "ReluGrad", "EluGrad", "Relu6Grad",
+                                     "LeakyReluGrad"])
+def test_gradient_ops_refuse_inputs_of_two_shapes(op_type: str) -> None:
+    """As TensorFlow's element-wise gradient ops: inputs of two static shapes fail when the
+    node is built, fed ones of two shapes when it runs — on every kind of plan, never a
+    broadcast result or numpy's text."""
     graph = gf.Graph()
     with graph.as_default():
-        y = gf.placeholder(gf.float32, [1, 20])
-        dy = gf.placeholder(gf.float32, [64, 20])
-        z = op_builder.apply1(op_type, [y, dy * 2.0], {"T": y.dtype}) * 1.0
-    expected = getattr(activation_ops, op_type).fn(y_value, dy_value * np.float32(2.0))
-    with gf.Session(graph=graph) as sess:
-        assert sess.run(z, {y: y_value, dy: dy_value}).tobytes() == expected.tobytes()
+        a = gf.placeholder(gf.float32, [1, 20], name="a")
+        b = gf.placeholder(gf.float32, [64, 20], name="b")
+        with pytest.raises(ValueError, match=f"{op_type}.*must have the same shape"):
+            op_builder.apply1(op_type, [a, b], {"T": a.dtype})
+        x = gf.placeholder(gf.float32, [None, 20], name="x")
+        y = gf.placeholder(gf.float32, [None, 20], name="y")
+        z = op_builder.apply1(op_type, [x, y], {"T": x.dtype}, name="grad") * 1.0
+    rng = np.random.default_rng(9)
+    feeds = {x: rng.random((1, 20)).astype(np.float32) + 0.5,
+             y: rng.standard_normal((64, 20)).astype(np.float32)}
+    for config in (gf.SessionConfig(), gf.SessionConfig(specialize=False),
+                   gf.SessionConfig(interpret=True), gf.SessionConfig(plan_memory=False)):
+        with gf.Session(graph=graph, config=config) as sess:
+            with pytest.raises(gf.errors.InvalidArgumentError,
+                               match=r"'grad'.*\(1, 20\).*\(64, 20\).*must have the same shape"):
+                sess.run(z, feeds)
+            same = {x: feeds[x], y: feeds[y][:1]}  # one shape: runs
+            assert sess.run(z, same).shape == (1, 20)
+
+
+class _Context:
+    """What ``same_shape_kernel`` asks of a KernelContext."""
+
+    def __init__(self, shapes: list[Any]) -> None:
+        self.inputs, self.record = shapes, activation_ops.TanhGrad()
+
+    def concrete(self, shape: Any) -> Any:
+        return shape
+
+    def invalid(self, message: str, fix: str | None = None) -> Exception:
+        return gf.errors.InvalidArgumentError(f"{message}. Fix: {fix}", "grad", "TanhGrad")
+
+
+def test_the_run_time_shape_check_of_gradient_kernels() -> None:
+    """Where the plan does not know both shapes (``same_shape_kernel``), the kernel checks
+    them when it runs; where it knows them equal, the kernel runs unwrapped."""
+    def kernel(a: Any, b: Any) -> Any:
+        return a * b
+
+    assert op_base.same_shape_kernel(_Context([(4, 3), (4, 3)]), kernel) is kernel
+    checked = op_base.same_shape_kernel(_Context([None, (4, 3)]), kernel)
+    assert checked is not kernel
+    np.testing.assert_array_equal(checked(np.ones((4, 3)), np.full((4, 3), 2.0)),
+                                  np.full((4, 3), 2.0))
+    with pytest.raises(gf.errors.InvalidArgumentError,
+                       match=r"y \(1, 3\) and dy \(4, 3\) must have the same shape"):
+        checked(np.ones((1, 3)), np.ones((4, 3)))
