@@ -25,6 +25,7 @@ from graphflow.ops.op_base import (
     bind_out,
     can_write_out,
     fold,
+    one_shape_inputs,
     same_shape_kernel,
 )
 
@@ -236,13 +237,9 @@ class ReluGrad(Op):
         return gradients * (features > 0)
 
     def infer(self, ctx: InferContext) -> list[TensorSpec]:
-        dt = ctx.require_same_dtype(0, 1)
-        ctx.require_dtype(0, NUMERIC[1], NUMERIC[0])
-        g, f = ctx.inputs
-        if not g.shape.is_compatible_with(f.shape):
-            ctx.fail(f"{ctx.input_label(0)} and {ctx.input_label(1)} must have the same shape",
-                     "pass the upstream gradient of a Relu and that Relu's input or output")
-        return [TensorSpec(dt, g.shape.merge_with(f.shape))]
+        return [TensorSpec(*one_shape_inputs(
+            ctx, NUMERIC, "pass the upstream gradient of a Relu and that Relu's input or "
+            "output"))]
 
     def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
         return same_shape_kernel(ctx, self.fn)
@@ -406,14 +403,9 @@ class _FusedGrad(Op):
         raise NotImplementedError
 
     def infer(self, ctx: InferContext) -> list[TensorSpec]:
-        dt = ctx.require_same_dtype(0, 1)
-        ctx.require_dtype(0, self.domain[1], self.domain[0])
-        g, f = ctx.inputs
-        if not g.shape.is_compatible_with(f.shape):
-            ctx.fail(f"{ctx.input_label(0)} and {ctx.input_label(1)} must have the same shape",
-                     "pass the upstream gradient of the activation and that activation's "
-                     "input or output")
-        return [TensorSpec(dt, g.shape.merge_with(f.shape))]
+        return [TensorSpec(*one_shape_inputs(
+            ctx, self.domain, "pass the upstream gradient of the activation and that "
+            "activation's input or output"))]
 
     def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
         return same_shape_kernel(ctx, bind_out(self, ctx))

@@ -96,18 +96,26 @@ class SameShapeBinary(Binary):
     the node is built, one of run-time shapes when it runs (``same_shape_kernel``)."""
 
     def infer(self, ctx: InferContext) -> list[TensorSpec]:
-        dt = ctx.require_same_dtype(0, 1)
-        ctx.require_dtype(0, self.domain[1], self.domain[0])
+        dt, shape = one_shape_inputs(ctx, self.domain,
+                                     "pass the activation's value and the upstream gradient "
+                                     "of its shape (TensorFlow's gradient ops do not broadcast)")
         x, y = ctx.inputs
-        if not x.shape.is_compatible_with(y.shape):
-            ctx.fail(f"{ctx.input_label(0)} and {ctx.input_label(1)} must have the same shape",
-                     "pass the activation's value and the upstream gradient of its shape "
-                     "(TensorFlow's gradient ops do not broadcast)")
-        return [TensorSpec(self.result_dtype or dt, x.shape.merge_with(y.shape),
-                           fold(self.fn, x.value, y.value))]
+        return [TensorSpec(self.result_dtype or dt, shape, fold(self.fn, x.value, y.value))]
 
     def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
         return same_shape_kernel(ctx, bind_out(self, ctx))
+
+
+def one_shape_inputs(ctx: InferContext, domain: tuple[str, Callable[[DType], bool]],
+                     fix: str) -> tuple[DType, Any]:
+    """The dtype and merged shape of two inputs of one dtype in ``domain`` that must have
+    one shape (a clear build-time error otherwise, with ``fix``)."""
+    dt = ctx.require_same_dtype(0, 1)
+    ctx.require_dtype(0, domain[1], domain[0])
+    x, y = ctx.inputs
+    if not x.shape.is_compatible_with(y.shape):
+        ctx.fail(f"{ctx.input_label(0)} and {ctx.input_label(1)} must have the same shape", fix)
+    return dt, x.shape.merge_with(y.shape)
 
 
 def same_shape_kernel(ctx: KernelContext, kernel: Callable[..., Any]) -> Callable[..., Any]:
