@@ -115,10 +115,7 @@ class TanhGrad(_ActivationGrad):
         np.subtract(1, out, out=out)
         return np.multiply(out, dy, out=out)
 
-    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
-        return same_shape_kernel(ctx, self._kernel(ctx))
-
-    def _kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+    def unchecked_kernel(self, ctx: KernelContext) -> Callable[..., Any]:
         out = ctx.out[0]
         if out is None or out.ndim == 0 or out.size == 0:  # nothing to go through in blocks
             return bind_out(self, ctx)
@@ -165,10 +162,7 @@ class SigmoidGrad(_ActivationGrad):
         np.multiply(dy, y, out=out)
         return np.multiply(out, 1 - y, out=out)
 
-    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
-        return same_shape_kernel(ctx, self._kernel(ctx))
-
-    def _kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+    def unchecked_kernel(self, ctx: KernelContext) -> Callable[..., Any]:
         """In the planned buffer (which may be dy's) a block of rows at a time: ``1 - y`` of
         a block in a small work array instead of one the size of y (the bits of ``fn``)."""
         out = ctx.out[0]
@@ -408,7 +402,11 @@ class _FusedGrad(Op):
             "activation's input or output"))]
 
     def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
-        return same_shape_kernel(ctx, bind_out(self, ctx))
+        return same_shape_kernel(ctx, self.unchecked_kernel(ctx))
+
+    def unchecked_kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        """The kernel before the shape check (``fn`` into the planned buffer)."""
+        return bind_out(self, ctx)
 
     @property
     def writes_out(self) -> bool:  # type: ignore[override]
@@ -423,10 +421,7 @@ class LeakyReluGrad(_FusedGrad):
     attr_defaults = {"alpha": 0.2}
     writes_out = True  # type: ignore[assignment]
 
-    def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
-        return same_shape_kernel(ctx, self._kernel(ctx))
-
-    def _kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+    def unchecked_kernel(self, ctx: KernelContext) -> Callable[..., Any]:
         alpha, out = float(ctx.attr("alpha")), ctx.out[0]
         if out is None:
             return lambda g, f: np.where(f > 0, g, g * alpha)

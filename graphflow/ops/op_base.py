@@ -93,7 +93,8 @@ class Binary(Op):
 class SameShapeBinary(Binary):
     """``Binary`` whose two inputs must have one shape, as TensorFlow's element-wise
     gradient ops (TanhGrad, SqrtGrad, ...) require: a mismatch of static shapes fails when
-    the node is built, one of run-time shapes when it runs (``same_shape_kernel``)."""
+    the node is built, one of run-time shapes when it runs (``same_shape_kernel`` around
+    ``unchecked_kernel``, which subclasses override)."""
 
     def infer(self, ctx: InferContext) -> list[TensorSpec]:
         dt, shape = one_shape_inputs(ctx, self.domain,
@@ -103,7 +104,11 @@ class SameShapeBinary(Binary):
         return [TensorSpec(self.result_dtype or dt, shape, fold(self.fn, x.value, y.value))]
 
     def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
-        return same_shape_kernel(ctx, bind_out(self, ctx))
+        return same_shape_kernel(ctx, self.unchecked_kernel(ctx))
+
+    def unchecked_kernel(self, ctx: KernelContext) -> Callable[..., Any]:
+        """The kernel before the shape check (``fn`` into the planned buffer)."""
+        return bind_out(self, ctx)
 
 
 def one_shape_inputs(ctx: InferContext, domain: tuple[str, Callable[[DType], bool]],
@@ -138,9 +143,9 @@ def same_shape_kernel(ctx: KernelContext, kernel: Callable[..., Any]) -> Callabl
 
 
 def reads_only_input_specs(record: Any) -> bool:
-    """Whether the record's shape rule is ``Unary``'s or ``Binary``'s: its result depends only
-    on the record and its inputs' dtypes, shapes and values (a subclass overriding ``infer``,
-    which may read attrs, does not qualify)."""
+    """Whether the record's shape rule is ``Unary``'s, ``Binary``'s or ``SameShapeBinary``'s:
+    its result depends only on the record and its inputs' dtypes, shapes and values (a
+    subclass overriding ``infer``, which may read attrs, does not qualify)."""
     return type(record).infer in _SPEC_ONLY_RULES
 
 
