@@ -38,7 +38,7 @@ _FLOAT_CHARS = frozenset("efd")  # numpy float16/32/64
 #: What a record declares per class (op_registry.Op), copied from the wrapped record.
 _DECLARED = ("op_type", "input_names", "attr_defaults", "differentiable",
              "passes_indexed_slices", "stateful", "ref_inputs", "returns_alias", "writes_out",
-             "retains_inputs", "inplace_inputs", "scratch_inputs")
+             "retains_inputs", "inplace_inputs", "scratch_inputs", "calls_blas")
 
 
 class ScaledRowUpdate(Op):

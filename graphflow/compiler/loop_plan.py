@@ -109,7 +109,8 @@ class GuardedRecord(Op):
         vars(self).update(op_type=inner.op_type, input_names=inner.input_names,
                           attr_defaults=inner.attr_defaults, ref_inputs=inner.ref_inputs,
                           differentiable=inner.differentiable,
-                          retains_inputs=inner.retains_inputs)
+                          retains_inputs=inner.retains_inputs,
+                          calls_blas=inner.calls_blas)
         self.dead_positions = dead_positions
         self.num_tokens = num_tokens
         self.token_out = token_out

@@ -4,13 +4,16 @@ A Session compiled for two threads (``SessionConfig(inter_op_threads=2)``, or 0 
 2) runs large matrix products on its worker while the calling thread goes on, or splits one
 across both (``compiler/parallel.py``): graphflow then uses the cores itself, and a BLAS
 that also starts a thread per core for each product would have the two compete for them.
-So every run of such a Session — compiling, binding and running its plan, whatever kind of
-plan it is — has numpy's BLAS on one thread (through ``threadpoolctl``, which finds the BLAS
-library numpy loaded: OpenBLAS, MKL or BLIS), and BLAS gets its own setting back when the
-last such run in the process returns, also when a step fails. All of a Session's plans
-thus compute with the same BLAS thread count: a BLAS may sum a product's terms in another
-order on another count (OpenBLAS does, for some shapes), and results must not depend on
-which plan ran. A Session with ``inter_op_threads=1`` never touches the setting.
+So a run of such a Session — compiling, binding and running its plan — has numpy's BLAS
+on one thread (through ``threadpoolctl``, which finds the BLAS library numpy loaded:
+OpenBLAS, MKL or BLIS), and BLAS gets its own setting back when the last such run in the
+process returns, also when a step fails. All of a Session's values thus have the bits of
+one BLAS thread: a BLAS may sum a product's terms in another order on another count
+(OpenBLAS does, for some shapes), and results must not depend on which plan ran. The one
+exception keeps that promise: a plan with nothing on the worker whose BLAS kernels were
+probed to give the same bits on BLAS's own threads, and to run no slower there, skips the
+hold (``runtime/own_blas.py``; ``own_threads_now``, ``on_own_and_one_thread``). A Session
+with ``inter_op_threads=1`` never touches the setting.
 
 The setting is the process's (BLAS has no per-thread one): numpy code on other threads of
 the process during such a run also gets one BLAS thread.
@@ -20,7 +23,8 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import threadpoolctl
 
@@ -33,6 +37,7 @@ _LOCK = threading.Lock()
 _controllers: list[Any] | None = None  # the BLAS libraries numpy loaded (found once)
 _depth = 0  # runs inside ``single_threaded`` now, over all threads
 _saved: list[int] = []  # each library's own thread count, while _depth > 0
+T = TypeVar("T")
 
 
 def _blas() -> list[Any]:
@@ -64,6 +69,39 @@ def current() -> tuple[int, ...]:
     a check of bit-equality holds for the count it ran with)."""
     with _LOCK:
         return tuple(c.get_num_threads() for c in _blas())
+
+
+def own_threads_now() -> tuple[int, ...] | None:
+    """Each BLAS library's thread count when no run holds BLAS on one thread, else None —
+    a quick look without the lock (``runtime/own_blas.py`` reads it before each run; a
+    run starting or ending at the same moment can only move BLAS between this count and
+    one thread, and a plan may skip the hold only when its bits are the same on both)."""
+    if _depth:
+        return None
+    return tuple([c.get_num_threads() for c in _blas()])
+
+
+def on_own_and_one_thread(fn: Callable[[], T]) -> tuple[tuple[int, ...], T, T] | None:
+    """(BLAS's own thread counts, ``fn()`` on them, ``fn()`` with BLAS on one thread), or
+    None — nothing run — while a run holds BLAS on one thread (its results must not see
+    another count). No such run starts until this returns; numpy code on other threads
+    meanwhile may run on either count."""
+    with _LOCK:
+        if _depth:
+            return None
+        controllers = _blas()
+        own = tuple([c.get_num_threads() for c in controllers])
+        first = fn()
+        try:
+            for c, threads in zip(controllers, own):
+                if threads != 1:
+                    c.set_num_threads(1)
+            second = fn()
+        finally:
+            for c, threads in zip(controllers, own):
+                if threads != 1:
+                    c.set_num_threads(threads)
+        return own, first, second
 
 
 class single_threaded:  # noqa: N801 - used like a function: ``with single_threaded():``

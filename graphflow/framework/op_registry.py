@@ -340,6 +340,12 @@ class Op:
     #: Input positions the kernel may overwrite as work space when the memory planner
     #: donates them (``ctx.donated``: a planned buffer nothing reads after this step).
     scratch_inputs: ClassVar[tuple[int, ...]] = ()
+    #: Whether the kernel may call numpy's BLAS (matrix products, linear algebra, user
+    #: code), whose results can depend on BLAS's thread count. Records whose kernels never
+    #: do say False; the default is True. A Session with a worker lets a plan run on BLAS's
+    #: own threads only when each of its kernels either calls no BLAS or, probed through
+    #: ``blas_probe``, gives there the bits it gives on one thread (``runtime/own_blas.py``).
+    calls_blas: ClassVar[bool] = True
 
     def infer(self, ctx: InferContext) -> list[TensorSpec]:
         raise NotImplementedError(f"{self.op_type} has no shape rule")
@@ -363,6 +369,15 @@ class Op:
         rows and returning the output; the calling thread's, computing its rows from the
         same inputs), both writing into the planned output — or None (the default): the
         worker runs ``kernel`` whole."""
+        return None
+
+    def blas_probe(self, ctx: KernelContext, kernel: Callable[..., Any]
+                   ) -> Callable[[], list[np.ndarray]] | None:
+        """For a record that ``calls_blas``: a function that calls ``kernel`` (bound with
+        ``ctx``, the plan's buffers included) on fixed random operands of its input shapes
+        and returns copies of its results, so that they can be compared on two BLAS thread
+        counts — or None (the default): the kernel cannot be probed, and a plan holding it
+        always runs with BLAS on one thread in a Session with a worker."""
         return None
 
     #: The gradient rule (see ``GradRule``); the default raises NotImplementedError.

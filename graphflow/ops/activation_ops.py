@@ -223,6 +223,8 @@ class Relu(Unary):
 class ReluGrad(Op):
     """backprops = gradients * (features > 0) (TF input order: gradients first)."""
 
+    calls_blas = False
+
     op_type = "ReluGrad"
     input_names = ("gradients", "features")
 
@@ -388,6 +390,8 @@ class Relu6(Unary):
 class _FusedGrad(Op):
     """``backprops = f(gradients, features)``, both of one dtype and shape (TF's *Grad
     activation ops); ``fn`` is the kernel, ``fn_into`` its planned-buffer form."""
+
+    calls_blas = False
 
     input_names = ("gradients", "features")
     domain = FLOAT

@@ -32,6 +32,8 @@ from graphflow.ops.op_base import ANY, Unary, run_error
 class Const(Op):
     """A constant tensor stored in the ``value`` attr (TensorProto)."""
 
+    calls_blas = False
+
     op_type = "Const"
     differentiable = False
     returns_alias = True  # the kernel returns the same (read-only) array every run
@@ -63,6 +65,8 @@ class Const(Op):
 class Placeholder(Op):
     """A value supplied through ``feed_dict`` at run time."""
 
+    calls_blas = False
+
     op_type = "Placeholder"
     differentiable = False
     attr_defaults = {"shape": TensorShape(None)}
@@ -83,6 +87,8 @@ class Placeholder(Op):
 @register
 class PlaceholderWithDefault(Op):
     """Returns ``input`` unless fed; the fed value must match ``shape``."""
+
+    calls_blas = False
 
     op_type = "PlaceholderWithDefault"
     passes_indexed_slices = True
@@ -111,6 +117,8 @@ class PlaceholderWithDefault(Op):
 @register
 class Identity(Op):
     """y = x (also the ``read`` of a TF1 variable)."""
+
+    calls_blas = False
 
     op_type = "Identity"
     passes_indexed_slices = True
@@ -190,6 +198,7 @@ class Snapshot(Unary):
 
 
 class _ShapeQuery(Op):
+    calls_blas = False
     input_names = ("input",)
     differentiable = False
     attr_defaults = {"out_type": dtypes.int32}
@@ -232,6 +241,8 @@ class Rank(Op):
     """The number of dimensions of ``input`` as an int32 scalar (value known statically
     when the rank is)."""
 
+    calls_blas = False
+
     op_type = "Rank"
     input_names = ("input",)
     differentiable = False
@@ -253,6 +264,8 @@ class Rank(Op):
 @register
 class Reshape(Op):
     """Same elements, new shape; one ``-1`` entry is inferred."""
+
+    calls_blas = False
 
     op_type = "Reshape"
     input_names = ("tensor", "shape")
@@ -319,6 +332,8 @@ class Reshape(Op):
 class ExpandDims(Op):
     """Insert a size-1 axis at ``axis`` (negative counts from the end)."""
 
+    calls_blas = False
+
     op_type = "ExpandDims"
     input_names = ("input", "axis")
     attr_defaults = {"Tdim": dtypes.int32}
@@ -348,6 +363,8 @@ class ExpandDims(Op):
 @register
 class Squeeze(Op):
     """Remove size-1 axes (all of them, or those in ``squeeze_dims``)."""
+
+    calls_blas = False
 
     op_type = "Squeeze"
     input_names = ("input",)
@@ -394,6 +411,8 @@ class Squeeze(Op):
 class Fill(Op):
     """A tensor of shape ``dims`` filled with the scalar ``value``."""
 
+    calls_blas = False
+
     op_type = "Fill"
     input_names = ("dims", "value")
     attr_defaults = {"index_type": dtypes.int32}
@@ -421,6 +440,7 @@ class Fill(Op):
 
 
 class _FillLike(Op):
+    calls_blas = False
     input_names = ("x",)
     differentiable = False
     fill_value = 0
@@ -458,6 +478,8 @@ class OnesLike(_FillLike):
 class BroadcastTo(Op):
     """Broadcast ``input`` to ``shape`` (numpy rules)."""
 
+    calls_blas = False
+
     op_type = "BroadcastTo"
     input_names = ("input", "shape")
     attr_defaults = {"Tidx": dtypes.int32}
@@ -487,6 +509,8 @@ class BroadcastTo(Op):
 class BroadcastGradientArgs(Op):
     """For shapes s0, s1 of two broadcast operands: the axes of the broadcast result each
     gradient must be summed over (r0, r1)."""
+
+    calls_blas = False
 
     op_type = "BroadcastGradientArgs"
     input_names = ("s0", "s1")

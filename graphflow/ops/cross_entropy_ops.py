@@ -72,6 +72,8 @@ class SoftmaxCrossEntropyWithLogits(Op):
     """loss[i] = -sum_j labels[i, j] * log_softmax(features)[i, j] and
     backprop = softmax(features) - labels, for rank-2 [batch, classes] inputs."""
 
+    calls_blas = False
+
     op_type = "SoftmaxCrossEntropyWithLogits"
     input_names = ("features", "labels")
 
@@ -183,6 +185,8 @@ class SparseSoftmaxCrossEntropyWithLogits(Op):
     """loss[i] = -log_softmax(features)[i, labels[i]] and
     backprop = softmax(features) - one_hot(labels), for [batch, classes] features and
     [batch] integer labels in [0, classes)."""
+
+    calls_blas = False
 
     op_type = "SparseSoftmaxCrossEntropyWithLogits"
     input_names = ("features", "labels")

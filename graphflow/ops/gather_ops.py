@@ -80,6 +80,8 @@ class GatherV2(Op):
     """y = params[..., indices, ...] along ``axis``:
     ``y.shape = params.shape[:axis] + indices.shape + params.shape[axis+1:]``."""
 
+    calls_blas = False
+
     op_type = "GatherV2"
     input_names = ("params", "indices", "axis")
     attr_defaults = {"batch_dims": 0, "Taxis": dtypes.int32}
@@ -259,6 +261,8 @@ class UnsortedSegmentSum(Op):
     """out[k, ...] = sum of data[i..., ...] over the positions i with segment_ids[i] == k;
     segment_ids' shape is a prefix of data's; negative ids are dropped (as in TF)."""
 
+    calls_blas = False
+
     op_type = "UnsortedSegmentSum"
     input_names = ("data", "segment_ids", "num_segments")
     attr_defaults = {"Tnumsegments": dtypes.int32}
@@ -358,6 +362,8 @@ class OneHot(Op):
     """out[..., j, ...] = on_value if indices[...] == j else off_value, with the new axis of
     size ``depth`` at ``axis`` (-1: last); out-of-range indices give all off_value."""
 
+    calls_blas = False
+
     op_type = "OneHot"
     input_names = ("indices", "depth", "on_value", "off_value")
     attr_defaults = {"axis": -1, "TI": dtypes.int64}
@@ -418,6 +424,7 @@ def _one_hot(indices: np.ndarray, depth: int, on: Any, off: Any, axis: int,
 
 
 class _ArgReduce(Op):
+    calls_blas = False
     input_names = ("input", "dimension")
     differentiable = False
     attr_defaults = {"output_type": dtypes.int64, "Tidx": dtypes.int32}

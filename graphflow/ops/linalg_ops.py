@@ -101,6 +101,29 @@ class MatMul(Op):
                 np.matmul(a[:share], b, out=top)
         return worker_rows, calling_thread_rows
 
+    def blas_probe(self, ctx: KernelContext, kernel: Callable[..., Any]
+                   ) -> Callable[[], list[np.ndarray]] | None:
+        """``kernel`` on fixed random operands of the step's shapes, C-contiguous at two
+        alignments (BLAS picks its kernels by shape, layout and alignment, never by value),
+        for floating-point products of at most ``PROBE_MAX_FLOPS``; None otherwise."""
+        shapes = [ctx.concrete(s) for s in ctx.inputs]
+        dtype = ctx.outputs[0].dtype.np_dtype
+        if any(s is None for s in shapes) or dtype.kind != "f":
+            return None
+        (a_shape, b_shape), ta = shapes, bool(ctx.attr("transpose_a"))
+        m, k = a_shape[::-1] if ta else a_shape  # type: ignore[misc]
+        n = b_shape[0] if ctx.attr("transpose_b") else b_shape[1]  # type: ignore[index]
+        if 2 * m * k * n > PROBE_MAX_FLOPS:
+            return None
+        rng = np.random.default_rng(0)
+        a_values = rng.standard_normal(a_shape).astype(dtype)
+        b_values = rng.standard_normal(b_shape).astype(dtype)
+        operands = [(_shifted(a_values, shift), _shifted(b_values, shift)) for shift in (0, 1)]
+
+        def probe() -> list[np.ndarray]:
+            return [np.array(kernel(a, b)) for a, b in operands]
+        return probe
+
     def grad(self, op: Operation, g: Tensor) -> list[Tensor]:
         """For c = a @ b: da = g @ b^T and db = a^T @ g (the lecture's dS/dW = delta x^T),
         with the operands reordered/transposed to match transpose_a/transpose_b."""
@@ -139,6 +162,12 @@ def _row_split(ctx: KernelContext, at: int | None
     def orient(a: Any, b: Any) -> tuple[Any, Any]:
         return (a.T if ta else a), (b.T if tb else b)
     return out, out[:at], out[at:], orient
+
+
+#: A larger product is not probed for its bits and speed on BLAS's own threads
+#: (``MatMul.blas_probe``; probing would cost more than the choice could win back soon):
+#: a plan holding one runs with BLAS on one thread in a Session with a worker.
+PROBE_MAX_FLOPS = 1 << 24
 
 
 #: ``a @ b.T`` with few rows in ``a`` and a large ``b`` (the window classifier's
@@ -236,6 +265,8 @@ _HALVES_MATCH: dict[tuple[Any, ...], bool] = {}
 class AddN(Op):
     """out = inputs[0] + ... + inputs[N-1]; all inputs have the same shape and dtype."""
 
+    calls_blas = False
+
     op_type = "AddN"
     input_names = ("*inputs",)
 
@@ -280,6 +311,8 @@ class AddN(Op):
 @register
 class Cast(Op):
     """y = x converted to dtype DstT."""
+
+    calls_blas = False
 
     op_type = "Cast"
     input_names = ("x",)

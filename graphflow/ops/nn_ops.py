@@ -64,6 +64,8 @@ class BiasAdd(Op):
     """out = value + bias, with the 1-D bias added along the channel axis (last for NHWC,
     axis 1 for NCHW)."""
 
+    calls_blas = False
+
     op_type = "BiasAdd"
     input_names = ("value", "bias")
     attr_defaults = {"data_format": "NHWC"}
@@ -104,6 +106,8 @@ class BiasAdd(Op):
 @register
 class BiasAddGrad(Op):
     """out[c] = sum of out_backprop over every axis except the channel axis."""
+
+    calls_blas = False
 
     op_type = "BiasAddGrad"
     input_names = ("out_backprop",)
@@ -212,6 +216,8 @@ class LogSoftmax(_SoftmaxLike):
 @register
 class L2Loss(Op):
     """output = sum(t^2) / 2, a scalar."""
+
+    calls_blas = False
 
     op_type = "L2Loss"
     input_names = ("t",)

@@ -38,6 +38,8 @@ def fold(fn: Callable[..., Any], *values: np.ndarray | None) -> np.ndarray | Non
 class Unary(Op):
     """y = f(x), same shape and dtype as x (``kernel`` returns ``fn``)."""
 
+    calls_blas = False
+
     input_names = ("x",)
     domain: ClassVar[tuple[str, Callable[[DType], bool]]] = FLOAT
 
@@ -60,6 +62,8 @@ class Unary(Op):
 
 class Binary(Op):
     """z = f(x, y) with numpy broadcasting; both inputs share one dtype (attr ``T``)."""
+
+    calls_blas = False
 
     input_names = ("x", "y")
     domain: ClassVar[tuple[str, Callable[[DType], bool]]] = NUMERIC

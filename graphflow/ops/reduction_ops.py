@@ -60,6 +60,7 @@ def _reduce_lowest(fn: Callable[..., np.ndarray], extreme: str) -> Callable[...,
 
 
 class _Reduce(Op):
+    calls_blas = False
     input_names = ("input", "reduction_indices")
     writes_out = True
     attr_defaults = {"keep_dims": False, "Tidx": dtypes.int32}
@@ -363,6 +364,7 @@ def _scan(fn: Callable[..., np.ndarray], identity: int, x: np.ndarray, axis: int
 
 
 class _Scan(Op):
+    calls_blas = False
     input_names = ("x", "axis")
     attr_defaults = {"exclusive": False, "reverse": False, "Tidx": dtypes.int32}
     np_fn: Callable[..., np.ndarray] = staticmethod(np.cumsum)

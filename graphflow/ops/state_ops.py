@@ -34,6 +34,8 @@ def uninitialized(var_name: str, node: str, op_type: str) -> FailedPreconditionE
 class VariableV2(Op):
     """A mutable tensor held by the session; its output reads the current value."""
 
+    calls_blas = False
+
     op_type = "VariableV2"
     differentiable = False
     stateful = True
@@ -58,6 +60,8 @@ class VariableV2(Op):
 
 class _Update(Op):
     """Shared shape rule of ops that update variable ``ref`` with ``value``."""
+
+    calls_blas = False
 
     input_names = ("ref", "value")
     ref_inputs = (0,)
@@ -136,6 +140,8 @@ class AssignSub(_InPlace):
 
 class _Scatter(Op):
     """ref[indices[i]] op= updates[i]; duplicate indices accumulate (add/sub)."""
+
+    calls_blas = False
 
     input_names = ("ref", "indices", "updates")
     ref_inputs = (0,)
@@ -231,6 +237,8 @@ class ScatterUpdate(_Scatter):
 @register
 class NoOp(Op):
     """Does nothing; used with control inputs to group other ops."""
+
+    calls_blas = False
 
     op_type = "NoOp"
     differentiable = False

@@ -38,6 +38,7 @@ from graphflow.framework.tensor import TensorSpec
 from graphflow.ops.control_flow_ops import DEAD, MERGE_OPS, SWITCH_OPS
 from graphflow.runtime.loops import LoopRunner
 from graphflow.runtime.numerics import numerics_error
+from graphflow.runtime.own_blas import OwnBlas
 
 Kernel = Callable[..., Any]
 
@@ -106,17 +107,25 @@ class BoundPlan:
         self.plan = compiled.plan
         self._check = compiled.options.check_numerics
         self._lock = threading.Lock()
+        #: Held by each run (and by the probes of ``own_blas``, which call its kernels).
+        self.run_lock = self._lock
         self.buffers = [np.empty(shape, dtype=dtype) for shape, dtype in self.plan.buffers]
         self._scratch_tally = [0]
         #: Per asynchronous step with ``PlanStep.share``: the calling thread's part.
         self.shares: dict[int, Kernel] = {}
         #: The runners of its while loops (their sub-plans hold memory of their own).
         self._loops: list[LoopRunner] = []
+        probes: list[Any] = []
         self.kernels = [_bind_loop(step, compiled, resources, self._loops)
                         if isinstance(step.op, LoopUnit)
                         else bind_kernel(self.plan, step, resources, self.buffers,
-                                         self._scratch_tally, self.shares, index)
+                                         self._scratch_tally, self.shares, index, probes)
                         for index, step in enumerate(self.plan.steps)]
+        #: Whether a run in a Session with a worker may leave numpy's BLAS threads as they
+        #: are (``runtime/own_blas.py``): not with a while loop, a step on the worker, or
+        #: a BLAS step that cannot be probed (a None among the probes).
+        self.own_blas = OwnBlas(None if self._loops or None in probes or any(
+            step.parallel for step in self.plan.steps) else probes)
         #: A plan with cond Switches may compute a dead value; fetching one is an error.
         self._may_be_dead = any(isinstance(step.record, GuardedRecord) or
                                 step.op_type in SWITCH_OPS or step.op_type in MERGE_OPS
@@ -261,12 +270,15 @@ def _bind_loop(step: PlanStep, compiled: CompiledPlan, resources: RunResources,
 
 def bind_kernel(plan: Plan, step: PlanStep, resources: RunResources,
                 buffers: Sequence[np.ndarray], scratch_tally: list[int] | None = None,
-                shares: dict[int, Kernel] | None = None, index: int = -1) -> Kernel:
+                shares: dict[int, Kernel] | None = None, index: int = -1,
+                probes: list[Any] | None = None) -> Kernel:
     """Ask the step's op record for its kernel, with the most concrete specs the plan knows
     and the planned output buffers (``ctx.out``) the kernel may write into; the bytes of
     the work arrays it keeps add up in ``scratch_tally``. For an asynchronous step with a
     share of rows for the calling thread (``PlanStep.share``), ``shares[index]`` gets that
-    part (a no-op when the record cannot share: the worker then computes everything)."""
+    part (a no-op when the record cannot share: the worker then computes everything). A
+    kernel that calls BLAS appends its probe (``Op.blas_probe``, None when it has none) to
+    ``probes``."""
     op, record = step.op, step.record
     specs = plan.slot_specs
     known = len(specs)
@@ -296,7 +308,10 @@ def bind_kernel(plan: Plan, step: PlanStep, resources: RunResources,
             shares[index] = pair[1]
             return pair[0]
         shares[index] = _no_share
-    return record.kernel(ctx)
+    kernel = record.kernel(ctx)
+    if probes is not None and record.calls_blas:
+        probes.append(record.blas_probe(ctx, kernel))
+    return kernel
 
 
 def _no_share(*args: Any) -> None:

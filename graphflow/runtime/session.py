@@ -62,7 +62,10 @@ class SessionConfig:
             shapes run a large matrix product on a worker thread while independent steps
             go on, and split another across both threads (``compiler/parallel.py``); while
             such a plan runs, numpy's BLAS is limited to one thread (the process's setting
-            comes back after the run), so the two threads do not compete with BLAS's own.
+            comes back after the run), so the two threads do not compete with BLAS's own
+            — except a plan with nothing on the worker whose products were probed to give
+            the same bits on BLAS's own threads and to run no slower there
+            (``runtime/own_blas.py``).
             The schedule never changes a result (the same kernels compute the same values,
             and a split is refused where its parts would round differently); a serial
             session on a multi-threaded BLAS may differ from one with a worker in the last
@@ -347,7 +350,8 @@ class _Signature:
         #: ``by_shape``, which eviction never removes): a repeated shape skips the lookup.
         self._last: tuple[tuple[Any, ...] | None, BoundPlan | None] = (None, None)
 
-    def compiled_for(self, shapes: tuple[Any, ...]) -> BoundPlan:
+    def cached_for(self, shapes: tuple[Any, ...]) -> BoundPlan | None:
+        """The cached plan for these feed shapes (now the most recently used), or None."""
         last_shapes, last = self._last
         if last is not None and shapes == last_shapes:
             return last
@@ -357,7 +361,13 @@ class _Signature:
             if len(by_shape) > 1:
                 by_shape.move_to_end(shapes)
             self._last = (shapes, compiled)
+        return compiled
+
+    def compiled_for(self, shapes: tuple[Any, ...]) -> BoundPlan:
+        compiled = self.cached_for(shapes)
+        if compiled is not None:
             return compiled
+        by_shape = self.by_shape
         if self.session.config.specialize:
             compiled = self._compile(shapes)
             self.base_bytes[shapes] = compiled.base_bytes
@@ -429,16 +439,25 @@ def _execute(signature: _Signature, feed_values: Any) -> list[Any]:
     """Check the feeds, pick the plan for their shapes, run it, and make the fetched values
     safe to hand out (copies where they may share memory with state or reused buffers) —
     with numpy's BLAS on one thread when the session has a worker (compiling and binding
-    too: kernels check bit-equalities on the BLAS they will run with)."""
-    if signature.session.limits_blas:
-        with blas_threads.single_threaded():
-            return _execute_plan(signature, feed_values)
-    return _execute_plan(signature, feed_values)
-
-
-def _execute_plan(signature: _Signature, feed_values: Any) -> list[Any]:
+    too: kernels check bit-equalities on the BLAS they will run with), unless the plan
+    computes the same bits on BLAS's threads as they are and runs faster there
+    (``runtime/own_blas.py``)."""
     values = [spec.check(v) for spec, v in zip(signature.feed_specs, feed_values)]
-    compiled = signature.compiled_for(tuple([v.shape for v in values]))
+    shapes = tuple([v.shape for v in values])
+    if not signature.session.limits_blas:
+        return _run_plan(signature.compiled_for(shapes), values)
+    compiled = signature.cached_for(shapes)
+    if compiled is not None and compiled.own_blas.skips_hold():
+        return _run_plan(compiled, values)
+    with blas_threads.single_threaded():
+        if compiled is None:
+            compiled = signature.compiled_for(shapes)
+        out = _run_plan(compiled, values)
+    compiled.own_blas.after_held_run(compiled.run_lock)
+    return out
+
+
+def _run_plan(compiled: BoundPlan, values: list[Any]) -> list[Any]:
     if _ERRORS is None:
         with np.errstate(all="ignore"):
             results = compiled(values)

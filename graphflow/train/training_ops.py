@@ -21,6 +21,8 @@ class _Apply(Op):
     """Shared rule: the variable and its slots are refs; scalars are scalars; ``grad`` has the
     variable's shape (dense) or ``indices.shape + var.shape[1:]`` (sparse)."""
 
+    calls_blas = False
+
     stateful = True
     differentiable = False
     returns_alias = True
