@@ -115,12 +115,16 @@ class MatMul(Op):
         n = b_shape[0] if ctx.attr("transpose_b") else b_shape[1]  # type: ignore[index]
         if 2 * m * k * n > PROBE_MAX_FLOPS:
             return None
-        rng = np.random.default_rng(0)
-        a_values = rng.standard_normal(a_shape).astype(dtype)
-        b_values = rng.standard_normal(b_shape).astype(dtype)
-        operands = [(_shifted(a_values, shift), _shifted(b_values, shift)) for shift in (0, 1)]
+        operands: list[tuple[np.ndarray, np.ndarray]] = []  # made on the first probe
 
         def probe() -> list[np.ndarray]:
+            if not operands:
+                rng = np.random.default_rng(0)
+                draw = dtype if dtype in (np.float32, np.float64) else np.float64
+                a_values = rng.standard_normal(a_shape, dtype=draw).astype(dtype, copy=False)
+                b_values = rng.standard_normal(b_shape, dtype=draw).astype(dtype, copy=False)
+                operands.extend((_shifted(a_values, shift), _shifted(b_values, shift))
+                                for shift in (0, 1))
             return [np.array(kernel(a, b)) for a, b in operands]
         return probe
 

@@ -41,8 +41,10 @@ from graphflow.framework import blas_threads
 
 #: Off: every run of a Session with a worker has numpy's BLAS on one thread.
 RUN_SMALL_PLANS_ON_BLAS_THREADS = True
-#: A plan is probed after this many held runs (one that runs once or twice never pays).
-PROBE_AFTER_RUNS = 2
+#: A plan is probed after this many held runs: probing the window step at batch 32 costs
+#: ~4 ms once and a held run ~20-30 us more than one on two BLAS threads, so a plan run a
+#: few times only (one batch size among many) never pays for it.
+PROBE_AFTER_RUNS = 8
 #: Probes tried at most this many times per plan (each try finds BLAS held by another
 #: thread's run or gets a verdict).
 MAX_PROBE_TRIES = 8
