@@ -372,12 +372,13 @@ class Op:
         return None
 
     def blas_probe(self, ctx: KernelContext, kernel: Callable[..., Any]
-                   ) -> Callable[[], list[np.ndarray]] | None:
-        """For a record that ``calls_blas``: a function that calls ``kernel`` (bound with
-        ``ctx``, the plan's buffers included) on fixed random operands of its input shapes
-        and returns copies of its results, so that they can be compared on two BLAS thread
-        counts — or None (the default): the kernel cannot be probed, and a plan holding it
-        always runs with BLAS on one thread in a Session with a worker."""
+                   ) -> Callable[[], Callable[[], list[np.ndarray]]] | None:
+        """For a record that ``calls_blas``: a function that makes fixed random operands
+        of the kernel's input shapes and returns a runner, which calls ``kernel`` (bound with
+        ``ctx``, the plan's buffers included) on them and returns copies of its results, so
+        that they can be compared on two BLAS thread counts (the operands live only while
+        probing) — or None (the default): the kernel cannot be probed, and a plan holding
+        it always runs with BLAS on one thread in a Session with a worker."""
         return None
 
     #: The gradient rule (see ``GradRule``); the default raises NotImplementedError.

@@ -102,7 +102,7 @@ class MatMul(Op):
         return worker_rows, calling_thread_rows
 
     def blas_probe(self, ctx: KernelContext, kernel: Callable[..., Any]
-                   ) -> Callable[[], list[np.ndarray]] | None:
+                   ) -> Callable[[], Callable[[], list[np.ndarray]]] | None:
         """``kernel`` on fixed random operands of the step's shapes, C-contiguous at two
         alignments (BLAS picks its kernels by shape, layout and alignment, never by value),
         for floating-point products of at most ``PROBE_MAX_FLOPS``; None otherwise."""
@@ -115,18 +115,18 @@ class MatMul(Op):
         n = b_shape[0] if ctx.attr("transpose_b") else b_shape[1]  # type: ignore[index]
         if 2 * m * k * n > PROBE_MAX_FLOPS:
             return None
-        operands: list[tuple[np.ndarray, np.ndarray]] = []  # made on the first probe
+        def prepare() -> Callable[[], list[np.ndarray]]:
+            rng = np.random.default_rng(0)
+            draw = dtype if dtype in (np.float32, np.float64) else np.float64
+            a_values = rng.standard_normal(a_shape, dtype=draw).astype(dtype, copy=False)
+            b_values = rng.standard_normal(b_shape, dtype=draw).astype(dtype, copy=False)
+            operands = [(_shifted(a_values, shift), _shifted(b_values, shift))
+                        for shift in (0, 1)]
 
-        def probe() -> list[np.ndarray]:
-            if not operands:
-                rng = np.random.default_rng(0)
-                draw = dtype if dtype in (np.float32, np.float64) else np.float64
-                a_values = rng.standard_normal(a_shape, dtype=draw).astype(dtype, copy=False)
-                b_values = rng.standard_normal(b_shape, dtype=draw).astype(dtype, copy=False)
-                operands.extend((_shifted(a_values, shift), _shifted(b_values, shift))
-                                for shift in (0, 1))
-            return [np.array(kernel(a, b)) for a, b in operands]
-        return probe
+            def run() -> list[np.ndarray]:
+                return [np.array(kernel(a, b)) for a, b in operands]
+            return run
+        return prepare
 
     def grad(self, op: Operation, g: Tensor) -> list[Tensor]:
         """For c = a @ b: da = g @ b^T and db = a^T @ g (the lecture's dS/dW = delta x^T),

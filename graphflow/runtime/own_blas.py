@@ -55,7 +55,10 @@ TIMED_ROUNDS = 3
 #: VM): a plan whose products take no longer on BLAS's threads skips the hold.
 HOLD_SECONDS = 5e-6
 
-Probe = Callable[[], list[np.ndarray]]
+#: Calls a kernel on fixed operands and returns copies of its results.
+Runner = Callable[[], list[np.ndarray]]
+#: Makes those operands and returns the runner (``Op.blas_probe``).
+Probe = Callable[[], Runner]
 
 
 class OwnBlas:
@@ -107,8 +110,14 @@ class OwnBlas:
             self._verdicts[own] = True
             return
         self._tries += 1
-        with plan_lock:  # two passes, each timing both counts: the best time of each
-            passes = [blas_threads.on_own_and_one_thread(self._measure) for _ in range(2)]
+        try:  # the operands live only here: a cached plan keeps none
+            with plan_lock:  # two passes, each timing both counts: the best time of each
+                runners = [prepare() for prepare in self._probes or []]
+                passes = [blas_threads.on_own_and_one_thread(lambda: _measure(runners))
+                          for _ in range(2)]
+        except Exception:  # noqa: BLE001 - a probe that fails keeps the hold, never the run
+            self._verdicts[own] = False
+            return
         done = [found for found in passes if found is not None]
         if len(done) < 2 or done[0][0] != done[1][0]:
             return  # another thread's run held BLAS meanwhile: try again after a later run
@@ -119,15 +128,15 @@ class OwnBlas:
         one_seconds = min(on_one_time for _, _, (_, on_one_time) in done)
         self._verdicts[own] = same and own_seconds < one_seconds + HOLD_SECONDS
 
-    def _measure(self) -> tuple[list[list[np.ndarray]], float]:
-        """Every probe's results (first call: also a warm-up) and the best time of
-        ``TIMED_ROUNDS`` rounds of them all."""
-        probes = self._probes or []
-        results = [probe() for probe in probes]
-        best = float("inf")
-        for _ in range(TIMED_ROUNDS):
-            start = time.perf_counter()
-            for probe in probes:
-                probe()
-            best = min(best, time.perf_counter() - start)
-        return results, best
+
+def _measure(runners: Sequence[Runner]) -> tuple[list[list[np.ndarray]], float]:
+    """Every runner's results (first call: also a warm-up) and the best time of
+    ``TIMED_ROUNDS`` rounds of them all."""
+    results = [run() for run in runners]
+    best = float("inf")
+    for _ in range(TIMED_ROUNDS):
+        start = time.perf_counter()
+        for run in runners:
+            run()
+        best = min(best, time.perf_counter() - start)
+    return results, best

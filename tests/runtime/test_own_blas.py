@@ -4,7 +4,9 @@ threads as on one, and no slower), and that results never depend on it."""
 
 from __future__ import annotations
 
+import gc
 import threading
+import weakref
 from typing import Any
 
 import numpy as np
@@ -39,6 +41,11 @@ def _blas_counts() -> tuple[int, ...]:
     """BLAS's thread counts, read without graphflow's lock (a probe runs under it)."""
     return tuple(info["num_threads"] for info in threadpoolctl.threadpool_info()
                  if info["user_api"] == "blas")
+
+
+def _probe(run: Any) -> Any:
+    """A probe (``Op.blas_probe``'s kind) whose runner is ``run``."""
+    return lambda: run
 
 
 def _window_model(seed: int = 0) -> dict[str, Any]:
@@ -114,11 +121,11 @@ def _products_keep_their_bits(sess: gf.Session) -> bool:
     """Whether each MatMul of the training plan, as its probe computes it, has the same
     bits on BLAS's two threads as on one (computed here independently of the verdict)."""
     plan = _train_plan(sess)
-    probes = [p for p in plan.own_blas._probes]
-    assert len(probes) == 6  # x @ W, h @ U and the gradients dU, dh, dW, dx
+    runners = [prepare() for prepare in plan.own_blas._probes]
+    assert len(runners) == 6  # x @ W, h @ U and the gradients dU, dh, dW, dx
     with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
-        one = [probe() for probe in probes]
-    two = [probe() for probe in probes]
+        one = [run() for run in runners]
+    two = [run() for run in runners]
     return all(np.array_equal(a, b) for xs, ys in zip(one, two) for a, b in zip(xs, ys))
 
 
@@ -130,9 +137,9 @@ def test_a_verdict_needs_the_same_bits_on_both_counts(two_blas_threads: None,
     def the_same_always() -> list[np.ndarray]:
         return [np.arange(3.0)]
 
-    for probes, verdict in (([counts_in_the_result], False), ([the_same_always], True),
-                            ([the_same_always, counts_in_the_result], False)):
-        choice = own_blas.OwnBlas(probes)
+    for runners, verdict in (([counts_in_the_result], False), ([the_same_always], True),
+                             ([the_same_always, counts_in_the_result], False)):
+        choice = own_blas.OwnBlas([_probe(run) for run in runners])
         for _ in range(own_blas.PROBE_AFTER_RUNS):
             assert not choice.skips_hold()  # no verdict before the probe
             choice.after_held_run(threading.Lock())
@@ -151,7 +158,7 @@ def test_slower_on_blas_threads_keeps_the_hold(two_blas_threads: None,
             threading.Event().wait(0.002)
         return [np.zeros(2)]
 
-    choice = own_blas.OwnBlas([slower_on_two])
+    choice = own_blas.OwnBlas([_probe(slower_on_two)])
     for _ in range(own_blas.PROBE_AFTER_RUNS):
         choice.after_held_run(threading.Lock())
     assert list(choice.verdicts.values()) == [False] and not choice.skips_hold()
@@ -162,7 +169,7 @@ def test_slower_on_blas_threads_keeps_the_hold(two_blas_threads: None,
 
 def test_no_probe_and_no_skip_while_another_run_holds_blas(two_blas_threads: None,
                                                            hold_costs_nothing: None) -> None:
-    choice = own_blas.OwnBlas([lambda: [np.zeros(1)]])
+    choice = own_blas.OwnBlas([_probe(lambda: [np.zeros(1)])])
     with blas_threads.single_threaded():
         assert blas_threads.own_threads_now() is None
         assert blas_threads.on_own_and_one_thread(lambda: 1) is None
@@ -176,7 +183,7 @@ def test_no_probe_and_no_skip_while_another_run_holds_blas(two_blas_threads: Non
 
 
 def test_a_verdict_is_kept_per_thread_count(hold_costs_nothing: None) -> None:
-    choice = own_blas.OwnBlas([lambda: [np.zeros(1)]])
+    choice = own_blas.OwnBlas([_probe(lambda: [np.zeros(1)])])
     with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
         for _ in range(own_blas.PROBE_AFTER_RUNS):
             choice.after_held_run(threading.Lock())
@@ -237,10 +244,10 @@ def test_the_probe_computes_the_kernels_product() -> None:
     with gf.Session(graph=graph, config=gf.SessionConfig(inter_op_threads=1)) as sess:
         sess.run(product, {a: np.zeros((8, 30)), b: np.zeros((20, 30))})
         plan = _only_plan(sess)
-    (probe,) = plan.own_blas._probes
+    (prepare,) = plan.own_blas._probes
     rng = np.random.default_rng(0)
     av, bv = rng.standard_normal((8, 30)), rng.standard_normal((20, 30))
-    got = probe()
+    got = prepare()()
     assert len(got) == 2  # the operands at two alignments, the same values
     for result in got:
         np.testing.assert_allclose(result, av @ bv.T, rtol=1e-12)
@@ -286,3 +293,37 @@ def test_a_small_plan_skipping_the_hold_keeps_its_bits_beside_a_held_one(
         stop.set()
         trainer.join()
     assert got == [expected] * 200
+
+
+class _Runner:
+    """A runner holding operands (weakly referenceable: the test sees them go)."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.operands = np.ones(8)
+        self.fail = fail
+
+    def __call__(self) -> list[np.ndarray]:
+        if self.fail:
+            raise FloatingPointError("a probe that fails")
+        return [self.operands * 2.0]
+
+
+def test_the_operands_live_only_while_probing_and_a_failing_probe_keeps_the_hold(
+        two_blas_threads: None, hold_costs_nothing: None) -> None:
+    made: list[weakref.ref[_Runner]] = []
+
+    def prepare(fail: bool) -> Any:
+        def make() -> _Runner:
+            runner = _Runner(fail)
+            made.append(weakref.ref(runner))
+            return runner
+        return make
+
+    for fail, verdict in ((False, True), (True, False)):
+        choice = own_blas.OwnBlas([prepare(fail)])
+        for _ in range(own_blas.PROBE_AFTER_RUNS):
+            choice.after_held_run(threading.Lock())  # a failure never reaches the caller
+        gc.collect()
+        assert made and all(ref() is None for ref in made)
+        assert list(choice.verdicts.values()) == [verdict]
+        assert choice.skips_hold() == verdict
