@@ -39,7 +39,9 @@ reference.
 
 ``--threads 0`` runs every engine with its own defaults, as a user gets them: numpy's BLAS
 as the process starts it (a thread per core), graphflow's ``SessionConfig()`` (the inter-op
-worker on a machine with two or more cores, numpy's BLAS on one thread during its runs),
+worker on a machine with two or more cores, numpy's BLAS on one thread during its runs but
+for plans with nothing on the worker that keep their bits on BLAS's threads, as B=32's:
+``runtime/own_blas.py``),
 TensorFlow's ``ConfigProto()``, PyTorch's and JAX's own thread pools; nothing sets
 ``OPENBLAS_NUM_THREADS``. A "graphflow, threads in BLAS only" row then is
 ``SessionConfig(inter_op_threads=1)`` on numpy's own BLAS threads.
