@@ -115,6 +115,7 @@ class MatMul(Op):
         n = b_shape[0] if ctx.attr("transpose_b") else b_shape[1]  # type: ignore[index]
         if 2 * m * k * n > PROBE_MAX_FLOPS:
             return None
+
         def prepare() -> Callable[[], list[np.ndarray]]:
             rng = np.random.default_rng(0)
             draw = dtype if dtype in (np.float32, np.float64) else np.float64
