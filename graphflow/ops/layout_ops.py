@@ -36,6 +36,8 @@ _pyslice = builtins.slice  # this module defines ``slice`` (TF's name) as a buil
 class Transpose(Op):
     """y = x with permuted axes: ``y.shape[i] = x.shape[perm[i]]``."""
 
+    calls_blas = False
+
     op_type = "Transpose"
     input_names = ("x", "perm")
     attr_defaults = {"Tperm": dtypes.int32}
@@ -85,6 +87,8 @@ class Transpose(Op):
 class InvertPermutation(Op):
     """y[x[i]] = i for a permutation x of 0..n-1."""
 
+    calls_blas = False
+
     op_type = "InvertPermutation"
     input_names = ("x",)
     attr_defaults = {"T": dtypes.int32}
@@ -124,6 +128,8 @@ class InvertPermutation(Op):
 @register
 class ConcatV2(Op):
     """Join N tensors along ``axis`` (the LAST input); other dimensions must match."""
+
+    calls_blas = False
 
     op_type = "ConcatV2"
     input_names = ("*values", "axis")
@@ -221,6 +227,8 @@ class ConcatOffset(Op):
     """Offsets of each concat input inside the output: offset_i[concat_dim] = sum of the
     sizes of inputs before i along concat_dim, 0 elsewhere (the concat gradient's helper)."""
 
+    calls_blas = False
+
     op_type = "ConcatOffset"
     input_names = ("concat_dim", "*shape")
     differentiable = False
@@ -283,6 +291,8 @@ def _concat_offsets(dim: int, shapes: list[list[int]]) -> list[np.ndarray]:
 class Pack(Op):
     """Stack N same-shaped tensors along a new axis ``axis`` (attr)."""
 
+    calls_blas = False
+
     op_type = "Pack"
     input_names = ("*values",)
     attr_defaults = {"axis": 0}
@@ -323,6 +333,8 @@ class Pack(Op):
 @register
 class Unpack(Op):
     """Split ``value`` along ``axis`` into ``num`` tensors with that axis removed."""
+
+    calls_blas = False
 
     op_type = "Unpack"
     input_names = ("value",)
@@ -366,6 +378,8 @@ class Unpack(Op):
 @register
 class Tile(Op):
     """y = x repeated multiples[i] times along each dimension i."""
+
+    calls_blas = False
 
     op_type = "Tile"
     input_names = ("input", "multiples")
@@ -444,6 +458,8 @@ def _range_values(start: Any, delta: Any, n: int, np_dtype: Any) -> np.ndarray:
 class Range(Op):
     """[start, start + delta, ...] up to but excluding limit (three scalars of type Tidx)."""
 
+    calls_blas = False
+
     op_type = "Range"
     input_names = ("start", "limit", "delta")
     attr_defaults = {"Tidx": dtypes.int32}
@@ -502,6 +518,8 @@ def _slice_bounds(dims: Sequence[int], begin: Sequence[int], size: Sequence[int]
 @register
 class Slice(Op):
     """y = x[begin[0]:begin[0]+size[0], ...]; size -1 means "to the end of that axis"."""
+
+    calls_blas = False
 
     op_type = "Slice"
     input_names = ("input", "begin", "size")
@@ -574,6 +592,8 @@ class Slice(Op):
 @register
 class Pad(Op):
     """Zero padding: paddings[i] = [before_i, after_i] for each dimension i."""
+
+    calls_blas = False
 
     op_type = "Pad"
     input_names = ("input", "paddings")

@@ -25,6 +25,7 @@ _MODES = {"REFLECT": "reflect", "SYMMETRIC": "symmetric"}
 
 
 class _MirrorBase(Op):
+    calls_blas = False
     input_names = ("input", "paddings")
     attr_defaults = {"Tpaddings": dtypes.int32}
 

@@ -21,6 +21,7 @@ DEFAULT_GRAPH_SEED = 87654321
 
 
 class _Random(Op):
+    calls_blas = False
     input_names = ("shape",)
     stateful = True
     differentiable = False

@@ -42,6 +42,8 @@ class ReverseSequence(Op):
     """out = input with the first seq_lengths[b] slices along seq_dim reversed, for each b
     along batch_dim."""
 
+    calls_blas = False
+
     op_type = "ReverseSequence"
     input_names = ("input", "seq_lengths")
     attr_defaults = {"batch_dim": 0, "Tlen": dtypes.int64}
@@ -137,6 +139,8 @@ def reverse_sequence(input: Any, seq_lengths: Any, seq_axis: int | None = None, 
 @register
 class ReverseV2(Op):
     """out = tensor with the order of its elements reversed along each of ``axis``."""
+
+    calls_blas = False
 
     op_type = "ReverseV2"
     input_names = ("tensor", "axis")

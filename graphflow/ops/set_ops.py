@@ -19,6 +19,8 @@ class Unique(Op):
     """y = distinct values of x in order of first occurrence; idx[i] = position of x[i] in y
     (TF's ``Unique``, outputs ``y`` and ``idx``)."""
 
+    calls_blas = False
+
     op_type = "Unique"
     input_names = ("x",)
     differentiable = False

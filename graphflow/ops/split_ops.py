@@ -57,6 +57,8 @@ def _resolve_sizes(sizes: list[int], dim: int | None, n: int) -> list[int]:
 class Split(Op):
     """``num_split`` equal parts of ``value`` along ``split_dim`` (the FIRST input)."""
 
+    calls_blas = False
+
     op_type = "Split"
     input_names = ("split_dim", "value")
     returns_alias = True  # the parts are views of the input
@@ -100,6 +102,8 @@ class Split(Op):
 @register
 class SplitV(Op):
     """Parts of ``value`` along ``split_dim`` (the LAST input) of sizes ``size_splits``."""
+
+    calls_blas = False
 
     op_type = "SplitV"
     input_names = ("value", "size_splits", "split_dim")

@@ -156,6 +156,8 @@ class StridedSlice(Op):
     """y = input[begin:end:strides] per dimension, with TF's masks for ``:``-defaults,
     ``...``, newaxis and integer indices (shrink); see ``Tensor.__getitem__``."""
 
+    calls_blas = False
+
     op_type = "StridedSlice"
     input_names = ("input", "begin", "end", "strides")
     attr_defaults = dict.fromkeys(MASK_ATTRS, 0)
@@ -207,6 +209,8 @@ class StridedSlice(Op):
 class StridedSliceGrad(Op):
     """Zeros of shape ``shape`` with ``dy`` written where StridedSlice(begin, end, strides,
     masks) would read: the gradient of StridedSlice."""
+
+    calls_blas = False
 
     op_type = "StridedSliceGrad"
     input_names = ("shape", "begin", "end", "strides", "dy")

@@ -34,6 +34,8 @@ def _top_k(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 class TopKV2(Op):
     """(values, indices): the ``k`` largest entries of each last-axis row of ``input``."""
 
+    calls_blas = False
+
     op_type = "TopKV2"
     input_names = ("input", "k")
     attr_defaults = {"sorted": True}
@@ -102,6 +104,8 @@ class InTopKV2(Op):
     """out[i] = targets[i] is among the ``k`` largest of predictions[i, :] (a target whose
     prediction ties the k-th largest counts as in; a non-finite prediction or a target out
     of range gives False, as TensorFlow)."""
+
+    calls_blas = False
 
     op_type = "InTopKV2"
     input_names = ("predictions", "targets", "k")

@@ -5,6 +5,9 @@ threads as on one, and no slower), and that results never depend on it."""
 from __future__ import annotations
 
 import gc
+import inspect
+import re
+import sys
 import threading
 import weakref
 from typing import Any
@@ -14,7 +17,7 @@ import pytest
 import threadpoolctl
 
 import graphflow as gf
-from graphflow.framework import blas_threads
+from graphflow.framework import blas_threads, op_registry
 from graphflow.ops import linalg_ops
 from graphflow.runtime import own_blas
 
@@ -327,3 +330,42 @@ def test_the_operands_live_only_while_probing_and_a_failing_probe_keeps_the_hold
         assert made and all(ref() is None for ref in made)
         assert list(choice.verdicts.values()) == [verdict]
         assert choice.skips_hold() == verdict
+
+
+_BLAS_CALL = re.compile(r"\bnp\.(matmul|dot|inner|vdot|einsum|tensordot|linalg)\b|"
+                        r"[\w\])]\s*@\s*[\w(\[]")
+
+
+def test_a_record_declared_blas_free_lives_where_no_kernel_calls_blas() -> None:
+    """A record with ``calls_blas = False`` skips the probe: the modules defining it (and
+    the bases it inherits its kernel from) must hold no BLAS call in their code (comments
+    and docstrings aside) — a kernel added there with a product must not slip through."""
+    import graphflow  # noqa: F401 - every op module registered
+
+    checked = set()
+    for record in op_registry.registered_ops().values():
+        if record.calls_blas:
+            continue
+        for cls in type(record).__mro__:
+            if cls.__module__.startswith("graphflow.ops") or \
+                    cls.__module__.startswith("graphflow.train"):
+                checked.add(sys.modules[cls.__module__])
+    assert len(checked) >= 15
+    for module in checked:
+        source = inspect.getsource(module)
+        code = [line for line in _code_lines(source)]
+        calls = [line for line in code if _BLAS_CALL.search(line)]
+        assert not calls, f"{module.__name__} declares BLAS-free records but has {calls}"
+
+
+def _code_lines(source: str) -> list[str]:
+    """The lines of ``source`` outside comments and string literals."""
+    import io
+    import tokenize
+
+    kept: dict[int, str] = {}
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        if tok.type in (tokenize.COMMENT, tokenize.STRING, tokenize.NL, tokenize.NEWLINE):
+            continue
+        kept[tok.start[0]] = kept.get(tok.start[0], "") + " " + tok.string
+    return list(kept.values())
