@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import threadpoolctl
@@ -93,14 +93,10 @@ def on_own_and_one_thread(fn: Callable[[], T]) -> tuple[tuple[int, ...], T, T] |
         own = tuple([c.get_num_threads() for c in controllers])
         first = fn()
         try:
-            for c, threads in zip(controllers, own):
-                if threads != 1:
-                    c.set_num_threads(1)
+            _set_one_thread(controllers, own)
             second = fn()
         finally:
-            for c, threads in zip(controllers, own):
-                if threads != 1:
-                    c.set_num_threads(threads)
+            _set_back(controllers, own)
         return own, first, second
 
 
@@ -116,9 +112,7 @@ class single_threaded:  # noqa: N801 - used like a function: ``with single_threa
             if _depth == 0:
                 controllers = _blas()
                 _saved[:] = [c.get_num_threads() for c in controllers]
-                for c, threads in zip(controllers, _saved):
-                    if threads != 1:
-                        c.set_num_threads(1)
+                _set_one_thread(controllers, _saved)
             _depth += 1
 
     def __exit__(self, *exc: object) -> None:
@@ -129,10 +123,22 @@ class single_threaded:  # noqa: N801 - used like a function: ``with single_threa
                 _restore()
 
 
-def _restore() -> None:
-    for c, threads in zip(_blas(), _saved):
+def _set_one_thread(controllers: list[Any], own: Sequence[int]) -> None:
+    """Each library on one thread (those already on one left alone)."""
+    for c, threads in zip(controllers, own):
+        if threads != 1:
+            c.set_num_threads(1)
+
+
+def _set_back(controllers: list[Any], own: Sequence[int]) -> None:
+    """Each library back on its own count ``own`` (after ``_set_one_thread``)."""
+    for c, threads in zip(controllers, own):
         if threads != 1:
             c.set_num_threads(threads)
+
+
+def _restore() -> None:
+    _set_back(_blas(), _saved)
     _saved.clear()
 
 

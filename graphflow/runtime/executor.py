@@ -106,9 +106,7 @@ class BoundPlan:
         self.compiled = compiled
         self.plan = compiled.plan
         self._check = compiled.options.check_numerics
-        self._lock = threading.Lock()
-        #: Held by each run (and by the probes of ``own_blas``, which call its kernels).
-        self.run_lock = self._lock
+        self._lock = threading.Lock()  # held by each run (and by own_blas's probes)
         self.buffers = [np.empty(shape, dtype=dtype) for shape, dtype in self.plan.buffers]
         self._scratch_tally = [0]
         #: Per asynchronous step with ``PlanStep.share``: the calling thread's part.
@@ -125,7 +123,7 @@ class BoundPlan:
         #: are (``runtime/own_blas.py``): not with a while loop, a step on the worker, or
         #: a BLAS step that cannot be probed (a None among the probes).
         self.own_blas = OwnBlas(None if self._loops or None in probes or any(
-            step.parallel for step in self.plan.steps) else probes)
+            step.parallel for step in self.plan.steps) else probes, self._lock)
         #: A plan with cond Switches may compute a dead value; fetching one is an error.
         self._may_be_dead = any(isinstance(step.record, GuardedRecord) or
                                 step.op_type in SWITCH_OPS or step.op_type in MERGE_OPS

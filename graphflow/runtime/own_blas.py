@@ -64,12 +64,15 @@ Probe = Callable[[], Runner]
 class OwnBlas:
     """One bound plan's verdicts: whether a run may skip holding BLAS on one thread."""
 
-    __slots__ = ("_probes", "_verdicts", "_held_runs", "_tries", "no_blas")
+    __slots__ = ("_probes", "_plan_lock", "_verdicts", "_held_runs", "_tries", "no_blas")
 
-    def __init__(self, probes: Sequence[Probe] | None) -> None:
+    def __init__(self, probes: Sequence[Probe] | None,
+                 plan_lock: AbstractContextManager[object]) -> None:
         """``probes``: one per BLAS-calling step, or None when some step cannot be probed
-        (the plan always holds)."""
+        (the plan always holds); ``plan_lock``: the plan's run lock (the probes call its
+        kernels, which write into its buffers)."""
         self._probes = list(probes) if probes is not None else None
+        self._plan_lock = plan_lock
         #: BLAS's own thread counts -> whether runs on them keep the plan's bits and pay.
         self._verdicts: dict[tuple[int, ...], bool] = {}
         self._held_runs = 0
@@ -96,10 +99,9 @@ class OwnBlas:
         own = blas_threads.own_threads_now()
         return own is not None and self._verdicts.get(own, False)
 
-    def after_held_run(self, plan_lock: AbstractContextManager[object]) -> None:
-        """Count a held run; after ``PROBE_AFTER_RUNS`` of them, probe (under
-        ``plan_lock``, the plan's run lock: the probes call its kernels, which write into
-        its buffers) until a verdict for BLAS's current counts is in."""
+    def after_held_run(self) -> None:
+        """Count a held run; after ``PROBE_AFTER_RUNS`` of them, probe (under the plan's
+        run lock) until a verdict for BLAS's current counts is in."""
         if not self.eligible or self.no_blas or self._tries >= MAX_PROBE_TRIES:
             return
         self._held_runs += 1
@@ -111,7 +113,7 @@ class OwnBlas:
             return
         self._tries += 1
         try:  # the operands live only here: a cached plan keeps none
-            with plan_lock:  # two passes, each timing both counts: the best time of each
+            with self._plan_lock:  # two passes, each timing both counts: the best time of each
                 runners = [prepare() for prepare in self._probes or []]
                 passes = [blas_threads.on_own_and_one_thread(lambda: _measure(runners))
                           for _ in range(2)]

@@ -453,7 +453,7 @@ def _execute(signature: _Signature, feed_values: Any) -> list[Any]:
         if compiled is None:
             compiled = signature.compiled_for(shapes)
         out = _run_plan(compiled, values)
-    compiled.own_blas.after_held_run(compiled.run_lock)
+    compiled.own_blas.after_held_run()
     return out
 
 

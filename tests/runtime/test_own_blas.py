@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import gc
 import inspect
+import io
 import re
 import sys
 import threading
+import tokenize
 import weakref
 from typing import Any
 
@@ -142,10 +144,10 @@ def test_a_verdict_needs_the_same_bits_on_both_counts(two_blas_threads: None,
 
     for runners, verdict in (([counts_in_the_result], False), ([the_same_always], True),
                              ([the_same_always, counts_in_the_result], False)):
-        choice = own_blas.OwnBlas([_probe(run) for run in runners])
+        choice = own_blas.OwnBlas([_probe(run) for run in runners], threading.Lock())
         for _ in range(own_blas.PROBE_AFTER_RUNS):
             assert not choice.skips_hold()  # no verdict before the probe
-            choice.after_held_run(threading.Lock())
+            choice.after_held_run()
         assert choice.verdicts == {(2,) * len(blas_threads.current()): verdict}
         assert choice.skips_hold() == verdict
 
@@ -161,9 +163,9 @@ def test_slower_on_blas_threads_keeps_the_hold(two_blas_threads: None,
             threading.Event().wait(0.002)
         return [np.zeros(2)]
 
-    choice = own_blas.OwnBlas([_probe(slower_on_two)])
+    choice = own_blas.OwnBlas([_probe(slower_on_two)], threading.Lock())
     for _ in range(own_blas.PROBE_AFTER_RUNS):
-        choice.after_held_run(threading.Lock())
+        choice.after_held_run()
     assert list(choice.verdicts.values()) == [False] and not choice.skips_hold()
     # two passes of a warm-up and the timed rounds on each count, the own count first
     rounds = 1 + own_blas.TIMED_ROUNDS
@@ -172,29 +174,29 @@ def test_slower_on_blas_threads_keeps_the_hold(two_blas_threads: None,
 
 def test_no_probe_and_no_skip_while_another_run_holds_blas(two_blas_threads: None,
                                                            hold_costs_nothing: None) -> None:
-    choice = own_blas.OwnBlas([_probe(lambda: [np.zeros(1)])])
+    choice = own_blas.OwnBlas([_probe(lambda: [np.zeros(1)])], threading.Lock())
     with blas_threads.single_threaded():
         assert blas_threads.own_threads_now() is None
         assert blas_threads.on_own_and_one_thread(lambda: 1) is None
         for _ in range(own_blas.PROBE_AFTER_RUNS + 1):
-            choice.after_held_run(threading.Lock())
+            choice.after_held_run()
         assert choice.verdicts == {}  # nothing probed on a held BLAS
-    choice.after_held_run(threading.Lock())
+    choice.after_held_run()
     assert choice.skips_hold()
     with blas_threads.single_threaded():  # another thread's run holds BLAS: join its hold
         assert not choice.skips_hold()
 
 
 def test_a_verdict_is_kept_per_thread_count(hold_costs_nothing: None) -> None:
-    choice = own_blas.OwnBlas([_probe(lambda: [np.zeros(1)])])
+    choice = own_blas.OwnBlas([_probe(lambda: [np.zeros(1)])], threading.Lock())
     with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
         for _ in range(own_blas.PROBE_AFTER_RUNS):
-            choice.after_held_run(threading.Lock())
+            choice.after_held_run()
         one = blas_threads.current()
         assert choice.verdicts == {one: True}  # one thread: the same bits, nothing to time
     with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
         assert not choice.skips_hold()  # a count never probed holds
-        choice.after_held_run(threading.Lock())
+        choice.after_held_run()
         assert set(choice.verdicts) == {one, blas_threads.current()}
 
 
@@ -323,9 +325,9 @@ def test_the_operands_live_only_while_probing_and_a_failing_probe_keeps_the_hold
         return make
 
     for fail, verdict in ((False, True), (True, False)):
-        choice = own_blas.OwnBlas([prepare(fail)])
+        choice = own_blas.OwnBlas([prepare(fail)], threading.Lock())
         for _ in range(own_blas.PROBE_AFTER_RUNS):
-            choice.after_held_run(threading.Lock())  # a failure never reaches the caller
+            choice.after_held_run()  # a failure never reaches the caller
         gc.collect()
         assert made and all(ref() is None for ref in made)
         assert list(choice.verdicts.values()) == [verdict]
@@ -340,8 +342,6 @@ def test_a_record_declared_blas_free_lives_where_no_kernel_calls_blas() -> None:
     """A record with ``calls_blas = False`` skips the probe: the modules defining it (and
     the bases it inherits its kernel from) must hold no BLAS call in their code (comments
     and docstrings aside) — a kernel added there with a product must not slip through."""
-    import graphflow  # noqa: F401 - every op module registered
-
     checked = set()
     for record in op_registry.registered_ops().values():
         if record.calls_blas:
@@ -353,16 +353,12 @@ def test_a_record_declared_blas_free_lives_where_no_kernel_calls_blas() -> None:
     assert len(checked) >= 15
     for module in checked:
         source = inspect.getsource(module)
-        code = [line for line in _code_lines(source)]
-        calls = [line for line in code if _BLAS_CALL.search(line)]
+        calls = [line for line in _code_lines(source) if _BLAS_CALL.search(line)]
         assert not calls, f"{module.__name__} declares BLAS-free records but has {calls}"
 
 
 def _code_lines(source: str) -> list[str]:
     """The lines of ``source`` outside comments and string literals."""
-    import io
-    import tokenize
-
     kept: dict[int, str] = {}
     for tok in tokenize.generate_tokens(io.StringIO(source).readline):
         if tok.type in (tokenize.COMMENT, tokenize.STRING, tokenize.NL, tokenize.NEWLINE):
