@@ -219,14 +219,18 @@ def test_plans_that_keep_the_hold(two_blas_threads: None) -> None:
         assert 2 * 16 * 1024 * 1024 > linalg_ops.PROBE_MAX_FLOPS
         for fetch, feeds in cases:
             sess.run(fetch, feeds)
-            signature = sess._plans[next(k for k in sess._plans
-                                         if k[0] == (id(fetch),))]
-            plan = next(iter(signature.by_shape.values()))
+            plan = _plan_of(sess, fetch)
             assert not plan.own_blas.eligible and not plan.own_blas.skips_hold()
         sess.run(no_blas, {a: np.ones((4, 256), np.float32)})  # needs no probe at all
-        signature = sess._plans[next(k for k in sess._plans if k[0] == (id(no_blas),))]
-        plan = next(iter(signature.by_shape.values()))
+        plan = _plan_of(sess, no_blas)
         assert plan.own_blas.no_blas and plan.own_blas.skips_hold()
+
+
+def _plan_of(sess: gf.Session, fetch: Any) -> Any:
+    """The one bound plan of the signature that fetches ``fetch`` alone."""
+    signature = next(s for k, s in sess._plans.items() if k[0] == (id(fetch),))
+    (plan,) = signature.by_shape.values()
+    return plan
 
 
 def test_a_while_loop_keeps_the_hold(two_blas_threads: None) -> None:
