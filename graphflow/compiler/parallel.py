@@ -102,7 +102,7 @@ def schedule(plan: Plan) -> Plan:
     parallel == ASYNC``, ``join`` = the index of the step before which they are awaited, or
     ``len(steps)``: before returning) and large products marked ``SPLIT`` (see module doc)."""
     steps = list(plan.steps)
-    costs = [_cost(plan, st) for st in steps]
+    costs = [step_cost(plan, st) for st in steps]
     heavy = [i for i, st in enumerate(steps)
              if (st.op_type == "MatMul" or st.op_type in ASYNC_CONV_OPS) and
              costs[i] >= MIN_FLOPS]
@@ -282,7 +282,10 @@ def _window_end(steps: list[PlanStep], i: int, state: set[int], limit: int) -> i
     return last
 
 
-def _cost(plan: Plan, step: PlanStep) -> int:
+def step_cost(plan: Plan, step: PlanStep) -> int:
+    """The cost model's time of ``step`` in flops-equivalents (see ``ELEMENT_COST``):
+    a product's or a convolution's flops, else the elements it reads and writes; 0 when
+    a shape is not known."""
     shapes = [_shape(plan, s) for s in (*step.inputs, *step.outputs) if s is not None]
     if any(shape is None for shape in shapes):
         return 0

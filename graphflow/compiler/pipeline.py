@@ -36,6 +36,7 @@ from graphflow.compiler.importer import import_graph_def
 from graphflow.compiler.loop_plan import LoopUnit
 from graphflow.compiler.memory import plan_buffers
 from graphflow.compiler.plan import Plan, build_plan
+from graphflow.compiler.row_chains import RowChain, fuse_row_chains
 from graphflow.compiler.specialize import specialize
 from graphflow.framework.errors import InvalidArgumentError
 from graphflow.framework.graph import Graph
@@ -128,7 +129,7 @@ class CompiledPlan:
             extra = f" refs={list(st.refs)}" if st.refs else ""
             bufs = [f"b{b}" for b in st.out_buffers if b is not None]
             extra += f" into={bufs}" if bufs else ""
-            if isinstance(st.record, ScaledRowUpdate):
+            if isinstance(st.record, (ScaledRowUpdate, RowChain)):
                 extra += f" ({st.record.describe()})"
             if st.parallel:
                 extra += f" on worker, awaited before step {st.join}" if st.join is not None \
@@ -221,6 +222,8 @@ def compile_from_plan(plan: Plan, specs: list[TensorSpec], concrete: bool,
             plan = parallel.schedule(plan)
         if concrete and options.plan_memory and not check:
             plan = plan_buffers(plan)
+            if options.threads > 1 and options.codegen:
+                plan = fuse_row_chains(plan)
     code = generate(plan, check) if options.codegen else None
     return CompiledPlan(plan, specs, options, code)
 

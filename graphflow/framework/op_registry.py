@@ -381,6 +381,22 @@ class Op:
         it always runs with BLAS on one thread in a Session with a worker."""
         return None
 
+    def row_inputs(self, ctx: KernelContext) -> tuple[bool, ...] | None:
+        """Whether the step can be computed a block of rows at a time: per input, True when
+        row i of every output reads only row i of it, False when it reads all of it — so
+        that this record's kernel, bound with a block's shapes (``ctx.inputs`` and
+        ``ctx.outputs`` with fewer rows; ``ctx.out`` that block of the planned outputs),
+        computes those rows of the outputs from those rows of the True inputs, and writes
+        nothing else. None (the default): it cannot (``compiler/row_chains.py``)."""
+        return None
+
+    def rows_match(self, ctx: KernelContext, at: int) -> bool:
+        """For a record with ``row_inputs``: whether the two blocks of rows ``[:at]`` and
+        ``[at:]``, each computed by the kernel bound for it, have the bits of one kernel
+        call over all rows (the default: True, as element by element; a matrix product
+        checks this machine's BLAS)."""
+        return True
+
     #: The gradient rule (see ``GradRule``); the default raises NotImplementedError.
     grad: ClassVar[GradRule] = _no_gradient_rule
 

@@ -24,6 +24,7 @@ from graphflow.ops.op_base import (
     Unary,
     bind_out,
     can_write_out,
+    elementwise_row_inputs,
     fold,
     one_shape_inputs,
     same_shape_kernel,
@@ -72,6 +73,9 @@ class _ActivationGrad(SameShapeBinary):
 
     input_names = ("y", "dy")
     domain = FLOAT
+
+    def row_inputs(self, ctx: KernelContext) -> tuple[bool, ...] | None:
+        return elementwise_row_inputs(ctx)  # element by element, in blocks or not
 
 
 #: TanhGrad may also write over dy when dy dies there and y does not (a plan whose inter-op

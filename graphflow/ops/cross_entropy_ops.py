@@ -211,6 +211,15 @@ class SparseSoftmaxCrossEntropyWithLogits(Op):
             batch = batch if batch is not None else labels[0]
         return [TensorSpec(dt, (batch,)), TensorSpec(dt, (batch, features[1]))]
 
+    def row_inputs(self, ctx: KernelContext) -> tuple[bool, ...] | None:
+        """Row i of the loss and of the backprop reads row i of the features and label i
+        (a label out of range fails the step whole, whichever rows hold it)."""
+        features, labels = (ctx.concrete(s) for s in ctx.inputs)
+        if features is None or labels is None or len(features) != 2 or \
+                labels != features[:1]:
+            return None
+        return (True, True)
+
     def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
         name, op_type = ctx.name, ctx.op_type
 

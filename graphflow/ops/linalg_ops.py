@@ -101,6 +101,20 @@ class MatMul(Op):
                 np.matmul(a[:share], b, out=top)
         return worker_rows, calling_thread_rows
 
+    def row_inputs(self, ctx: KernelContext) -> tuple[bool, ...] | None:
+        """Rows of ``a @ op(b)`` are rows of ``a`` times all of ``b`` (not with
+        ``transpose_a``: its rows are then ``a``'s columns)."""
+        return None if ctx.attr("transpose_a") else (True, False)
+
+    def rows_match(self, ctx: KernelContext, at: int) -> bool:
+        """Whether rows ``[:at]`` and ``[at:]`` computed as two products have the bits of
+        one on this machine's BLAS (checked once per case, as for a split product)."""
+        shapes = [ctx.concrete(s) for s in ctx.inputs]
+        out = ctx.concrete(ctx.outputs[0])
+        return None not in shapes and out is not None and 0 < at < out[0] and _halves_match(
+            shapes[0], shapes[1], bool(ctx.attr("transpose_a")),  # type: ignore[arg-type]
+            bool(ctx.attr("transpose_b")), at, ctx.outputs[0].dtype.np_dtype)
+
     def blas_probe(self, ctx: KernelContext, kernel: Callable[..., Any]
                    ) -> Callable[[], Callable[[], list[np.ndarray]]] | None:
         """``kernel`` on fixed random operands of the step's shapes, C-contiguous at two

@@ -59,6 +59,9 @@ class Unary(Op):
     def writes_out(self) -> bool:  # type: ignore[override]
         return can_write_out(self)
 
+    def row_inputs(self, ctx: KernelContext) -> tuple[bool, ...] | None:
+        return elementwise_row_inputs(ctx) if _one_ufunc(self) else None
+
 
 class Binary(Op):
     """z = f(x, y) with numpy broadcasting; both inputs share one dtype (attr ``T``)."""
@@ -92,6 +95,38 @@ class Binary(Op):
     @property
     def writes_out(self) -> bool:  # type: ignore[override]
         return can_write_out(self)
+
+    def row_inputs(self, ctx: KernelContext) -> tuple[bool, ...] | None:
+        return elementwise_row_inputs(ctx) if _one_ufunc(self) else None
+
+
+def _one_ufunc(record: Any) -> bool:
+    """The record's kernel is ``Unary``'s or ``Binary``'s: one numpy ufunc call."""
+    kernel = type(record).kernel
+    return isinstance(record.fn, np.ufunc) and (kernel is Unary.kernel or
+                                                 kernel is Binary.kernel)
+
+
+def elementwise_row_inputs(ctx: KernelContext) -> tuple[bool, ...] | None:
+    """``Op.row_inputs`` of an element-wise step with numpy broadcasting: an input of the
+    output's rank and rows is read by rows; one of lower rank, or of one row, is read
+    whole (broadcast to every row); None for anything else (shapes not known, an output of
+    fewer than two rows)."""
+    out = ctx.concrete(ctx.outputs[0])
+    if not out or out[0] < 2:
+        return None
+    marks = []
+    for spec in ctx.inputs:
+        shape = ctx.concrete(spec)
+        if shape is None:
+            return None
+        if len(shape) == len(out) and shape[0] == out[0]:
+            marks.append(True)
+        elif len(shape) < len(out) or shape[0] == 1:
+            marks.append(False)
+        else:
+            return None
+    return tuple(marks)
 
 
 class SameShapeBinary(Binary):

@@ -27,7 +27,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from graphflow.compiler import codegen, parallel
+from graphflow.compiler import codegen, parallel, row_chains
 from graphflow.compiler.loop_plan import GuardedRecord, LoopUnit
 from graphflow.compiler.pipeline import CompiledPlan
 from graphflow.compiler.plan import Plan, PlanStep
@@ -39,6 +39,7 @@ from graphflow.ops.control_flow_ops import DEAD, MERGE_OPS, SWITCH_OPS
 from graphflow.runtime.loops import LoopRunner
 from graphflow.runtime.numerics import numerics_error
 from graphflow.runtime.own_blas import OwnBlas
+from graphflow.runtime.row_chain import ChainStepFailure, bind_row_chain
 
 Kernel = Callable[..., Any]
 
@@ -223,7 +224,7 @@ class BoundPlan:
         error = _node_error(self.plan, index, alive, err)
         if error is err:  # an OpError from the kernel: it already names what failed
             raise err
-        raise error from err
+        raise error from (err.error if isinstance(err, ChainStepFailure) else err)
 
     def _dead_fetch(self, results: Sequence[Any]) -> InvalidArgumentError:
         index = next(i for i, r in enumerate(results) if r is DEAD)
@@ -296,6 +297,10 @@ def bind_kernel(plan: Plan, step: PlanStep, resources: RunResources,
         ctx.out = [None if b is None else buffers[b] for b in step.out_buffers]
     if step.donated:
         ctx.donated = frozenset(step.donated)
+    if step.parallel == row_chains.ROWS:
+        return bind_row_chain(plan, step, resources, buffers, scratch_tally, submit,
+                              lambda inner: bind_kernel(plan, inner, resources, buffers,
+                                                        scratch_tally))
     if step.parallel == parallel.SPLIT:  # rows on both threads, when the record can
         kernel = record.split_kernel(ctx, submit, step.share)
         if kernel is not None:
@@ -405,10 +410,14 @@ def _node_error(plan: Plan, index: int, frame_locals: dict[str, Any],
         return numerics_error(plan, step, frame_locals)
     if isinstance(err, OpError):
         return err
-    inputs = [plan.constants[s] if s in plan.constants
-              else frame_locals.get(codegen.local_name(s)) for s in step.inputs]
+    rows = ""
+    if isinstance(err, ChainStepFailure):  # an inner step of a row chain
+        step, inputs, rows, err = err.step, err.inputs, err.rows, err.error
+    else:
+        inputs = [plan.constants[s] if s in plan.constants
+                  else frame_locals.get(codegen.local_name(s)) for s in step.inputs]
     described = ", ".join(f"{t.name}: {_describe_value(v)}" for t, v in
                           zip([plan.slot_tensors[s] for s in step.inputs], inputs))
     message = node_error(step.name, step.op_type, f"failed while running: "
-                         f"{type(err).__name__}: {err}. Inputs: [{described}]")
+                         f"{type(err).__name__}: {err}{rows}. Inputs: [{described}]")
     return InvalidArgumentError(message, step.name, step.op_type)

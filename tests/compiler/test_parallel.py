@@ -16,7 +16,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as hs
 
 import graphflow as gf
-from graphflow.compiler import parallel
+from graphflow.compiler import parallel, row_chains
 from graphflow.framework.errors import InvalidArgumentError
 from graphflow.ops import linalg_ops
 from graphflow.runtime import executor
@@ -63,7 +63,8 @@ def _bound(sess, fetches, feed):
     return next(iter(signature.by_shape.values()))
 
 
-def test_the_window_step_overlaps_the_weight_gradient_and_splits_the_forward_product():
+def test_the_window_step_overlaps_the_weight_gradient_and_splits_the_forward_product(monkeypatch):
+    monkeypatch.setattr(row_chains, "ROW_CHAINS", False)  # the schedule's own steps
     sess, ids, labels, loss, train = _window_model(gf.SessionConfig(inter_op_threads=2))
     b = _batches(1)[0]
     plan = sess.explain([train, loss], {ids: b[0], labels: b[1]}).plan
@@ -105,7 +106,8 @@ def test_serial_config_and_small_products_schedule_nothing():
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_training_is_bit_identical_with_and_without_the_worker(dtype):
+def test_training_is_bit_identical_with_and_without_the_worker(dtype, monkeypatch):
+    monkeypatch.setattr(row_chains, "ROW_CHAINS", False)  # the schedule's own steps
     serial = _window_model(gf.SessionConfig(inter_op_threads=1), dtype)
     threaded = _window_model(gf.SessionConfig(inter_op_threads=2), dtype)
     batches = _batches(4) + _batches(2, batch=300, seed=5)  # two shapes: two plans
@@ -287,6 +289,7 @@ def test_a_failure_in_the_window_waits_for_the_worker_and_names_its_node():
 
 
 def test_a_failure_on_the_worker_is_reported_at_its_join_naming_the_node(monkeypatch):
+    monkeypatch.setattr(row_chains, "ROW_CHAINS", False)  # the schedule's own steps
     sess, ids, labels, loss, train = _window_model(gf.SessionConfig(inter_op_threads=2))
 
     real_submit = executor.submit
@@ -351,6 +354,7 @@ def test_the_worker_runs_under_the_sessions_numpy_error_state():
 
 
 def test_a_split_is_refused_when_the_halves_would_round_differently(monkeypatch):
+    monkeypatch.setattr(row_chains, "ROW_CHAINS", False)  # the schedule's own steps
     monkeypatch.setattr(linalg_ops, "_halves_match", lambda *args: False)
     sess, ids, labels, loss, train = _window_model(gf.SessionConfig(inter_op_threads=2))
     b = _batches(1)[0]
@@ -659,7 +663,7 @@ def test_a_convolutions_cost_is_its_products_flops():
     sess, x, labels, loss, train = _cnn_step(gf.SessionConfig(inter_op_threads=2), np.float32)
     plan = sess.explain([train, loss], {x: np.zeros((16, 16, 16, 8), np.float32),
                                         labels: np.zeros(16, np.int32)}).plan
-    costs = {st.name: parallel._cost(plan, st) for st in plan.steps}
+    costs = {st.name: parallel.step_cost(plan, st) for st in plan.steps}
     positions = 16 * 16 * 16  # N x OH x OW
     assert costs["Conv2D"] == 2 * positions * 32 * (3 * 3 * 8)
     assert costs["Conv2D_1"] == 2 * positions * 32 * (3 * 3 * 32)
