@@ -12,6 +12,9 @@ Passes, in order (each a function from data to data; ``compile_plan`` chains the
      matrix products to run on a worker thread, or split across both;
   4. memory plan (``compiler.memory.plan_buffers``): preallocated output buffers with
      lifetime-based reuse (only for concrete feed shapes, without ``check_numerics``);
+     then, with ``threads > 1``, row chains (``compiler.row_chains.fuse_row_chains``): a
+     run of row-wise steps around a split product becomes one step computed by rows on
+     both threads;
   5. codegen (``compiler.codegen.generate``): the source of one straight-line function and
      its line -> step map, registered with ``linecache``; skipped when the runtime
      interprets the steps instead.

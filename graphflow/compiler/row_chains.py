@@ -91,6 +91,7 @@ def fuse_row_chains(plan: Plan) -> Plan:
     busy = _worker_busy(steps)
     fetched = {s for s in plan.fetches if s is not None}
     chains: list[tuple[int, int, tuple[tuple[bool, ...], ...], int]] = []
+    behind: dict[int, set[int]] | None = None  # made for the first chain found
     k = 0
     while k < len(steps):
         found = _chain_from(plan, k, busy, fetched)
@@ -98,7 +99,9 @@ def fuse_row_chains(plan: Plan) -> Plan:
             k += 1
             continue
         end, marks, rows = found
-        if _memory_allows(plan, k, end, marks):
+        if behind is None:
+            behind = _buffers_behind(steps)
+        if _memory_allows(steps[k:end], behind):
             chains.append((k, end, marks, rows))
         k = end
     if not chains:
@@ -180,21 +183,18 @@ def _worker_busy(steps: list[PlanStep]) -> set[int]:
     return busy
 
 
-def _memory_allows(plan: Plan, start: int, end: int,
-                   marks: tuple[tuple[bool, ...], ...]) -> bool:
-    """Whether the chain ``steps[start:end]`` writes no buffer behind any of its inputs
-    from outside the chain (see module doc)."""
-    steps = plan.steps
-    written = {b for st in steps[start:end] for b in st.out_buffers if b is not None}
-    produced = {s for st in steps[start:end] for s in st.outputs if s is not None}
-    behind = _buffers_behind(steps[:start])
-    return not any(behind.get(s, set()) & written for st in steps[start:end]
+def _memory_allows(chain: list[PlanStep], behind: dict[int, set[int]]) -> bool:
+    """Whether the chain's steps write no buffer behind any of their inputs from outside
+    the chain (see module doc; ``behind``: ``_buffers_behind`` of the plan's steps)."""
+    written = {b for st in chain for b in st.out_buffers if b is not None}
+    produced = {s for st in chain for s in st.outputs if s is not None}
+    return not any(behind.get(s, set()) & written for st in chain
                    for s in st.inputs if s not in produced)
 
 
 def _buffers_behind(steps: list[PlanStep]) -> dict[int, set[int]]:
     """Per slot produced by ``steps``: the planned buffers its memory may be in (its own,
-    or those of the values it is a view of)."""
+    or those of the values it is a view of; each slot is produced once)."""
     behind: dict[int, set[int]] = {}
     for st in steps:
         viewed = set().union(*(behind.get(s, set()) for s in st.inputs)) \
