@@ -153,6 +153,24 @@ def _sparse_ce_into(features: np.ndarray, labels: np.ndarray, e: np.ndarray, los
 #: results are the same bits (tests compare). Off: the row reductions.
 COLUMN_REDUCTIONS = True
 _MAX_COLUMNS = 7
+_ROW_SUMS_MATCH: dict[tuple[Any, ...], bool] = {}
+
+
+def _row_sums_match(shape: tuple[int, ...], at: int, dtype: Any) -> bool:
+    """Whether numpy's sums over the last axis of rows ``[:at]`` and ``[at:]`` of a C-order
+    array of ``shape`` equal those of the whole array bit for bit (random values; cached)."""
+    key = (shape, at, np.dtype(dtype).str)
+    known = _ROW_SUMS_MATCH.get(key)
+    if known is None:
+        x = np.random.default_rng(0).standard_normal(shape).astype(dtype)
+        whole = np.add.reduce(x, 1, None, None, True)
+        parts = np.concatenate([np.add.reduce(x[:at], 1, None, None, True),
+                                np.add.reduce(x[at:], 1, None, None, True)])
+        known = bool(np.array_equal(whole, parts))
+        if len(_ROW_SUMS_MATCH) >= 1024:
+            _ROW_SUMS_MATCH.clear()
+        _ROW_SUMS_MATCH[key] = known
+    return known
 
 
 def _sparse_ce_columns(features: np.ndarray, labels: np.ndarray, e: np.ndarray,
@@ -219,6 +237,17 @@ class SparseSoftmaxCrossEntropyWithLogits(Op):
                 labels != features[:1]:
             return None
         return (True, True)
+
+    def rows_match(self, ctx: KernelContext, at: int) -> bool:
+        """Few classes go through column-wise ufuncs (element by element: any rows keep
+        their bits); more go through numpy's row sums, checked once per case on random
+        values for the two blocks against all rows."""
+        features = ctx.concrete(ctx.inputs[0])
+        if features is None or not 0 < at < features[0]:
+            return False
+        if COLUMN_REDUCTIONS and 2 <= features[1] <= _MAX_COLUMNS:
+            return True
+        return _row_sums_match(features, at, ctx.inputs[0].dtype.np_dtype)
 
     def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
         name, op_type = ctx.name, ctx.op_type

@@ -9,12 +9,15 @@ import threading
 
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as hs
 
 import graphflow as gf
 from graphflow.compiler import parallel, row_chains
 from graphflow.framework import blas_threads
 from graphflow.framework.errors import InvalidArgumentError
-from graphflow.ops import linalg_ops, op_base
+from graphflow.framework.op_registry import KernelContext
+from graphflow.ops import cross_entropy_ops, linalg_ops, op_base
 from tests.compiler.test_parallel import BATCH, CLASSES, _batches, _bound, _window_model
 
 CHAIN = ["forward", "Tanh", "MatMul", "SparseSoftmaxCrossEntropyWithLogits",
@@ -25,6 +28,12 @@ CHAIN = ["forward", "Tanh", "MatMul", "SparseSoftmaxCrossEntropyWithLogits",
 
 def _chain_steps(plan):
     return [st for st in plan.steps if st.parallel == row_chains.ROWS]
+
+
+def _context(plan, step):
+    """The kernel context the plan gives ``step`` (its slots' specs)."""
+    return KernelContext(step.record, step.op.node_def, [plan.slot_specs[s] for s in step.inputs],
+                         [plan.slot_specs[s] for s in step.outputs])
 
 
 def _train_twice(config, batches, dtype=np.float32):
@@ -283,10 +292,103 @@ def test_matmul_rows_match_is_the_halves_check():
     sess = gf.Session(graph=g, config=gf.SessionConfig(inter_op_threads=2))
     plan = sess.explain(product, {a: np.ones((512, 128), np.float32)}).plan
     step = next(st for st in plan.steps if st.op_type == "MatMul")
-    ctx = linalg_ops.KernelContext(step.record, step.op.node_def,
-                                   [plan.slot_specs[s] for s in step.inputs],
-                                   [plan.slot_specs[step.outputs[0]]])
+    ctx = _context(plan, step)
     assert step.record.row_inputs(ctx) == (True, False)
     assert step.record.rows_match(ctx, 192) == linalg_ops._halves_match(
         (512, 128), (256, 128), False, True, 192, np.float32)
     assert not step.record.rows_match(ctx, 0) and not step.record.rows_match(ctx, 512)
+
+
+def _many_classes(classes):
+    rng = np.random.default_rng(4)
+    g = gf.Graph()
+    with g.as_default():
+        x = gf.placeholder(gf.float64, [BATCH, 128], name="x")
+        labels = gf.placeholder(gf.int32, [BATCH], name="labels")
+        w1 = gf.constant(rng.standard_normal((128, 256)) * 0.1, name="w1")
+        w2 = gf.constant(rng.standard_normal((256, classes)) * 0.1, name="w2")
+        logits = gf.matmul(gf.tanh(gf.matmul(x, w1)), w2)
+        loss = gf.reduce_mean(gf.nn.sparse_softmax_cross_entropy_with_logits(
+            labels=labels, logits=logits))
+        (dx,) = gf.gradients(loss, [x])
+    feed = {x: rng.standard_normal((BATCH, 128)),
+            labels: rng.integers(0, classes, BATCH).astype(np.int32)}
+    return g, [loss, dx], feed
+
+
+@pytest.mark.parametrize("classes", [5, 12])  # column-wise ufuncs; numpy's row sums
+def test_a_chain_through_the_cross_entropy_keeps_the_bits_of_row_sums(classes):
+    g, fetches, feed = _many_classes(classes)
+    sess = gf.Session(graph=g, config=gf.SessionConfig(inter_op_threads=2))
+    plan = sess.explain(fetches, feed).plan
+    chained = [st.name for chain in _chain_steps(plan) for st in chain.record.steps]
+    assert "SparseSoftmaxCrossEntropyWithLogits" in chained
+    with blas_threads.single_threaded():
+        expected = gf.Session(graph=g).run(fetches, feed)
+    loss, dx = sess.run(fetches, feed)
+    assert loss == expected[0]
+    np.testing.assert_array_equal(dx, expected[1])
+
+
+def test_the_cross_entropys_rows_match_checks_numpys_row_sums(monkeypatch):
+    g, fetches, feed = _many_classes(12)
+    plan = gf.Session(graph=g, config=gf.SessionConfig(inter_op_threads=2)).explain(
+        fetches, feed).plan
+    step = next(st for chain in _chain_steps(plan) for st in chain.record.steps
+                if st.op_type == "SparseSoftmaxCrossEntropyWithLogits")
+    ctx = _context(plan, step)
+    assert step.record.rows_match(ctx, 192) == cross_entropy_ops._row_sums_match(
+        (BATCH, 12), 192, np.float64)
+    monkeypatch.setattr(cross_entropy_ops, "_row_sums_match", lambda *args: False)
+    assert not step.record.rows_match(ctx, 192)
+    monkeypatch.setattr(cross_entropy_ops, "COLUMN_REDUCTIONS", True)
+    g5, fetches5, feed5 = _many_classes(5)
+    plan5 = gf.Session(graph=g5, config=gf.SessionConfig(inter_op_threads=2)).explain(
+        fetches5, feed5).plan
+    step5 = next(st for chain in _chain_steps(plan5) for st in chain.record.steps
+                 if st.op_type == "SparseSoftmaxCrossEntropyWithLogits")
+    ctx5 = _context(plan5, step5)
+    assert step5.record.rows_match(ctx5, 192)  # column-wise: no check needed
+    assert not step5.record.rows_match(ctx5, 0)
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(program=hs.lists(hs.tuples(hs.integers(0, 6), hs.integers(0, 9), hs.integers(0, 9)),
+                        min_size=2, max_size=9),
+       seed=hs.integers(0, 2**16))
+def test_random_row_wise_programs_keep_their_bits_in_chains(program, seed):
+    """Element-wise steps (with broadcasting), square products and their gradients over
+    512 rows, in random orders and fan-outs: the plan with chains gives the bits of the
+    serial plan on one BLAS thread, values and gradients."""
+    rng = np.random.default_rng(seed)
+    g = gf.Graph()
+    with g.as_default():
+        x = gf.placeholder(gf.float64, [BATCH, 128], name="x")
+        values = [x]
+        for kind, a, b in program:
+            u, v = values[a % len(values)], values[b % len(values)]
+            if kind == 0:
+                values.append(gf.matmul(u, gf.constant(rng.standard_normal((128, 128)) * 0.1)))
+            elif kind == 1:
+                values.append(gf.tanh(u))
+            elif kind == 2:
+                values.append(u + gf.constant(rng.standard_normal(128)))
+            elif kind == 3:
+                values.append(u * v)
+            elif kind == 4:
+                values.append(gf.sigmoid(u) - v)
+            elif kind == 5:
+                values.append(u * 0.5)
+            else:
+                values.append(gf.matmul(u, gf.constant(rng.standard_normal((128, 128)) * 0.1),
+                                        transpose_b=True))
+        loss = gf.reduce_sum(values[-1] * values[-1])
+        (dx,) = gf.gradients(loss, [x])
+    feed = {x: rng.uniform(-1.0, 1.0, (BATCH, 128))}
+    sess = gf.Session(graph=g, config=gf.SessionConfig(inter_op_threads=2))
+    assume(_chain_steps(sess.explain([loss, dx], feed).plan))
+    with blas_threads.single_threaded():
+        expected = gf.Session(graph=g).run([loss, dx], feed)
+    got = sess.run([loss, dx], feed)
+    assert got[0] == expected[0]
+    np.testing.assert_array_equal(got[1], expected[1])
