@@ -8,25 +8,39 @@ anything with a ``graph`` and a ``run(fetches, feed_dict)`` method (``gf.Session
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 from typing import Any
 
-_session_stack: list[Any] = []
+_thread_state = threading.local()
+
+
+def _session_stack() -> list[Any]:
+    """The sessions the calling thread installed, innermost last (as in TF1, the default
+    session is a property of the current thread)."""
+    try:
+        return _thread_state.sessions  # type: ignore[no-any-return]
+    except AttributeError:
+        _thread_state.sessions = []
+        return _thread_state.sessions  # type: ignore[no-any-return]
 
 
 @contextlib.contextmanager
 def as_default_session(session: Any) -> Iterator[Any]:
-    """Install ``session`` as the default session inside a ``with`` block."""
-    _session_stack.append(session)
+    """Install ``session`` as the calling thread's default session inside a ``with``
+    block."""
+    stack = _session_stack()
+    stack.append(session)
     try:
         yield session
     finally:
-        _session_stack.pop()
+        stack.pop()
 
 
 def get_default_session() -> Any:
-    """The innermost default session, or None."""
-    return _session_stack[-1] if _session_stack else None
+    """The calling thread's innermost default session, or None."""
+    stack = _session_stack()
+    return stack[-1] if stack else None
 
 
 def default_session_for(session: Any, element: Any) -> Any:

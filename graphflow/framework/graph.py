@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -71,12 +72,15 @@ class Graph:
     # -- contexts --------------------------------------------------------------------------
     @contextlib.contextmanager
     def as_default(self) -> Iterator[Graph]:
-        """Make this the default graph inside a ``with`` block."""
-        _default_stack.append(self)
+        """Make this the default graph inside a ``with`` block, in the calling thread (as
+        in TF1, the default graph is a property of the current thread: another thread
+        still sees its own, or the global default graph)."""
+        stack = _default_stack()
+        stack.append(self)
         try:
             yield self
         finally:
-            _default_stack.pop()
+            stack.pop()
 
     @contextlib.contextmanager
     def name_scope(self, name: str | None) -> Iterator[str]:
@@ -547,18 +551,29 @@ def _suggest(name: str, names: Any) -> str:
 
 
 _default_graph = Graph()
-_default_stack: list[Graph] = []
+_thread_state = threading.local()
+
+
+def _default_stack() -> list[Graph]:
+    """The graphs the calling thread has entered with ``as_default()``, innermost last."""
+    try:
+        return _thread_state.graphs  # type: ignore[no-any-return]
+    except AttributeError:
+        _thread_state.graphs = []
+        return _thread_state.graphs  # type: ignore[no-any-return]
 
 
 def get_default_graph() -> Graph:
-    """The innermost graph entered with ``as_default()``, else the global default graph."""
-    return _default_stack[-1] if _default_stack else _default_graph
+    """The innermost graph the calling thread entered with ``as_default()``, else the
+    global default graph."""
+    stack = _default_stack()
+    return stack[-1] if stack else _default_graph
 
 
 def reset_default_graph() -> None:
     """Replace the global default graph with a new, empty one (TF1 semantics)."""
     global _default_graph
-    if _default_stack:
+    if _default_stack():
         raise AssertionError("do not call gf.reset_default_graph() inside a `with "
                              "graph.as_default():` block; exit the block first")
     _default_graph = Graph()
