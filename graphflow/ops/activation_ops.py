@@ -217,6 +217,16 @@ class Relu(Unary):
     def fn(x: np.ndarray) -> np.ndarray:
         return np.maximum(x, 0)
 
+    @staticmethod
+    def fn_into(x: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """``fn`` in the planned buffer (the same ufunc call)."""
+        return np.maximum(x, 0, out=out)
+
+    inplace_inputs = (0,)  # element by element
+
+    def row_inputs(self, ctx: KernelContext) -> tuple[bool, ...] | None:
+        return elementwise_row_inputs(ctx)
+
     def grad(self, op: Operation, g: Tensor) -> list[Tensor]:
         """d relu(x) = g * (x > 0) = ReluGrad(g, y); y > 0 exactly where x > 0, so the rule
         reads the forward output as TensorFlow's does."""
@@ -241,8 +251,18 @@ class ReluGrad(Op):
             ctx, NUMERIC, "pass the upstream gradient of a Relu and that Relu's input or "
             "output"))]
 
+    writes_out = True
+    inplace_inputs = (0, 1)  # the mask is made whole before the product writes
+
     def kernel(self, ctx: KernelContext) -> Callable[..., Any]:
-        return same_shape_kernel(ctx, self.fn)
+        out = ctx.out[0]
+        if out is None:
+            return same_shape_kernel(ctx, self.fn)
+        return same_shape_kernel(ctx, lambda gradients, features: np.multiply(
+            gradients, np.greater(features, 0), out=out))  # ``fn``'s ufunc calls
+
+    def row_inputs(self, ctx: KernelContext) -> tuple[bool, ...] | None:
+        return elementwise_row_inputs(ctx)
 
     def grad(self, op: Operation, g: Tensor) -> list[Tensor]:
         """d[dy * (x > 0)] = (g * (x > 0), 0) = (ReluGrad(g, x), zeros_like(x)): the mask is

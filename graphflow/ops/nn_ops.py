@@ -28,7 +28,7 @@ from graphflow.ops import (
     random_ops,
     reduction_ops,
 )
-from graphflow.ops.op_base import NUMERIC, Unary
+from graphflow.ops.op_base import NUMERIC, Unary, elementwise_row_inputs
 
 _DATA_FORMATS = ("NHWC", "NCHW")
 
@@ -96,6 +96,9 @@ class BiasAdd(Op):
             return np.add if out is None else (lambda value, bias: np.add(value, bias, out=out))
         return lambda value, bias: np.add(value, bias.reshape((-1,) + (1,) * (value.ndim - 2)),
                                           out=out)
+
+    def row_inputs(self, ctx: KernelContext) -> tuple[bool, ...] | None:
+        return elementwise_row_inputs(ctx)  # the bias is never along the rows (axis 0)
 
     def grad(self, op: Operation, g: Tensor) -> list[Tensor]:
         """d(value + bias) = (g, BiasAddGrad(g)): the bias gradient sums g over every axis

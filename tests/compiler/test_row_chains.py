@@ -17,7 +17,8 @@ from graphflow.compiler import parallel, row_chains
 from graphflow.framework import blas_threads
 from graphflow.framework.errors import InvalidArgumentError
 from graphflow.framework.op_registry import KernelContext
-from graphflow.ops import cross_entropy_ops, linalg_ops, op_base
+from graphflow.framework.tensor import TensorSpec
+from graphflow.ops import activation_ops, cross_entropy_ops, linalg_ops, op_base
 from tests.compiler.test_parallel import BATCH, CLASSES, _batches, _bound, _window_model
 
 CHAIN = ["forward", "Tanh", "MatMul", "SparseSoftmaxCrossEntropyWithLogits",
@@ -217,16 +218,16 @@ def test_a_failure_run_whole_names_the_inner_node_with_its_whole_inputs(monkeypa
 
 def _chain_after(a_first: bool, fed: bool = False):
     """x @ W (split), then an add of a value computed before it by a step that is not
-    read by rows (BiasAdd) — or fed — then a product of the sum, which is read again
-    after it (so that product takes a buffer from the pool); ``a_first`` puts the outside
-    value first."""
+    read by rows (Softplus, in a planned buffer of its own) — or fed — then a product of
+    the sum, which is read again after it (so that product takes a buffer from the pool);
+    ``a_first`` puts the outside value first."""
     rng = np.random.default_rng(3)
     g = gf.Graph()
     with g.as_default():
         x = gf.placeholder(gf.float64, [BATCH, 128], name="x")
         a = gf.placeholder(gf.float64, [BATCH, 256], name="a")
         w = gf.constant(rng.standard_normal((128, 256)), name="w")
-        outside = a if fed else gf.nn.bias_add(a, gf.constant(np.ones(256)), name="outside")
+        outside = a if fed else gf.nn.softplus(a, name="outside")
         m = gf.matmul(x, w, name="m")
         s = gf.add(outside, m, name="s") if a_first else gf.add(m, outside, name="s")
         u = gf.multiply(s, 3.0, name="u")
@@ -392,3 +393,50 @@ def test_random_row_wise_programs_keep_their_bits_in_chains(program, seed):
     got = sess.run([loss, dx], feed)
     assert got[0] == expected[0]
     np.testing.assert_array_equal(got[1], expected[1])
+
+
+def test_a_relu_network_with_bias_adds_trains_in_chains_with_the_serial_bits():
+    rng = np.random.default_rng(8)
+    g = gf.Graph()
+    with g.as_default():
+        x = gf.placeholder(gf.float32, [None, 128], name="x")
+        labels = gf.placeholder(gf.int32, [None], name="labels")
+        w1 = gf.Variable((rng.standard_normal((128, 256)) * 0.1).astype(np.float32))
+        b1 = gf.Variable(np.zeros(256, np.float32))
+        w2 = gf.Variable((rng.standard_normal((256, 256)) * 0.1).astype(np.float32))
+        w3 = gf.Variable((rng.standard_normal((256, CLASSES)) * 0.1).astype(np.float32))
+        h1 = gf.nn.relu(gf.nn.bias_add(gf.matmul(x, w1), b1), name="relu1")
+        h2 = gf.nn.relu(gf.matmul(h1, w2), name="relu2")
+        loss = gf.reduce_mean(gf.nn.sparse_softmax_cross_entropy_with_logits(
+            labels=labels, logits=gf.matmul(h2, w3)))
+        train = gf.train.GradientDescentOptimizer(0.1).minimize(loss)
+        init = gf.global_variables_initializer()
+    feeds = [{x: rng.standard_normal((BATCH, 128)).astype(np.float32),
+              labels: rng.integers(0, CLASSES, BATCH).astype(np.int32)} for _ in range(3)]
+    chained = gf.Session(graph=g, config=gf.SessionConfig(inter_op_threads=2))
+    chained.run(init)
+    names = [st.name for chain in _chain_steps(chained.explain([train, loss], feeds[0]).plan)
+             for st in chain.record.steps]
+    # (relu1's gradient runs beside dW2 on the worker: inside that window, not chained)
+    assert {"relu1", "relu2", "BiasAdd", "gradients/relu2_grad/ReluGrad"} <= set(names)
+    serial = gf.Session(graph=g)
+    serial.run(init)
+    with blas_threads.single_threaded():
+        expected = [serial.run([train, loss], f)[1] for f in feeds]
+    assert [chained.run([train, loss], f)[1] for f in feeds] == expected
+
+
+def test_relu_and_its_gradient_write_planned_buffers_with_the_bits_of_their_fn():
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((64, 32)).astype(np.float32)
+    x[0, :4] = [np.nan, -0.0, 0.0, np.inf]
+    out = np.empty_like(x)
+    relu, grad = activation_ops.Relu(), activation_ops.ReluGrad()
+    assert relu.fn_into(x, out) is out
+    np.testing.assert_array_equal(out, relu.fn(x))
+    g = rng.standard_normal((64, 32)).astype(np.float32)
+    ctx = KernelContext(grad, None, [TensorSpec(gf.float32, (64, 32))] * 2,
+                        [TensorSpec(gf.float32, (64, 32))])
+    ctx.out = [out]
+    assert grad.kernel(ctx)(g, x) is out
+    np.testing.assert_array_equal(out, grad.fn(g, x))

@@ -41,7 +41,7 @@ UNARY = [
     UnaryCase("Tanh", "Tanh", gf.tanh, np.tanh, -2, 2),
     UnaryCase("Sigmoid", "Sigmoid", gf.sigmoid, _np_sigmoid, -4, 4, planned=False),
     UnaryCase("Relu", "Relu", gf.nn.relu, lambda x: np.maximum(x, 0), -3, 3, kinks=(0,),
-              ints=True, planned=False),
+              ints=True),
     UnaryCase("Softplus", "Softplus", gf.nn.softplus, lambda x: np.log1p(np.exp(x)), -4, 4),
     UnaryCase("Softsign", "Softsign", gf.nn.softsign, lambda x: x / (1 + np.abs(x)), -3, 3,
               kinks=(0,)),
