@@ -21,7 +21,8 @@ importable — by this interpreter, or by one given with ``--peer-python
 tensorflow=/path/to/python jax=... torch=...``) runs in its
 own process (``--engine NAME``), the runs are interleaved ``--repeats`` times, and the table
 gives the median ms per step and the ratio to the hand-written step. Peers are never a
-dependency of graphflow.
+dependency of graphflow. ``--rotate`` starts each round with the next engine (by default
+every round runs them in one order).
 
 ``--one-core`` pins every engine's process to one CPU (``os.sched_setaffinity``): with
 ``OPENBLAS_NUM_THREADS=1`` numpy, graphflow, TensorFlow (one intra/inter-op thread) and
@@ -315,7 +316,8 @@ def peer_interpreters(extra: list[str]) -> dict[str, str]:
     return found
 
 
-def peers_table(batch_sizes: list[int], repeats: int, steps: int, extra: list[str]) -> None:
+def peers_table(batch_sizes: list[int], repeats: int, steps: int, extra: list[str],
+                rotate: bool = False) -> None:
     engines = peer_interpreters(extra)
     results: dict[tuple[str, int], list[float]] = {}
     losses: dict[tuple[str, int], float] = {}
@@ -325,10 +327,14 @@ def peers_table(batch_sizes: list[int], repeats: int, steps: int, extra: list[st
     # inter-op threads over a single-threaded BLAS, TensorFlow and PyTorch get N threads.
     blas_threads = {name: "1" if name == "graphflow" and THREADS > 1 else str(THREADS)
                     for name in ENGINES}
-    for _ in range(repeats):
+    for round_ in range(repeats):
+        order = list(engines.items())
+        if rotate:  # each engine first in turn: no engine always runs after the same one
+            shift = round_ % len(order)
+            order = order[shift:] + order[:shift]
         for batch in batch_sizes:
             n = steps if batch <= 256 else max(steps // 10, 20)
-            for name, python in engines.items():
+            for name, python in order:
                 clock = ["--cpu-time"] if CLOCK is time.process_time else []
                 clock += ["--one-core"] if ONE_CORE else []
                 clock += [] if blas.WARM_UP else ["--cold-blas"]
@@ -464,6 +470,9 @@ def main() -> None:
                         "1, and a 'threads in BLAS only' row gives graphflow N BLAS threads "
                         "instead). Without --peers the process's BLAS setting is shared: "
                         "run with OPENBLAS_NUM_THREADS=1")
+    parser.add_argument("--rotate", action="store_true",
+                        help="with --peers: rotate the engines' order from one round to the "
+                        "next (the default order is fixed: hand-written, graphflow, ...)")
     parser.add_argument("--engine", choices=list(ENGINES), help=argparse.SUPPRESS)
     args = parser.parse_args()
     global CLOCK, ONE_CORE, THREADS
@@ -484,7 +493,7 @@ def main() -> None:
         print(json.dumps(run_engine(args.engine, args.batch_sizes[0], args.steps)))
         return
     if args.peers:
-        peers_table(args.batch_sizes, args.repeats, args.steps, args.peer_python)
+        peers_table(args.batch_sizes, args.repeats, args.steps, args.peer_python, args.rotate)
         return
     if args.unset_blas_env and any(k in os.environ for k in ("OPENBLAS_CORETYPE",
                                                               "OPENBLAS_L2_SIZE")):
