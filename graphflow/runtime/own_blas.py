@@ -24,7 +24,8 @@ So such a plan runs without the hold, on BLAS's threads as the process has them,
   plan computes does not).
 
 A plan with no BLAS step at all needs no probe. The verdict is kept per thread count (a
-process that changes BLAS's threads gets probed again), and a run that finds BLAS held by
+process that changes BLAS's threads gets probed again; one refused only for speed is probed
+again after more and more held runs, ``RETRY_GROWTH``), and a run that finds BLAS held by
 another thread's run joins that hold. Off (``RUN_SMALL_PLANS_ON_BLAS_THREADS = False``):
 every run of such a Session holds BLAS on one thread, as before.
 """
@@ -48,12 +49,20 @@ PROBE_AFTER_RUNS = 8
 #: Probes tried at most this many times per plan (each try finds BLAS held by another
 #: thread's run or gets a verdict).
 MAX_PROBE_TRIES = 8
+#: A verdict refused only for speed (the same bits, slower on BLAS's threads: possibly a
+#: minute when another process had the second core) is probed again after
+#: ``PROBE_AFTER_RUNS * RETRY_GROWTH ** tries`` more held runs (32, 128, 512, ... for the
+#: next tries), so one noisy probe does not hold a plan for the process's life; refusals
+#: for bits are final. Off (0): every verdict is final.
+RETRY_GROWTH = 4
 #: Timed rounds of the probes per thread count (the best round counts).
 TIMED_ROUNDS = 3
 #: What holding BLAS on one thread costs a run (setting it to one thread and back: a run
 #: of a one-product plan took 10.0 us held and 4.5 us on a Session without a worker, AMD
 #: VM): a plan whose products take no longer on BLAS's threads skips the hold.
 HOLD_SECONDS = 5e-6
+
+_FINAL = float("inf")  # the held run at which a final verdict is probed again: never
 
 #: Calls a kernel on fixed operands and returns copies of its results.
 Runner = Callable[[], list[np.ndarray]]
@@ -64,7 +73,8 @@ Probe = Callable[[], Runner]
 class OwnBlas:
     """One bound plan's verdicts: whether a run may skip holding BLAS on one thread."""
 
-    __slots__ = ("_probes", "_plan_lock", "_verdicts", "_held_runs", "_tries", "no_blas")
+    __slots__ = ("_probes", "_plan_lock", "_verdicts", "_held_runs", "_tries", "_retry_at",
+                 "no_blas")
 
     def __init__(self, probes: Sequence[Probe] | None,
                  plan_lock: AbstractContextManager[object]) -> None:
@@ -77,6 +87,8 @@ class OwnBlas:
         self._verdicts: dict[tuple[int, ...], bool] = {}
         self._held_runs = 0
         self._tries = 0
+        #: Thread counts refused for speed only -> the held run at which to probe again.
+        self._retry_at: dict[tuple[int, ...], int] = {}
         #: No step calls BLAS: no run of the plan needs the hold.
         self.no_blas = self._probes is not None and not self._probes
 
@@ -106,7 +118,8 @@ class OwnBlas:
             return
         self._held_runs += 1
         own = blas_threads.own_threads_now()
-        if self._held_runs < PROBE_AFTER_RUNS or own is None or own in self._verdicts:
+        if self._held_runs < PROBE_AFTER_RUNS or own is None or (
+                own in self._verdicts and self._held_runs < self._retry_at.get(own, _FINAL)):
             return
         if all(n == 1 for n in own):  # BLAS on one thread anyway: the same bits
             self._verdicts[own] = True
@@ -119,6 +132,7 @@ class OwnBlas:
                           for _ in range(2)]
         except Exception:  # noqa: BLE001 - a probe that fails keeps the hold, never the run
             self._verdicts[own] = False
+            self._retry_at.pop(own, None)
             return
         done = [found for found in passes if found is not None]
         if len(done) < 2 or done[0][0] != done[1][0]:
@@ -128,7 +142,12 @@ class OwnBlas:
                    for xs, ys in zip(on_own, on_one) for x, y in zip(xs, ys))
         own_seconds = min(on_own_time for _, (_, on_own_time), _ in done)
         one_seconds = min(on_one_time for _, _, (_, on_one_time) in done)
-        self._verdicts[own] = same and own_seconds < one_seconds + HOLD_SECONDS
+        faster = own_seconds < one_seconds + HOLD_SECONDS
+        self._verdicts[own] = same and faster
+        if same and not faster and RETRY_GROWTH:
+            self._retry_at[own] = self._held_runs + PROBE_AFTER_RUNS * RETRY_GROWTH ** self._tries
+        else:
+            self._retry_at.pop(own, None)
 
 
 def _measure(runners: Sequence[Runner]) -> tuple[list[list[np.ndarray]], float]:

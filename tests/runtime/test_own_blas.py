@@ -172,6 +172,53 @@ def test_slower_on_blas_threads_keeps_the_hold(two_blas_threads: None,
     assert [c[0] for c in calls] == ([2] * rounds + [1] * rounds) * 2
 
 
+def test_a_refusal_for_speed_is_probed_again_later_and_one_for_bits_never(
+        two_blas_threads: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(own_blas, "HOLD_SECONDS", 0.0)
+    slow = [True]
+
+    def slower_on_two_at_first() -> list[np.ndarray]:  # then slower on one
+        if (_blas_counts()[0] == 2) == slow[0]:
+            threading.Event().wait(0.002)
+        return [np.zeros(2)]
+
+    choice = own_blas.OwnBlas([_probe(slower_on_two_at_first)], threading.Lock())
+    for _ in range(own_blas.PROBE_AFTER_RUNS):
+        choice.after_held_run()
+    assert list(choice.verdicts.values()) == [False]
+    slow[0] = False  # the second core is free again: BLAS's two threads are faster
+    wait = own_blas.PROBE_AFTER_RUNS * own_blas.RETRY_GROWTH  # the first retry's distance
+    for _ in range(wait - 1):
+        choice.after_held_run()
+    assert not choice.skips_hold()  # not probed again yet
+    choice.after_held_run()
+    assert list(choice.verdicts.values()) == [True] and choice.skips_hold()
+
+    one_probe = 2 * 2 * (1 + own_blas.TIMED_ROUNDS)  # two passes over both counts
+    calls = []
+
+    def counts_in_the_result() -> list[np.ndarray]:
+        calls.append(1)
+        return [np.array(_blas_counts(), float)]
+    final = own_blas.OwnBlas([_probe(counts_in_the_result)], threading.Lock())
+    for _ in range(own_blas.PROBE_AFTER_RUNS + 10 * wait):
+        final.after_held_run()
+    assert list(final.verdicts.values()) == [False] and len(calls) == one_probe
+
+    def slower_once_counted() -> list[np.ndarray]:
+        calls.append(1)
+        return slower_on_two_at_first()
+    monkeypatch.setattr(own_blas, "RETRY_GROWTH", 0)  # off: a refusal for speed is final too
+    slow[0], calls[:] = True, []
+    off = own_blas.OwnBlas([_probe(slower_once_counted)], threading.Lock())
+    for _ in range(own_blas.PROBE_AFTER_RUNS):
+        off.after_held_run()
+    slow[0] = False
+    for _ in range(10 * wait):
+        off.after_held_run()
+    assert list(off.verdicts.values()) == [False] and len(calls) == one_probe
+
+
 def test_no_probe_and_no_skip_while_another_run_holds_blas(two_blas_threads: None,
                                                            hold_costs_nothing: None) -> None:
     choice = own_blas.OwnBlas([_probe(lambda: [np.zeros(1)])], threading.Lock())
