@@ -182,13 +182,7 @@ class _Program:
             for k, block in blocks:
                 local[block] = values[k][start:stop]
             for inner, kernel, args, outs, into in steps:
-                inputs = [local[a] for a in args]
-                try:
-                    result = kernel(*inputs)
-                except OpError:
-                    raise
-                except Exception as err:  # noqa: BLE001 - reported naming the inner step
-                    raise ChainStepFailure(inner, inputs, err, where) from err
+                result = _call(inner, kernel, [local[a] for a in args], where)
                 produced = (result,) if len(outs) == 1 else result
                 for at, value, view in zip(outs, produced, into):
                     if at is not None:
@@ -208,13 +202,7 @@ class _Program:
         local: list[Any] = [*values, *[None] * (self.size - len(values))]
         for kernel, inner, args, outs in zip(kernels, self.chain.steps, self.whole_args,
                                              self.outs):
-            inputs = [local[a] for a in args]
-            try:
-                result = kernel(*inputs)
-            except OpError:
-                raise
-            except Exception as err:  # noqa: BLE001 - reported naming the inner step
-                raise ChainStepFailure(inner, inputs, err) from err
+            result = _call(inner, kernel, [local[a] for a in args], "")
             produced = (result,) if len(outs) == 1 else result
             for at, value in zip(outs, produced):
                 if at is not None:
@@ -223,3 +211,14 @@ class _Program:
                    for s, at in zip(inner.outputs, outs) if s is not None and at is not None}
         out = tuple(local[by_slot[s]] for s in self.step.outputs if s is not None)
         return out[0] if len(out) == 1 else out
+
+
+def _call(inner: PlanStep, kernel: Kernel, inputs: list[Any], rows: str) -> Any:
+    """``kernel(*inputs)`` of an inner step; an error other than an OpError comes out as a
+    ``ChainStepFailure`` naming that step (``rows``: the block's text, or "" run whole)."""
+    try:
+        return kernel(*inputs)
+    except OpError:
+        raise
+    except Exception as err:  # noqa: BLE001 - reported naming the inner step
+        raise ChainStepFailure(inner, inputs, err, rows) from err

@@ -331,26 +331,26 @@ def test_a_chain_through_the_cross_entropy_keeps_the_bits_of_row_sums(classes):
     np.testing.assert_array_equal(dx, expected[1])
 
 
-def test_the_cross_entropys_rows_match_checks_numpys_row_sums(monkeypatch):
-    g, fetches, feed = _many_classes(12)
+def _chained_cross_entropy(classes):
+    """The cross-entropy step inside the chain of ``_many_classes(classes)``, and its
+    kernel context."""
+    g, fetches, feed = _many_classes(classes)
     plan = gf.Session(graph=g, config=gf.SessionConfig(inter_op_threads=2)).explain(
         fetches, feed).plan
     step = next(st for chain in _chain_steps(plan) for st in chain.record.steps
                 if st.op_type == "SparseSoftmaxCrossEntropyWithLogits")
-    ctx = _context(plan, step)
+    return step, _context(plan, step)
+
+
+def test_the_cross_entropys_rows_match_checks_numpys_row_sums(monkeypatch):
+    step, ctx = _chained_cross_entropy(12)
     assert step.record.rows_match(ctx, 192) == cross_entropy_ops._row_sums_match(
         (BATCH, 12), 192, np.float64)
     monkeypatch.setattr(cross_entropy_ops, "_row_sums_match", lambda *args: False)
     assert not step.record.rows_match(ctx, 192)
-    monkeypatch.setattr(cross_entropy_ops, "COLUMN_REDUCTIONS", True)
-    g5, fetches5, feed5 = _many_classes(5)
-    plan5 = gf.Session(graph=g5, config=gf.SessionConfig(inter_op_threads=2)).explain(
-        fetches5, feed5).plan
-    step5 = next(st for chain in _chain_steps(plan5) for st in chain.record.steps
-                 if st.op_type == "SparseSoftmaxCrossEntropyWithLogits")
-    ctx5 = _context(plan5, step5)
-    assert step5.record.rows_match(ctx5, 192)  # column-wise: no check needed
-    assert not step5.record.rows_match(ctx5, 0)
+    step, ctx = _chained_cross_entropy(5)
+    assert step.record.rows_match(ctx, 192)  # column-wise: no check needed
+    assert not step.record.rows_match(ctx, 0)
 
 
 @settings(max_examples=25, deadline=None, derandomize=True)
