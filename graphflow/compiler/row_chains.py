@@ -187,6 +187,9 @@ def _memory_allows(chain: list[PlanStep], behind: dict[int, set[int]]) -> bool:
     """Whether the chain's steps write no buffer behind any of their inputs from outside
     the chain (see module doc; ``behind``: ``_buffers_behind`` of the plan's steps)."""
     written = {b for st in chain for b in st.out_buffers if b is not None}
+    for st in chain:  # an input donated to a kernel as work space is written too
+        for p in st.donated:
+            written |= behind.get(st.inputs[p], set())
     produced = {s for st in chain for s in st.outputs if s is not None}
     return not any(behind.get(s, set()) & written for st in chain
                    for s in st.inputs if s not in produced)

@@ -90,6 +90,9 @@ def bind_row_chain(plan: Plan, step: PlanStep, resources: RunResources,
         except Exception:
             run_whole(values)
             raise
+        except BaseException:  # interrupted while waiting: never leave the worker writing
+            concurrent.futures.wait([future])
+            raise
         return results
     return row_chain
 

@@ -5,7 +5,9 @@ are the plan's own."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -19,6 +21,7 @@ from graphflow.framework.errors import InvalidArgumentError
 from graphflow.framework.op_registry import KernelContext
 from graphflow.framework.tensor import TensorSpec
 from graphflow.ops import activation_ops, cross_entropy_ops, linalg_ops, op_base
+from graphflow.runtime import executor
 from tests.compiler.test_parallel import BATCH, CLASSES, _batches, _bound, _window_model
 
 CHAIN = ["forward", "Tanh", "MatMul", "SparseSoftmaxCrossEntropyWithLogits",
@@ -440,3 +443,32 @@ def test_relu_and_its_gradient_write_planned_buffers_with_the_bits_of_their_fn()
     ctx.out = [out]
     assert grad.kernel(ctx)(g, x) is out
     np.testing.assert_array_equal(out, grad.fn(g, x))
+
+
+def test_an_interrupt_while_waiting_for_the_worker_waits_for_its_rows(monkeypatch):
+    real_submit = executor.submit
+    finished = []
+
+    class Interrupted(concurrent.futures.Future):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+            inner.add_done_callback(lambda f: self.set_result(None))
+
+        def result(self, timeout=None):
+            raise KeyboardInterrupt  # as a Ctrl-C while the calling thread waits
+
+    def slow_submit(fn, *args, **kwargs):
+        def slow(*a, **k):
+            time.sleep(0.05)  # the worker's rows still being written when the wait ends
+            out = fn(*a, **k)
+            finished.append(True)
+            return out
+        return Interrupted(real_submit(slow, *args, **kwargs))
+    monkeypatch.setattr(executor, "submit", slow_submit)
+    sess, ids, labels, loss, train = _window_model(gf.SessionConfig(inter_op_threads=2))
+    b = _batches(1)[0]
+    assert _chain_steps(sess.explain([train, loss], {ids: b[0], labels: b[1]}).plan)
+    with pytest.raises(KeyboardInterrupt):
+        sess.run([train, loss], {ids: b[0], labels: b[1]})
+    assert finished == [True]  # the run returned only after the worker's rows were done
