@@ -17,10 +17,21 @@ from hypothesis import strategies as hs
 
 import graphflow as gf
 from graphflow.compiler import parallel, row_chains
+from graphflow.framework import blas_threads
 from graphflow.framework.errors import InvalidArgumentError
 from graphflow.ops import linalg_ops
 from graphflow.runtime import executor
 from tests.compiler import test_random_graphs as random_graphs
+
+
+@pytest.fixture(autouse=True)
+def _one_blas_thread():
+    """Serial sessions (``inter_op_threads=1``) leave numpy's BLAS as it is, and OpenBLAS
+    may sum a product in another order on two threads; the threaded sessions' values have
+    the bits of one BLAS thread, so the serial references here run on one too."""
+    with blas_threads.single_threaded():
+        yield
+
 
 VOCAB, DIM, WINDOW, HIDDEN, CLASSES = 300, 64, 2, 256, 5
 BATCH = 512  # x @ W: 2 * 512 * 128 * 256 = 33.5 MFLOP, above parallel.MIN_FLOPS
