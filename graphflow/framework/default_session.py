@@ -12,17 +12,20 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-_thread_state = threading.local()
+
+class _ThreadSessions(threading.local):
+    """Per thread (as in TF1, the default session is a property of the current thread):
+    the sessions it installed, innermost last."""
+
+    def __init__(self) -> None:
+        self.sessions: list[Any] = []
+
+
+_thread_sessions = _ThreadSessions()
 
 
 def _session_stack() -> list[Any]:
-    """The sessions the calling thread installed, innermost last (as in TF1, the default
-    session is a property of the current thread)."""
-    try:
-        return _thread_state.sessions  # type: ignore[no-any-return]
-    except AttributeError:
-        _thread_state.sessions = []
-        return _thread_state.sessions  # type: ignore[no-any-return]
+    return _thread_sessions.sessions
 
 
 @contextlib.contextmanager

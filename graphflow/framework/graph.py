@@ -551,16 +551,18 @@ def _suggest(name: str, names: Any) -> str:
 
 
 _default_graph = Graph()
-_thread_state = threading.local()
+class _ThreadGraphs(threading.local):
+    """Per thread: the graphs it has entered with ``as_default()``, innermost last."""
+
+    def __init__(self) -> None:
+        self.graphs: list[Graph] = []
+
+
+_thread_graphs = _ThreadGraphs()
 
 
 def _default_stack() -> list[Graph]:
-    """The graphs the calling thread has entered with ``as_default()``, innermost last."""
-    try:
-        return _thread_state.graphs  # type: ignore[no-any-return]
-    except AttributeError:
-        _thread_state.graphs = []
-        return _thread_state.graphs  # type: ignore[no-any-return]
+    return _thread_graphs.graphs
 
 
 def get_default_graph() -> Graph:
